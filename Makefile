@@ -1,0 +1,46 @@
+# perfdsl — 常用命令。只需要 python3 与 make。
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+OUT    ?= out
+
+.PHONY: all setup dev example test lint bench fuzz clean
+
+all: example
+
+$(VENV)/.stamp-runtime: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-runtime
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.stamp-runtime
+
+dev: $(VENV)/.stamp-dev
+
+## 主任务：检查并把自带示例（宁县社会保险局 2025）生成 Word、Excel 与 JSON
+example: setup
+	$(VENV)/bin/perfdsl check examples/ningxian-2025
+	$(VENV)/bin/perfdsl build examples/ningxian-2025 --to docx,xlsx,json -o $(OUT)
+	@echo "已生成：" && ls -1 $(OUT)
+
+## 全部测试（含 ruff 检查）
+test: dev
+	$(VENV)/bin/ruff check perfdsl backends tests benchmarks
+	$(PY) -m pytest
+
+lint: dev
+	$(VENV)/bin/ruff check perfdsl backends tests benchmarks
+
+bench: dev
+	$(PY) benchmarks/run.py
+
+fuzz: dev
+	$(PY) benchmarks/fuzz.py
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info

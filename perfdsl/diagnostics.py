@@ -1,0 +1,92 @@
+"""Diagnostics as data.
+
+A `Diagnostic` is a value: stable code, severity, Chinese message, span, indicator path,
+optional help and fix. Passes return lists of them and never raise on user errors.
+Message texts come from the one catalogue, perfdsl/data/diagnostics.toml, so that the
+checker, `perfdsl explain` and the docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import attrs
+
+from perfdsl.source import Span
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+@attrs.frozen
+class Fix:
+    """Replace the text at `span` with `replacement`."""
+
+    span: Span
+    replacement: str
+    description: str = ""
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    severity: str
+    message: str
+    span: Span
+    path: tuple[str, ...] = ()
+    help: str | None = None
+    fix: Fix | None = None
+    related: tuple[tuple[Span, str], ...] = ()
+    waived: bool = False
+    waiver_reason: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error" and not self.waived
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.span.path, self.span.line, self.span.col, self.code, self.message)
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, dict[str, str]]:
+    data = resources.files("perfdsl.data").joinpath("diagnostics.toml").read_bytes()
+    return tomllib.loads(data.decode("utf-8"))
+
+
+def diag(
+    code: str,
+    span: Span,
+    *,
+    path: tuple[str, ...] = (),
+    help: str | None = None,
+    fix: Fix | None = None,
+    related: tuple[tuple[Span, str], ...] = (),
+    severity: str | None = None,
+    **args: object,
+) -> Diagnostic:
+    """Build a diagnostic from the catalogue entry for `code`."""
+    entry = catalog()[code]
+    message = entry["message"].format(**args)
+    return Diagnostic(
+        code=code,
+        severity=severity or entry["severity"],
+        message=message,
+        span=span,
+        path=path,
+        help=help,
+        fix=fix,
+        related=related,
+    )
+
+
+def has_errors(diags: list[Diagnostic]) -> bool:
+    return any(d.is_error for d in diags)

@@ -1,0 +1,57 @@
+"""Exact numbers as written.
+
+Numbers are `decimal.Decimal` built from the written text, so `322.5` stays `322.5` and
+`100.00` stays `100.00`. Full-width digits and punctuation are folded first; thousands
+separators are dropped. No float ever touches a value.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+_FOLD = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+MAX_INTEGER_DIGITS = 20
+
+
+def fold_number(text: str) -> str:
+    """Full-width digits to ASCII, thousands separators removed."""
+    return text.translate(_FOLD).replace(",", "")
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """The exact Decimal of a written number, or None if `text` is not one."""
+    folded = fold_number(text.strip())
+    if not folded or folded.lower() in {"nan", "inf", "-inf", "infinity"}:
+        return None
+    if any(c not in "0123456789.+-" for c in folded):
+        return None
+    try:
+        return Decimal(folded)
+    except InvalidOperation:
+        return None
+
+
+def integer_digits(value: Decimal) -> int:
+    sign, digits, exp = value.as_tuple()
+    assert isinstance(exp, int)
+    return max(len(digits) + exp, 0)
+
+
+def too_large(value: Decimal) -> bool:
+    return integer_digits(value) > MAX_INTEGER_DIGITS
+
+
+def decimal_text(value: Decimal) -> str:
+    """Plain (non-scientific) text of a Decimal, keeping its written precision."""
+    text = format(value, "f")
+    return text
+
+
+def tolerance(*values: Decimal) -> Decimal:
+    """Half a unit of the finest written precision among `values` (Beancount's rule)."""
+    finest = 0
+    for v in values:
+        exp = v.as_tuple().exponent
+        if isinstance(exp, int):
+            finest = min(finest, exp)
+    return Decimal(5).scaleb(finest - 1)

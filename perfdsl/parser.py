@@ -1,0 +1,509 @@
+"""Parse .perf text into the AST, reporting every syntax error in one pass.
+
+Lark LALR(1) with the contextual lexer and an inline transformer: no parse tree is
+built, the AST comes straight out of the parser (measured ~48x faster than Earley and
+~25 MB instead of 2 GB on 50k lines). Errors are recovered at statement level (panic
+mode): the rest of the bad line is skipped and the LALR stack is unwound to a state
+where a new statement or declaration may start. If even that fails, parsing restarts at
+the next declaration header. Lark's own messages never reach the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from perfdsl import ast
+from perfdsl.diagnostics import Diagnostic, diag
+from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number, too_large
+from perfdsl.source import Span
+
+OP_NAMES = {
+    ">=": "ge", "≥": "ge", "≧": "ge", "＞＝": "ge", "＞=": "ge", ">＝": "ge",
+    "<=": "le", "≤": "le", "≦": "le", "＜＝": "le", "＜=": "le", "<＝": "le",
+    "=": "eq", "==": "eq", "＝": "eq",
+    ">": "gt", "＞": "gt",
+    "<": "lt", "＜": "lt",
+}
+
+# Chinese words for terminals, in the order they are listed in messages.
+TERMINAL_ZH: dict[str, str] = {
+    "NAME": "名称",
+    "STRING": "带引号的文字",
+    "_COLON": "冒号“:”",
+    "CMP": "比较运算符（= ≥ ≤ > <）",
+    "QUAL_KW": "“定性”",
+    "RANGE_KW": "“区间”",
+    "NUMBER": "数值",
+    "UNIT": "计量单位",
+    "RANGE_SEP": "区间分隔符（- ~ 至）",
+    "FIELD_TEXT": "文字",
+    "QUAL_TEXT": "文字",
+    "BLOCK": "多行文字（\"\"\"……\"\"\"）",
+    "ITEM": "列表项（以 - 开头）",
+    "ATTR": "附加项 [名称: 内容]",
+    "_LBRACE": "“{”",
+    "_RBRACE": "“}”",
+    "_DOT": "“.”",
+    "DECL_KW": "“部门整体”或“项目”",
+    "TITLE": "声明名称",
+    "WAIVER": "豁免 #[allow(…)]",
+    "_NL": "换行",
+    "$END": "文件结尾",
+}
+
+_DECL_HEADER = re.compile(r"^[ \t\u3000]*(部门整体|项目)[^\n]*[{｛][ \t\u3000]*(#.*)?$", re.M)
+_WAIVER_RE = re.compile(r"^#\[\s*allow\s*[(（](?P<body>.*)[)）]\s*\]\s*$")
+_REASON_RE = re.compile(r"(?:理由|reason)\s*[=＝:：]\s*(?:\"(?P<a>[^\"]*)\"|“(?P<b>[^”]*)”|(?P<c>[^,，)）]+))")
+_CODE_RE = re.compile(r"^[A-Za-z]{2}-[A-Za-z]\d{3}$")
+_DOT_SPLIT = re.compile(r"[.．]")
+
+
+def _grammar_text() -> str:
+    return resources.files("perfdsl.grammar").joinpath("perfdsl.lark").read_text(encoding="utf-8")
+
+
+def _cache_dir() -> FsPath | None:
+    base = os.environ.get("PERFDSL_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    root = FsPath(base) if base else FsPath.home() / ".cache"
+    target = root / "perfdsl" if not os.environ.get("PERFDSL_CACHE_DIR") else root
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return target
+
+
+@lru_cache(maxsize=1)
+def get_parser() -> Lark:
+    """The LALR parser, cached on disk keyed by grammar text and library versions."""
+    import lark
+
+    grammar = _grammar_text()
+    key = hashlib.sha256(
+        f"{grammar}\0{lark.__version__}\0{sys.version_info[:3]}".encode()
+    ).hexdigest()[:16]
+    cache: str | bool = False
+    folder = _cache_dir()
+    if folder is not None and not os.environ.get("PERFDSL_NO_CACHE"):
+        cache = str(folder / f"grammar-{key}.lark.cache")
+    kwargs: dict[str, Any] = dict(
+        parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
+    )
+    kwargs["transformer"] = _Builder()
+    kwargs["lexer_callbacks"] = {"_NL": _on_nl}
+    try:
+        return Lark(grammar, cache=cache, **kwargs)
+    except OSError:
+        return Lark(grammar, **kwargs)
+
+
+def _tok_span(path: str, tok: Token) -> Span:
+    return Span(path, tok.line or 0, tok.column or 0, tok.end_line or tok.line or 0,
+                tok.end_column or (tok.column or 0) + len(tok))
+
+
+class _Context(threading.local):
+    """Per-parse state; the one cached Lark instance reads it through `_CTX`."""
+
+    path: str = ""
+    diags: list[Diagnostic]
+    comments: list[ast.Comment]
+
+
+_CTX = _Context()
+
+
+def _on_nl(tok: Token) -> Token:
+    """Lexer callback: comments live inside _NL tokens; keep them for the formatter."""
+    if "#" in tok:
+        line = tok.line or 1
+        col = tok.column or 1
+        for part in str(tok).split("\n"):
+            idx = part.find("#")
+            if idx >= 0:
+                _CTX.comments.append(ast.Comment(line, col + idx, part[idx:].rstrip()))
+            line += 1
+            col = 1
+    return tok
+
+
+class _Builder(Transformer):  # type: ignore[type-arg]
+    """Inline transformer: rule callbacks build AST nodes directly."""
+
+    @property
+    def src(self) -> str:
+        return _CTX.path
+
+    @property
+    def diags(self) -> list[Diagnostic]:
+        return _CTX.diags
+
+    def _cover(self, children: list[Any]) -> Span:
+        """The span from the first child's start to the last child's end."""
+        spans = [s for s in (_span_of(self.src, c) for c in children) if s is not None]
+        if not spans:
+            return Span(self.src, 0, 0, 0, 0)
+        a, b = spans[0], spans[-1]
+        return Span(self.src, a.line, a.col, b.end_line, b.end_col)
+
+    def _tspan(self, tok: Token) -> Span:  # noqa: D102
+        return _tok_span(self.src, tok)
+
+    # --- paths -----------------------------------------------------------------------
+    @v_args(inline=True)
+    def segment(self, tok: Token) -> ast.Segment:
+        if tok.type == "STRING":
+            return ast.Segment(_unquote(str(tok)), self._tspan(tok), quoted=True)
+        return ast.Segment(str(tok), self._tspan(tok))
+
+    def path(self, segs: list[ast.Segment]) -> ast.Path:
+        return ast.Path(tuple(segs), self._cover(segs))
+
+    # --- values ----------------------------------------------------------------------
+    @v_args(inline=True)
+    def plain_text(self, tok: Token) -> ast.Text:
+        return ast.Text(str(tok), "plain", self._tspan(tok))
+
+    @v_args(inline=True)
+    def quoted_text(self, tok: Token) -> ast.Text:
+        return ast.Text(_unquote(str(tok)), "quoted", self._tspan(tok))
+
+    @v_args(inline=True)
+    def block_text(self, tok: Token) -> ast.Text:
+        return ast.Text(_dedent_block(str(tok)[3:-3]), "block", self._tspan(tok))
+
+    def quantity(self, children: list[Token]) -> ast.Quantity:
+        num = children[0]
+        unit = children[1] if len(children) > 1 else None
+        raw = fold_number(str(num)) if "," not in str(num) and "，" not in str(num) else \
+            str(num).translate(str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+"))
+        value = Decimal(fold_number(str(num)))
+        if too_large(value):
+            self.diags.append(diag("PD-S007", self._tspan(num), text=str(num), limit=MAX_INTEGER_DIGITS))
+        return ast.Quantity(
+            raw=raw,
+            value=value,
+            unit=str(unit) if unit is not None else None,
+            span=self._cover(children),
+            unit_span=self._tspan(unit) if unit is not None else None,
+        )
+
+    # --- statements ------------------------------------------------------------------
+    def field(self, children: list[Any]) -> ast.Field:
+        key: ast.Path = children[0]
+        value = None
+        items: list[ast.Item] = []
+        for c in children[1:]:
+            if isinstance(c, ast.Text):
+                value = c
+            elif isinstance(c, ast.Item):
+                items.append(c)
+        return ast.Field(key, value, tuple(items), self._cover(children))
+
+    @v_args(inline=True)
+    def item(self, tok: Token) -> ast.Item:
+        text = str(tok)[1:].strip(" \t\u3000")
+        return ast.Item(text, self._tspan(tok))
+
+    def _attrs(self, toks: list[Any]) -> tuple[ast.Attr, ...]:
+        out = []
+        for tok in toks:
+            inner = str(tok)[1:-1]
+            m = re.match(r"^\s*([^:：]+?)\s*[:：]\s*(.*?)\s*$", inner, re.S)
+            if not m:
+                self.diags.append(diag("PD-S006", self._tspan(tok), text=str(tok)))
+                continue
+            out.append(ast.Attr(m.group(1), m.group(2), self._tspan(tok)))
+        return tuple(out)
+
+    def comparison(self, children: list[Any]) -> ast.Indicator:
+        path, op, qty, *rest = children
+        target = ast.Comparison(OP_NAMES[str(op)], qty, str(op), self._tspan(op))
+        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+
+    def ranged(self, children: list[Any]) -> ast.Indicator:
+        path, kw, low, sep, high, *rest = children
+        target = ast.Range(low, high, str(kw), str(sep), self._tspan(kw))
+        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+
+    def qualitative(self, children: list[Any]) -> ast.Indicator:
+        path, kw, value, *rest = children
+        target = ast.Qualitative(value, str(kw), self._tspan(kw))
+        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+
+    def group(self, children: list[Any]) -> ast.Group:
+        path, *body = children
+        return ast.Group(path, _attach_waivers(body), self._cover(children))
+
+    @v_args(inline=True)
+    def waiver(self, tok: Token) -> ast.Waiver:
+        return parse_waiver(str(tok), self._tspan(tok))
+
+    @v_args(inline=True)
+    def title(self, tok: Token) -> tuple[str, Span]:
+        text = _unquote(str(tok)) if tok.type == "STRING" else str(tok).strip()
+        return text, self._tspan(tok)
+
+    def decl(self, children: list[Any]) -> ast.Declaration:
+        kw = children[0]
+        title: str | None = None
+        title_span: Span | None = None
+        body = children[1:]
+        if body and isinstance(body[0], tuple):
+            title, title_span = body[0]
+            body = body[1:]
+        kind = "department" if str(kw) == "部门整体" else "project"
+        return ast.Declaration(kind, title, _attach_waivers(body), self._cover(children),
+                               kind_text=str(kw), title_span=title_span)
+
+    def start(self, children: list[Any]) -> list[Any]:
+        return list(children)
+
+
+def _span_of(path: str, node: Any) -> Span | None:
+    if isinstance(node, Token):
+        return _tok_span(path, node)
+    if isinstance(node, tuple) and len(node) == 2 and isinstance(node[1], Span):
+        return node[1]
+    span = getattr(node, "span", None)
+    if isinstance(span, Span) and span.line:
+        return span
+    return None
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    if "\\" not in body:
+        return body
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _dedent_block(body: str) -> str:
+    lines = body.split("\n")
+    if lines and not lines[0].strip():
+        lines = lines[1:]
+    if lines and not lines[-1].strip():
+        lines = lines[:-1]
+    indents = [len(ln) - len(ln.lstrip(" \t\u3000")) for ln in lines if ln.strip()]
+    cut = min(indents) if indents else 0
+    return "\n".join(ln[cut:] for ln in lines)
+
+
+def parse_waiver(raw: str, span: Span) -> ast.Waiver:
+    m = _WAIVER_RE.match(raw.strip())
+    if not m:
+        return ast.Waiver((), None, span, raw, error="应写成 #[allow(代码, 理由 = \"……\")]")
+    body = m.group("body")
+    reason = None
+    rm = _REASON_RE.search(body)
+    if rm:
+        reason = (rm.group("a") or rm.group("b") or rm.group("c") or "").strip()
+        body = body[: rm.start()]
+    codes = tuple(c.strip() for c in re.split(r"[,，]", body) if c.strip())
+    bad = [c for c in codes if not _CODE_RE.match(c)]
+    if not codes or bad:
+        what = "、".join(bad) if bad else "没有诊断代码"
+        return ast.Waiver(codes, reason, span, raw, error=f"诊断代码不对：{what}")
+    return ast.Waiver(tuple(c.upper() for c in codes), reason or None, span, raw)
+
+
+def _attach_waivers(items: list[Any]) -> tuple[Any, ...]:
+    """Give each waiver to the statement that follows it; a trailing waiver stays alone."""
+    out: list[Any] = []
+    pending: list[ast.Waiver] = []
+    for it in items:
+        if isinstance(it, ast.Waiver):
+            pending.append(it)
+            continue
+        if pending and hasattr(it, "waivers"):
+            import attrs as _attrs
+
+            it = _attrs.evolve(it, waivers=tuple(pending) + it.waivers)
+            pending = []
+        out.append(it)
+    out.extend(pending)
+    return tuple(out)
+
+
+class _Recovery:
+    """Panic-mode error recovery for Lark's LALR `on_error`."""
+
+    def __init__(self, path: str, text: str, diags: list[Diagnostic]) -> None:
+        self.src = path
+        self.text = text
+        self.diags = diags
+        self.resume_states: set[int] | None = None
+        self.failed_at: int | None = None
+
+    def _expected(self, e: UnexpectedInput) -> str:
+        try:
+            names = set(e.interactive_parser.accepts())  # type: ignore[union-attr]
+        except Exception:
+            names = set(getattr(e, "expected", ()) or getattr(e, "allowed", ()) or ())
+        order = list(TERMINAL_ZH)
+        words: list[str] = []
+        for n in sorted(names, key=lambda n: order.index(n) if n in order else 99):
+            w = TERMINAL_ZH.get(n)
+            if w is None and n.isidentifier() is False:
+                w = f"“{n}”"
+            if w and w not in words:
+                words.append(w)
+        return "、".join(words) if words else "别的内容"
+
+    def _line_text(self, line: int) -> str:
+        lines = self.text.split("\n")
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def report(self, e: UnexpectedInput) -> None:
+        line, col = e.line, e.column
+        expected = self._expected(e)
+        if isinstance(e, UnexpectedToken) and e.token.type == "$END" or isinstance(e, UnexpectedEOF):
+            last = self.text.rstrip("\n").split("\n")
+            span = Span.point(self.src, len(last), len(last[-1]) + 1)
+            self.diags.append(diag("PD-S003", span, expected=expected))
+            return
+        if isinstance(e, UnexpectedToken):
+            tok = e.token
+            span = _tok_span(self.src, tok)
+            first = re.match(r"\S+", str(tok))
+            found = "行尾" if tok.type == "_NL" or not first else f"“{_short(first.group(0))}”"
+            if tok.type == "_NL":
+                span = Span.point(self.src, line, col)
+        else:
+            assert isinstance(e, UnexpectedCharacters)
+            ch = self.text[e.pos_in_stream] if e.pos_in_stream < len(self.text) else ""
+            span = Span.point(self.src, line, col)
+            if ch == "\n":
+                found = "行尾"
+            else:
+                rest = self._line_text(line)[col - 1:]
+                word = re.match(r"[^\s]+", rest)
+                found = f"“{_short(word.group(0) if word else ch)}”"
+                if word:
+                    span = Span(self.src, line, col, line, col + len(word.group(0)))
+        # A comparison followed by text: the most common mistake, with its own code.
+        before = self._line_text(line)[: col - 1]
+        cmp_m = re.search(r"(>=|<=|==|=|>|<|≥|≤|≧|≦|＝|＞＝|＜＝|＞|＜)\s*$", before)
+        if cmp_m and found not in ("行尾",) and not re.match(r"“[0-9０-９+\-－]", found):
+            op = cmp_m.group(1)
+            word = found.strip("“”")
+            self.diags.append(diag(
+                "PD-V001", span, op=op, text=word,
+                help=f"若这是定性指标，写成：定性 {word}",
+            ))
+            return
+        if isinstance(e, UnexpectedCharacters) and found != "行尾":
+            self.diags.append(diag("PD-S002", span, char=found.strip("“”"), expected=expected))
+        else:
+            self.diags.append(diag("PD-S001", span, found=found, expected=expected))
+
+    def __call__(self, e: UnexpectedInput) -> bool:
+        self.report(e)
+        ip = e.interactive_parser  # type: ignore[union-attr]
+        ps = ip.parser_state
+        if self.resume_states is None:
+            states = ps.parse_conf.parse_table.states
+            self.resume_states = {
+                s for s, acts in states.items()
+                if ("NAME" in acts and "_RBRACE" in acts) or ("DECL_KW" in acts and "WAIVER" in acts)
+            }
+        if isinstance(e, UnexpectedToken) and e.token.type == "$END":
+            return False
+        lx = ip.lexer_thread.state
+        if not (isinstance(e, UnexpectedToken) and e.token.type == "_NL"):
+            pos = lx.line_ctr.char_pos
+            full = self.text
+            nl = full.find("\n", pos)
+            nl = len(full) if nl < 0 else nl + 1
+            lx.line_ctr.feed(full[pos:nl])
+        while ps.state_stack[-1] not in self.resume_states and len(ps.state_stack) > 1:
+            ps.state_stack.pop()
+            ps.value_stack.pop()
+        ok = ps.state_stack[-1] in self.resume_states
+        if not ok:
+            self.failed_at = e.line
+        return ok
+
+
+def _short(text: str, limit: int = 20) -> str:
+    text = text.replace("\n", "⏎")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _chunks(lines: list[str]) -> list[int]:
+    """Start lines (1-based) of the top-level chunks: one per declaration header.
+
+    Each declaration is parsed on its own, so a declaration the parser cannot recover
+    from does not hide the problems of the others. Waiver and comment lines directly
+    above a header belong to its chunk.
+    """
+    starts = [1]
+    for i, line in enumerate(lines):
+        if i and _DECL_HEADER.match(line) and not line[:1].isspace():
+            j = i
+            while j > 0 and lines[j - 1].lstrip().startswith("#"):
+                j -= 1
+            if j + 1 > starts[-1]:
+                starts.append(j + 1)
+    return starts
+
+
+def parse_text(text: str, path: str = "<输入>") -> tuple[ast.Document, list[Diagnostic]]:
+    """Parse one file's text. Never raises on user input."""
+    parser = get_parser()
+    diags: list[Diagnostic] = []
+    comments: list[ast.Comment] = []
+    decls: list[ast.Declaration] = []
+    stray: list[ast.Waiver] = []
+    _CTX.path, _CTX.diags, _CTX.comments = path, diags, comments
+
+    lines = text.split("\n")
+    starts = _chunks(lines)
+    for n, first in enumerate(starts):
+        last = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
+        chunk = "\n" * (first - 1) + "\n".join(lines[first - 1:last])
+        if n + 1 < len(starts):
+            chunk += "\n"
+        recovery = _Recovery(path, text, diags)
+        try:
+            result = _run(parser, chunk, recovery)
+        except UnexpectedInput as e:  # recovery declined: report if not yet reported
+            if recovery.failed_at is None:
+                recovery.report(e)
+            continue
+        _collect(result, decls, stray)
+    uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
+    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), diags
+
+
+def _collect(result: list[Any], decls: list[ast.Declaration], stray: list[ast.Waiver]) -> None:
+    for it in _attach_waivers(result):
+        if isinstance(it, ast.Declaration):
+            decls.append(it)
+        elif isinstance(it, ast.Waiver):
+            stray.append(it)
+
+
+def _run(parser: Lark, text: str, recovery: Callable[[Any], bool]) -> list[Any]:
+    import gc
+
+    gc_was = gc.isenabled()
+    gc.disable()  # the generational GC rescanning a growing value stack costs ~2x
+    try:
+        return parser.parse(text, on_error=recovery)  # type: ignore[no-any-return]
+    finally:
+        if gc_was:
+            gc.enable()

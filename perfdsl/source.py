@@ -1,0 +1,100 @@
+"""Source files and spans.
+
+A `Span` locates a piece of text: 1-based line and column, columns counted in Unicode
+code points (SARIF `unicodeCodePoints`). `SourceFile` decodes bytes the way perfdsl
+promises (UTF-8, with or without BOM, CRLF or LF) and never raises on user input:
+undecodable bytes are reported by `decode_source` as a problem for the caller to turn
+into a diagnostic.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @staticmethod
+    def point(path: str, line: int, col: int, width: int = 1) -> Span:
+        return Span(path, line, col, line, col + max(width, 1))
+
+
+NO_SPAN = Span("", 0, 0, 0, 0)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns taken by `text`: East Asian wide and full-width characters count 2."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+@attrs.frozen
+class SourceFile:
+    path: str
+    text: str
+    encoding_note: str | None = None
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.split("\n")
+        if 1 <= line <= len(lines):
+            return lines[line - 1]
+        return ""
+
+
+class DecodeProblem(Exception):
+    """Raised only inside `decode_source`'s callers' control flow: carries a Chinese message."""
+
+    def __init__(self, message: str, guessed: str | None, line: int, col: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.guessed = guessed
+        self.line = line
+        self.col = col
+
+
+def decode_source(path: str, data: bytes) -> tuple[SourceFile | None, DecodeProblem | None]:
+    """Decode a .perf file. UTF-8 (BOM allowed) only; CRLF and lone CR become LF.
+
+    A GBK/GB18030 file is not silently guessed: the caller gets a problem that names the
+    encoding and how to convert it (the documented choice, see docs/reliability.md).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+        guessed = None
+        try:
+            data.decode("gb18030")
+            guessed = "GB18030/GBK"
+        except UnicodeDecodeError:
+            guessed = None
+        if guessed:
+            msg = (f"文件不是 UTF-8 编码，看起来是 {guessed} 编码（Windows 记事本的旧默认）。"
+                   f"请转换为 UTF-8 后再试，例如：iconv -f GB18030 -t UTF-8 原文件 > 新文件，"
+                   f"或在记事本“另存为”时选择“UTF-8”编码")
+        else:
+            msg = "文件不是有效的 UTF-8 文本（可能是二进制文件或其他编码），请以 UTF-8 编码保存"
+        return None, DecodeProblem(msg, guessed, line, col)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        idx = text.index("\x00")
+        line = text.count("\n", 0, idx) + 1
+        col = idx - (text.rfind("\n", 0, idx) + 1) + 1
+        return None, DecodeProblem("文件中含有空字符（NUL），这不是文本文件", None, line, col)
+    return SourceFile(path, text), None
