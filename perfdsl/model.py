@@ -1,0 +1,173 @@
+"""The typed model: what a declaration means, after resolution against its profile.
+
+This is the one model every check and every backend works on. Names are the official
+full names (产出指标, 数量指标), numbers are exact Decimals with their written precision,
+texts are verbatim. Spans are kept so checks can point at the source; backends ignore
+them. Backends never validate and never see syntax.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from perfdsl.profiles import Profile
+from perfdsl.source import NO_SPAN, Span
+
+
+@attrs.frozen
+class Target:
+    """An indicator's target: operator (eq ge le gt lt qual range) and value."""
+
+    op: str
+    value: Decimal | None = None  # eq ge le gt lt
+    low: Decimal | None = None  # range
+    high: Decimal | None = None  # range
+    unit: str | None = None
+    text: str | None = None  # qual
+
+    def value_text(self) -> str:
+        """The 指标值 cell as the form prints it (without operator and unit)."""
+        if self.op == "qual":
+            return self.text or ""
+        if self.op == "range":
+            return f"{_num(self.low)}-{_num(self.high)}"
+        return _num(self.value)
+
+
+def _num(v: Decimal | None) -> str:
+    return "" if v is None else format(v, "f")
+
+
+@attrs.frozen
+class Indicator:
+    level1: str
+    level2: str
+    name: str
+    target: Target
+    columns: tuple[tuple[str, str], ...] = ()  # extra columns: (key, text), e.g. ("备注", "按月发放")
+    span: Span = NO_SPAN
+    name_span: Span = NO_SPAN
+    written: tuple[str, str, str] = ("", "", "")  # the path as the author wrote it
+
+    @property
+    def path(self) -> tuple[str, str, str]:
+        return (self.level1, self.level2, self.name)
+
+    def column(self, key: str) -> str | None:
+        for k, v in self.columns:
+            if k == key:
+                return v
+        return None
+
+
+@attrs.frozen
+class Field:
+    """A header field. `text` is verbatim; `number` is set for int/money/year fields."""
+
+    key: str
+    label: str
+    type: str = "text"
+    text: str | None = None
+    items: tuple[str, ...] = ()
+    number: Decimal | None = None
+    known: bool = True
+    span: Span = NO_SPAN
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text and not self.items
+
+
+@attrs.frozen
+class Declaration:
+    kind: str  # department | project
+    title: str
+    profile: Profile
+    fields: tuple[Field, ...]
+    indicators: tuple[Indicator, ...]
+    span: Span = NO_SPAN
+    path: str = ""
+
+    def field(self, key: str) -> Field | None:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        return None
+
+    def text(self, key: str) -> str:
+        f = self.field(key)
+        if f is None:
+            spec = self.profile.field(key)
+            return spec.default or "" if spec else ""
+        if f.type == "list":
+            return "、".join(f.items)
+        return f.text or ""
+
+    def groups(self) -> list[tuple[str, list[tuple[str, list[Indicator]]]]]:
+        """Indicators grouped by 一级 then 二级, each in order of first appearance."""
+        out: dict[str, dict[str, list[Indicator]]] = {}
+        for ind in self.indicators:
+            out.setdefault(ind.level1, {}).setdefault(ind.level2, []).append(ind)
+        return [(l1, list(l2s.items())) for l1, l2s in out.items()]
+
+    def list_items(self, key: str) -> list[str]:
+        """A list field's items, numbered with the profile's item format."""
+        f = self.field(key)
+        spec = self.profile.field(key)
+        fmt = spec.item_format if spec else "{text}"
+        if f is None:
+            return []
+        return [fmt.format(n=i, text=t) for i, t in enumerate(f.items, 1)]
+
+    def composite(self, name: str) -> str:
+        """A text the form builds from several fields (profile `composites`)."""
+        fmt = self.profile.composites.get(name)
+        if not fmt:
+            return ""
+        import re
+
+        def sub(m: re.Match[str]) -> str:
+            return self.text(m.group(1))
+
+        return re.sub(r"\{([^{}]+)\}", sub, fmt)
+
+    def heading(self) -> tuple[str, str]:
+        """The form's title and subtitle with header fields filled in."""
+        import re
+
+        def fill(fmt: str) -> str:
+            return re.sub(r"\{([^{}]+)\}", lambda m: self.text(m.group(1)), fmt)
+
+        subtitle = fill(self.profile.subtitle) if self.profile.subtitle else ""
+        if subtitle and not self.text("年度"):
+            subtitle = ""
+        return fill(self.profile.title), subtitle
+
+
+@attrs.frozen
+class DeclarationSet:
+    """A 部门整体 declaration and its projects (one folder, or one file)."""
+
+    name: str
+    declarations: tuple[Declaration, ...]
+    root: str = ""
+
+    @property
+    def department(self) -> Declaration | None:
+        for d in self.declarations:
+            if d.kind == "department":
+                return d
+        return None
+
+    @property
+    def projects(self) -> tuple[Declaration, ...]:
+        return tuple(d for d in self.declarations if d.kind == "project")
+
+    @property
+    def year(self) -> str:
+        for d in self.declarations:
+            if d.text("年度"):
+                return d.text("年度")
+        return ""

@@ -1,0 +1,301 @@
+"""Profiles: the data that says what a declaration form contains.
+
+A profile (a TOML file) holds the allowed 一级→二级 hierarchy with aliases, the header
+fields, the indicator columns, the operator spellings and the money rules of one form.
+Built-in profiles live in perfdsl/data/profiles/; users add their own as TOML files in
+a `profiles/` folder beside their declarations or in $PERFDSL_PROFILE_PATH, without
+touching Python. A profile may `extends` another one; top-level keys then override.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_PROFILE = {"department": "gansu-dept", "project": "gansu-project"}
+KIND_ZH = {"department": "部门整体", "project": "项目"}
+
+
+@attrs.frozen
+class Level2:
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Level1:
+    name: str
+    children: tuple[Level2, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class FieldSpec:
+    key: str
+    label: str
+    type: str = "text"  # text list int money code bool year date
+    required: bool = False
+    show: bool = True
+    item_format: str = "{text}"
+    default: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ColumnSpec:
+    key: str  # level1 level2 name op value unit, or an extra column's name
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class SumRule:
+    total: str
+    parts: tuple[str, ...]
+
+
+@attrs.frozen
+class Profile:
+    id: str
+    name: str
+    kind: str
+    hierarchy_set: str
+    title: str
+    subtitle: str
+    title_field: str
+    layout: str
+    hierarchy: tuple[Level1, ...]
+    fields: tuple[FieldSpec, ...]
+    columns: tuple[ColumnSpec, ...]
+    operators: dict[str, str]
+    aliases: tuple[str, ...] = ()
+    money_unit: str = "万元"
+    allow_unknown_fields: bool = False
+    required_level1: tuple[str, ...] = ()
+    satisfaction_floor: str = "85"
+    budget_field: str = ""
+    projects_total_field: str = ""
+    project_amount_field: str = ""
+    sums: tuple[SumRule, ...] = ()
+    balance: tuple[str, str] | None = None
+    composites: dict[str, str] = attrs.field(factory=dict)
+    counts: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+
+    # --- lookups ---------------------------------------------------------------------
+    def field(self, key: str) -> FieldSpec | None:
+        return self._field_index().get(key)
+
+    def _field_index(self) -> dict[str, FieldSpec]:
+        return _field_index(self)
+
+    def resolve_level1(self, text: str) -> Level1 | None:
+        return _level1_index(self).get(_norm(text))
+
+    def resolve_level2(self, level1: Level1, text: str) -> Level2 | None:
+        key = _norm(text)
+        for child in level1.children:
+            if key in _names(child.name, child.aliases):
+                return child
+        return None
+
+    def find_level2_anywhere(self, text: str) -> list[tuple[Level1, Level2]]:
+        out = []
+        for l1 in self.hierarchy:
+            l2 = self.resolve_level2(l1, text)
+            if l2 is not None:
+                out.append((l1, l2))
+        return out
+
+    def column(self, key: str) -> ColumnSpec | None:
+        k = _norm(key)
+        for col in self.columns:
+            if k in {_norm(col.key), _norm(col.label), *(_norm(a) for a in col.aliases)}:
+                return col
+        return None
+
+    @property
+    def extra_columns(self) -> tuple[ColumnSpec, ...]:
+        fixed = {"level1", "level2", "name", "op", "value", "unit"}
+        return tuple(c for c in self.columns if c.key not in fixed)
+
+    def op_display(self, op: str) -> str:
+        return self.operators.get(op, op)
+
+
+def _norm(text: str) -> str:
+    return text.strip().replace(" ", "").replace("\u3000", "")
+
+
+def _names(name: str, aliases: tuple[str, ...]) -> set[str]:
+    out = {_norm(name), *(_norm(a) for a in aliases)}
+    if name.endswith("指标") and len(name) > 2:
+        out.add(_norm(name[:-2]))
+    return out
+
+
+_INDEX_CACHE: dict[int, Any] = {}
+
+
+def _field_index(p: Profile) -> dict[str, FieldSpec]:
+    key = id(p)
+    cached = _INDEX_CACHE.get(("f", key))  # type: ignore[call-overload]
+    if cached is None:
+        cached = {}
+        for f in p.fields:
+            cached[f.key] = f
+            for a in f.aliases:
+                cached[a] = f
+        _INDEX_CACHE[("f", key)] = cached  # type: ignore[index]
+    return cached  # type: ignore[no-any-return]
+
+
+def _level1_index(p: Profile) -> dict[str, Level1]:
+    key = ("l1", id(p))
+    cached = _INDEX_CACHE.get(key)  # type: ignore[call-overload]
+    if cached is None:
+        cached = {}
+        for l1 in p.hierarchy:
+            for n in _names(l1.name, l1.aliases):
+                cached[n] = l1
+        _INDEX_CACHE[key] = cached  # type: ignore[index]
+    return cached  # type: ignore[no-any-return]
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+class ProfileError(Exception):
+    """A profile file is broken (raised for the CLI to report as a usage problem)."""
+
+
+def _builtin_dir() -> Any:
+    return resources.files("perfdsl.data").joinpath("profiles")
+
+
+def _user_dirs(extra: tuple[str, ...]) -> list[Path]:
+    dirs = [Path(d) for d in extra]
+    env = os.environ.get("PERFDSL_PROFILE_PATH")
+    if env:
+        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
+    return dirs
+
+
+@lru_cache(maxsize=64)
+def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any], str]]:
+    found: dict[str, tuple[dict[str, Any], str]] = {}
+    for entry in sorted(_builtin_dir().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            found[data["id"]] = (data, f"内置:{entry.name}")
+    for d in _user_dirs(extra_dirs):
+        if not d.is_dir():
+            continue
+        for f in sorted(d.glob("*.toml")):
+            try:
+                data = tomllib.loads(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ProfileError(f"模板文件 {f} 无法读取：{exc}") from exc
+            pid = data.get("id") or f.stem
+            data["id"] = pid
+            found[pid] = (data, str(f))
+    return found
+
+
+def _merged(pid: str, raw: dict[str, tuple[dict[str, Any], str]], seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    data, _src = raw[pid]
+    parent = data.get("extends")
+    if parent:
+        if parent in seen or parent not in raw:
+            raise ProfileError(f"模板 {pid} 继承的模板 {parent} 不存在或循环继承")
+        base = dict(_merged(parent, raw, (*seen, pid)))
+        base.update(data)
+        base.pop("extends", None)
+        return base
+    return dict(data)
+
+
+def _build(data: dict[str, Any], source: str) -> Profile:
+    try:
+        hierarchy = tuple(
+            Level1(
+                name=h["name"],
+                aliases=tuple(h.get("aliases", ())),
+                children=tuple(Level2(c["name"], tuple(c.get("aliases", ()))) for c in h.get("children", ())),
+            )
+            for h in data.get("hierarchy", ())
+        )
+        fields = tuple(
+            FieldSpec(
+                key=f["key"], label=f.get("label", f["key"]), type=f.get("type", "text"),
+                required=bool(f.get("required", False)), show=bool(f.get("show", True)),
+                item_format=f.get("item_format", "{text}"), default=f.get("default"),
+                aliases=tuple(f.get("aliases", ())),
+            )
+            for f in data.get("fields", ())
+        )
+        columns = tuple(
+            ColumnSpec(c["key"], c.get("label", c["key"]), tuple(c.get("aliases", ())))
+            for c in data.get("columns", ())
+        )
+        bal = data.get("balance")
+        return Profile(
+            id=data["id"], name=data.get("name", data["id"]), kind=data.get("kind", "project"),
+            hierarchy_set=data.get("hierarchy_set", ""), title=data.get("title", ""),
+            subtitle=data.get("subtitle", ""), title_field=data.get("title_field", ""),
+            layout=data.get("layout", "project"), hierarchy=hierarchy, fields=fields, columns=columns,
+            operators=dict(data.get("operators", {})), aliases=tuple(data.get("aliases", ())),
+            money_unit=data.get("money_unit", "万元"),
+            allow_unknown_fields=bool(data.get("allow_unknown_fields", False)),
+            required_level1=tuple(data.get("required_level1", ())),
+            satisfaction_floor=str(data.get("satisfaction_floor", "85")),
+            budget_field=data.get("budget_field", ""),
+            projects_total_field=data.get("projects_total_field", ""),
+            project_amount_field=data.get("project_amount_field", ""),
+            sums=tuple(SumRule(s["total"], tuple(s["parts"])) for s in data.get("sums", ())),
+            balance=(bal["income"], bal["expense"]) if bal else None,
+            composites=dict(data.get("composites", {})),
+            counts=tuple((c["count"], c["list"]) for c in data.get("counts", ())),
+            source=source,
+        )
+    except (KeyError, TypeError) as exc:
+        raise ProfileError(f"模板 {data.get('id', '?')}（{source}）格式不对：缺少或错误的键 {exc}") from exc
+
+
+@lru_cache(maxsize=64)
+def _load(pid: str, extra_dirs: tuple[str, ...]) -> Profile:
+    raw = _raw_profiles(extra_dirs)
+    return _build(_merged(pid, raw), raw[pid][1])
+
+
+def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
+    """Look a profile up by id or alias (case-insensitive for ids)."""
+    raw = _raw_profiles(extra_dirs)
+    if name in raw:
+        return _load(name, extra_dirs)
+    low = name.strip().lower()
+    for pid, (data, _src) in raw.items():
+        if pid.lower() == low or name.strip() in data.get("aliases", ()) or name.strip() == data.get("name"):
+            return _load(pid, extra_dirs)
+    return None
+
+
+def profile_ids(extra_dirs: tuple[str, ...] = ()) -> list[str]:
+    return sorted(_raw_profiles(extra_dirs))
+
+
+def default_profile(kind: str, extra_dirs: tuple[str, ...] = ()) -> Profile:
+    prof = find_profile(DEFAULT_PROFILE[kind], extra_dirs)
+    assert prof is not None
+    return prof
