@@ -1,0 +1,32 @@
+"""Backends: emitters from the model to bytes (`render(dset, options) -> bytes`).
+
+Backends never validate and never see syntax: they get a checked `DeclarationSet` and
+the options, and return the file's bytes. Writing files (atomically) is the CLI's job.
+Each backend module is imported only when it is used, so `perfdsl check` never loads
+python-docx or XlsxWriter.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import attrs
+
+BACKENDS: dict[str, str] = {
+    "json": "perfdsl.backends.jsonout",
+    "docx": "perfdsl.backends.docx",
+    "xlsx": "perfdsl.backends.xlsx",
+}
+
+
+@attrs.frozen
+class RenderOptions:
+    reference_docx: str | None = None  # DOCX: take styles/page setup from this file
+    source_date_epoch: int | None = None  # fixed timestamp for reproducible archives
+    compiler_version: str = ""
+
+
+def get_backend(name: str) -> ModuleType:
+    """The backend module for `name`; it has `EXTENSION` and `render(dset, options)`."""
+    return importlib.import_module(BACKENDS[name])

@@ -1,0 +1,49 @@
+"""Checks: each rule is a function that yields diagnostics.
+
+Declaration rules take `(decl)`; set rules take `(dset)`. They are listed in order in
+`DECLARATION_RULES` and `SET_RULES` (like sqlglot's optimizer RULES tuple), run one after
+the other, and never raise on user input. A new rule is a function added here, with its
+code in perfdsl/data/diagnostics.toml and a failing and a passing fixture in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from perfdsl.checks import hierarchy, money, names, required, targets
+from perfdsl.diagnostics import Diagnostic
+from perfdsl.model import Declaration, DeclarationSet
+
+DeclRule = Callable[[Declaration], Iterable[Diagnostic]]
+SetRule = Callable[[DeclarationSet], Iterable[Diagnostic]]
+
+DECLARATION_RULES: tuple[DeclRule, ...] = (
+    targets.check_values,
+    targets.check_units,
+    targets.check_unit_category,
+    targets.check_percentages,
+    names.check_names,
+    names.check_placeholders,
+    hierarchy.check_mixed_hierarchy,
+    required.check_required_fields,
+    required.check_required_groups,
+    required.check_counts,
+    money.check_sums,
+    money.check_balance,
+    money.check_cost_control,
+)
+
+SET_RULES: tuple[SetRule, ...] = (
+    required.check_set_titles,
+    money.check_projects_total,
+)
+
+
+def run_checks(dset: DeclarationSet) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for decl in dset.declarations:
+        for rule in DECLARATION_RULES:
+            out.extend(rule(decl))
+    for srule in SET_RULES:
+        out.extend(srule(dset))
+    return out

@@ -1,0 +1,156 @@
+"""The library API: files and folders in, declaration sets and diagnostics out.
+
+`check_paths` is the whole front end: discover the sets, read and decode each file,
+parse, resolve, run the checks, apply the waivers. It is pure apart from reading the
+given files, so a batch engine can map it over many inputs. It never raises on user
+errors; a path that does not exist is a `UsageError` for the CLI to report (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from perfdsl.checks import run_checks
+from perfdsl.diagnostics import Diagnostic, diag, has_errors
+from perfdsl.model import Declaration, DeclarationSet
+from perfdsl.parser import parse_text
+from perfdsl.resolve import WaiverScope, resolve_document
+from perfdsl.source import SourceFile, Span, decode_source
+from perfdsl.waivers import apply_waivers
+
+SUFFIX = ".perf"
+
+
+class UsageError(Exception):
+    """A problem with how perfdsl was called (missing path, …): exit code 2."""
+
+
+@attrs.frozen
+class FileResult:
+    source: SourceFile | None
+    declarations: tuple[Declaration, ...]
+    waivers: tuple[WaiverScope, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.frozen
+class SetResult:
+    dset: DeclarationSet
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(list(self.diagnostics))
+
+
+@attrs.frozen
+class Result:
+    sets: tuple[SetResult, ...]
+    sources: dict[str, SourceFile]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for s in self.sets for d in s.diagnostics]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(s.has_errors for s in self.sets)
+
+
+def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
+    """Group the inputs into declaration sets: (set root, files).
+
+    A file is a set of its own. A folder with .perf files directly inside is one set (of
+    those files); its subfolders, and those of a folder without .perf files, are sets of
+    their own, so a county's units each check on their own.
+    """
+    out: list[tuple[str, list[str]]] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_file():
+            out.append((str(path), [str(path)]))
+            continue
+        if not path.is_dir():
+            raise UsageError(f"找不到文件或文件夹：{p}")
+        stack = [path]
+        while stack:
+            folder = stack.pop(0)
+            try:
+                entries = sorted(folder.iterdir(), key=lambda e: e.name)
+            except OSError as exc:
+                raise UsageError(f"无法读取文件夹 {folder}：{exc.strerror}") from exc
+            files = [str(e) for e in entries if e.is_file() and e.suffix == SUFFIX]
+            if files:
+                out.append((str(folder), files))
+            stack.extend(e for e in entries if e.is_dir() and not e.name.startswith(".") and e.name != "profiles")
+    return out
+
+
+def _profile_dirs(root: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    folder = Path(root) if Path(root).is_dir() else Path(root).parent
+    dirs = list(extra)
+    for cand in (folder / "profiles", folder.parent / "profiles"):
+        if cand.is_dir():
+            dirs.append(str(cand))
+    return tuple(dirs)
+
+
+def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
+    """Parse and resolve one file's text (no set-level checks)."""
+    source = SourceFile(path, text)
+    doc, diags = parse_text(text, path)
+    resolved, rdiags = resolve_document(doc, profile_dirs)
+    return FileResult(source, resolved.declarations, resolved.waivers, tuple(diags + rdiags))
+
+
+def compile_file(path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"无法读取文件 {path}：{exc.strerror}") from exc
+    source, problem = decode_source(path, data)
+    if problem is not None or source is None:
+        assert problem is not None
+        d = diag("PD-S004", Span.point(path, problem.line, problem.col), detail=problem.message)
+        return FileResult(None, (), (), (d,))
+    fr = compile_text(source.text, path, profile_dirs)
+    extra: tuple[Diagnostic, ...] = ()
+    if not fr.declarations and not any(d.severity == "error" for d in fr.diagnostics):
+        extra = (diag("PD-D003", Span.point(path, 1, 1)),)
+    return attrs.evolve(fr, source=source, diagnostics=fr.diagnostics + extra)
+
+
+def build_set(name: str, files: list[FileResult]) -> SetResult:
+    decls = [d for f in files for d in f.declarations]
+    decls.sort(key=lambda d: 0 if d.kind == "department" else 1)  # stable: file order kept
+    dset_name = next((d.title for d in decls if d.kind == "department" and d.title), name)
+    dset = DeclarationSet(dset_name, tuple(decls), root=name)
+    diags = [d for f in files for d in f.diagnostics]
+    diags.extend(run_checks(dset))
+    scopes = [w for f in files for w in f.waivers]
+    final = apply_waivers(diags, scopes)
+    final = sorted(set(final), key=Diagnostic.sort_key)
+    return SetResult(dset, tuple(final))
+
+
+def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = ()) -> Result:
+    sets: list[SetResult] = []
+    sources: dict[str, SourceFile] = {}
+    for root, files in discover(paths):
+        dirs = _profile_dirs(root, profile_dirs)
+        results = [compile_file(f, dirs) for f in files]
+        for r in results:
+            if r.source is not None:
+                sources[r.source.path] = r.source
+        label = Path(root).stem if os.path.isfile(root) else Path(root).name
+        sets.append(build_set(label, results))
+    return Result(tuple(sets), sources)
+
+
+def load_sets(paths: list[str], profile_dirs: tuple[str, ...] = ()) -> tuple[list[DeclarationSet], list[Diagnostic]]:
+    """Convenience: the declaration sets and all diagnostics for `paths`."""
+    res = check_paths(paths, profile_dirs)
+    return [s.dset for s in res.sets], res.diagnostics

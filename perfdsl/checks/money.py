@@ -1,0 +1,140 @@
+"""Money arithmetic: totals, balance, cost ceilings and the set-wide project total.
+
+All arithmetic is Decimal. The tolerance is implied by the written precision (half a
+unit of the finest decimal place written, as Beancount infers balance tolerances), and
+an empty cell counts as zero. 元 and 万元 are converted exactly before comparing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from perfdsl.diagnostics import Diagnostic, diag
+from perfdsl.model import Declaration, DeclarationSet, Field, Indicator
+from perfdsl.numbers import tolerance
+from perfdsl.source import Span
+from perfdsl.units import parse_unit, to_unit
+
+
+def _fmt(v: Decimal) -> str:
+    return format(v, "f")
+
+
+def _label(decl: Declaration, key: str) -> str:
+    """A label that says which 合计 is meant: 基本支出合计, not just 合计."""
+    spec = decl.profile.field(key)
+    label = spec.label if spec else key
+    if label in ("合计", "小计"):
+        parts = key.split(".")
+        if len(parts) >= 2:
+            return parts[-2] + label
+    return label
+
+
+def _num(f: Field | None) -> Decimal | None:
+    return f.number if f is not None else None
+
+
+def check_sums(decl: Declaration) -> Iterator[Diagnostic]:
+    for rule in decl.profile.sums:
+        total_f = decl.field(rule.total)
+        stated = _num(total_f)
+        if total_f is None or stated is None:
+            continue
+        values = [(p, _num(decl.field(p))) for p in rule.parts]
+        if all(v is None for _p, v in values):
+            continue
+        computed = sum((v for _p, v in values if v is not None), Decimal(0))
+        tol = tolerance(stated, *(v for _p, v in values if v is not None))
+        if abs(computed - stated) > tol:
+            shown = " + ".join(f"{_label(decl, p)} {_fmt(v)}" for p, v in values if v is not None)
+            related = tuple((decl.field(p).span, _label(decl, p)) for p, v in values  # type: ignore[union-attr]
+                            if v is not None)
+            yield diag("PD-M001", total_f.span, path=tuple(rule.total.split(".")),
+                       total_label=_label(decl, rule.total), stated=_fmt(stated), parts=shown,
+                       computed=_fmt(computed), diff=_fmt(abs(computed - stated)), related=related)
+
+
+def check_balance(decl: Declaration) -> Iterator[Diagnostic]:
+    if decl.profile.balance is None:
+        return
+    inc_key, exp_key = decl.profile.balance
+    inc_f, exp_f = decl.field(inc_key), decl.field(exp_key)
+    inc, exp = _num(inc_f), _num(exp_f)
+    if inc is None or exp is None or exp_f is None:
+        return
+    if abs(inc - exp) > tolerance(inc, exp):
+        yield diag("PD-M002", exp_f.span, path=tuple(exp_key.split(".")), income=_fmt(inc), expense=_fmt(exp),
+                   diff=_fmt(abs(inc - exp)))
+
+
+def cost_indicator(decl: Declaration) -> Indicator | None:
+    """The 成本控制数 / 项目总成本 indicator: a money ceiling."""
+    for ind in decl.indicators:
+        t = ind.target
+        if t.op not in ("le", "eq", "lt") or t.value is None or not t.unit:
+            continue
+        unit = parse_unit(t.unit)
+        if unit is None or unit.category != "money":
+            continue
+        if "成本控制" in ind.name or "总成本" in ind.name:
+            return ind
+    return None
+
+
+def project_amount(decl: Declaration) -> tuple[Decimal, Span] | None:
+    """A project's annual amount in the profile's money unit: its 年度资金总额, else its cost ceiling."""
+    key = decl.profile.project_amount_field
+    f = decl.field(key) if key else None
+    if f is not None and f.number is not None:
+        return f.number, f.span
+    ind = cost_indicator(decl)
+    if ind is None or ind.target.value is None or ind.target.unit is None:
+        return None
+    conv = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)
+    return (conv, ind.span) if conv is not None else None
+
+
+def check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
+    key = decl.profile.budget_field
+    budget_f = decl.field(key) if key else None
+    budget = _num(budget_f)
+    ind = cost_indicator(decl)
+    if budget is None or ind is None or ind.target.value is None or ind.target.unit is None:
+        return
+    value = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)
+    if value is None:
+        return
+    if value - budget > tolerance(budget, ind.target.value):
+        spec = decl.profile.field(key)
+        yield diag("PD-M003", ind.span, path=ind.path, name=ind.name,
+                   value=f"{_fmt(ind.target.value)} {ind.target.unit}",
+                   budget_label=spec.label if spec else key, budget=f"{_fmt(budget)} {decl.profile.money_unit}")
+
+
+def check_projects_total(dset: DeclarationSet) -> Iterator[Diagnostic]:
+    dept = dset.department
+    if dept is None or not dset.projects:
+        return
+    key = dept.profile.projects_total_field
+    total_f = dept.field(key) if key else None
+    stated = _num(total_f)
+    if total_f is None or stated is None:
+        return
+    amounts = []
+    for p in dset.projects:
+        a = project_amount(p)
+        if a is None:
+            return  # a project without any amount: the sum cannot be known
+        conv = a[0] if p.profile.money_unit == dept.profile.money_unit else \
+            to_unit(a[0], p.profile.money_unit, dept.profile.money_unit)
+        if conv is None:
+            return
+        amounts.append((conv, a[1], p.title))
+    computed = sum((a for a, _s, _t in amounts), Decimal(0))
+    tol = tolerance(stated, *(a for a, _s, _t in amounts))
+    if abs(computed - stated) > tol:
+        yield diag("PD-M004", total_f.span, path=tuple(key.split(".")), stated=_fmt(stated), count=len(amounts),
+                   computed=_fmt(computed), diff=_fmt(abs(computed - stated)),
+                   related=tuple((s, f"{t}：{_fmt(a)}") for a, s, t in amounts))

@@ -1,0 +1,56 @@
+"""Rules on indicator names and on template placeholders left in any text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from perfdsl.diagnostics import Diagnostic, diag
+from perfdsl.model import Declaration
+
+NAME_LIMIT = 100
+_PLACEHOLDER = re.compile(r"\*\*+|[XＸ]{2,}|[xｘ]{2,}|×{2,}|＊{2,}|…{2,}|□+")
+
+
+def check_names(decl: Declaration) -> Iterator[Diagnostic]:
+    seen: dict[tuple[str, str, str], int] = {}
+    for ind in decl.indicators:
+        name = ind.name
+        if not name.strip() or re.fullmatch(r"[\s\-_*－＿＊]+", name):
+            yield diag("PD-N002", ind.name_span, path=ind.path, name=name)
+            continue
+        if len(name) > NAME_LIMIT:
+            yield diag("PD-N003", ind.name_span, path=ind.path, length=len(name), limit=NAME_LIMIT)
+        key = (ind.level1, ind.level2, name)
+        if key in seen:
+            yield diag("PD-N001", ind.name_span, path=ind.path, name=name, group=f"{ind.level1} › {ind.level2}",
+                       help=f"第一次出现在第 {seen[key]} 行")
+        else:
+            seen[key] = ind.span.line
+
+
+def _placeholder(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = _PLACEHOLDER.search(text)
+    return m.group(0) if m else None
+
+
+def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
+    for ind in decl.indicators:
+        texts = [ind.name, ind.target.text, *(v for _k, v in ind.columns)]
+        for text in texts:
+            ph = _placeholder(text)
+            if ph:
+                yield diag("PD-N004", ind.span, path=ind.path, text=_short(text or ""), placeholder=ph)
+                break
+    for f in decl.fields:
+        for text in (f.text, *f.items):
+            ph = _placeholder(text)
+            if ph:
+                yield diag("PD-N004", f.span, path=tuple(f.key.split(".")), text=_short(text or ""), placeholder=ph)
+                break
+
+
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

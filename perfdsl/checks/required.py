@@ -1,0 +1,60 @@
+"""Rules on required parts: header fields, 一级 groups, counts, and names in a set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from perfdsl.diagnostics import Diagnostic, diag
+from perfdsl.model import Declaration, DeclarationSet
+from perfdsl.profiles import KIND_ZH
+from perfdsl.source import Span
+
+
+def _head(decl: Declaration) -> Span:
+    s = decl.span
+    return Span(s.path, s.line, s.col, s.line, s.col + 2)
+
+
+def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
+    for spec in decl.profile.fields:
+        if not spec.required:
+            continue
+        f = decl.field(spec.key)
+        if f is None or f.is_empty:
+            span = f.span if f is not None else _head(decl)
+            yield diag("PD-R001", span, path=tuple(spec.key.split(".")), label=spec.label, key=spec.key,
+                       help=f"补上：{spec.key}: ……")
+
+
+def check_required_groups(decl: Declaration) -> Iterator[Diagnostic]:
+    present = {i.level1 for i in decl.indicators}
+    for name in decl.profile.required_level1:
+        if name not in present:
+            yield diag("PD-R002", _head(decl), path=(name,), name=name,
+                       help=f"例如：{name.removesuffix('指标')}.…  或用 #[allow(PD-R002, 理由 = \"……\")] 说明不适用")
+
+
+def check_counts(decl: Declaration) -> Iterator[Diagnostic]:
+    for count_key, list_key in decl.profile.counts:
+        cf, lf = decl.field(count_key), decl.field(list_key)
+        if cf is None or cf.number is None or lf is None or not lf.items:
+            continue
+        if cf.number != len(lf.items):
+            spec = decl.profile.field(count_key)
+            yield diag("PD-R006", cf.span, path=tuple(count_key.split(".")),
+                       label=spec.label if spec else count_key, count=format(cf.number, "f"), listed=len(lf.items))
+
+
+def check_set_titles(dset: DeclarationSet) -> Iterator[Diagnostic]:
+    dept: str | None = None
+    seen: set[str] = set()
+    for d in dset.declarations:
+        if d.kind == "department":
+            if dept is not None:
+                yield diag("PD-D002", _head(d), other=dept)
+            else:
+                dept = d.title
+            continue
+        if d.title in seen:
+            yield diag("PD-D001", _head(d), kind=KIND_ZH[d.kind], title=d.title)
+        seen.add(d.title)

@@ -1,0 +1,119 @@
+"""Command line: `perfdsl check|build|fmt|diff|import|explain|profiles|lsp`.
+
+Help and messages are Chinese. Each subcommand is a module in perfdsl/commands with
+`register(subparsers)` and `run(args) -> int`; modules stay light at import time and load
+heavy libraries inside `run`. Exit codes: 0 no errors, 1 errors found, 2 usage or I/O
+problem, 3 internal error (with a saved crash report, never a traceback on screen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+from perfdsl import __version__
+
+COMMANDS = ("check", "build", "fmt", "diff", "import", "explain", "profiles", "lsp")
+
+_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "optional arguments": "选项",
+    "show this help message and exit": "显示帮助并退出",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "expected one argument": "需要一个值",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "invalid %(type)s value: %(value)r": "无效的 %(type)s 值：%(value)r",
+    "show program's version number and exit": "显示版本并退出",
+    "subcommands": "子命令",
+}
+
+
+def _zh(text: str) -> str:
+    return _ZH.get(text, text)
+
+
+argparse._ = _zh  # type: ignore[attr-defined]  # argparse looks `_` up at call time
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}：错误：{message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="perfdsl",
+        description="perfdsl：预算绩效目标申报表的文本语言与编译器。检查、格式化、比较申报表，并生成 Word、Excel 与 JSON。",
+        epilog="运行 perfdsl 子命令 -h 查看各子命令的说明。退出码：0 无错误，1 有错误，2 用法或读写问题，3 内部错误。",
+    )
+    parser.add_argument("--version", action="version", version=f"perfdsl {__version__}")
+    sub = parser.add_subparsers(dest="command", title="子命令", metavar="子命令", parser_class=_Parser)
+    for name in COMMANDS:
+        mod = _command(name)
+        if mod is not None:
+            mod.register(sub)
+    return parser
+
+
+def _command(name: str):  # type: ignore[no-untyped-def]
+    modname = f"perfdsl.commands.{name}_cmd"
+    try:
+        return importlib.import_module(modname)
+    except ModuleNotFoundError as exc:
+        if exc.name == modname:
+            return None
+        raise
+
+
+def _crash_report(exc: BaseException) -> str:
+    folder = os.environ.get("PERFDSL_CRASH_DIR") or tempfile.gettempdir()
+    name = f"perfdsl-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    path = os.path.join(folder, name)
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"perfdsl {__version__}\nPython {sys.version}\nargv: {sys.argv!r}\n\n")
+            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    except OSError:
+        return "（无法保存崩溃报告）"
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    mod = _command(args.command)
+    try:
+        return int(mod.run(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("已中断。\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except SystemExit:
+        raise
+    except Exception as exc:  # internal error: never a traceback on screen
+        path = _crash_report(exc)
+        sys.stderr.write(
+            "perfdsl 内部错误：这是 perfdsl 的缺陷，不是您的输入有误。\n"
+            f"请把崩溃报告发给维护者：{path}\n"
+        )
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

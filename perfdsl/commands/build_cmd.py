@@ -1,0 +1,93 @@
+"""`perfdsl build`: generate DOCX, XLSX and JSON for each declaration set."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from perfdsl.commands.common import add_profile_dir, run_front, safe_filename, write_atomic
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("build", help="生成 Word、Excel、JSON",
+                       description="检查并为每个声明集生成输出文件。有错误时不生成，除非指定 --allow-errors。")
+    p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
+    p.add_argument("--to", default="json", metavar="格式",
+                   help="输出格式，逗号分隔：docx、xlsx、json（默认 json）")
+    p.add_argument("-o", "--output", default="out", metavar="目录", help="输出文件夹（默认 out）")
+    p.add_argument("--allow-errors", action="store_true", help="即使有错误也生成输出")
+    p.add_argument("--split", action="store_true", help="每张表单独生成一个文件")
+    p.add_argument("--reference-docx", metavar="文件", help="从这个 Word 文件取样式、页面设置、页眉页脚")
+    add_profile_dir(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from perfdsl import report
+    from perfdsl.backends import BACKENDS, RenderOptions, get_backend
+    from perfdsl.model import DeclarationSet
+
+    formats = [f.strip().lower() for f in args.to.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in BACKENDS]
+    if unknown or not formats:
+        sys.stderr.write(f"perfdsl：不支持的输出格式：{'、'.join(unknown) or '（空）'}；可用：{'、'.join(BACKENDS)}\n")
+        return 2
+    if args.reference_docx and not Path(args.reference_docx).is_file():
+        sys.stderr.write(f"perfdsl：找不到参考 Word 文件：{args.reference_docx}\n")
+        return 2
+    res = run_front(args.paths, args.profile_dir)
+    if isinstance(res, int):
+        return res
+    sys.stderr.write(report.format_all_text(res.diagnostics, res.sources))
+    if res.has_errors and not args.allow_errors:
+        sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
+        return 1
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    options = RenderOptions(
+        reference_docx=args.reference_docx,
+        source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None,
+        compiler_version=_version(),
+    )
+    out = Path(args.output)
+    written: list[Path] = []
+    # Render everything first, then write: a failure leaves earlier outputs untouched.
+    pending: list[tuple[Path, bytes]] = []
+    for sres in res.sets:
+        dset = sres.dset
+        units: list[tuple[str, DeclarationSet]] = [(dset.name, dset)]
+        if args.split:
+            units = [(f"{dset.name}-{d.title}" if d.kind == "project" else dset.name,
+                      DeclarationSet(dset.name, (d,), dset.root)) for d in dset.declarations]
+        for fmt in formats:
+            backend = get_backend(fmt)
+            for name, unit in units:
+                if fmt == "json":
+                    from perfdsl.report import diagnostic_json
+
+                    findings = [_finding(diagnostic_json(d)) for d in sres.diagnostics]
+                    data = backend.render(unit, options, findings=findings)
+                else:
+                    data = backend.render(unit, options)
+                pending.append((out / (safe_filename(name) + backend.EXTENSION), data))
+    names = [p for p, _ in pending]
+    if len(set(names)) != len(names):
+        sys.stderr.write("perfdsl：多个声明集会写到同名文件，请分开构建或改名。\n")
+        return 2
+    for path, data in pending:
+        write_atomic(path, data)
+        written.append(path)
+    for p in written:
+        sys.stdout.write(f"已生成 {p}\n")
+    return 0
+
+
+def _finding(d: dict[str, object]) -> dict[str, object]:
+    keep = ("code", "severity", "message", "file", "line", "column", "indicator_path", "waived", "waiver_reason")
+    return {k: d[k] for k in keep}
+
+
+def _version() -> str:
+    from perfdsl import __version__
+
+    return __version__

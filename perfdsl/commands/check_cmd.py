@@ -1,0 +1,42 @@
+"""`perfdsl check`: report every problem of the given files and folders."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from perfdsl.commands.common import add_profile_dir, run_front
+
+FORMATS = ("text", "json", "gnu", "sarif")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("check", help="检查申报表，报告所有问题",
+                       description="检查 .perf 文件或文件夹，一次报告全部问题。有错误时退出码为 1。")
+    p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="输出格式：text（默认，给人看）、json、gnu（编辑器用）、sarif（代码审查用）")
+    p.add_argument("-q", "--quiet", action="store_true", help="只输出错误，不输出警告")
+    add_profile_dir(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from perfdsl import report
+
+    res = run_front(args.paths, args.profile_dir)
+    if isinstance(res, int):
+        return res
+    diags = res.diagnostics
+    if args.quiet:
+        diags = [d for d in diags if d.severity == "error" and not d.waived]
+    if args.format == "json":
+        sys.stdout.write(report.format_json(diags))
+    elif args.format == "gnu":
+        sys.stdout.write(report.format_gnu(diags))
+    elif args.format == "sarif":
+        from perfdsl import sarif
+
+        sys.stdout.write(sarif.format_sarif(diags, res.sources))
+    else:
+        sys.stdout.write(report.format_all_text(diags, res.sources))
+    return 1 if res.has_errors else 0

@@ -1,0 +1,50 @@
+"""Helpers shared by subcommands: running the front end, printing, atomic writes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from perfdsl.api import Result, UsageError, check_paths
+from perfdsl.profiles import ProfileError
+
+
+def add_profile_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile-dir", action="append", default=[], metavar="目录",
+                   help="额外的模板文件夹（可多次指定）；也读取 $PERFDSL_PROFILE_PATH 与输入旁的 profiles/")
+
+
+def run_front(paths: list[str], profile_dirs: list[str]) -> Result | int:
+    """Run the front end; on a usage problem print it and return exit code 2."""
+    try:
+        return check_paths(paths, tuple(profile_dirs))
+    except (UsageError, ProfileError) as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
+        return 2
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def safe_filename(name: str) -> str:
+    bad = '<>:"/\\|?*\n\r\t\x00'
+    cleaned = "".join("_" if c in bad else c for c in name).strip().strip(".")
+    return cleaned[:120] or "未命名"

@@ -1,0 +1,106 @@
+"""Render diagnostics for people and machines: text, JSON and GNU one-liners.
+
+The text form puts the location first as `path:line:col` (columns in characters), then
+the source line with carets placed by display width (CJK characters are two columns
+wide: Lark's own context gets this wrong), then the indicator path, help and fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from perfdsl.diagnostics import SEVERITY_ZH, Diagnostic, catalog
+from perfdsl.source import SourceFile, display_width
+
+
+def _caret_line(line: str, col: int, end_col: int) -> str:
+    prefix = line[: max(col - 1, 0)]
+    pad = "".join("\t" if ch == "\t" else " " * display_width(ch) for ch in prefix)
+    seg = line[max(col - 1, 0): max(end_col - 1, col)]
+    width = max(display_width(seg), 1)
+    return pad + "^" * width
+
+
+def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
+    sev = "已豁免" if d.waived else SEVERITY_ZH.get(d.severity, d.severity)
+    title = catalog().get(d.code, {}).get("title", "")
+    loc = f"{d.span.path}:{d.span.line}:{d.span.col}"
+    lines = [f"{loc}: {sev}[{d.code}] {title}：{d.message}"]
+    src = sources.get(d.span.path)
+    if src is not None and d.span.line > 0:
+        text = src.line_text(d.span.line)
+        end_col = d.span.end_col if d.span.end_line == d.span.line else len(text) + 1
+        num = str(d.span.line)
+        gutter = " " * len(num)
+        lines.append(f" {gutter} |")
+        lines.append(f" {num} | {text}")
+        lines.append(f" {gutter} | {_caret_line(text, d.span.col, end_col)}")
+    if d.path:
+        lines.append(f"  = 指标路径：{' › '.join(d.path)}")
+    if d.help:
+        lines.append(f"  = 帮助：{d.help}")
+    if d.fix is not None:
+        desc = d.fix.description or "修改为"
+        lines.append(f"  = 修复：{desc}（{d.fix.replacement}）")
+    for span, label in d.related:
+        lines.append(f"  = 相关：{span.path}:{span.line}:{span.col} {label}")
+    if d.waived:
+        lines.append(f"  = 豁免理由：{d.waiver_reason}")
+    return "\n".join(lines)
+
+
+def summary(diags: list[Diagnostic]) -> str:
+    errors = sum(1 for d in diags if d.severity == "error" and not d.waived)
+    warnings = sum(1 for d in diags if d.severity == "warning" and not d.waived)
+    waived = sum(1 for d in diags if d.waived)
+    if not errors and not warnings and not waived:
+        return "检查通过：没有发现问题。"
+    parts = [f"{errors} 个错误", f"{warnings} 个警告"]
+    if waived:
+        parts.append(f"{waived} 条已豁免")
+    head = "检查未通过" if errors else "检查通过"
+    return f"{head}：" + "，".join(parts) + "。"
+
+
+def format_all_text(diags: Iterable[Diagnostic], sources: dict[str, SourceFile]) -> str:
+    diags = list(diags)
+    blocks = [format_text(d, sources) for d in diags]
+    blocks.append(summary(diags))
+    return "\n\n".join(blocks) + "\n"
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "severity": d.severity,
+        "title": catalog().get(d.code, {}).get("title", ""),
+        "message": d.message,
+        "file": d.span.path,
+        "line": d.span.line,
+        "column": d.span.col,
+        "end_line": d.span.end_line,
+        "end_column": d.span.end_col,
+        "indicator_path": list(d.path),
+        "help": d.help,
+        "fix": None if d.fix is None else {
+            "line": d.fix.span.line, "column": d.fix.span.col,
+            "end_line": d.fix.span.end_line, "end_column": d.fix.span.end_col,
+            "replacement": d.fix.replacement, "description": d.fix.description,
+        },
+        "waived": d.waived,
+        "waiver_reason": d.waiver_reason,
+    }
+
+
+def format_json(diags: Iterable[Diagnostic]) -> str:
+    return json.dumps([diagnostic_json(d) for d in diags], ensure_ascii=False, indent=2) + "\n"
+
+
+def format_gnu(diags: Iterable[Diagnostic]) -> str:
+    out = []
+    for d in diags:
+        sev = "note" if d.waived else d.severity
+        out.append(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,294 @@
+"""Resolve the AST against a profile: the pass that turns syntax into the model.
+
+It flattens group blocks (a block prefixes its path to everything inside), maps short
+names to official full names through the profile's aliases, types header fields
+(money, counts, codes, yes/no) and records the waivers' scopes. Problems become
+diagnostics; nothing here raises on user input, and nothing written is dropped: unknown
+fields and columns are kept (and reported).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+
+from perfdsl import ast
+from perfdsl.diagnostics import Diagnostic, Fix, diag
+from perfdsl.model import Declaration, Field, Indicator, Target
+from perfdsl.numbers import parse_decimal
+from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile
+from perfdsl.source import Span
+
+PROFILE_KEYS = ("模板", "profile")
+MAX_DEPTH = 3
+_CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
+
+
+@attrs.frozen
+class WaiverScope:
+    waiver: ast.Waiver
+    scope: Span  # the statement the waiver stands before
+
+
+@attrs.frozen
+class Resolved:
+    declarations: tuple[Declaration, ...]
+    waivers: tuple[WaiverScope, ...]
+
+
+def _join(parts: tuple[str, ...]) -> str:
+    return ".".join(parts)
+
+
+class _DeclResolver:
+    def __init__(self, decl: ast.Declaration, profile_dirs: tuple[str, ...]) -> None:
+        self.decl = decl
+        self.profile_dirs = profile_dirs
+        self.diags: list[Diagnostic] = []
+        self.waivers: list[WaiverScope] = []
+        self.fields: dict[str, Field] = {}
+        self.indicators: list[Indicator] = []
+        self.profile = self._pick_profile()
+
+    # --- profile ---------------------------------------------------------------------
+    def _pick_profile(self) -> Profile:
+        for st in self.decl.body:
+            if isinstance(st, ast.Field) and st.key.parts in {(k,) for k in PROFILE_KEYS}:
+                name = st.value.text if st.value else ""
+                prof = find_profile(name, self.profile_dirs) if name else None
+                if prof is None:
+                    self.diags.append(diag("PD-H005", st.value.span if st.value else st.span, name=name))
+                    return default_profile(self.decl.kind, self.profile_dirs)
+                if prof.kind != self.decl.kind:
+                    self.diags.append(diag(
+                        "PD-H006", st.value.span if st.value else st.span, profile=prof.id,
+                        profile_kind=KIND_ZH.get(prof.kind, prof.kind), decl_kind=KIND_ZH[self.decl.kind]))
+                return prof
+        return default_profile(self.decl.kind, self.profile_dirs)
+
+    # --- walk ------------------------------------------------------------------------
+    def run(self) -> Declaration:
+        for w in self.decl.waivers:
+            self.waivers.append(WaiverScope(w, self.decl.span))
+        # Iterative walk (no recursion: nesting depth is user-controlled).
+        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [((), iter(self.decl.body))]
+        while stack:
+            prefix, it = stack[-1]
+            st = next(it, None)
+            if st is None:
+                stack.pop()
+                continue
+            if isinstance(st, ast.Waiver):
+                self.waivers.append(WaiverScope(st, st.span))
+                continue
+            for w in st.waivers:
+                self.waivers.append(WaiverScope(w, st.span))
+            if isinstance(st, ast.Group):
+                segs = prefix + st.path.segments
+                if len(segs) > MAX_DEPTH:
+                    self.diags.append(diag("PD-S008", st.path.span, depth=len(segs)))
+                    continue
+                stack.append((segs, iter(st.body)))
+            elif isinstance(st, ast.Field):
+                self._field(prefix, st)
+            elif isinstance(st, ast.Indicator):
+                self._indicator(prefix, st)
+        self._title()
+        return self._build()
+
+    def _title(self) -> None:
+        tf = self.profile.title_field
+        if not tf:
+            return
+        if tf not in self.fields and self.decl.title:
+            span = self.decl.title_span or self.decl.span
+            spec = self.profile.field(tf)
+            self.fields[tf] = Field(tf, spec.label if spec else tf, "text", self.decl.title, span=span)
+
+    def _build(self) -> Declaration:
+        order = {f.key: i for i, f in enumerate(self.profile.fields)}
+        known = sorted((f for f in self.fields.values() if f.known), key=lambda f: order.get(f.key, 10**6))
+        unknown = [f for f in self.fields.values() if not f.known]
+        tf = self.profile.title_field
+        title = self.decl.title or (self.fields[tf].text if tf in self.fields else "") or ""
+        return Declaration(
+            kind=self.decl.kind, title=title or "", profile=self.profile,
+            fields=tuple(known + unknown), indicators=tuple(self.indicators),
+            span=self.decl.span, path=self.decl.span.path,
+        )
+
+    # --- fields ----------------------------------------------------------------------
+    def _field(self, prefix: tuple[ast.Segment, ...], st: ast.Field) -> None:
+        parts = tuple(s.text for s in prefix) + st.key.parts
+        if parts in {(k,) for k in PROFILE_KEYS}:
+            return
+        key = _join(parts)
+        spec = self.profile.field(key)
+        value_text = st.value.text if st.value else None
+        items = tuple(i.text for i in st.items)
+        for i in st.items:
+            if not i.text:
+                self.diags.append(diag("PD-R008", i.span, path=parts))
+        if spec is None:
+            if not self.profile.allow_unknown_fields:
+                self.diags.append(diag("PD-R003", st.key.span, path=parts, profile=self.profile.id, key=key))
+            ftype = "list" if items and value_text is None else "text"
+            fld = Field(key, key, ftype, value_text, items, known=False, span=st.span)
+        else:
+            key = spec.key
+            fld = self._typed(spec.key, spec.label, spec.type, value_text, items, st)
+        if key in self.fields:
+            self.diags.append(diag("PD-R004", st.key.span, path=parts, label=fld.label))
+            return
+        self.fields[key] = fld
+
+    def _typed(self, key: str, label: str, ftype: str, text: str | None, items: tuple[str, ...],
+               st: ast.Field) -> Field:
+        span = st.value.span if st.value else st.span
+        parts = tuple(key.split("."))
+        if ftype == "list":
+            if text is not None and not items:
+                items = (text,)
+            return Field(key, label, ftype, None, items, span=st.span)
+        if items:
+            text = "\n".join(([text] if text else []) + list(items))
+        number: Decimal | None = None
+        if text is not None and text.strip():
+            if ftype in ("int", "money", "year"):
+                number = parse_decimal(text)
+                ok = number is not None
+                if ok and ftype in ("int", "year"):
+                    assert number is not None
+                    ok = number == number.to_integral_value() and "." not in text
+                if ok and ftype == "year":
+                    ok = len(text.strip()) == 4
+                if not ok:
+                    expected = {"int": "整数", "money": "金额（数值）", "year": "四位年份"}[ftype]
+                    self.diags.append(diag("PD-R005", span, path=parts, label=label, expected=expected, text=text))
+                    number = None
+            elif ftype == "code" and not _CODE_NAME.match(text):
+                self.diags.append(diag("PD-R005", span, path=parts, label=label,
+                                       expected="“代码 名称”（如 3 其他项目）", text=text))
+            elif ftype == "bool" and text.strip() not in ("是", "否"):
+                self.diags.append(diag("PD-R005", span, path=parts, label=label, expected="“是”或“否”", text=text))
+        return Field(key, label, ftype, text, (), number, span=st.span)
+
+    # --- indicators ------------------------------------------------------------------
+    def _indicator(self, prefix: tuple[ast.Segment, ...], st: ast.Indicator) -> None:
+        segs = prefix + st.path.segments
+        written = tuple(s.text for s in segs)
+        if len(segs) != 3:
+            self.diags.append(diag("PD-H004", st.path.span, path=written, depth=len(segs),
+                                   path_text=_join(written)))
+            return
+        s1, s2, s3 = segs
+        level1 = self._level1(s1, s2, written)
+        if level1 is None:
+            return
+        level2 = self._level2(level1, s2, written)
+        if level2 is None:
+            return
+        target, unit_attr = self._target(st, written)
+        columns: list[tuple[str, str]] = []
+        for at in st.attrs:
+            if at.key.strip() in ("度量单位", "计量单位", "单位"):
+                unit_attr = at.value
+                continue
+            col = self.profile.column(at.key)
+            if col is None:
+                self.diags.append(diag("PD-R007", at.span, path=written, profile=self.profile.id, key=at.key))
+                columns.append((at.key.strip(), at.value))
+            else:
+                columns.append((col.key, at.value))
+        if unit_attr is not None and target.op == "qual":
+            target = attrs.evolve(target, unit=unit_attr)
+        self.indicators.append(Indicator(
+            level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
+            span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),
+        ))
+
+    def _level1(self, s1: ast.Segment, s2: ast.Segment, written: tuple[str, ...]) -> Level1 | None:
+        l1 = self.profile.resolve_level1(s1.text)
+        if l1 is not None:
+            return l1
+        as_l2 = self.profile.find_level2_anywhere(s1.text)
+        if as_l2 and "成本" in s1.text:
+            owner = as_l2[0][0].name
+            self.diags.append(diag(
+                "PD-H003", s1.span, path=written,
+                detail=f"模板“{self.profile.id}”中成本指标是“{owner}”下的二级指标，这里却用作一级指标",
+                help=f"写成 {owner.removesuffix('指标')}.{s1.text}.… 或换用成本为一级指标的模板（如 mof2021）"))
+            return None
+        names = [n for l in self.profile.hierarchy for n in (l.name, l.name.removesuffix("指标"), *l.aliases)]
+        close = difflib.get_close_matches(s1.text, names, n=1, cutoff=0.3)
+        help_text = None
+        fix = None
+        if as_l2:
+            owner = as_l2[0][0].name
+            help_text = f"“{s1.text}”是二级指标，属于“{owner}”；是否漏写了一级指标？"
+        elif close:
+            help_text = f"是否应为“{close[0]}”？"
+            fix = Fix(s1.span, close[0], f"改为 {close[0]}")
+        self.diags.append(diag("PD-H001", s1.span, path=written, help=help_text, fix=fix,
+                               name=s1.text, profile=self.profile.id))
+        return None
+
+    def _level2(self, l1: Level1, s2: ast.Segment, written: tuple[str, ...]) -> str | None:
+        l2 = self.profile.resolve_level2(l1, s2.text)
+        if l2 is not None:
+            return l2.name
+        path = (l1.name, s2.text, written[2])
+        if self.profile.resolve_level1(s2.text) is not None and "成本" in s2.text:
+            self.diags.append(diag(
+                "PD-H003", s2.span, path=path,
+                detail=f"模板“{self.profile.id}”中成本指标是一级指标，这里却用作“{l1.name}”下的二级指标",
+                help=f"写成 成本.经济成本.{written[2]}，或换用成本为二级指标的模板（如 mof2015）"))
+            return None
+        names = [n for c in l1.children for n in (c.name, c.name.removesuffix("指标"), *c.aliases)]
+        close = difflib.get_close_matches(s2.text, names, n=1, cutoff=0.3)
+        elsewhere = [a.name for a, _b in self.profile.find_level2_anywhere(s2.text)]
+        help_text = None
+        fix = None
+        if elsewhere:
+            help_text = f"“{s2.text}”属于一级指标“{elsewhere[0]}”"
+        elif close:
+            help_text = f"是否应为“{close[0]}”？"
+            fix = Fix(s2.span, close[0], f"改为 {close[0]}")
+        else:
+            help_text = "可用的二级指标：" + "、".join(c.name for c in l1.children)
+        self.diags.append(diag("PD-H002", s2.span, path=path, help=help_text, fix=fix, name=s2.text, parent=l1.name))
+        return None
+
+    def _target(self, st: ast.Indicator, written: tuple[str, ...]) -> tuple[Target, str | None]:
+        t = st.target
+        if isinstance(t, ast.Comparison):
+            return Target(t.op, value=t.quantity.value, unit=t.quantity.unit), None
+        if isinstance(t, ast.Range):
+            lu, hu = t.low.unit, t.high.unit
+            if lu and hu and lu != hu:
+                self.diags.append(diag("PD-V004", t.low.span, path=written, low_unit=lu, high_unit=hu))
+            if t.low.value >= t.high.value and (not lu or not hu or lu == hu):
+                self.diags.append(diag("PD-V003", t.low.span, path=written,
+                                       low=t.low.raw, high=t.high.raw,
+                                       fix=Fix(Span(t.low.span.path, t.low.span.line, t.low.span.col,
+                                                    t.high.span.end_line, t.high.span.end_col),
+                                               f"{t.high.raw}-{t.low.raw}{hu or lu or ''}", "交换上下限")))
+            return Target("range", low=t.low.value, high=t.high.value, unit=hu or lu), None
+        assert isinstance(t, ast.Qualitative)
+        return Target("qual", text=t.value.text), None
+
+
+def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> tuple[Resolved, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    decls: list[Declaration] = []
+    waivers: list[WaiverScope] = [WaiverScope(w, w.span) for w in doc.stray_waivers]
+    for d in doc.declarations:
+        r = _DeclResolver(d, profile_dirs)
+        decls.append(r.run())
+        diags.extend(r.diags)
+        waivers.extend(r.waivers)
+    return Resolved(tuple(decls), tuple(waivers)), diags
