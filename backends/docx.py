@@ -90,7 +90,7 @@ OWN_STYLES: dict[str, str] = {
         f'{_rfonts("楷体")}<w:sz w:val="28"/><w:szCs w:val="28"/>{_LANG}'),
     "PerfdslCell": _pstyle(
         "PerfdslCell", "perfdsl 表格文字",
-        '<w:spacing w:before="0" w:after="0" w:line="260" w:lineRule="atLeast"/>',
+        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="260" w:lineRule="atLeast"/>',
         f'{_rfonts("宋体")}<w:sz w:val="20"/><w:szCs w:val="20"/>{_LANG}'),
     "PerfdslLabel": _pstyle(
         "PerfdslLabel", "perfdsl 表格栏目", '<w:jc w:val="center"/>',
@@ -100,7 +100,7 @@ OWN_STYLES: dict[str, str] = {
         f'{_rfonts("黑体", "黑体")}<w:sz w:val="20"/><w:szCs w:val="20"/>{_LANG}', based="PerfdslCell"),
     "PerfdslSpacer": _pstyle(
         "PerfdslSpacer", "perfdsl 间隔",
-        '<w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>',
+        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>',
         '<w:sz w:val="2"/><w:szCs w:val="2"/>'),
     "PerfdslFooter": _pstyle(
         "PerfdslFooter", "perfdsl 页脚", '<w:jc w:val="center"/>',
@@ -152,7 +152,7 @@ DEFAULT_SECTPR = (
     f'<w:pgSz w:w="{PAGE_W}" w:h="{PAGE_H}"/>'
     f'<w:pgMar w:top="{MARGIN_T}" w:right="{MARGIN_R}" w:bottom="{MARGIN_B}" w:left="{MARGIN_L}" '
     'w:header="851" w:footer="567" w:gutter="0"/>'
-    '<w:cols w:space="425"/><w:docGrid w:type="lines" w:linePitch="312"/></w:sectPr>'
+    '<w:cols w:space="425"/><w:docGrid w:linePitch="312"/></w:sectPr>'
 )
 
 ROOT_RELS = (

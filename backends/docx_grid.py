@@ -18,6 +18,7 @@ become extra label/value rows at the end, so nothing is lost.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -48,6 +49,7 @@ class Cell:
 class Row:
     cells: tuple[Cell, ...]
     header: bool = False  # repeat on every page (w:tblHeader)
+    keep: bool = False  # keep on the same page as the next row (w:keepNext on its paragraphs)
 
 
 @attrs.frozen
@@ -351,8 +353,8 @@ def indicator_grid(decl: Declaration) -> Grid:
 # ----------------------------------------------------------------------------------------
 
 # Relative widths (twips at a 9638-twip text width) of the indicator columns.
-_WEIGHTS = {"level1": 1300, "level2": 1250, "name": 2250, "op": 950, "value": 1050, "unit": 1000,
-            "指标值内容": 1050, "备注": 800}
+_WEIGHTS = {"level1": 1400, "level2": 1200, "name": 2000, "op": 1150, "value": 1050, "unit": 1000,
+            "指标值内容": 1050, "备注": 788}
 _EXTRA_WEIGHT = 950
 
 
@@ -426,11 +428,13 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     ]
     out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
     out.append("</w:tblGrid>")
+    keeps = keep_flags(grid.rows)
     # pending[col] = [rows still covered, span] for vertical merges in progress
     pending: dict[int, list[int]] = {}
-    for row in grid.rows:
+    for row, keep in zip(grid.rows, keeps):
         trpr = "<w:cantSplit/><w:tblHeader/>" if row.header else "<w:cantSplit/>"
-        out.append(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="397"/></w:trPr>')
+        out.append(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="340"/></w:trPr>')
+        kn = "<w:keepNext/>" if keep else ""
         col = 0
         cells = iter(row.cells)
         while col < ncol:
@@ -440,7 +444,7 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
                 w = sum(widths[col:col + span])
                 gs = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
                 out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{gs}<w:vMerge/>'
-                           '<w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="PerfdslCell"/></w:pPr></w:p></w:tc>')
+                           '<w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="PerfdslCell"/>{kn}</w:pPr></w:p></w:tc>')
                 pend[0] -= 1
                 if pend[0] == 0:
                     del pending[col]
@@ -458,9 +462,84 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
                 pending[col] = [cell.rows - 1, span]
             style = STYLE_FOR_ROLE[cell.role]
             align = cell.align
-            paras = "".join(paragraph(p, style, align) for p in cell.paras) or paragraph("", style, align)
+            texts = cell.paras
+            if cell.role == LABEL:
+                texts = tuple(balance(t, w) for t in texts)
+            paras = "".join(paragraph(p, style, align, kn) for p in texts) or paragraph("", style, align, kn)
             out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{gs}{vm}<w:vAlign w:val="center"/></w:tcPr>{paras}</w:tc>')
             col += span
         out.append("</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)
+
+
+# A merged block longer than this many rows may break across pages (else Word would
+# push very long blocks to the next page and leave a mostly empty page behind).
+KEEP_MAX = 14
+
+
+def keep_flags(rows: Sequence[Row]) -> list[bool]:
+    """Which rows stay on the page of the next row: the header row, the rows of a
+    vertically merged block (so a 一级/二级 label is not cut off from its rows), and rows
+    marked `keep`."""
+    keep = [r.keep or r.header for r in rows]
+    for i, row in enumerate(rows):
+        for cell in row.cells:
+            if 1 < cell.rows <= KEEP_MAX:
+                for j in range(i, min(i + cell.rows - 1, len(rows))):
+                    keep[j] = True
+    return keep
+
+
+# Label text is 10 pt: a wide (CJK) character takes 200 twips, a narrow one about 100;
+# the cell loses 2 x 85 twips of margin.
+_CHAR = 200
+_MARGIN = 170
+_NO_BREAK_BEFORE = set("）】》〕」』，、。：；！？）%％")
+_NO_BREAK_AFTER = set("（【《〔「『(")
+_CLOSE = set("）】》〕」』)")
+
+
+def _cw(ch: str) -> int:
+    return _CHAR if unicodedata.east_asian_width(ch) in ("W", "F") else _CHAR // 2
+
+
+def balance(text: str, width: int) -> str:
+    """Break a label that does not fit on one line into lines of about equal width, at
+    a place where Chinese typesetting allows it ("部门（单位）/基本信息", not "部门（单/位）…")."""
+    if "\n" in text or not text:
+        return text
+    widths = [_cw(c) for c in text]
+    depth, inside = 0, []  # no break inside brackets: "部门（单位）", not "部门（单/位）"
+    for c in text:
+        inside.append(depth > 0)
+        depth += (c in _NO_BREAK_AFTER) - (c in _CLOSE)
+        depth = max(depth, 0)
+    total = sum(widths)
+    room = max(width - _MARGIN, _CHAR)
+    if total <= room:
+        return text
+    lines = -(-total // room)
+    out: list[str] = []
+    start = 0
+    for k in range(1, lines):
+        goal = total * k / lines
+        best, best_cost = None, None
+        acc = sum(widths[:start])
+        for pos in range(start + 1, len(text)):
+            acc += widths[pos - 1]
+            if acc - sum(widths[:start]) > room:
+                break
+            if text[pos] in _NO_BREAK_BEFORE or text[pos - 1] in _NO_BREAK_AFTER or inside[pos]:
+                continue
+            cost = abs(acc - goal)
+            if best_cost is None or cost <= best_cost:
+                best, best_cost = pos, cost
+        if best is None:
+            return text  # no good place: let Word wrap it
+        out.append(text[start:best])
+        start = best
+    out.append(text[start:])
+    if any(sum(_cw(c) for c in line) > room for line in out):
+        return text
+    return "\n".join(out)
