@@ -1,0 +1,378 @@
+"""XLSX backend: a declaration set as an Excel workbook.
+
+`render(dset, options) -> bytes` writes, with XlsxWriter (imported inside `render`):
+- one sheet per declaration laid out like the printed form (the same logical grids as
+  the DOCX backend, backends/docx_grid.py): title, header grid with merged label cells,
+  the indicator table with 一级/二级 merged vertically, borders, wrap, 宋体, A4 fitted
+  to the page width, the indicator heading repeated on every printed page;
+- a flat sheet 指标清单, one indicator per row and no merged cells (the shape budget
+  systems' import templates take), numbers as numeric cells with the written decimals;
+- a very hidden sheet `_perfdsl` holding the canonical JSON (backends/jsonout.py) as
+  base64 in chunks of at most 32,000 characters (Excel's cell limit is 32,767), with its
+  SHA-256, so `perfdsl import` reads the workbook back exactly (`read_embedded_json`).
+
+Text is never turned into a formula or a link: the workbook is created with
+`strings_to_formulas`/`strings_to_urls` off and all user text goes through
+`write_string`. The bytes are reproducible: XlsxWriter zips with fixed timestamps and
+the document dates are fixed (SOURCE_DATE_EPOCH, else 1 January of the set's year).
+
+This module must not validate, must not see syntax and must not read the clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from perfdsl.model import Declaration, DeclarationSet, Indicator
+
+from . import docx_grid as g
+
+EXTENSION = ".xlsx"
+
+FLAT_SHEET = "指标清单"
+DATA_SHEET = "_perfdsl"
+DATA_MAGIC = "perfdsl-json-base64"
+CHUNK = 32000
+FLAT_COLUMNS = ("表/项目名称", "一级指标", "二级指标", "三级指标", "指标值类型", "指标值", "度量单位", "指标值内容", "备注")
+
+# Total width of a form sheet in Excel character units (fits A4 portrait at ~100%).
+FORM_WIDTH = 92.0
+LINE_HEIGHT = 14.0  # points per wrapped line of 10-pt 宋体
+MIN_ROW_HEIGHT = 18.0
+
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers (pure)
+# ----------------------------------------------------------------------------------------
+
+
+def sheet_name(wanted: str, taken: set[str]) -> str:
+    """A legal, unique sheet name (≤ 31 characters, no []:*?/\\, not starting with ')."""
+    base = _BAD_SHEET_CHARS.sub("_", wanted).strip().strip("'") or "表"
+    base = base[:31]
+    name = base
+    n = 2
+    while name.lower() in {t.lower() for t in taken} or name.lower() in (FLAT_SHEET.lower(), DATA_SHEET.lower()):
+        suffix = f"({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(name)
+    return name
+
+
+def display_width(text: str) -> int:
+    """Width in Excel character units: CJK and full-width characters count 2."""
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+
+def lines_needed(paras: Sequence[str], width: float) -> int:
+    cap = max(int(width) - 1, 1)
+    n = 0
+    for p in paras or ("",):
+        for line in p.split("\n"):
+            n += max(1, -(-display_width(line) // cap))
+    return n
+
+
+def number_format(value: Decimal) -> str:
+    """The Excel number format showing `value` with its written decimals."""
+    exp = value.as_tuple().exponent
+    places = -exp if isinstance(exp, int) and exp < 0 else 0
+    return "0" if places == 0 else "0." + "0" * places
+
+
+def as_double(value: Decimal) -> float | None:
+    """`value` as a float if the float shows it exactly at its written precision."""
+    digits = value.as_tuple().digits
+    if len(digits) > 15 or not value.is_finite():
+        return None
+    f = float(value)
+    return f if Decimal(repr(f)) == value else None
+
+
+def fixed_time(dset: DeclarationSet, epoch: int | None) -> datetime:
+    """SOURCE_DATE_EPOCH, else 1 January of the set's year (1980 if none)."""
+    if epoch is not None:
+        t = datetime.fromtimestamp(max(int(epoch), 315532800), tz=timezone.utc)
+        return t.replace(tzinfo=None)
+    year = dset.year.strip()
+    y = int(year) if year.isdigit() and 1980 <= int(year) <= 2107 else 1980
+    return datetime(y, 1, 1)
+
+
+def ordered(dset: DeclarationSet) -> list[Declaration]:
+    dept = [d for d in dset.declarations if d.kind == "department"]
+    return dept + [d for d in dset.declarations if d.kind != "department"]
+
+
+def column_value(decl: Declaration, ind: Indicator, key: str) -> str:
+    """An extra column's text for `ind` (profile aliases taken into account)."""
+    return g._extra_value(decl, ind.columns, key)
+
+
+def flat_extra_keys(decls: Sequence[Declaration]) -> list[str]:
+    """Extra column keys beyond 指标值内容/备注, in order of first use."""
+    out: list[str] = []
+    for d in decls:
+        for ind in d.indicators:
+            for k, _v in ind.columns:
+                col = d.profile.column(k)
+                key = col.key if col is not None else k
+                if key not in ("指标值内容", "备注") and key not in out:
+                    out.append(key)
+    return out
+
+
+def chunks(text: str, size: int = CHUNK) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+# ----------------------------------------------------------------------------------------
+# Writing
+# ----------------------------------------------------------------------------------------
+
+
+class _Formats:
+    def __init__(self, wb: Any) -> None:
+        base = {"font_name": "宋体", "font_size": 10, "border": 1, "text_wrap": True, "valign": "vcenter"}
+        self.wb = wb
+        self.cell = {
+            ("label", "center"): wb.add_format({**base, "align": "center"}),
+            ("value", "center"): wb.add_format({**base, "align": "center"}),
+            ("value", "left"): wb.add_format({**base, "align": "left"}),
+            ("head", "center"): wb.add_format({**base, "align": "center", "bold": True, "font_name": "黑体"}),
+        }
+        self.title = wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center",
+                                    "valign": "vcenter"})
+        self.subtitle = wb.add_format({"font_name": "楷体", "font_size": 12, "align": "center", "valign": "vcenter"})
+        self.flat_head = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9D9D9"})
+        self.flat_text = wb.add_format({**base, "align": "left"})
+        self._num: dict[tuple[str, str], Any] = {}
+        self.base = base
+
+    def for_cell(self, role: str, align: str) -> Any:
+        return self.cell.get((role, align)) or self.cell[("value", "left")]
+
+    def number(self, fmt: str, align: str = "center") -> Any:
+        key = (fmt, align)
+        if key not in self._num:
+            self._num[key] = self.wb.add_format({**self.base, "align": align, "num_format": fmt})
+        return self._num[key]
+
+
+def _text(cell: g.Cell) -> str:
+    return "\n".join(cell.paras)
+
+
+def _write_grid(ws: Any, fm: _Formats, grid: g.Grid, top: int, widths: list[float],
+                numbers: dict[tuple[int, int], Decimal] | None = None) -> int:
+    """Write `grid` from row `top`; returns the next free row. Heights are estimated."""
+    ncol = len(widths)
+    covered: set[tuple[int, int]] = set()
+    heights: dict[int, int] = {}
+    for i, row in enumerate(grid.rows):
+        r = top + i
+        col = 0
+        cells = iter(row.cells)
+        while col < ncol:
+            if (r, col) in covered:
+                col += 1
+                continue
+            cell = next(cells, None)
+            if cell is None:
+                cell = g.Cell(span=ncol - col)
+            span = max(1, min(cell.span, ncol - col))
+            nrows = max(1, cell.rows)
+            fmt = fm.for_cell(cell.role, cell.align)
+            text = _text(cell)
+            if span > 1 or nrows > 1:
+                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
+                for rr in range(r, r + nrows):
+                    for cc in range(col, col + span):
+                        covered.add((rr, cc))
+            num = numbers.get((i, col)) if numbers else None
+            dbl = as_double(num) if num is not None else None
+            if dbl is not None and num is not None:
+                ws.write_number(r, col, dbl, fm.number(number_format(num), cell.align))
+            elif text:
+                ws.write_string(r, col, text, fmt)
+            else:
+                ws.write_blank(r, col, None, fmt)
+            if nrows == 1:
+                w = sum(widths[col:col + span])
+                heights[r] = max(heights.get(r, 1), lines_needed(cell.paras, w))
+            col += span
+    for r, n in heights.items():
+        ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
+    return top + len(grid.rows)
+
+
+def _indicator_numbers(decl: Declaration, grid: g.Grid) -> dict[tuple[int, int], Decimal]:
+    """(grid row, column) → Decimal for comparison values, so they become numeric cells."""
+    out: dict[tuple[int, int], Decimal] = {}
+    if "value" not in grid.columns:
+        return out
+    vcol = grid.columns.index("value")
+    # indicator_grid lists indicators grouped by 一级 then 二级, in first-appearance order
+    flat = [ind for _l1, l2s in decl.groups() for _l2, inds in l2s for ind in inds]
+    for i, ind in enumerate(flat, start=1):
+        if ind.target.op in ("eq", "ge", "le", "gt", "lt") and ind.target.value is not None:
+            out[(i, vcol)] = ind.target.value
+    return out
+
+
+def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
+    ws = wb.add_worksheet(name)
+    header = g.header_grid(decl)
+    ind = g.indicator_grid(decl)
+    ncol = max(len(header.columns), len(ind.columns))
+    keys = list(ind.columns) + [f"_{i}" for i in range(len(ind.columns), ncol)]
+    twips = g.column_widths(keys, 9638)
+    widths = [FORM_WIDTH * t / 9638 for t in twips]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, round(w, 2))
+    title, subtitle = decl.heading()
+    ws.merge_range(0, 0, 0, ncol - 1, "", fm.title)
+    ws.write_string(0, 0, title, fm.title)
+    ws.set_row(0, 30)
+    row = 1
+    if subtitle:
+        ws.merge_range(1, 0, 1, ncol - 1, "", fm.subtitle)
+        ws.write_string(1, 0, subtitle, fm.subtitle)
+        ws.set_row(1, 20)
+        row = 2
+    row = _write_grid(ws, fm, header, row, widths)
+    row += 1  # one empty row between the header grid and the indicator table
+    ind_top = row
+    _write_grid(ws, fm, ind, row, widths, _indicator_numbers(decl, ind))
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.7)
+    ws.repeat_rows(ind_top)
+    ws.set_footer("&C第 &P 页  共 &N 页")
+    ws.hide_gridlines(2)
+
+
+def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration]) -> None:
+    ws = wb.add_worksheet(FLAT_SHEET)
+    extra = flat_extra_keys(decls)
+    heads = list(FLAT_COLUMNS) + extra
+    for c, h in enumerate(heads):
+        ws.write_string(0, c, h, fm.flat_head)
+    widths = [24, 12, 16, 36, 10, 10, 10, 16, 14] + [12] * len(extra)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    r = 1
+    for d in decls:
+        for ind in d.indicators:
+            t = ind.target
+            row: list[str | Decimal] = [d.title, ind.level1, ind.level2, ind.name, d.profile.op_display(t.op)]
+            row.append(t.value if t.op in ("eq", "ge", "le", "gt", "lt") and t.value is not None else t.value_text())
+            row += [t.unit or "", column_value(d, ind, "指标值内容"), column_value(d, ind, "备注")]
+            row += [column_value(d, ind, k) for k in extra]
+            for c, v in enumerate(row):
+                if isinstance(v, Decimal):
+                    dbl = as_double(v)
+                    if dbl is not None:
+                        ws.write_number(r, c, dbl, fm.number(number_format(v), "center"))
+                        continue
+                    v = format(v, "f")
+                if v:
+                    ws.write_string(r, c, v, fm.flat_text)
+                else:
+                    ws.write_blank(r, c, None, fm.flat_text)
+            r += 1
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(r - 1, 0), len(heads) - 1)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _data_sheet(wb: Any, json_bytes: bytes) -> None:
+    ws = wb.add_worksheet(DATA_SHEET)
+    payload = base64.b64encode(json_bytes).decode("ascii")
+    parts = chunks(payload)
+    ws.write_string(0, 0, DATA_MAGIC)
+    ws.write_string(0, 1, hashlib.sha256(json_bytes).hexdigest())
+    ws.write_number(0, 2, len(parts))
+    for i, part in enumerate(parts, start=1):
+        ws.write_string(i, 0, part)
+    ws.very_hidden()
+
+
+def _version(options: Any) -> str:
+    v = getattr(options, "compiler_version", "") if options is not None else ""
+    if v:
+        return v if v.startswith("perfdsl") else f"perfdsl {v}"
+    from perfdsl import __version__
+
+    return f"perfdsl {__version__}"
+
+
+def render(dset: DeclarationSet, options: Any = None) -> bytes:
+    """The .xlsx bytes for `dset`."""
+    import xlsxwriter
+
+    from . import jsonout
+
+    when = fixed_time(dset, getattr(options, "source_date_epoch", None))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {
+        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False, "nan_inf_to_errors": False,
+    })
+    decls = ordered(dset)
+    dept = dset.department
+    wb.set_properties({
+        "title": decls[0].heading()[0] if decls else dset.name,
+        "subject": f"{dset.year}年度预算绩效目标" if dset.year else "预算绩效目标",
+        "author": dept.text("单位名称") if dept is not None else "",
+        "keywords": "预算绩效目标申报表",
+        "comments": f"由 {_version(options)} 生成",
+        "created": when,
+    })
+    fm = _Formats(wb)
+    taken: set[str] = set()
+    for d in decls:
+        wanted = "部门整体" if d.kind == "department" else (d.title or "项目")
+        _form_sheet(wb, fm, d, sheet_name(wanted, taken))
+    _flat_sheet(wb, fm, decls)
+    _data_sheet(wb, jsonout.render(dset))
+    if decls:
+        wb.worksheets()[0].activate()
+    wb.close()
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------------------
+# Reading the embedded JSON back (for `perfdsl import`)
+# ----------------------------------------------------------------------------------------
+
+
+def embedded_json_from_rows(rows: Sequence[Sequence[Any]]) -> bytes | None:
+    """The JSON from the `_perfdsl` sheet's rows (values), or None if absent/damaged."""
+    if not rows or len(rows[0]) < 3 or rows[0][0] != DATA_MAGIC:
+        return None
+    digest, count = rows[0][1], rows[0][2]
+    try:
+        n = int(count)
+        payload = "".join(str(rows[i][0] or "") for i in range(1, n + 1))
+        data = base64.b64decode(payload, validate=True)
+    except (ValueError, TypeError, IndexError):
+        return None
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None
+    return data
