@@ -9,7 +9,6 @@ the formatter prints. It must not know about profiles.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Union
 
 import attrs
 
@@ -76,7 +75,7 @@ class Qualitative:
     op_span: Span = NO_SPAN
 
 
-Target = Union[Comparison, Range, Qualitative]
+Target = Comparison | Range | Qualitative
 
 
 @attrs.frozen
@@ -127,7 +126,7 @@ class Group:
     waivers: tuple[Waiver, ...] = ()
 
 
-Stmt = Union[Field, Indicator, Group, Waiver]
+Stmt = Field | Indicator | Group | Waiver
 
 
 @attrs.frozen

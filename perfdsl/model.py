@@ -50,6 +50,7 @@ class Indicator:
     span: Span = NO_SPAN
     name_span: Span = NO_SPAN
     written: tuple[str, str, str] = ("", "", "")  # the path as the author wrote it
+    unit_span: Span | None = None  # where the unit was written, for precise carets
 
     @property
     def path(self) -> tuple[str, str, str]:

@@ -32,7 +32,7 @@ def parse_decimal(text: str) -> Decimal | None:
 
 
 def integer_digits(value: Decimal) -> int:
-    sign, digits, exp = value.as_tuple()
+    _sign, digits, exp = value.as_tuple()
     assert isinstance(exp, int)
     return max(len(digits) + exp, 0)
 

@@ -159,7 +159,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         a, b = spans[0], spans[-1]
         return Span(self.src, a.line, a.col, b.end_line, b.end_col)
 
-    def _tspan(self, tok: Token) -> Span:  # noqa: D102
+    def _tspan(self, tok: Token) -> Span:
         return _tok_span(self.src, tok)
 
     # --- paths -----------------------------------------------------------------------
@@ -370,7 +370,7 @@ class _Recovery:
     def report(self, e: UnexpectedInput) -> None:
         line, col = e.line, e.column
         expected = self._expected(e)
-        if isinstance(e, UnexpectedToken) and e.token.type == "$END" or isinstance(e, UnexpectedEOF):
+        if (isinstance(e, UnexpectedToken) and e.token.type == "$END") or isinstance(e, UnexpectedEOF):
             last = self.text.rstrip("\n").split("\n")
             span = Span.point(self.src, len(last), len(last[-1]) + 1)
             self.diags.append(diag("PD-S003", span, expected=expected))
@@ -397,7 +397,7 @@ class _Recovery:
         # A comparison followed by text: the most common mistake, with its own code.
         before = self._line_text(line)[: col - 1]
         cmp_m = re.search(r"(>=|<=|==|=|>|<|≥|≤|≧|≦|＝|＞＝|＜＝|＞|＜)\s*$", before)
-        if cmp_m and found not in ("行尾",) and not re.match(r"“[0-9０-９+\-－]", found):
+        if cmp_m and re.match(r"“[\u4e00-\u9fffA-Za-z“]", found):
             op = cmp_m.group(1)
             word = found.strip("“”")
             self.diags.append(diag(

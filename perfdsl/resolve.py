@@ -209,6 +209,7 @@ class _DeclResolver:
         self.indicators.append(Indicator(
             level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
             span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),
+            unit_span=_unit_span(st.target),
         ))
 
     def _level1(self, s1: ast.Segment, s2: ast.Segment, written: tuple[str, ...]) -> Level1 | None:
@@ -223,7 +224,7 @@ class _DeclResolver:
                 detail=f"模板“{self.profile.id}”中成本指标是“{owner}”下的二级指标，这里却用作一级指标",
                 help=f"写成 {owner.removesuffix('指标')}.{s1.text}.… 或换用成本为一级指标的模板（如 mof2021）"))
             return None
-        names = [n for l in self.profile.hierarchy for n in (l.name, l.name.removesuffix("指标"), *l.aliases)]
+        names = [n for h in self.profile.hierarchy for n in (h.name, h.name.removesuffix("指标"), *h.aliases)]
         close = difflib.get_close_matches(s1.text, names, n=1, cutoff=0.3)
         help_text = None
         fix = None
@@ -280,6 +281,14 @@ class _DeclResolver:
             return Target("range", low=t.low.value, high=t.high.value, unit=hu or lu), None
         assert isinstance(t, ast.Qualitative)
         return Target("qual", text=t.value.text), None
+
+
+def _unit_span(t: ast.Target) -> Span | None:
+    if isinstance(t, ast.Comparison):
+        return t.quantity.unit_span
+    if isinstance(t, ast.Range):
+        return t.high.unit_span or t.low.unit_span
+    return None
 
 
 def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> tuple[Resolved, list[Diagnostic]]:

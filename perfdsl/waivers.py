@@ -30,7 +30,7 @@ def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Di
             out.append(diag("PD-W001", w.span))
         for code in w.codes:
             if code not in valid or code.startswith(UNWAIVABLE_PREFIXES):
-                out.append(diag("PD-W003", w.span, code=code))
+                out.append(diag("PD-W003", w.span, waived_code=code))
     for d in diags:
         if d.code.startswith(UNWAIVABLE_PREFIXES):
             out.append(d)
@@ -55,5 +55,5 @@ def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Di
             continue
         for code in w.codes:
             if code in valid and not code.startswith(UNWAIVABLE_PREFIXES) and (i, code) not in used:
-                out.append(diag("PD-W002", w.span, code=code))
+                out.append(diag("PD-W002", w.span, waived_code=code))
     return out

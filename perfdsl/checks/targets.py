@@ -16,7 +16,7 @@ _GROWTH = ("增长", "比上年", "倍", "提高", "增幅", "增加")
 
 
 def _unit_span(ind: Indicator) -> Span:
-    return ind.span
+    return ind.unit_span or ind.span
 
 
 def check_values(decl: Declaration) -> Iterator[Diagnostic]:
@@ -49,7 +49,8 @@ def check_units(decl: Declaration) -> Iterator[Diagnostic]:
             bad = unknown_atoms(t.unit) or [t.unit]
             cands = suggest(bad[0])
             help_text = f"是否应为“{'”或“'.join(cands)}”？" if cands else None
-            yield diag("PD-U001", ind.span, path=ind.path, unit=t.unit, help=help_text)
+            fix = Fix(_unit_span(ind), cands[0], f"改为 {cands[0]}") if cands and ind.unit_span else None
+            yield diag("PD-U001", _unit_span(ind), path=ind.path, unit=t.unit, help=help_text, fix=fix)
 
 
 def _category_of(ind: Indicator) -> tuple[str, set[str], str] | None:
@@ -82,14 +83,14 @@ def check_unit_category(decl: Declaration) -> Iterator[Diagnostic]:
         if spec is not None:
             words, ok, expected = spec
             if cat not in ok:
-                yield diag("PD-U004", ind.span, path=ind.path, name=ind.name, category=words,
+                yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category=words,
                            expected=expected, unit=t.unit)
                 continue
         # People counted with a non-person unit (Sichuan: 230 人 written as 个).
         if cat == "count" and re.search(r"(人数|人员|人次)$|人$", ind.name):
             base = unit.dims[0][0] if unit.dims else ""
             if base not in ("人", "人次"):
-                yield diag("PD-U004", ind.span, path=ind.path, name=ind.name, category="人数类指标",
+                yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category="人数类指标",
                            expected="“人”或“人次”", unit=t.unit)
 
 

@@ -1,0 +1,176 @@
+"""Hypothesis strategies for .perf declarations (grammar-aware generators).
+
+Each strategy draws a *valid* declaration as source text together with the list of
+values written in it (`Generated.values`), so a test can check that every value reaches
+every output. The generators follow perfdsl/grammar/perfdsl.lark and the gansu-project /
+gansu-dept profiles. Importing this module has no side effects (no files, no settings
+profiles registered); other test modules may import it freely.
+
+Must not: depend on perfdsl internals beyond what a user could write in a file.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+from hypothesis import strategies as st
+
+# Common CJK characters that never form a keyword (定性, 区间, 至, 项目, 部门整体) by
+# themselves; keyword substrings are filtered out below anyway.
+_CJK = "养老保险补助资金发放覆盖率满意度标准人数服务对象社会效益经济成本质量时效数量工作完成情况城乡居民医疗救助培训覆盖户次达标按月及时兑付稳定合法权益宣传政策知晓"
+_TEXT_EXTRA = "，。、；（）《》“”0123456789ABCabc％"
+_KEYWORDS = ("定性", "区间", "至", "项目", "部门整体")
+
+# (level-1 short name, level-2 short name) pairs valid in the gansu-project profile.
+LEVELS: tuple[tuple[str, str], ...] = (
+    ("产出", "数量"),
+    ("产出", "质量"),
+    ("产出", "时效"),
+    ("成本", "经济成本"),
+    ("成本", "社会成本"),
+    ("效益", "社会效益"),
+    ("效益", "经济效益"),
+    ("效益", "可持续影响"),
+    ("满意度", "服务对象满意度"),
+)
+UNITS: tuple[str, ...] = ("万元", "元", "人", "%", "个", "次", "户", "天", "万元/人.年", "人次")
+OPS: tuple[str, ...] = (">=", "<=", "=", ">", "<", "≥", "≤")
+TEXT_FIELDS: tuple[str, ...] = (
+    "基本情况", "项目立项必要性", "保障项目实施的制度措施", "项目实施计划", "组织实施单位",
+    "监督管理单位", "项目实施单位", "政策依据", "其他依据", "需要说明的其他情况",
+)
+
+
+@attrs.frozen
+class Generated:
+    """A generated source and the value texts written in it (each must reach every output)."""
+
+    text: str
+    values: tuple[str, ...]
+
+
+def _clean(s: str) -> bool:
+    return not any(k in s for k in _KEYWORDS)
+
+
+def names(min_size: int = 2, max_size: int = 10) -> st.SearchStrategy[str]:
+    """An indicator or declaration name: CJK only, never a keyword."""
+    return st.text(alphabet=_CJK, min_size=min_size, max_size=max_size).filter(_clean)
+
+
+def texts(min_size: int = 1, max_size: int = 40) -> st.SearchStrategy[str]:
+    """A one-line field text: CJK, full-width punctuation, digits; no '#', no leading quote."""
+    alphabet = _CJK + _TEXT_EXTRA
+    return st.text(alphabet=alphabet, min_size=min_size, max_size=max_size).filter(_clean)
+
+
+@st.composite
+def decimal_texts(draw: st.DrawFn, max_int_digits: int = 7, max_frac_digits: int = 4) -> str:
+    """A number as a user writes it: no leading zeros, trailing zeros kept (100.00)."""
+    int_len = draw(st.integers(1, max_int_digits))
+    if int_len == 1:
+        int_part = draw(st.sampled_from("0123456789"))
+    else:
+        first = draw(st.sampled_from("123456789"))
+        rest = draw(st.text(alphabet="0123456789", min_size=int_len - 1, max_size=int_len - 1))
+        int_part = first + rest
+    frac_len = draw(st.integers(0, max_frac_digits))
+    if frac_len == 0:
+        return int_part
+    frac = draw(st.text(alphabet="0123456789", min_size=frac_len, max_size=frac_len))
+    return f"{int_part}.{frac}"
+
+
+@st.composite
+def indicator_lines(draw: st.DrawFn, name: str) -> tuple[str, list[str]]:
+    """One indicator statement (without path prefix) and the values it writes."""
+    kind = draw(st.sampled_from(("cmp", "cmp", "qual", "range")))
+    values = [name]
+    if kind == "cmp":
+        op = draw(st.sampled_from(OPS))
+        num = draw(decimal_texts())
+        unit = draw(st.sampled_from(UNITS))
+        line = f"{name} {op} {num} {unit}"
+        values += [num, unit]
+    elif kind == "qual":
+        txt = draw(texts(1, 20))
+        line = f"{name} 定性 {txt}"
+        values.append(txt)
+    else:
+        low = draw(decimal_texts(max_int_digits=3))
+        high = draw(decimal_texts(max_int_digits=3))
+        unit = draw(st.sampled_from(UNITS))
+        line = f"{name} 区间 {low} - {high} {unit}"
+        values += [low, high, unit]
+    if draw(st.booleans()):
+        note = draw(texts(1, 15))
+        line += f" [备注: {note}]"
+        values.append(note)
+    return line, values
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> Generated:
+    """A complete gansu-project declaration with random fields and indicators."""
+    title = draw(names(2, 12))
+    values: list[str] = [title]
+    lines = [f"项目 {title} {{", "  模板: gansu-project"]
+    fixed = {
+        "一级项目名称": draw(texts(2, 20)),
+        "项目分类": "3 其他项目",
+        "申报属性": "002 延续性（经常性）项目",
+        "资金用途": "2 政策类",
+        "主管部门": draw(texts(2, 20)),
+        "项目开始日期": "2025",
+        "项目完成日期": "2025",
+    }
+    for key, val in fixed.items():
+        lines.append(f"  {key}: {val}")
+        values.append(val)
+    for key in draw(st.lists(st.sampled_from(TEXT_FIELDS), unique=True, max_size=5)):
+        val = draw(texts())
+        lines.append(f"  {key}: {val}")
+        values.append(val)
+    goals = draw(st.lists(texts(2, 30), min_size=1, max_size=3))
+    lines.append("  年度绩效目标:")
+    for g in goals:
+        lines.append(f"    - {g}")
+        values.append(g)
+    ind_names = draw(st.lists(names(2, 10), min_size=1, max_size=8, unique=True))
+    for nm in ind_names:
+        l1, l2 = draw(st.sampled_from(LEVELS))
+        line, vals = draw(indicator_lines(nm))
+        lines.append(f"  {l1}.{l2}.{line}")
+        values += vals
+    lines.append("}")
+    return Generated("\n".join(lines) + "\n", tuple(values))
+
+
+def _fmt(v: Decimal) -> str:
+    return format(v, "f")
+
+
+@st.composite
+def money_triples(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(part1, part2, total) as written, with total == part1 + part2 exactly."""
+    a = draw(decimal_texts(max_int_digits=6, max_frac_digits=2))
+    b = draw(decimal_texts(max_int_digits=6, max_frac_digits=2))
+    return a, b, _fmt(Decimal(a) + Decimal(b))
+
+
+@st.composite
+def project_with_money(draw: st.DrawFn) -> tuple[Generated, tuple[str, str, str]]:
+    """A project whose 年度资金总额 = 财政拨款 + 其他资金 (exactly, in Decimal)."""
+    gen = draw(projects())
+    a, b, total = draw(money_triples())
+    extra = f"  年度资金总额: {total}\n  财政拨款: {a}\n  其他资金: {b}\n}}\n"
+    text = gen.text[: gen.text.rstrip().rfind("}")] + extra
+    return Generated(text, (*gen.values, a, b, total)), (a, b, total)
+
+
+def documents() -> st.SearchStrategy[Generated]:
+    """A file with one to three generated projects (distinct titles not guaranteed)."""
+    return st.lists(projects(), min_size=1, max_size=3).map(
+        lambda gs: Generated("\n".join(g.text for g in gs), tuple(v for g in gs for v in g.values))
+    )
