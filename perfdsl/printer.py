@@ -104,12 +104,21 @@ def title_text(title: str) -> str:
     return quote(title)
 
 
+_UNIT_FOLD = str.maketrans("％／．", "%/.")
+
+
+def fold_unit(unit: str) -> str:
+    """Full-width `％` `／` `．` in a unit become half-width; nothing else changes."""
+    return unit.translate(_UNIT_FOLD)
+
+
 def quantity_text(q: ast.Quantity, with_unit: bool = True) -> str:
     raw = q.raw or decimal_text(q.value)
     if with_unit and q.unit:
-        if not _UNIT_RE.fullmatch(q.unit):
+        unit = fold_unit(q.unit)
+        if not _UNIT_RE.fullmatch(unit):
             raise PrintError(f"计量单位“{q.unit}”不能直接写在数值后面")
-        return f"{raw} {q.unit}"
+        return f"{raw} {unit}"
     return raw
 
 

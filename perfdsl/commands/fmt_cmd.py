@@ -1,0 +1,86 @@
+"""`perfdsl fmt [--check] [--diff] PATH...`: rewrite .perf files in the canonical layout.
+
+Files are rewritten atomically and only when the text changes. `--check` writes nothing
+and exits 1 when some file would change; `--diff` prints a unified diff and writes
+nothing. A file with syntax errors, or one the formatter cannot prove it formats without
+changing its meaning, is left alone and reported (exit 1). Formatting itself lives in
+perfdsl/formatter.py; this module only finds files, reads, writes and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+from perfdsl.api import SUFFIX
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("fmt", help="把 .perf 文件整理成统一格式",
+                       description="按统一格式改写 .perf 文件（保留注释、豁免与空行分组，含义不变）。"
+                                   "有语法错误的文件不改写。")
+    p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
+    p.add_argument("--check", action="store_true", help="只检查不改写：有文件需要整理时退出码为 1")
+    p.add_argument("--diff", action="store_true", help="只显示将要做的修改（统一差异格式），不改写")
+
+
+def find_files(paths: list[str]) -> list[Path] | str:
+    """The .perf files under `paths`, sorted; or the Chinese message for a missing path."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_file():
+            out.append(path)
+        elif path.is_dir():
+            out.extend(sorted(f for f in path.rglob(f"*{SUFFIX}")
+                              if f.is_file() and not any(part.startswith(".") for part in f.parts)))
+        else:
+            return f"找不到文件或文件夹：{p}"
+    return list(dict.fromkeys(out))
+
+
+def run(args: argparse.Namespace) -> int:
+    from perfdsl import report
+    from perfdsl.commands.common import write_atomic
+    from perfdsl.formatter import format_source
+    from perfdsl.source import decode_source
+
+    files = find_files(args.paths)
+    if isinstance(files, str):
+        sys.stderr.write(f"perfdsl：{files}\n")
+        return 2
+    changed: list[Path] = []
+    failed = 0
+    for f in files:
+        data = f.read_bytes()
+        source, problem = decode_source(str(f), data)
+        if source is None:
+            sys.stderr.write(f"{f}: 错误：{problem.message if problem else '无法读取'}\n")
+            failed += 1
+            continue
+        new, diags = format_source(source.text, str(f))
+        if new is None:
+            sources = {str(f): source}
+            sys.stderr.write("\n\n".join(report.format_text(d, sources) for d in dict.fromkeys(diags)) + "\n")
+            sys.stderr.write(f"perfdsl：未整理 {f}\n")
+            failed += 1
+            continue
+        if new.encode("utf-8") == data:
+            continue
+        changed.append(f)
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                source.text.splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=f"{f}（原文）", tofile=f"{f}（整理后）"))
+        elif args.check:
+            sys.stdout.write(f"需要整理：{f}\n")
+        else:
+            write_atomic(f, new.encode("utf-8"))
+            sys.stdout.write(f"已整理：{f}\n")
+    if args.check and not changed and not failed:
+        sys.stdout.write(f"格式检查通过：{len(files)} 个文件均已是统一格式。\n")
+    if failed:
+        return 1
+    return 1 if (args.check or args.diff) and changed else 0
