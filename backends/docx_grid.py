@@ -43,6 +43,7 @@ class Cell:
     rows: int = 1
     role: str = VALUE
     align: str = "center"  # center | left
+    balanced: bool = False  # break a too-long text into even lines (form labels)
 
 
 @attrs.frozen
@@ -61,11 +62,11 @@ class Grid:
 
 
 def label(text: str, span: int = 1, rows: int = 1) -> Cell:
-    return Cell((text,), span, rows, LABEL, "center")
+    return Cell((text,), span, rows, LABEL, "center", balanced=True)
 
 
-def head(text: str, span: int = 1, rows: int = 1) -> Cell:
-    return Cell((text,), span, rows, HEAD, "center")
+def head(text: str, span: int = 1, rows: int = 1, balanced: bool = False) -> Cell:
+    return Cell((text,), span, rows, HEAD, "center", balanced)
 
 
 def value(paras: str | Sequence[str], span: int = 1, rows: int = 1, align: str = "center") -> Cell:
@@ -179,8 +180,9 @@ def _dept_rows(r: _Reader) -> list[Row]:
     # 预算情况（万元）: a heading row and two three-row blocks
     unit = r.decl.profile.money_unit or "万元"
     money = f"预算金额（{unit}）"
-    add(Row((label(f"预算情况（{unit}）", rows=7), head("按支出类型分", span=2), head(money),
-             head("按来源类型分", span=2), head(money, span=2))))
+    add(Row((label(f"预算情况（{unit}）", rows=7), head("按支出类型分", span=2, balanced=True),
+             head(money, balanced=True), head("按来源类型分", span=2, balanced=True),
+             head(money, span=2, balanced=True))))
     left = (
         ("基本支出", ("预算情况.基本支出.人员经费", "预算情况.基本支出.公用经费", "预算情况.基本支出.合计")),
         ("项目支出", ("预算情况.项目支出.本级", "预算情况.项目支出.对下转移支付", "预算情况.项目支出.合计")),
@@ -431,7 +433,7 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     keeps = keep_flags(grid.rows)
     # pending[col] = [rows still covered, span] for vertical merges in progress
     pending: dict[int, list[int]] = {}
-    for row, keep in zip(grid.rows, keeps):
+    for row, keep in zip(grid.rows, keeps, strict=True):
         trpr = "<w:cantSplit/><w:tblHeader/>" if row.header else "<w:cantSplit/>"
         out.append(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="340"/></w:trPr>')
         kn = "<w:keepNext/>" if keep else ""
@@ -463,7 +465,7 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
             style = STYLE_FOR_ROLE[cell.role]
             align = cell.align
             texts = cell.paras
-            if cell.role == LABEL:
+            if cell.balanced:
                 texts = tuple(balance(t, w) for t in texts)
             paras = "".join(paragraph(p, style, align, kn) for p in texts) or paragraph("", style, align, kn)
             out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{gs}{vm}<w:vAlign w:val="center"/></w:tcPr>{paras}</w:tc>')
@@ -520,6 +522,12 @@ def balance(text: str, width: int) -> str:
     if total <= room:
         return text
     lines = -(-total // room)
+    # A trailing "（万元）" goes to a line of its own when both parts fit: "年度资金总额/（万元）".
+    m = re.search(r"[（(][^（()）]*[）)]$", text)
+    if m and m.start() > 0:
+        head_w, tail_w = sum(widths[:m.start()]), sum(widths[m.start():])
+        if head_w <= room and tail_w <= room:
+            return text[:m.start()] + "\n" + text[m.start():]
     out: list[str] = []
     start = 0
     for k in range(1, lines):
