@@ -47,6 +47,7 @@ class Diagnostic:
     related: tuple[tuple[Span, str], ...] = ()
     waived: bool = False
     waiver_reason: str | None = None
+    path_kind: str = "indicator"  # indicator | field: what `path` names
 
     @property
     def is_error(self) -> bool:
@@ -71,6 +72,7 @@ def diag(
     fix: Fix | None = None,
     related: tuple[tuple[Span, str], ...] = (),
     severity: str | None = None,
+    path_kind: str = "indicator",
     **args: object,
 ) -> Diagnostic:
     """Build a diagnostic from the catalogue entry for `code`."""
@@ -85,6 +87,7 @@ def diag(
         help=help,
         fix=fix,
         related=related,
+        path_kind=path_kind,
     )
 
 

@@ -118,9 +118,10 @@ def _tok_span(path: str, tok: Token) -> Span:
 class _Context(threading.local):
     """Per-parse state; the one cached Lark instance reads it through `_CTX`."""
 
-    path: str = ""
-    diags: list[Diagnostic]
-    comments: list[ast.Comment]
+    def __init__(self) -> None:
+        self.path = ""
+        self.diags: list[Diagnostic] = []
+        self.comments: list[ast.Comment] = []
 
 
 _CTX = _Context()
@@ -251,6 +252,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     @v_args(inline=True)
     def waiver(self, tok: Token) -> ast.Waiver:
         return parse_waiver(str(tok), self._tspan(tok))
+
+    top_waiver = waiver
 
     @v_args(inline=True)
     def title(self, tok: Token) -> tuple[str, Span]:
@@ -418,7 +421,7 @@ class _Recovery:
             states = ps.parse_conf.parse_table.states
             self.resume_states = {
                 s for s, acts in states.items()
-                if ("NAME" in acts and "_RBRACE" in acts) or ("DECL_KW" in acts and "WAIVER" in acts)
+                if ("NAME" in acts and "_RBRACE" in acts) or ("DECL_KW" in acts and "WAIVER" in acts and "NAME" not in acts)
             }
         if isinstance(e, UnexpectedToken) and e.token.type == "$END":
             return False

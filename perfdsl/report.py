@@ -38,7 +38,8 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         lines.append(f" {num} | {text}")
         lines.append(f" {gutter} | {_caret_line(text, d.span.col, end_col)}")
     if d.path:
-        lines.append(f"  = 指标路径：{' › '.join(d.path)}")
+        what = "字段" if d.path_kind == "field" else "指标路径"
+        lines.append(f"  = {what}：{' › '.join(d.path)}")
     if d.help:
         lines.append(f"  = 帮助：{d.help}")
     if d.fix is not None:
@@ -83,6 +84,7 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
         "end_line": d.span.end_line,
         "end_column": d.span.end_col,
         "indicator_path": list(d.path),
+        "path_kind": d.path_kind,
         "help": d.help,
         "fix": None if d.fix is None else {
             "line": d.fix.span.line, "column": d.fix.span.col,

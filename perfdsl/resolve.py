@@ -132,17 +132,17 @@ class _DeclResolver:
         items = tuple(i.text for i in st.items)
         for i in st.items:
             if not i.text:
-                self.diags.append(diag("PD-R008", i.span, path=parts))
+                self.diags.append(diag("PD-R008", i.span, path=parts, path_kind="field"))
         if spec is None:
             if not self.profile.allow_unknown_fields:
-                self.diags.append(diag("PD-R003", st.key.span, path=parts, profile=self.profile.id, key=key))
+                self.diags.append(diag("PD-R003", st.key.span, path=parts, path_kind="field", profile=self.profile.id, key=key))
             ftype = "list" if items and value_text is None else "text"
             fld = Field(key, key, ftype, value_text, items, known=False, span=st.span)
         else:
             key = spec.key
             fld = self._typed(spec.key, spec.label, spec.type, value_text, items, st)
         if key in self.fields:
-            self.diags.append(diag("PD-R004", st.key.span, path=parts, label=fld.label))
+            self.diags.append(diag("PD-R004", st.key.span, path=parts, path_kind="field", label=fld.label))
             return
         self.fields[key] = fld
 
@@ -168,13 +168,13 @@ class _DeclResolver:
                     ok = len(text.strip()) == 4
                 if not ok:
                     expected = {"int": "整数", "money": "金额（数值）", "year": "四位年份"}[ftype]
-                    self.diags.append(diag("PD-R005", span, path=parts, label=label, expected=expected, text=text))
+                    self.diags.append(diag("PD-R005", span, path=parts, path_kind="field", label=label, expected=expected, text=text))
                     number = None
             elif ftype == "code" and not _CODE_NAME.match(text):
-                self.diags.append(diag("PD-R005", span, path=parts, label=label,
+                self.diags.append(diag("PD-R005", span, path=parts, path_kind="field", label=label,
                                        expected="“代码 名称”（如 3 其他项目）", text=text))
             elif ftype == "bool" and text.strip() not in ("是", "否"):
-                self.diags.append(diag("PD-R005", span, path=parts, label=label, expected="“是”或“否”", text=text))
+                self.diags.append(diag("PD-R005", span, path=parts, path_kind="field", label=label, expected="“是”或“否”", text=text))
         return Field(key, label, ftype, text, (), number, span=st.span)
 
     # --- indicators ------------------------------------------------------------------

@@ -51,7 +51,7 @@ def check_sums(decl: Declaration) -> Iterator[Diagnostic]:
             shown = " + ".join(f"{_label(decl, p)} {_fmt(v)}" for p, v in values if v is not None)
             related = tuple((decl.field(p).span, _label(decl, p)) for p, v in values  # type: ignore[union-attr]
                             if v is not None)
-            yield diag("PD-M001", total_f.span, path=tuple(rule.total.split(".")),
+            yield diag("PD-M001", total_f.span, path=tuple(rule.total.split(".")), path_kind="field",
                        total_label=_label(decl, rule.total), stated=_fmt(stated), parts=shown,
                        computed=_fmt(computed), diff=_fmt(abs(computed - stated)), related=related)
 
@@ -65,7 +65,7 @@ def check_balance(decl: Declaration) -> Iterator[Diagnostic]:
     if inc is None or exp is None or exp_f is None:
         return
     if abs(inc - exp) > tolerance(inc, exp):
-        yield diag("PD-M002", exp_f.span, path=tuple(exp_key.split(".")), income=_fmt(inc), expense=_fmt(exp),
+        yield diag("PD-M002", exp_f.span, path=tuple(exp_key.split(".")), path_kind="field", income=_fmt(inc), expense=_fmt(exp),
                    diff=_fmt(abs(inc - exp)))
 
 
@@ -135,6 +135,6 @@ def check_projects_total(dset: DeclarationSet) -> Iterator[Diagnostic]:
     computed = sum((a for a, _s, _t in amounts), Decimal(0))
     tol = tolerance(stated, *(a for a, _s, _t in amounts))
     if abs(computed - stated) > tol:
-        yield diag("PD-M004", total_f.span, path=tuple(key.split(".")), stated=_fmt(stated), count=len(amounts),
+        yield diag("PD-M004", total_f.span, path=tuple(key.split(".")), path_kind="field", stated=_fmt(stated), count=len(amounts),
                    computed=_fmt(computed), diff=_fmt(abs(computed - stated)),
                    related=tuple((s, f"{t}：{_fmt(a)}") for a, s, t in amounts))

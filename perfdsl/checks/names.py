@@ -48,7 +48,7 @@ def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
         for text in (f.text, *f.items):
             ph = _placeholder(text)
             if ph:
-                yield diag("PD-N004", f.span, path=tuple(f.key.split(".")), text=_short(text or ""), placeholder=ph)
+                yield diag("PD-N004", f.span, path=tuple(f.key.split(".")), path_kind="field", text=_short(text or ""), placeholder=ph)
                 break
 
 

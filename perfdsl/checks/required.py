@@ -22,7 +22,7 @@ def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
         f = decl.field(spec.key)
         if f is None or f.is_empty:
             span = f.span if f is not None else _head(decl)
-            yield diag("PD-R001", span, path=tuple(spec.key.split(".")), label=spec.label, key=spec.key,
+            yield diag("PD-R001", span, path=tuple(spec.key.split(".")), path_kind="field", label=spec.label, key=spec.key,
                        help=f"补上：{spec.key}: ……")
 
 
@@ -41,7 +41,7 @@ def check_counts(decl: Declaration) -> Iterator[Diagnostic]:
             continue
         if cf.number != len(lf.items):
             spec = decl.profile.field(count_key)
-            yield diag("PD-R006", cf.span, path=tuple(count_key.split(".")),
+            yield diag("PD-R006", cf.span, path=tuple(count_key.split(".")), path_kind="field",
                        label=spec.label if spec else count_key, count=format(cf.number, "f"), listed=len(lf.items))
 
 
