@@ -90,7 +90,19 @@ def _crash_report(exc: BaseException) -> str:
     return path
 
 
+def _tolerant_streams() -> None:
+    """A console that cannot show a character (GBK cmd.exe, emoji) must not crash us."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

@@ -7,7 +7,8 @@ separators are dropped. No float ever touches a value.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from contextlib import AbstractContextManager
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 _FOLD = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
 MAX_INTEGER_DIGITS = 20
@@ -55,3 +56,15 @@ def tolerance(*values: Decimal) -> Decimal:
         if isinstance(exp, int):
             finest = min(finest, exp)
     return Decimal(5).scaleb(finest - 1)
+
+
+EXACT_PRECISION = 200
+
+
+def exact() -> AbstractContextManager[Context]:
+    """A decimal context wide enough that sums and 元↔万元 conversions never round.
+
+    Numbers have at most MAX_INTEGER_DIGITS integer digits (PD-S007) and a modest number
+    of decimals, so 200 significant digits keep every operation we do exact.
+    """
+    return localcontext(Context(prec=EXACT_PRECISION))

@@ -55,8 +55,11 @@ class Unit:
 
     def convert(self, value: Decimal, to: Unit) -> Decimal:
         """Exact conversion of `value` from this unit to `to` (same dimension)."""
+        from perfdsl.numbers import exact
+
         ratio = self.factor / to.factor
-        return value * Decimal(ratio.numerator) / Decimal(ratio.denominator)
+        with exact():
+            return value * Decimal(ratio.numerator) / Decimal(ratio.denominator)
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet, Field, Indicator
-from perfdsl.numbers import tolerance
+from perfdsl.numbers import exact, tolerance
 from perfdsl.source import Span
 from perfdsl.units import parse_unit, to_unit
 
@@ -37,6 +37,11 @@ def _num(f: Field | None) -> Decimal | None:
 
 
 def check_sums(decl: Declaration) -> Iterator[Diagnostic]:
+    with exact():
+        yield from list(_check_sums(decl))
+
+
+def _check_sums(decl: Declaration) -> Iterator[Diagnostic]:
     for rule in decl.profile.sums:
         total_f = decl.field(rule.total)
         stated = _num(total_f)
@@ -64,7 +69,9 @@ def check_balance(decl: Declaration) -> Iterator[Diagnostic]:
     inc, exp = _num(inc_f), _num(exp_f)
     if inc is None or exp is None or exp_f is None:
         return
-    if abs(inc - exp) > tolerance(inc, exp):
+    with exact():
+        differs = abs(inc - exp) > tolerance(inc, exp)
+    if differs:
         yield diag("PD-M002", exp_f.span, path=tuple(exp_key.split(".")), path_kind="field", income=_fmt(inc), expense=_fmt(exp),
                    diff=_fmt(abs(inc - exp)))
 
@@ -97,6 +104,11 @@ def project_amount(decl: Declaration) -> tuple[Decimal, Span] | None:
 
 
 def check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
+    with exact():
+        yield from list(_check_cost_control(decl))
+
+
+def _check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
     key = decl.profile.budget_field
     budget_f = decl.field(key) if key else None
     budget = _num(budget_f)
@@ -114,6 +126,11 @@ def check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
 
 
 def check_projects_total(dset: DeclarationSet) -> Iterator[Diagnostic]:
+    with exact():
+        yield from list(_check_projects_total(dset))
+
+
+def _check_projects_total(dset: DeclarationSet) -> Iterator[Diagnostic]:
     dept = dset.department
     if dept is None or not dset.projects:
         return

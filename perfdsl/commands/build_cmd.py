@@ -75,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("perfdsl：多个声明集会写到同名文件，请分开构建或改名。\n")
         return 2
     for path, data in pending:
-        write_atomic(path, data)
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            sys.stderr.write(f"perfdsl：无法写入 {path}：{exc.strerror or exc}\n")
+            return 2
         written.append(path)
     for p in written:
         sys.stdout.write(f"已生成 {p}\n")
