@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="perfdsl：预算绩效目标申报表的文本语言与编译器。检查、格式化、比较申报表，并生成 Word、Excel 与 JSON。",
         epilog="运行 perfdsl 子命令 -h 查看各子命令的说明。退出码：0 无错误，1 有错误，2 用法或读写问题，3 内部错误。",
     )
-    parser.add_argument("--version", action="version", version=f"perfdsl {__version__}")
-    sub = parser.add_subparsers(dest="command", title="子命令", metavar="子命令", parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"perfdsl {__version__}", help="显示版本并退出")
+    sub = parser.add_subparsers(dest="command", title="子命令", metavar="<命令>", parser_class=_Parser)
     for name in COMMANDS:
         mod = _command(name)
         if mod is not None:
