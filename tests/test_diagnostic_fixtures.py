@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, regen, run_cli
 from perfdsl.api import check_paths
 from perfdsl.diagnostics import catalog
+
+from conftest import ROOT, regen, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "diagnostics"
 CODES = sorted(catalog())
