@@ -1,0 +1,117 @@
+"""`perfdsl diff`: changes keyed by declaration and indicator path, never by line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, run_cli
+
+PROJECT = "01-企业职工养老保险县级财政补助资金.perf"
+DEPT = "00-部门整体.perf"
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(EXAMPLE, old)
+    shutil.copytree(EXAMPLE, new)
+    return old, new
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_identical_inputs_print_nothing_changed(pair: tuple[Path, Path]) -> None:
+    res = run_cli("diff", str(pair[0]), str(pair[1]))
+    assert res.code == 0 and res.out == "没有变化。\n"
+
+
+def test_one_target_changed_reports_exactly_that_indicator(pair: tuple[Path, Path]) -> None:
+    old, new = pair
+    _edit(new / PROJECT, "数量.享受待遇人数 >= 2600 人", "数量.享受待遇人数 >= 2800 人")
+    res = run_cli("diff", "--format", "json", str(old), str(new))
+    changes = json.loads(res.out)["changes"]
+    assert len(changes) == 1
+    c = changes[0]
+    assert c["kind"] == "target_changed"
+    assert c["path"] == ["产出指标", "数量指标", "享受待遇人数"]
+    assert (c["old"], c["new"], c["percent"], c["direction"]) == ("2600 人", "2800 人", "+7.7%", "tightened")
+    text = run_cli("diff", str(old), str(new)).out
+    assert "享受待遇人数 ≥ 2600 → 2800 人（+7.7%，收紧）" in text
+    assert text.count("→") == 1
+    md = run_cli("diff", "--format", "markdown", str(old), str(new)).out
+    assert "| 指标值变化 | 产出指标 › 数量指标 › 享受待遇人数 | ≥ 2600 人 | ≥ 2800 人 | +7.7%，收紧 |" in md
+
+
+def test_reformatting_and_moving_lines_is_no_change(pair: tuple[Path, Path]) -> None:
+    old, new = pair
+    text = (new / DEPT).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    i = next(n for n, ln in enumerate(lines) if "基本支出预算执行率" in ln)
+    lines[i], lines[i + 1] = lines[i + 1].replace(" <= ", "≤"), "      " + lines[i].strip()
+    (new / DEPT).write_text("\n".join(lines), encoding="utf-8")
+    assert run_cli("diff", str(old), str(new)).out == "没有变化。\n"
+
+
+def test_every_kind_of_change(pair: tuple[Path, Path]) -> None:
+    old, new = pair
+    d = new / DEPT
+    _edit(d, "基本支出.人员经费: 302.21", "基本支出.人员经费: 312.21")
+    _edit(d, "资金使用规范性 定性 规范", "资金使用规范性 定性 严格规范")
+    _edit(d, "成本控制数 <= 322.5 万元", "成本控制数 <= 300 万元")
+    _edit(d, "项目支出预算执行率 <= 100 %", "项目支出预算执行率 = 100 %")
+    _edit(d, "联系人: 付亚军", "联系人: 张三")
+    _edit(d, "[备注: 按月发放]", "[备注: 每月发放]")
+    _edit(d, "采购管理.政府采购规范性 定性 规范", "资产管理.政府采购规范性 定性 规范")
+    _edit(d, "    资产管理.资产管理规范性 定性 规范\n", "")
+    _edit(new / PROJECT, "质量.资金发放覆盖率 = 100 %", "质量.资金发放覆盖率 = 100 %\n    质量.新指标 >= 1 个")
+    res = run_cli("diff", "--format", "json", str(old), str(new))
+    kinds = {(c["kind"], c["path"][-1]) for c in json.loads(res.out)["changes"]}
+    assert kinds == {
+        ("money_changed", "人员经费"), ("wording_changed", "资金使用规范性"),
+        ("target_changed", "成本控制数"), ("operator_changed", "项目支出预算执行率"),
+        ("field_changed", "联系人"), ("wording_changed", "待遇发放及时性"),
+        ("indicator_moved", "政府采购规范性"), ("indicator_removed", "资产管理规范性"),
+        ("indicator_added", "新指标"),
+    }
+    text = run_cli("diff", str(old), str(new)).out
+    assert "人员经费 302.21 → 312.21（+10.00，+3.3%）" in text
+    assert "成本控制数 ≤ 322.5 → 300 万元（-7.0%，收紧）" in text
+
+
+def test_exit_code_option_and_bad_argument(pair: tuple[Path, Path]) -> None:
+    old, new = pair
+    assert run_cli("diff", "--exit-code", str(old), str(new)).code == 0
+    _edit(new / PROJECT, "成本控制数 <= 156 万元", "成本控制数 <= 170 万元")
+    assert run_cli("diff", "--exit-code", str(old), str(new)).code == 1
+    assert run_cli("diff", str(old), str(new)).code == 0
+    res = run_cli("diff", "不存在的版本", str(new))
+    assert res.code == 2 and "git 版本" in res.err
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_git_revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo / "2025")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "one")
+    _edit(repo / "2025" / PROJECT, "数量.享受待遇人数 >= 2600 人", "数量.享受待遇人数 >= 2500 人")
+    res = run_cli("diff", "HEAD", cwd=repo)
+    assert "享受待遇人数 ≥ 2600 → 2500 人（-3.8%，放宽）" in res.out and res.out.count("→") == 1
+    _git(repo, "commit", "-qam", "two")
+    res = run_cli("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert "享受待遇人数 ≥ 2600 → 2500 人" in res.out
+    assert run_cli("diff", "HEAD", cwd=repo).out == "没有变化。\n"
