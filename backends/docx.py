@@ -284,10 +284,16 @@ def _app_xml(version: str) -> str:
 
 
 def _provenance_parts(json_bytes: bytes, version: str) -> tuple[str, str]:
-    """customXml item (the JSON, base64) and its itemProps part."""
+    """customXml item (the JSON, as XML text, or base64 when XML cannot hold it) and its
+    itemProps part. The sha256 lets the reader prove it got the exact bytes back."""
     digest = hashlib.sha256(json_bytes).hexdigest()
+    text = json_bytes.decode("utf-8")
+    if "\r" in text or g._BAD_XML.search(text):
+        encoding, payload = "base64", base64.b64encode(json_bytes).decode("ascii")
+    else:
+        encoding, payload = "xml-text", g.esc(text)
     item = (XML_DECL + f'<perfdsl xmlns="{PROV_NS}" compiler="{g.esc(version)}" format="perfdsl-json" '
-            f'encoding="base64" sha256="{digest}">' + base64.b64encode(json_bytes).decode("ascii") + "</perfdsl>")
+            f'encoding="{encoding}" sha256="{digest}">' + payload + "</perfdsl>")
     guid = "{" + str(uuid.UUID(bytes=bytes.fromhex(digest[:32]))).upper() + "}"
     props = (XML_DECL + '<ds:datastoreItem xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml" '
              f'ds:itemID="{guid}"><ds:schemaRefs><ds:schemaRef ds:uri="{PROV_NS}"/></ds:schemaRefs></ds:datastoreItem>')
@@ -397,7 +403,10 @@ def read_embedded_json(data: bytes) -> bytes | None:
                 continue
             try:
                 root = ET.fromstring(raw)
-                payload = base64.b64decode((root.text or "").strip(), validate=True)
+                if root.get("encoding") == "base64":
+                    payload = base64.b64decode((root.text or "").strip(), validate=True)
+                else:
+                    payload = (root.text or "").encode("utf-8")
             except (ET.ParseError, ValueError):
                 return None
             if hashlib.sha256(payload).hexdigest() != root.get("sha256"):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 import attrs
 
@@ -34,9 +36,9 @@ VALUE = "value"  # a value (left or centred)
 HEAD = "head"  # a column heading (bold, centred)
 
 
-@attrs.frozen
-class Cell:
-    """One cell of a logical grid: paragraphs, column span, row span, role, alignment."""
+class Cell(NamedTuple):
+    """One cell of a logical grid: paragraphs, column span, row span, role, alignment.
+    (A NamedTuple: a declaration has hundreds of cells and this is the hot path.)"""
 
     paras: tuple[str, ...] = ()
     span: int = 1
@@ -46,8 +48,7 @@ class Cell:
     balanced: bool = False  # break a too-long text into even lines (form labels)
 
 
-@attrs.frozen
-class Row:
+class Row(NamedTuple):
     cells: tuple[Cell, ...]
     header: bool = False  # repeat on every page (w:tblHeader)
     keep: bool = False  # keep on the same page as the next row (w:keepNext on its paragraphs)
@@ -71,8 +72,8 @@ def head(text: str, span: int = 1, rows: int = 1, balanced: bool = False) -> Cel
 
 def value(paras: str | Sequence[str], span: int = 1, rows: int = 1, align: str = "center") -> Cell:
     if isinstance(paras, str):
-        paras = (paras,) if paras else ()
-    return Cell(tuple(p for p in paras), span, rows, VALUE, align)
+        return Cell((paras,) if paras else (), span, rows, VALUE, align)
+    return Cell(tuple(paras), span, rows, VALUE, align)
 
 
 # ----------------------------------------------------------------------------------------
@@ -302,22 +303,29 @@ def indicator_columns(decl: Declaration) -> list[tuple[str, str]]:
     return cols
 
 
-def _extra_value(decl: Declaration, ind_columns: tuple[tuple[str, str], ...], key: str) -> str:
-    for k, v in ind_columns:
-        if k == key:
-            return v
+def _column_names(decl: Declaration, key: str) -> tuple[str, ...]:
+    """The names an indicator's extra column may be stored under for column `key`."""
     col = decl.profile.column(key)
-    if col is not None:
-        names = {col.key, col.label, *col.aliases}
-        for k, v in ind_columns:
-            if k in names:
-                return v
+    if col is None:
+        return (key,)
+    return (key, *(n for n in (col.key, col.label, *col.aliases) if n != key))
+
+
+def _extra_value(ind_columns: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> str:
+    if not ind_columns:
+        return ""
+    found = dict(ind_columns)
+    for n in names:
+        v = found.get(n)
+        if v is not None:
+            return v
     return ""
 
 
 def indicator_grid(decl: Declaration) -> Grid:
     cols = indicator_columns(decl)
     keys = tuple(k for k, _ in cols)
+    names = {k: _column_names(decl, k) for k in keys if k not in _FIXED}
     rows: list[Row] = [Row(tuple(head(lab) for _k, lab in cols), header=True)]
     op_display = decl.profile.op_display
     for l1, l2s in decl.groups():
@@ -344,7 +352,7 @@ def indicator_grid(decl: Declaration) -> Grid:
                     elif key == "unit":
                         cells.append(value(t.unit or ""))
                     else:
-                        cells.append(value(_extra_value(decl, ind.columns, key)))
+                        cells.append(value(_extra_value(ind.columns, names[key])))
                 rows.append(Row(tuple(cells)))
                 first1 = first2 = False
     return Grid(keys, tuple(rows))
@@ -355,7 +363,7 @@ def indicator_grid(decl: Declaration) -> Grid:
 # ----------------------------------------------------------------------------------------
 
 # Relative widths (twips at a 9638-twip text width) of the indicator columns.
-_WEIGHTS = {"level1": 1400, "level2": 1200, "name": 2000, "op": 1150, "value": 1050, "unit": 1000,
+_WEIGHTS = {"level1": 1400, "level2": 1200, "name": 1950, "op": 1000, "value": 1250, "unit": 1000,
             "指标值内容": 1050, "备注": 788}
 _EXTRA_WEIGHT = 950
 
@@ -377,11 +385,14 @@ def column_widths(keys: Iterable[str], total: int) -> list[int]:
 # ----------------------------------------------------------------------------------------
 
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
 STYLE_FOR_ROLE = {LABEL: "PerfdslLabel", VALUE: "PerfdslCell", HEAD: "PerfdslHead"}
 
 
 def esc(text: str) -> str:
     """Escape text for XML element content and attribute values; drop illegal chars."""
+    if _SPECIAL.search(text) is None:
+        return text
     if _BAD_XML.search(text):
         text = _BAD_XML.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
@@ -405,6 +416,7 @@ def runs(text: str) -> str:
     return "<w:r>" + "".join(parts) + "</w:r>"
 
 
+@lru_cache(maxsize=8192)
 def paragraph(text: str, style: str, align: str | None = None, extra_ppr: str = "") -> str:
     jc = f'<w:jc w:val="{align}"/>' if align else ""
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{extra_ppr}{jc}</w:pPr>{runs(text)}</w:p>'
@@ -506,6 +518,7 @@ def _cw(ch: str) -> int:
     return _CHAR if unicodedata.east_asian_width(ch) in ("W", "F") else _CHAR // 2
 
 
+@lru_cache(maxsize=4096)
 def balance(text: str, width: int) -> str:
     """Break a label that does not fit on one line into lines of about equal width, at
     a place where Chinese typesetting allows it ("部门（单位）/基本信息", not "部门（单/位）…")."""
