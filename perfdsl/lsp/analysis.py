@@ -1,0 +1,105 @@
+"""Check the declaration set an edited file belongs to, with unsaved editor text.
+
+A file in a folder with other .perf files belongs to that folder's set (the same set
+`perfdsl check 文件夹` builds), so cross-file findings (duplicate titles, the
+department's project total, …) show up while editing. Open documents' in-memory text
+replaces their disk content; unchanged files on disk are compiled once and cached by
+modification time. It uses only the public front end (compile_text, compile_file,
+build_set) and never writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from perfdsl.api import SUFFIX, FileResult, SetResult, UsageError, build_set, compile_file, compile_text
+from perfdsl.diagnostics import diag
+from perfdsl.profiles import ProfileError
+from perfdsl.source import Span
+
+
+@attrs.frozen
+class SetAnalysis:
+    files: tuple[str, ...]
+    results: dict[str, FileResult]
+    set_result: SetResult
+
+
+def normalise_text(text: str) -> str:
+    """The text as perfdsl reads a file: no BOM, LF line ends."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def profile_dirs_for(path: str) -> tuple[str, ...]:
+    """`profiles/` beside the file or one level up, as `perfdsl check` looks them up."""
+    folder = Path(path).parent
+    return tuple(str(c) for c in (folder / "profiles", folder.parent / "profiles") if c.is_dir())
+
+
+def set_members(path: str) -> list[str]:
+    """The files of `path`'s declaration set: its folder's .perf files, or itself alone."""
+    folder = Path(path).parent
+    try:
+        siblings = sorted((e for e in folder.iterdir() if e.is_file() and e.suffix == SUFFIX), key=lambda e: e.name)
+    except OSError:
+        siblings = []
+    names = [str(folder / e.name) for e in siblings]
+    if path not in names:
+        names.append(path)
+        names.sort(key=lambda p: Path(p).name)
+    return names if len(names) > 1 else [path]
+
+
+class Analyser:
+    def __init__(self) -> None:
+        self._disk: dict[str, tuple[int, int, FileResult]] = {}
+
+    def _from_disk(self, path: str, dirs: tuple[str, ...]) -> FileResult | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        hit = self._disk.get(path)
+        if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+            return hit[2]
+        try:
+            fr = compile_file(path, dirs)
+        except (UsageError, ProfileError):
+            return None
+        self._disk[path] = (st.st_mtime_ns, st.st_size, fr)
+        return fr
+
+    def forget(self, path: str) -> None:
+        self._disk.pop(path, None)
+
+    def analyse(self, path: str, open_texts: dict[str, str]) -> SetAnalysis:
+        files = set_members(path)
+        dirs = profile_dirs_for(path)
+        results: dict[str, FileResult] = {}
+        for f in files:
+            if f in open_texts:
+                results[f] = compile_open(f, open_texts[f], dirs)
+            else:
+                fr = self._from_disk(f, dirs)
+                if fr is not None:
+                    results[f] = fr
+        label = Path(path).parent.name if len(files) > 1 else Path(path).stem
+        sr = build_set(label, [results[f] for f in files if f in results])
+        return SetAnalysis(tuple(files), results, sr)
+
+
+def compile_open(path: str, text: str, dirs: tuple[str, ...]) -> FileResult:
+    """compile_text plus the “no declaration” warning `compile_file` adds."""
+    try:
+        fr = compile_text(normalise_text(text), path, dirs)
+    except ProfileError as exc:
+        d = diag("PD-S004", Span.point(path, 1, 1), detail=str(exc))
+        return FileResult(None, (), (), (d,))
+    if not fr.declarations and not any(d.severity == "error" for d in fr.diagnostics):
+        fr = attrs.evolve(fr, diagnostics=(*fr.diagnostics, diag("PD-D003", Span.point(path, 1, 1))))
+    return fr

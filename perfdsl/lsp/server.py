@@ -1,0 +1,243 @@
+"""The JSON-RPC side of `perfdsl lsp`: pygls wiring for the editor features.
+
+This module only translates: LSP requests in, calls into analysis/completion/hover/
+symbols/actions and the formatter, LSP responses out. Positions are converted with
+positions.py in the encoding the client negotiated (UTF-16 unless it asked otherwise).
+Diagnostics are published on open, save and (debounced) change, for every open
+document of the edited file's declaration set. It must not write files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from perfdsl import __version__
+from perfdsl.diagnostics import Diagnostic, catalog
+from perfdsl.lsp import positions
+from perfdsl.lsp.actions import code_actions
+from perfdsl.lsp.analysis import Analyser, SetAnalysis, compile_open, normalise_text, profile_dirs_for
+from perfdsl.lsp.completion import complete
+from perfdsl.lsp.hover import hover_at
+from perfdsl.lsp.symbols import document_symbols
+from perfdsl.source import Span
+
+DEBOUNCE_SECONDS = 0.05
+SOURCE = "perfdsl"
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+
+log = logging.getLogger(__name__)
+
+
+class PerfServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("perfdsl", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.analyser = Analyser()
+        self.published: dict[str, list[tuple[Diagnostic, types.Diagnostic]]] = {}
+        self.pending: dict[str, int] = {}
+
+    # --- helpers -----------------------------------------------------------------------
+    @property
+    def encoding(self) -> str:
+        enc = str(self.workspace.position_encoding or positions.UTF16)
+        return enc if enc in (positions.UTF8, positions.UTF16, positions.UTF32) else positions.UTF16
+
+    def lines_of(self, uri: str) -> list[str]:
+        return positions.split_lines(normalise_text(self.workspace.get_text_document(uri).source))
+
+    def open_docs(self) -> dict[str, tuple[str, str, int | None]]:
+        """Open documents by file path: (the client's URI, text, version)."""
+        out = {}
+        for doc in list(self.workspace.text_documents.values()):
+            path = to_fs_path(doc.uri)
+            if path:
+                out[path] = (doc.uri, doc.source, doc.version)
+        return out
+
+    def open_texts(self) -> dict[str, str]:
+        return {p: text for p, (_u, text, _v) in self.open_docs().items()}
+
+    def to_range(self, lines: list[str], span: Span) -> types.Range:
+        (sl, sc), (el, ec) = positions.span_to_range(lines, span.line, span.col, span.end_line, span.end_col,
+                                                     self.encoding)
+        return types.Range(types.Position(sl, sc), types.Position(el, ec))
+
+    def cursor(self, uri: str, pos: types.Position) -> tuple[list[str], int, int]:
+        lines = self.lines_of(uri)
+        line, col = positions.from_position(lines, pos.line, pos.character, self.encoding)
+        return lines, line - 1, col - 1
+
+    # --- diagnostics -------------------------------------------------------------------
+    def lsp_diagnostic(self, d: Diagnostic, lines: list[str], uri_of: dict[str, str]) -> types.Diagnostic:
+        message = d.message
+        if d.help:
+            message += f"\n帮助：{d.help}"
+        if d.fix is not None:
+            message += f"\n修复：{d.fix.description or '修改为'}（{d.fix.replacement}）"
+        severity = _SEVERITY.get(d.severity, types.DiagnosticSeverity.Error)
+        if d.waived:
+            message = f"已豁免：{message}\n豁免理由：{d.waiver_reason}"
+            severity = types.DiagnosticSeverity.Hint
+        related = []
+        for span, label in d.related:
+            ruri = uri_of.get(span.path) or from_fs_path(span.path)
+            if ruri:
+                rlines = lines if uri_of.get(d.span.path) == ruri else _disk_lines(span.path)
+                related.append(types.DiagnosticRelatedInformation(
+                    types.Location(ruri, self.to_range(rlines, span)), label))
+        title = catalog().get(d.code, {}).get("title", "")
+        return types.Diagnostic(
+            range=self.to_range(lines, d.span), message=message, severity=severity, code=d.code,
+            source=f"{SOURCE}（{title}）" if title else SOURCE, related_information=related or None,
+            code_description=None,
+        )
+
+    def check_and_publish(self, uri: str) -> SetAnalysis | None:
+        path = to_fs_path(uri)
+        if not path:
+            return None
+        docs = self.open_docs()
+        texts = {p: text for p, (_u, text, _v) in docs.items()}
+        analysis = self.analyser.analyse(path, texts)
+        uri_of = {p: docs[p][0] if p in docs else (from_fs_path(p) or p) for p in analysis.files}
+        uri_of[path] = uri
+        by_file: dict[str, list[Diagnostic]] = {p: [] for p in analysis.files}
+        for d in analysis.set_result.diagnostics:
+            by_file.setdefault(d.span.path if d.span.path in by_file else path, []).append(d)
+        for p, diags in by_file.items():
+            if p not in texts:
+                continue  # only open documents get diagnostics
+            u = uri_of[p]
+            lines = positions.split_lines(normalise_text(texts[p]))
+            pairs = [(d, self.lsp_diagnostic(d, lines, uri_of)) for d in diags]
+            self.published[unquote(u)] = pairs
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=u, diagnostics=[x for _, x in pairs], version=docs[p][2]))
+        return analysis
+
+
+def _disk_lines(path: str) -> list[str]:
+    try:
+        return positions.split_lines(normalise_text(Path(path).read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _known_names(server: PerfServer, path: str) -> list[tuple[str, str, str]]:
+    """三级 names of the declaration set (open text first), for completion."""
+    analysis = server.analyser.analyse(path, server.open_texts())
+    seen: dict[tuple[str, str, str], None] = {}
+    for d in analysis.set_result.dset.declarations:
+        for ind in d.indicators:
+            seen.setdefault(ind.path, None)
+    return list(seen)
+
+
+def build_server() -> PerfServer:
+    server = PerfServer()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PerfServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.check_and_publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: PerfServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        stamp = ls.pending.get(uri, 0) + 1
+        ls.pending[uri] = stamp
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        if ls.pending.get(uri) != stamp:
+            return  # a newer edit arrived: its own check will publish
+        ls.check_and_publish(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PerfServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = to_fs_path(params.text_document.uri)
+        if path:
+            ls.analyser.forget(path)
+        ls.check_and_publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PerfServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.published.pop(unquote(uri), None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                    types.CompletionOptions(trigger_characters=[".", "．", " "]))
+    def completion(ls: PerfServer, params: types.CompletionParams) -> types.CompletionList:
+        uri = params.text_document.uri
+        lines, line, col = ls.cursor(uri, params.position)
+        path = to_fs_path(uri) or ""
+        items = complete(lines, line, col, profile_dirs=profile_dirs_for(path),
+                         known_names=_known_names(ls, path) if path else (), encoding=ls.encoding)
+        return types.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: PerfServer, params: types.HoverParams) -> types.Hover | None:
+        uri = params.text_document.uri
+        lines, line, col = ls.cursor(uri, params.position)
+        found = hover_at(lines, line, col, profile_dirs_for(to_fs_path(uri) or ""))
+        if found is None:
+            return None
+        span = Span("", line + 1, found.start + 1, line + 1, found.end + 1)
+        return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, found.markdown), ls.to_range(lines, span))
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(ls: PerfServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        uri = params.text_document.uri
+        path = to_fs_path(uri) or uri
+        text = ls.workspace.get_text_document(uri).source
+        fr = compile_open(path, text, profile_dirs_for(path))
+        lines = positions.split_lines(normalise_text(text))
+        return document_symbols(fr.declarations, lambda s: ls.to_range(lines, s))
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(ls: PerfServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+        uri = params.text_document.uri
+        path = to_fs_path(uri) or uri
+        text = normalise_text(ls.workspace.get_text_document(uri).source)
+        try:
+            from perfdsl.formatter import format_source
+        except ImportError:
+            return None
+        new, _diags = format_source(text, path)
+        if new is None:
+            ls.window_show_message(types.ShowMessageParams(
+                types.MessageType.Warning, "文件有语法错误或格式化会改变含义，未格式化（运行 perfdsl fmt 查看原因）"))
+            return None
+        if new == text:
+            return []
+        lines = positions.split_lines(text)
+        end = types.Position(len(lines) - 1, positions.units_before(lines[-1], len(lines[-1]), ls.encoding))
+        return [types.TextEdit(types.Range(types.Position(0, 0), end), new)]
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def actions(ls: PerfServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        lines = ls.lines_of(uri)
+        lo, hi = params.range.start.line, params.range.end.line
+        pairs = [(d, x) for d, x in ls.published.get(unquote(uri), [])
+                 if x.range.start.line <= hi and x.range.end.line >= lo]
+        money = "万元"
+        return code_actions(uri, lines, pairs, lambda s: ls.to_range(lines, s), money)
+
+    return server
+
+
+def serve() -> int:
+    """Run over stdio until the client says exit; 0 after a clean shutdown, else 1."""
+    server = build_server()
+    server.start_io()
+    return 0 if getattr(server.protocol, "_shutdown", False) else 1

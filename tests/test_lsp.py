@@ -1,0 +1,335 @@
+"""Drive `perfdsl lsp` as an editor does: JSON-RPC over stdio in a subprocess.
+
+Every wait has a timeout, and the server process is killed in teardown, so a hung
+server fails a test instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pygls")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "ningxian-2025"
+PROJECT = "01-企业职工养老保险县级财政补助资金.perf"
+TIMEOUT = 20.0
+
+
+class Client:
+    """A minimal LSP client: Content-Length framing, requests, notifications."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "perfdsl", "lsp"], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.notes: list[dict[str, Any]] = []
+        self.next_id = 0
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            headers: dict[str, str] = {}
+            while True:
+                line = out.readline()
+                if not line:
+                    return
+                line = line.strip()
+                if not line:
+                    break
+                k, _, v = line.decode("ascii").partition(":")
+                headers[k.strip().lower()] = v.strip()
+            body = out.read(int(headers["content-length"]))
+            self.inbox.put(json.loads(body.decode("utf-8")))
+
+    def send(self, msg: dict[str, Any]) -> None:
+        data = json.dumps({"jsonrpc": "2.0", **msg}, ensure_ascii=False).encode("utf-8")
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
+        self.proc.stdin.flush()
+
+    def _next(self, deadline: float) -> dict[str, Any]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("语言服务器没有在时限内回应")
+        return self.inbox.get(timeout=left)
+
+    def request(self, method: str, params: Any) -> Any:
+        self.next_id += 1
+        rid = self.next_id
+        self.send({"id": rid, "method": method, "params": params})
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            msg = self._next(deadline)
+            if msg.get("id") == rid and "method" not in msg:
+                assert "error" not in msg, msg
+                return msg.get("result")
+            self.notes.append(msg)
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"method": method, "params": params})
+
+    def wait_note(self, method: str, pred: Callable[[dict[str, Any]], bool] = lambda p: True) -> dict[str, Any]:
+        for i, msg in enumerate(self.notes):
+            if msg.get("method") == method and pred(msg["params"]):
+                return self.notes.pop(i)["params"]  # type: ignore[no-any-return]
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            msg = self._next(deadline)
+            if msg.get("method") == method and pred(msg["params"]):
+                return msg["params"]  # type: ignore[no-any-return]
+            self.notes.append(msg)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=TIMEOUT)
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    dst = tmp_path / "宁县社保"
+    shutil.copytree(EXAMPLES, dst)
+    return dst
+
+
+@pytest.fixture()
+def client(folder: Path) -> Iterator[Client]:
+    c = Client()
+    try:
+        c.request("initialize", {"processId": None, "rootUri": folder.as_uri(), "capabilities": {}})
+        c.notify("initialized", {})
+        yield c
+    finally:
+        c.close()
+
+
+def _open(c: Client, path: Path, text: str) -> dict[str, Any]:
+    uri = path.as_uri()
+    c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "perfdsl", "version": 1, "text": text}})
+    return c.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == uri)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, ln in enumerate(text.split("\n")) if needle in ln)
+
+
+def test_wrong_unit_is_reported_at_its_line_and_change_clears_it(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    good = path.read_text(encoding="utf-8")
+    bad = good.replace(">= 2600 人\n", ">= 2600 仁\n")
+    assert bad != good
+    line = _line_of(bad, "2600 仁")
+    pub = _open(client, path, bad)
+    errors = [d for d in pub["diagnostics"] if d["code"] == "PD-U001"]
+    assert len(errors) == 1
+    d = errors[0]
+    assert d["message"] == "不认识计量单位“仁”"
+    assert d["severity"] == 1
+    col = bad.split("\n")[line].index("仁")
+    assert d["range"] == {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 1}}
+
+    # Fix it through an edit: the diagnostic goes away.
+    uri = path.as_uri()
+    client.notify("textDocument/didChange", {
+        "textDocument": {"uri": uri, "version": 2},
+        "contentChanges": [{"range": {"start": {"line": line, "character": col},
+                                      "end": {"line": line, "character": col + 1}}, "text": "人"}],
+    })
+    pub = client.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == uri and p.get("version") == 2)
+    assert [d for d in pub["diagnostics"] if d["code"] == "PD-U001"] == []
+
+
+def test_positions_are_utf16_for_characters_outside_the_bmp(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    # 𠀀 (U+20000) is one code point but two UTF-16 code units.
+    text = path.read_text(encoding="utf-8").replace("享受待遇人数 >= 2600 人\n", "享受待遇人数𠀀 >= 2600 仁\n")
+    line = _line_of(text, "仁")
+    pub = _open(client, path, text)
+    d = next(d for d in pub["diagnostics"] if d["code"] == "PD-U001")
+    cp = text.split("\n")[line].index("仁")
+    assert d["range"]["start"] == {"line": line, "character": cp + 1}
+    assert d["range"]["end"] == {"line": line, "character": cp + 2}
+
+
+def test_cross_file_diagnostics_use_unsaved_text(client: Client, folder: Path) -> None:
+    # Give project 02 the same title as project 01 in the editor only: PD-D001 is a set-level finding.
+    path = folder / "02-企业厂长经理生活费.perf"
+    text = path.read_text(encoding="utf-8").replace("项目 企业厂长经理生活费 {", "项目 企业职工养老保险县级财政补助资金 {")
+    pub = _open(client, path, text)
+    codes = [d["code"] for d in pub["diagnostics"]]
+    assert "PD-D001" in codes
+    # The waived finding of the department file is not published for this file.
+    assert "PD-M001" not in codes
+
+
+def test_waived_diagnostic_is_a_hint(client: Client, folder: Path) -> None:
+    path = folder / "00-部门整体.perf"
+    pub = _open(client, path, path.read_text(encoding="utf-8"))
+    waived = [d for d in pub["diagnostics"] if d["code"] == "PD-M001"]
+    assert len(waived) == 1
+    assert waived[0]["severity"] == 4
+    assert waived[0]["message"].startswith("已豁免：“支出预算合计”写的是 9383.34")
+
+
+def _complete(c: Client, path: Path, line: int, character: int) -> list[dict[str, Any]]:
+    res = c.request("textDocument/completion", {"textDocument": {"uri": path.as_uri()},
+                                                 "position": {"line": line, "character": character}})
+    return res["items"] if isinstance(res, dict) else res
+
+
+def test_completion_after_output_offers_level2(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    text = path.read_text(encoding="utf-8").replace("  产出 {\n", "  产出.\n  产出 {\n", 1)
+    _open(client, path, text)
+    line = _line_of(text, "  产出.")
+    items = _complete(client, path, line, len("  产出."))
+    labels = [i["label"] for i in items]
+    assert labels[:3] == ["数量指标", "质量指标", "时效指标"]
+    first = items[0]
+    assert first["textEdit"]["newText"] == "数量"
+    assert first["detail"].startswith("二级指标 · 产出指标 › 数量指标")
+
+
+def test_completion_of_level1_operators_units_and_names(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    text = path.read_text(encoding="utf-8").replace(
+        "  产出 {\n", "  \n  产出.数量.享受待遇人数 \n  产出.数量.x >= 5 \n  产出.数量.\n  产出 {\n", 1)
+    _open(client, path, text)
+    base = _line_of(text, "产出.数量.享受待遇人数 ")
+    labels = [i["label"] for i in _complete(client, path, base - 1, 2)]
+    assert labels[:4] == ["成本指标", "产出指标", "效益指标", "满意度指标"]
+    assert "一级项目名称" in labels  # header fields too
+    ops = _complete(client, path, base, len("  产出.数量.享受待遇人数 "))
+    assert [i["label"] for i in ops] == [">=", "<=", "=", ">", "<", "定性", "区间"]
+    assert ops[0]["detail"] == "大于等于（表中显示为“≥”）"
+    units = _complete(client, path, base + 1, len("  产出.数量.x >= 5 "))
+    by_label = {i["label"]: i for i in units}
+    assert by_label["万元"]["detail"] == "货币单位 · 1 万元 = 10000 元"
+    assert "%" in by_label and "人次" in by_label
+    names = [i["label"] for i in _complete(client, path, base + 2, len("  产出.数量."))]
+    assert "享受待遇人数" in names
+
+
+def test_hover_on_segment_and_money_unit(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    text = path.read_text(encoding="utf-8")
+    _open(client, path, text)
+    line = _line_of(text, "数量.享受待遇人数")
+    col = text.split("\n")[line].index("数量") + 1
+    res = client.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
+                                                 "position": {"line": line, "character": col}})
+    value = res["contents"]["value"]
+    assert value.startswith("**数量指标**（二级指标）\n\n一级指标：产出指标\n\n定义于模板 `gansu-project`")
+    line = _line_of(text, "成本控制数 <= 156 万元")
+    col = text.split("\n")[line].index("万元")
+    res = client.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
+                                                 "position": {"line": line, "character": col}})
+    assert "156 万元 = 1560000 元" in res["contents"]["value"]
+    assert res["range"]["start"] == {"line": line, "character": col}
+
+
+def test_formatting_equals_perfdsl_fmt(client: Client, folder: Path) -> None:
+    formatter = pytest.importorskip("perfdsl.formatter")
+    path = folder / PROJECT
+    # Make the text need formatting: odd indentation and a full-width operator.
+    text = path.read_text(encoding="utf-8").replace("    数量.享受待遇人数 >= 2600 人", "      数量.享受待遇人数 ＞＝ 2600 人")
+    _open(client, path, text)
+    edits = client.request("textDocument/formatting", {"textDocument": {"uri": path.as_uri()},
+                                                        "options": {"tabSize": 2, "insertSpaces": True}})
+    expected, _ = formatter.format_source(text, str(path))
+    assert expected is not None and expected != text
+    assert edits and len(edits) == 1
+    assert _apply(text, edits[0]) == expected
+    # And the same as the command line tool, if it exists.
+    path.write_text(text, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "perfdsl", "fmt", str(path)], cwd=ROOT,
+                          capture_output=True, timeout=TIMEOUT)
+    if proc.returncode == 0 and path.read_text(encoding="utf-8") != text:
+        assert path.read_text(encoding="utf-8") == expected
+
+
+def _apply(text: str, edit: dict[str, Any]) -> str:
+    lines = text.split("\n")
+    r = edit["range"]
+    assert r["start"] == {"line": 0, "character": 0}
+    assert r["end"]["line"] == len(lines) - 1
+    return str(edit["newText"])
+
+
+def test_code_actions_for_fix_and_missing_unit(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    text = path.read_text(encoding="utf-8").replace("质量.资金发放覆盖率 = 100 %", "质量.资金发放覆盖率 = 100").replace(
+        "时效.补助资金及时性", "时笑.补助资金及时性")
+    pub = _open(client, path, text)
+    by_code = {d["code"]: d for d in pub["diagnostics"]}
+    assert by_code["PD-U002"]["message"].startswith("定量指标“资金发放覆盖率”缺少计量单位")
+    uri = path.as_uri()
+    d = by_code["PD-U002"]
+    acts = client.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": d["range"],
+                                                       "context": {"diagnostics": [d]}})
+    add = next(a for a in acts if a["title"] == "添加计量单位“%”（PD-U002）")
+    (edit,) = add["edit"]["changes"][uri]
+    line = _line_of(text, "资金发放覆盖率 = 100")
+    assert edit["newText"] == " %"
+    assert edit["range"]["start"] == {"line": line, "character": len(text.split("\n")[line])}
+    d = by_code["PD-H002"]
+    acts = client.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": d["range"],
+                                                       "context": {"diagnostics": [d]}})
+    fix = next(a for a in acts if "PD-H002" in a["title"])
+    assert fix["title"] == "改为 时效（PD-H002）"
+    (edit,) = fix["edit"]["changes"][uri]
+    assert edit["newText"] == "时效"
+    assert edit["range"] == d["range"]
+
+
+def test_document_symbols_outline(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    _open(client, path, path.read_text(encoding="utf-8"))
+    syms = client.request("textDocument/documentSymbol", {"textDocument": {"uri": path.as_uri()}})
+    (decl,) = syms
+    assert decl["name"] == "项目 企业职工养老保险县级财政补助资金"
+    level1 = [c for c in decl["children"] if c["detail"] == "一级指标"]
+    assert [c["name"] for c in level1] == ["成本指标", "产出指标", "效益指标", "满意度指标"]
+    output = level1[1]
+    assert [c["name"] for c in output["children"]] == ["数量指标", "质量指标", "时效指标"]
+    assert output["children"][0]["children"][0]["name"] == "享受待遇人数"
+    assert output["children"][0]["children"][0]["detail"] == "≥ 2600 人"
+
+
+def test_shutdown_and_exit_cleanly(folder: Path) -> None:
+    c = Client()
+    try:
+        c.request("initialize", {"processId": None, "rootUri": folder.as_uri(), "capabilities": {}})
+        c.notify("initialized", {})
+        assert c.request("shutdown", None) is None
+        c.notify("exit", None)
+        assert c.proc.wait(timeout=TIMEOUT) == 0
+    finally:
+        c.close()
+
+
+def test_missing_pygls_message(tmp_path: Path) -> None:
+    # A sitecustomize that hides pygls, as in an install without the [lsp] extra.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['pygls'] = None\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "perfdsl", "lsp"], cwd=ROOT, env=env,
+                          capture_output=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert "pip install 'perfdsl[lsp]'" in proc.stderr.decode("utf-8")
