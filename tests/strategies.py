@@ -151,22 +151,31 @@ def _fmt(v: Decimal) -> str:
     return format(v, "f")
 
 
-@st.composite
-def money_triples(draw: st.DrawFn) -> tuple[str, str, str]:
-    """(part1, part2, total) as written, with total == part1 + part2 exactly."""
-    a = draw(decimal_texts(max_int_digits=6, max_frac_digits=2))
-    b = draw(decimal_texts(max_int_digits=6, max_frac_digits=2))
-    return a, b, _fmt(Decimal(a) + Decimal(b))
+@attrs.frozen
+class Budget:
+    """A gansu-dept 预算情况 block and the values written in it, by field key."""
+
+    text: str
+    values: dict[str, str]
 
 
 @st.composite
-def project_with_money(draw: st.DrawFn) -> tuple[Generated, tuple[str, str, str]]:
-    """A project whose 年度资金总额 = 财政拨款 + 其他资金 (exactly, in Decimal)."""
-    gen = draw(projects())
-    a, b, total = draw(money_triples())
-    extra = f"  年度资金总额: {total}\n  财政拨款: {a}\n  其他资金: {b}\n}}\n"
-    text = gen.text[: gen.text.rstrip().rfind("}")] + extra
-    return Generated(text, (*gen.values, a, b, total)), (a, b, total)
+def budget_blocks(draw: st.DrawFn, max_int_digits: int = 6, max_frac_digits: int = 2) -> Budget:
+    """A 预算情况 block whose every total equals the sum of its parts exactly (Decimal)."""
+
+    def num() -> str:
+        return draw(decimal_texts(max_int_digits=max_int_digits, max_frac_digits=max_frac_digits))
+
+    v: dict[str, str] = {}
+    v["基本支出.人员经费"], v["基本支出.公用经费"] = num(), num()
+    v["基本支出.合计"] = _fmt(Decimal(v["基本支出.人员经费"]) + Decimal(v["基本支出.公用经费"]))
+    v["项目支出.本级"], v["项目支出.对下转移支付"] = num(), num()
+    v["项目支出.合计"] = _fmt(Decimal(v["项目支出.本级"]) + Decimal(v["项目支出.对下转移支付"]))
+    v["支出预算合计"] = _fmt(Decimal(v["基本支出.合计"]) + Decimal(v["项目支出.合计"]))
+    v["本级财政安排"] = v["支出预算合计"]
+    v["收入预算合计"] = v["支出预算合计"]
+    lines = ["  预算情况 {"] + [f"    {k}: {val}" for k, val in v.items()] + ["  }"]
+    return Budget("\n".join(lines) + "\n", v)
 
 
 def documents() -> st.SearchStrategy[Generated]:
@@ -174,3 +183,111 @@ def documents() -> st.SearchStrategy[Generated]:
     return st.lists(projects(), min_size=1, max_size=3).map(
         lambda gs: Generated("\n".join(g.text for g in gs), tuple(v for g in gs for v in g.values))
     )
+
+
+# --- The oracle: run the CLI in-process and judge its output ------------------------------
+
+# Text that must never reach a user: tracebacks, Lark internals, anonymous terminals.
+FORBIDDEN = ("Traceback", "__ANON", "Token(", "UnexpectedToken", "UnexpectedCharacters",
+             "UnexpectedEOF", "UnexpectedInput", "Lark")
+ALLOWED_EXIT = (0, 1, 2)
+
+
+@attrs.frozen
+class CliRun:
+    argv: tuple[str, ...]
+    code: int
+    out: str
+    err: str
+
+    def problems(self) -> list[str]:
+        """What is wrong with this run (empty when it behaved like a trusted compiler)."""
+        found = []
+        if self.code not in ALLOWED_EXIT:
+            found.append(f"退出码 {self.code}")
+        text = self.out + self.err
+        found += [f"输出含 {word!r}" for word in FORBIDDEN if word in text]
+        return found
+
+    def crash_summary(self, lines: int = 6) -> str:
+        """The last lines of the crash report this run saved (for failure messages)."""
+        import re
+
+        m = re.search(r"崩溃报告[^：]*：(\S+)", self.err)
+        if not m:
+            return ""
+        try:
+            with open(m.group(1), encoding="utf-8") as fh:
+                return "".join(fh.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def describe(self) -> str:
+        return f"{list(self.argv)[:6]}: {self.problems()}\n{self.crash_summary() or self.err[-1500:]}"
+
+
+def run_cli(argv: list[str]) -> CliRun:
+    """`perfdsl.cli.main(argv)` with stdout/stderr captured; SystemExit becomes the code."""
+    import contextlib
+    import io
+
+    from perfdsl.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return CliRun(tuple(argv), int(code), out.getvalue(), err.getvalue())
+
+
+def command_available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(f"perfdsl.commands.{name}_cmd") is not None
+
+
+def backend_available(name: str) -> bool:
+    import importlib.util
+
+    from perfdsl.backends import BACKENDS
+
+    return name in BACKENDS and importlib.util.find_spec(BACKENDS[name]) is not None
+
+
+def command_options(name: str) -> set[str]:
+    """The option strings a subcommand accepts (so campaigns adapt to commands as they land)."""
+    import argparse
+
+    from perfdsl.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            return {s for a in action.choices[name]._actions for s in a.option_strings}
+    return set()
+
+
+def command_argvs(name: str, path: str, work: str, other: str) -> list[list[str]]:
+    """Command lines that feed `path` to command `name`. `work` is a scratch folder for outputs;
+    `other` a valid .perf file (for diff). Only the last command line may rewrite `path`
+    (plain `fmt` formats in place), so callers pass a copy."""
+    opts = command_options(name) if command_available(name) else set()
+    if name == "check":
+        return [["check", path], ["check", "--format", "json", path], ["check", "--format", "gnu", path]]
+    if name == "build":
+        fmts = ",".join(f for f in ("json", "docx", "xlsx") if backend_available(f))
+        return [["build", path, "--to", fmts, "-o", f"{work}/out", "--allow-errors"], ["build", path, "-o", f"{work}/out"]]
+    if name == "fmt":
+        # Read-only modes first; the last run rewrites `path` in place (callers pass a copy).
+        return [*(["fmt", flag, path] for flag in ("--check", "--diff") if flag in opts), ["fmt", path]]
+    if name == "diff":
+        return [["diff", other, path], ["diff", path, other]]
+    if name == "import":
+        out = [f"{o}" for o in ("-o", "--output") if o in opts][:1]
+        return [["import", path, *out, *([f"{work}/imported"] if out else [])]]
+    return []
+
+
+INPUT_COMMANDS = ("check", "build", "fmt", "diff", "import")
