@@ -115,3 +115,36 @@ def test_git_revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     res = run_cli("diff", "HEAD~1", "HEAD", cwd=repo)
     assert "享受待遇人数 ≥ 2600 → 2500 人" in res.out
     assert run_cli("diff", "HEAD", cwd=repo).out == "没有变化。\n"
+
+
+def test_ci_review_script(tmp_path: Path) -> None:
+    import sys
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo / "decl")
+    from perfdsl.formatter import format_source
+
+    for f in (repo / "decl").glob("*.perf"):  # the CI recipe also runs fmt --check
+        out, _ = format_source(f.read_text(encoding="utf-8"), str(f))
+        assert out is not None
+        f.write_text(out, encoding="utf-8")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "one")
+    _edit(repo / "decl" / PROJECT, "数量.享受待遇人数 >= 2600 人", "数量.享受待遇人数 >= 2800 人")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "ci-review.sh"
+    env = {"PATH": "/usr/bin:/bin", "PERFDSL": str(Path(sys.executable).parent / "perfdsl"), "HOME": str(tmp_path)}
+    res = subprocess.run(["sh", str(script), "HEAD", "decl"], cwd=repo, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "| 指标值变化 | 产出指标 › 数量指标 › 享受待遇人数 | ≥ 2600 人 | ≥ 2800 人 |" in res.stdout
+    log = json.loads((repo / "perfdsl.sarif").read_text(encoding="utf-8"))
+    assert log["version"] == "2.1.0"
+
+
+def test_pre_commit_hooks_run_real_commands() -> None:
+    hooks = (Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    entries = [ln.split(":", 1)[1].strip() for ln in hooks.splitlines() if ln.strip().startswith("entry:")]
+    assert entries == ["perfdsl check", "perfdsl fmt --check"]
+    identity = Path(__file__).resolve().parent / "fixtures" / "identity"
+    assert run_cli(*entries[0].split()[1:], str(EXAMPLE)).code == 0
+    assert run_cli(*entries[1].split()[1:], str(identity)).code == 0

@@ -16,16 +16,17 @@ from typing import Any
 
 import attrs
 import pytest
-from conftest import EXAMPLE, ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from perfdsl.backends.jsonout import declaration_json
 
 from perfdsl import ast
+from perfdsl.backends.jsonout import declaration_json
 from perfdsl.formatter import format_source
 from perfdsl.parser import parse_text
 from perfdsl.printer import PrintError, format_document
 from perfdsl.resolve import resolve_document
+
+from conftest import EXAMPLE, ROOT, run_cli
 
 IDENTITY = sorted((ROOT / "tests" / "fixtures" / "identity").glob("*.perf"))
 EXAMPLES = sorted(EXAMPLE.glob("*.perf"))
@@ -55,6 +56,13 @@ def test_examples_idempotent_and_keep_every_comment(path: Path) -> None:
     comments = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("#")]
     assert comments and [ln.strip() for ln in once.splitlines() if ln.strip().startswith("#")] == comments
     assert once.count("\n\n") == text.count("\n\n")  # blank-line grouping survives
+
+
+@pytest.mark.xfail(strict=True, reason="examples/…/02 writes ranges as 500-1940元; the canonical "
+                   "500-1940 元 is in /tmp/fmt-examples (examples/ is owned by the lead)")
+def test_committed_examples_are_fmt_clean() -> None:
+    res = run_cli("fmt", "--check", str(EXAMPLE))
+    assert res.code == 0, res.out
 
 
 MESSY = """\
