@@ -38,8 +38,17 @@ def integer_digits(value: Decimal) -> int:
     return max(len(digits) + exp, 0)
 
 
+MAX_FRACTION_DIGITS = 20
+
+
+def fraction_digits(value: Decimal) -> int:
+    exp = value.as_tuple().exponent
+    return -exp if isinstance(exp, int) and exp < 0 else 0
+
+
 def too_large(value: Decimal) -> bool:
-    return integer_digits(value) > MAX_INTEGER_DIGITS
+    """Beyond what a declaration can mean: more than 20 integer or 20 decimal digits."""
+    return integer_digits(value) > MAX_INTEGER_DIGITS or fraction_digits(value) > MAX_FRACTION_DIGITS
 
 
 def decimal_text(value: Decimal) -> str:

@@ -19,7 +19,7 @@ import attrs
 from perfdsl import ast
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
-from perfdsl.numbers import parse_decimal
+from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
 from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile
 from perfdsl.source import Span
 
@@ -160,6 +160,10 @@ class _DeclResolver:
         if text is not None and text.strip():
             if ftype in ("int", "money", "year"):
                 number = parse_decimal(text)
+                if number is not None and too_large(number):
+                    self.diags.append(diag("PD-S007", span, path=parts, path_kind="field", text=text,
+                                           limit=MAX_INTEGER_DIGITS))
+                    return Field(key, label, ftype, text, (), None, span=st.span)
                 ok = number is not None
                 if ok and ftype in ("int", "year"):
                     assert number is not None
