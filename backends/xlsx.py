@@ -116,7 +116,15 @@ def ordered(dset: DeclarationSet) -> list[Declaration]:
 
 def column_value(decl: Declaration, ind: Indicator, key: str) -> str:
     """An extra column's text for `ind` (profile aliases taken into account)."""
-    return g._extra_value(decl, ind.columns, key)
+    found = dict(ind.columns)
+    if key in found:
+        return found[key]
+    col = decl.profile.column(key)
+    if col is not None:
+        for n in (col.key, col.label, *col.aliases):
+            if n in found:
+                return found[n]
+    return ""
 
 
 def flat_extra_keys(decls: Sequence[Declaration]) -> list[str]:

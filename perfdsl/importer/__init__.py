@@ -1,0 +1,96 @@
+"""`perfdsl import`: existing Word and Excel declarations → perfdsl text.
+
+`import_bytes(data, name)` checks the file (safety.py), then:
+- a file perfdsl wrote carries its canonical JSON (DOCX: a customXml part; XLSX: the very
+  hidden `_perfdsl` sheet) and is imported exactly (fromjson.py);
+- any other file is read as grids (grid.py), its tables found by their labels and its
+  values parsed as people write them (detect.py, values.py, build.py).
+The result is formatted text (perfdsl.printer) plus warnings with cell positions;
+whatever could not be mapped is also in the text as comments. Failures raise
+`ImportFailure` with a Chinese message. This package must not write files (the command
+does that) and must never resolve an XML entity or read anything outside the file.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from perfdsl import ast
+from perfdsl.importer.safety import ImportFailure
+
+__all__ = ["ImportFailure", "ImportResult", "import_bytes", "kind_of"]
+
+
+@attrs.frozen
+class ImportResult:
+    text: str
+    warnings: tuple[str, ...]
+    exact: bool  # imported from the embedded JSON
+    document: ast.Document
+
+
+def kind_of(name: str, data: bytes) -> str:
+    """docx or xlsx, by extension, else by content."""
+    low = name.lower()
+    for ext in ("docx", "xlsx"):
+        if low.endswith("." + ext):
+            return ext
+    if low.endswith((".docm", ".dotm")):
+        return "docx"
+    if low.endswith((".xlsm", ".xltm")):
+        return "xlsx"
+    if low.endswith((".doc", ".xls", ".wps", ".et")):
+        return "docx" if low.endswith((".doc", ".wps")) else "xlsx"
+    head = data[:65536]
+    if b"word/" in head:
+        return "docx"
+    if b"xl/" in head:
+        return "xlsx"
+    raise ImportFailure(f"{name}：无法判断文件类型，只支持 Word（.docx）和 Excel（.xlsx）文件。")
+
+
+def _embedded_docx(data: bytes) -> bytes | None:
+    """The DOCX backend's provenance part (called only after safety.open_package passed,
+    so no part declares a DOCTYPE or an entity)."""
+    from perfdsl.backends.docx import read_embedded_json
+
+    return read_embedded_json(data)
+
+
+def _embedded_xlsx(wb: object) -> bytes | None:
+    from perfdsl.backends.xlsx import DATA_SHEET, embedded_json_from_rows
+
+    names = getattr(wb, "sheetnames", [])
+    if DATA_SHEET not in names:
+        return None
+    ws = wb[DATA_SHEET]  # type: ignore[index]
+    rows = [list(r) for r in ws.iter_rows(values_only=True, max_col=3)]
+    return embedded_json_from_rows(rows)
+
+
+def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedded: bool = True) -> ImportResult:
+    """Import one file's bytes; `name` is used for messages and to tell docx from xlsx."""
+    from perfdsl.importer import build, fromjson, grid, safety
+    from perfdsl.printer import format_document
+
+    kind = kind_of(name, data)
+    parts = safety.open_package(data, kind, name)
+    embedded: bytes | None = None
+    wb = None
+    if kind == "docx":
+        if use_embedded:
+            embedded = _embedded_docx(data)
+        book = None if embedded is not None else grid.read_docx(parts, name)
+    else:
+        book, wb = grid.read_xlsx(data, name)
+        if use_embedded:
+            embedded = _embedded_xlsx(wb)
+    if embedded is not None:
+        doc = fromjson.document_from_json(embedded, name)
+        if profile:
+            doc = build.force_profile(doc, profile)
+        return ImportResult(format_document(doc), (), True, doc)
+    assert book is not None
+    doc, warnings, comments = build.document_from_book(book, name, profile)
+    text = build.render_text(doc, comments, name)
+    return ImportResult(text, tuple(warnings), False, doc)

@@ -1,0 +1,533 @@
+"""Cell grids → `ast.Document`: the layout importer.
+
+The grids (grid.py) are read as one stream of lines: DOCX paragraphs and table rows in
+document order, or one XLSX sheet's rows. Each indicator heading row (detect.py) starts
+an indicator table; the lines before it since the previous table are that declaration's
+header (title, year, label/value cells). Flat system exports (one indicator per row,
+with a 项目名称 column) become one declaration per project. 一级/二级 cells left blank
+are filled down. Values go through values.py.
+
+Nothing is dropped silently: every non-empty cell that is neither a label, a value nor a
+heading is returned as an unmapped item (position + text) that the caller prints as a
+comment and reports as a warning. It must not read files nor print.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import attrs
+
+from perfdsl import ast
+from perfdsl.importer import detect
+from perfdsl.importer.grid import Book, GCell, Table
+from perfdsl.importer.safety import ImportFailure
+from perfdsl.importer.values import clean, parse_value, squash
+from perfdsl.profiles import Profile
+
+_YEAR = re.compile(r"(\d{4})\s*年度")
+_CJK = re.compile(r"[^\x00-\x7f]")
+
+
+@attrs.define
+class Line:
+    table: Table | None
+    r: int  # row index (-1 for a paragraph)
+    cells: list[GCell]
+    text: str = ""  # paragraph text
+
+    def pos(self, c: int) -> str:
+        if self.table is None:
+            return "正文段落"
+        return self.table.pos(self.r, c)
+
+    def new_cells(self) -> list[tuple[int, GCell]]:
+        """Cells that start in this row (merged continuations from the left or above skipped)."""
+        return [(c, g) for c, g in enumerate(self.cells) if g.origin == (self.r, c)]
+
+    def context(self) -> list[str]:
+        return [g.text for g in self.cells if g.text]
+
+
+@attrs.define
+class Out:
+    warnings: list[str] = attrs.Factory(list)
+    comments: list[str] = attrs.Factory(list)
+
+    def unmapped(self, where: str, text: str, why: str = "未能对应到申报表栏目") -> None:
+        one = text.replace("\n", " / ")
+        self.warnings.append(f"{where}：{why}：{one}")
+        self.comments.append(f"{where}：{one}")
+
+    def note(self, where: str, text: str) -> None:
+        self.warnings.append(f"{where}：{text}")
+        self.comments.append(f"{where}：{text}")
+
+
+def join_lines(text: str) -> str:
+    """Line breaks inside a name cell: dropped next to CJK, a space between Latin words."""
+    t = clean(text)
+    parts = [p.strip() for p in t.split("\n") if p.strip()]
+    out = ""
+    for p in parts:
+        if out and not (_CJK.match(out[-1]) or _CJK.match(p[0])):
+            out += " "
+        out += p
+    return out
+
+
+def streams(book: Book) -> Iterator[tuple[str, list[Line]]]:
+    if book.kind == "docx":
+        lines: list[Line] = []
+        for t in book.tables:
+            lines += [Line(None, -1, [], p) for p in t.before]
+            lines += [Line(t, r, row) for r, row in enumerate(t.rows)]
+        lines += [Line(None, -1, [], p) for p in book.trailing]
+        yield "文档", lines
+        return
+    for t in book.tables:
+        if t.hidden:
+            continue
+        yield t.name, [Line(t, r, row) for r, row in enumerate(t.rows)]
+
+
+def _header_of(line: Line) -> detect.Header | None:
+    if line.table is None:
+        return None
+    own = [g.origin[1] == c for c, g in enumerate(line.cells)]
+    return detect.indicator_header([g.text for g in line.cells], own)
+
+
+@attrs.define
+class Section:
+    zone: list[Line]
+    header: detect.Header
+    head_line: Line
+    rows: list[Line]
+
+
+def sections(lines: list[Line], out: Out) -> list[Section]:
+    found: list[Section] = []
+    zone: list[Line] = []
+    i = 0
+    while i < len(lines):
+        hdr = _header_of(lines[i])
+        if hdr is None:
+            zone.append(lines[i])
+            i += 1
+            continue
+        head = lines[i]
+        j = i + 1
+        rows: list[Line] = []
+        while j < len(lines) and lines[j].table is head.table and _header_of(lines[j]) is None:
+            rows.append(lines[j])
+            j += 1
+        found.append(Section(zone, hdr, head, rows))
+        zone = []
+        i = j
+    for ln in zone:  # lines after the last indicator table
+        _unmapped_line(ln, out)
+    return found
+
+
+def _unmapped_line(ln: Line, out: Out) -> None:
+    if ln.table is None:
+        if ln.text.strip():
+            out.unmapped("正文段落", ln.text)
+        return
+    for c, g in ln.new_cells():
+        if g.text.strip():
+            out.unmapped(ln.pos(c), g.text)
+
+
+# ----------------------------------------------------------------------------------------
+# Header fields
+# ----------------------------------------------------------------------------------------
+
+
+def _list_items(text: str, fmt: str) -> list[str]:
+    pat = re.escape(fmt).replace(r"\{n\}", r"\d+").replace(r"\{text\}", "(.*)")
+    pat = pat.replace(r"\ ", r"\s*").replace(r"\.", r"[.．、]")
+    own = re.compile("^" + pat + "$")
+    generic = re.compile(r"^(?:目标\s*\d+\s*[：:．.、]|\(?\d+[)）.．、]|（\d+）)\s*(.*)$")
+    numbered = fmt != "{text}"
+    lines = [ln.strip() for ln in clean(text).split("\n") if ln.strip()]
+    if numbered and len(lines) == 1:
+        pieces = re.split(r"(?=目标\s*\d+\s*[：:])", lines[0])
+        lines = [p.strip() for p in pieces if p.strip()]
+    items = []
+    for ln in lines:
+        if numbered:
+            m = own.match(ln) or generic.match(ln)
+            if m:
+                ln = m.group(1).strip()
+        items.append(ln)
+    return items
+
+
+def _composite(profile: Profile, key: str, text: str) -> dict[str, str] | None:
+    for fmt in profile.composites.values():
+        keys = re.findall(r"\{([^{}]+)\}", fmt)
+        if key not in keys:
+            continue
+        pat = ""
+        pos = 0
+        for n, m in enumerate(re.finditer(r"\{([^{}]+)\}", fmt)):
+            pat += re.escape(fmt[pos:m.start()])
+            pat += f"(?P<g{n}>.*)" if n == len(keys) - 1 else f"(?P<g{n}>.*?)"
+            pos = m.end()
+        pat += re.escape(fmt[pos:])
+        mm = re.fullmatch(pat, clean(text), re.S)
+        if mm:
+            return {k: mm.group(f"g{n}").strip() for n, k in enumerate(keys)}
+    return None
+
+
+def _label_like(text: str) -> bool:
+    t = squash(text)
+    return 0 < len(t) <= 16 and not re.search(r"\d", t)
+
+
+class _Header:
+    def __init__(self, profile: Profile, out: Out) -> None:
+        self.profile = profile
+        self.idx = detect.FieldIndex(profile)
+        self.out = out
+        self.values: dict[str, str] = {}
+        self.order: list[str] = []
+        self.unknown: list[tuple[str, str]] = []
+
+    def assign(self, key: str, text: str, where: str) -> None:
+        spec = self.profile.field(key)
+        comp = _composite(self.profile, key, text) if spec is not None else None
+        if comp:
+            for k, v in comp.items():
+                self._set(k, v)
+            return
+        self._set(key, text)
+
+    def _set(self, key: str, text: str) -> None:
+        if key in self.values:
+            return
+        self.values[key] = text
+        self.order.append(key)
+
+    def read(self, zone: list[Line]) -> None:
+        consumed: set[tuple[int, int, int]] = set()
+        for li, ln in enumerate(zone):
+            if ln.table is None:
+                self._paragraph(ln)
+                continue
+            new = ln.new_cells()
+            ctx = ln.context()
+            labels = [self.idx.pick(g.text, ctx, set(self.values)) if g.text else None for _c, g in new]
+            unmatched = [(c, g) for (c, g), k in zip(new, labels, strict=False) if k is None and g.text]
+            heading_row = len(unmatched) >= 3 and all(_label_like(g.text) for _c, g in unmatched) and not any(labels)
+            for n, ((c, g), key) in enumerate(zip(new, labels, strict=False)):
+                mark = (id(ln.table), ln.r, c)
+                if mark in consumed or not g.text:
+                    continue
+                nxt = new[n + 1] if n + 1 < len(new) else None
+                nxt_is_label = nxt is not None and labels[n + 1] is not None
+                if key is not None:
+                    if nxt is not None and not nxt_is_label:
+                        consumed.add((id(ln.table), ln.r, nxt[0]))
+                        self.assign(key, nxt[1].text, ln.pos(nxt[0]))
+                    elif nxt is None:
+                        below = self._below(zone, li)
+                        if below is not None:
+                            bl, bc, bg = below
+                            consumed.add((id(bl.table), bl.r, bc))
+                            self.assign(key, bg.text, bl.pos(bc))
+                        else:
+                            self.assign(key, "", ln.pos(c))
+                    # else: a group label followed by a field label (部门（单位）职能 | 职能依据…)
+                    continue
+                if heading_row or nxt_is_label or _YEAR.search(g.text) or self._is_title(g.text):
+                    if _YEAR.search(g.text):
+                        self._year(g.text)
+                    continue
+                if nxt is not None and _label_like(g.text) and not heading_row:
+                    consumed.add((id(ln.table), ln.r, nxt[0]))
+                    self.unknown.append((norm_key(g.text), nxt[1].text))
+                    continue
+                if _label_like(g.text) and len(new) > 1:
+                    continue  # a group label (e.g. 基本支出) read as context
+                self.out.unmapped(ln.pos(c), g.text)
+
+    def _below(self, zone: list[Line], li: int) -> tuple[Line, int, GCell] | None:
+        if li + 1 >= len(zone) or zone[li + 1].table is None:
+            return None
+        bl = zone[li + 1]
+        new = bl.new_cells()
+        if not new:
+            return None
+        c, g = new[0]
+        if g.text and self.idx.pick(g.text, bl.context(), set(self.values)) is not None:
+            return None
+        return bl, c, g
+
+    def _is_title(self, text: str) -> bool:
+        t = squash(text)
+        return "绩效目标" in t and t.endswith(("表", "申报表")) and len(t) <= 60
+
+    def _year(self, text: str) -> None:
+        m = _YEAR.search(text)
+        if m and self.profile.field("年度") is not None:
+            self._set("年度", m.group(1))
+
+    def _paragraph(self, ln: Line) -> None:
+        t = clean(ln.text)
+        if _YEAR.search(t) and len(squash(t)) <= 12:
+            self._year(t)
+            return
+        if self._is_title(t):
+            self.title_text = t
+            self._year(t)
+            return
+        m = re.match(r"^([^:：]{1,20})[:：]\s*(.*)$", t)
+        if m:
+            key = self.idx.pick(m.group(1), [], set(self.values))
+            if key is not None:
+                self.assign(key, m.group(2), "正文段落")
+                return
+            if m.group(1).strip() in ("填报单位", "单位", "金额单位", "单位名称") or "盖章" in m.group(1):
+                self.unknown.append((norm_key(m.group(1)), m.group(2).strip()))
+                return
+        self.out.unmapped("正文段落", t)
+
+    title_text: str = ""
+
+    def fields(self) -> list[ast.Field]:
+        out: list[ast.Field] = []
+        order = {f.key: i for i, f in enumerate(self.profile.fields)}
+        for key in sorted(self.order, key=lambda k: order.get(k, 10**6)):
+            spec = self.profile.field(key)
+            text = self.values[key]
+            path = ast.Path(tuple(ast.Segment(s) for s in key.split(".")))
+            if spec is not None and spec.type == "list":
+                items = _list_items(text, spec.item_format) if text else []
+                if spec.item_format == "{text}" and len(items) == 1:
+                    items = [x.strip() for x in re.split(r"[、;；]", items[0]) if x.strip()]
+                out.append(ast.Field(path, None, tuple(ast.Item(_item_safe(i)) for i in items)))
+            else:
+                t = clean(text)
+                out.append(ast.Field(path, ast.Text(t) if t else None))
+        seen = set(self.values)
+        for key, text in self.unknown:
+            if key in seen or not key:
+                continue
+            seen.add(key)
+            t = clean(text)
+            out.append(ast.Field(ast.Path((ast.Segment(key),)), ast.Text(t) if t else None))
+        return out
+
+
+def norm_key(text: str) -> str:
+    return detect.norm_label(text).replace(".", "．")
+
+
+def _item_safe(text: str) -> str:
+    return re.sub(r"[ \t\u3000]#", " ＃", text.replace("\n", " "))
+
+
+# ----------------------------------------------------------------------------------------
+# Indicators
+# ----------------------------------------------------------------------------------------
+
+
+@attrs.define
+class Row:
+    l1: str
+    l2: str
+    name: str
+    target: ast.Target
+    attrs: list[ast.Attr]
+    decl: str = ""
+    left: dict[str, str] = attrs.Factory(dict)
+
+
+def _attr_safe(key: str, value: str) -> ast.Attr:
+    v = clean(value).replace("\n", " ").replace("]", "］").replace("［", "［")
+    k = squash(key).replace("]", "］").replace(":", "：")
+    return ast.Attr(k, v)
+
+
+def indicator_rows(sec: Section, out: Out) -> list[Row]:
+    h = sec.header
+    c1, c2, cn = h.col("level1"), h.col("level2"), h.col("name")
+    cop, cv, cu = h.col("op"), h.col("value"), h.col("unit")
+    rows: list[Row] = []
+    l1 = l2 = decl = ""
+    used_cols = set(h.roles) | set(h.extras) | set(h.left)
+    for ln in sec.rows:
+        cells = ln.cells
+
+        def cell(c: int | None, cells: list[GCell] = cells) -> str:
+            return cells[c].text if c is not None and c < len(cells) else ""
+
+        if not any(g.text for g in cells):
+            continue
+        new1, new2 = squash(cell(c1)), squash(cell(c2))
+        name = join_lines(cell(cn)) if cn is not None else ""
+        value = cell(cv)
+        if h.decl_col is not None:
+            decl = join_lines(cell(h.decl_col)) or decl
+        if new1:
+            if new1 != l1:
+                l2 = ""
+            l1 = new1
+        if new2:
+            l2 = new2
+        if not name:
+            if value.strip() or cell(cop).strip():
+                out.unmapped(ln.pos(cv if cv is not None else 0), f"{value}（本行没有三级指标名称）")
+            elif not new1 and not new2:
+                _unmapped_line(ln, out)
+            continue
+        if not l1 or not l2:
+            out.unmapped(ln.pos(cn or 0), f"{name} {value}（缺少一级或二级指标）")
+            continue
+        parsed = parse_value(value, cell(cop) if cop is not None else None, cell(cu) if cu is not None else None)
+        for note in parsed.notes:
+            out.note(ln.pos(cv if cv is not None else 0), f"{name}：{note}")
+        attrs_: list[ast.Attr] = []
+        if parsed.unit_attr:
+            key = "度量单位" if isinstance(parsed.target, ast.Qualitative) else "原度量单位"
+            attrs_.append(_attr_safe(key, parsed.unit_attr))
+        for c, key in sorted(h.extras.items()):
+            t = cell(c)
+            if t.strip():
+                attrs_.append(_attr_safe(key, t))
+        for c, g in enumerate(cells):
+            if c not in used_cols and g.origin == (ln.r, c) and g.text.strip():
+                out.unmapped(ln.pos(c), g.text, "此列没有表头，未导入")
+        left = {lab: clean(cell(c)) for c, lab in h.left.items() if c != h.decl_col}
+        rows.append(Row(l1, l2, name, parsed.target, attrs_, decl, left))
+    return rows
+
+
+def group_indicators(rows: list[Row]) -> list[ast.Stmt]:
+    tree: dict[str, dict[str, list[Row]]] = {}
+    for r in rows:
+        tree.setdefault(r.l1, {}).setdefault(r.l2, []).append(r)
+
+    def seg(*p: str) -> ast.Path:
+        return ast.Path(tuple(ast.Segment(x) for x in p))
+
+    out: list[ast.Stmt] = []
+    for l1, l2s in tree.items():
+        body: list[ast.Stmt] = []
+        for l2, rs in l2s.items():
+            if len(rs) == 1:
+                r = rs[0]
+                body.append(ast.Indicator(seg(l2, r.name), r.target, tuple(r.attrs)))
+            else:
+                body.append(ast.Group(seg(l2), tuple(ast.Indicator(seg(r.name), r.target, tuple(r.attrs)) for r in rs)))
+        out.append(ast.Group(seg(l1), tuple(body)))
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Declarations
+# ----------------------------------------------------------------------------------------
+
+
+def _zone_texts(zone: list[Line]) -> list[str]:
+    out = []
+    for ln in zone:
+        if ln.table is None:
+            out.append(ln.text)
+            m = re.match(r"^([^:：]{1,20})[:：]", clean(ln.text))
+            if m:
+                out.append(m.group(1))
+        else:
+            out += [g.text for _c, g in ln.new_cells() if g.text]
+    return out
+
+
+def _declaration(zone: list[Line], rows: list[Row], forced: str | None, out: Out,
+                 extra_fields: list[tuple[str, str]] = (), title: str = "") -> ast.Declaration:  # type: ignore[assignment]
+    texts = _zone_texts(zone) + [k for k, _ in extra_fields]
+    kind = detect.choose_kind(texts, [r.l1 for r in rows])
+    profile = detect.choose_profile(kind, texts, [(r.l1, r.l2) for r in rows], forced)
+    if profile.kind != kind:
+        kind = profile.kind
+    hdr = _Header(profile, out)
+    hdr.read(zone)
+    for label, text in extra_fields:
+        key = hdr.idx.pick(label, [], set(hdr.values))
+        if key is not None:
+            hdr.assign(key, text, "")
+        elif text:
+            hdr.unknown.append((norm_key(label), text))
+    fields = hdr.fields()
+    tf = profile.title_field
+    if not title:
+        title = clean(hdr.values.get(tf, "")) if tf else ""
+    if not title and hdr.title_text and kind == "department":
+        title = re.sub(r"(部门)?(\(单位\))?整体.*$", "", squash(hdr.title_text))
+    body: list[ast.Stmt] = [ast.Field(ast.Path((ast.Segment("模板"),)), ast.Text(profile.id))]
+    body += fields
+    body += group_indicators(rows)
+    return ast.Declaration(kind, title or None, tuple(body))
+
+
+def force_profile(doc: ast.Document, profile: str) -> ast.Document:
+    """Replace each declaration's 模板 field (for --profile on an exact import)."""
+    decls = []
+    for d in doc.declarations:
+        body = tuple(ast.Field(st.key, ast.Text(profile)) if isinstance(st, ast.Field) and st.key.parts == ("模板",)
+                     else st for st in d.body)
+        decls.append(attrs.evolve(d, body=body))
+    return attrs.evolve(doc, declarations=tuple(decls))
+
+
+def document_from_book(book: Book, name: str, forced: str | None) -> tuple[ast.Document, list[str], list[str]]:
+    out = Out()
+    decls: list[ast.Declaration] = []
+    flat_sets: list[tuple[str, list[Section]]] = []
+    for label, lines in streams(book):
+        secs = sections(lines, out)
+        if secs and all(s.header.flat for s in secs):
+            flat_sets.append((label, secs))
+            continue
+        for sec in secs:
+            if sec.header.flat:
+                flat_sets.append((label, [sec]))
+                continue
+            rows = indicator_rows(sec, out)
+            decls.append(_declaration(sec.zone, rows, forced, out))
+    titles = {d.title for d in decls if d.title}
+    for label, secs in flat_sets:
+        for sec in secs:
+            rows = indicator_rows(sec, out)
+            by_decl: dict[str, list[Row]] = {}
+            for r in rows:
+                by_decl.setdefault(r.decl, []).append(r)
+            if decls and set(by_decl) <= titles | {""}:
+                out.warnings.append(f"{label}：是逐行指标清单，与前面各表的指标重复，未重复导入")
+                continue
+            for dname, drows in by_decl.items():
+                extra: list[tuple[str, str]] = []
+                for r in drows:
+                    for k, v in r.left.items():
+                        if v and k not in {e[0] for e in extra}:
+                            extra.append((k, v))
+                decls.append(_declaration(sec.zone, drows, forced, out, extra, title=dname))
+    if not decls:
+        raise ImportFailure(
+            f"{name} 中没有找到绩效指标表：找的是含有“一级指标”“二级指标”和“三级指标”（或“指标值”）"
+            "的表头行。请确认这是预算绩效目标申报表。")
+    return ast.Document(name, tuple(decls)), out.warnings, out.comments
+
+
+def render_text(doc: ast.Document, comments: list[str], name: str) -> str:
+    from perfdsl.printer import format_document
+
+    head = [f"# 由 perfdsl import 从 {name} 按表格版式导入。"]
+    if comments:
+        head.append("# 以下内容未能对应到申报表的栏目，请人工核对：")
+        head += [f"#   {c}" for c in comments]
+    return "\n".join(head) + "\n\n" + format_document(doc)
