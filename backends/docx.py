@@ -323,7 +323,7 @@ def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 0
             info.external_attr = 0
-            zf.writestr(info, parts[name], compresslevel=6)
+            zf.writestr(info, parts[name], compresslevel=3)
     return buf.getvalue()
 
 

@@ -443,11 +443,29 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
     out.append("</w:tblGrid>")
     keeps = keep_flags(grid.rows)
+    edge = [0]
+    for w_ in widths:
+        edge.append(edge[-1] + w_)
+    tcpr_cache: dict[tuple[int, int, int], str] = {}
+
+    def tc_open(col: int, span: int, vm: int) -> str:
+        """`<w:tc><w:tcPr>…</w:tcPr>` for a cell at `col` spanning `span`; vm 0/1 restart/2 continue."""
+        key = (col, span, vm)
+        got = tcpr_cache.get(key)
+        if got is None:
+            gs = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+            vms = ("", '<w:vMerge w:val="restart"/>', "<w:vMerge/>")[vm]
+            got = (f'<w:tc><w:tcPr><w:tcW w:w="{edge[col + span] - edge[col]}" w:type="dxa"/>{gs}{vms}'
+                   '<w:vAlign w:val="center"/></w:tcPr>')
+            tcpr_cache[key] = got
+        return got
+
     # pending[col] = [rows still covered, span] for vertical merges in progress
     pending: dict[int, list[int]] = {}
+    add = out.append
     for row, keep in zip(grid.rows, keeps, strict=True):
         trpr = "<w:cantSplit/><w:tblHeader/>" if row.header else "<w:cantSplit/>"
-        out.append(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="340"/></w:trPr>')
+        add(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="340"/></w:trPr>')
         kn = "<w:keepNext/>" if keep else ""
         col = 0
         cells = iter(row.cells)
@@ -455,10 +473,9 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
             pend = pending.get(col)
             if pend is not None:
                 span = pend[1]
-                w = sum(widths[col:col + span])
-                gs = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
-                out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{gs}<w:vMerge/>'
-                           '<w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="PerfdslCell"/>{kn}</w:pPr></w:p></w:tc>')
+                add(tc_open(col, span, 2))
+                add(paragraph("", "PerfdslCell", None, kn))
+                add("</w:tc>")
                 pend[0] -= 1
                 if pend[0] == 0:
                     del pending[col]
@@ -468,21 +485,23 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
             if cell is None:  # a short row: fill the rest with an empty cell
                 cell = Cell(span=ncol - col)
             span = min(cell.span, ncol - col)
-            w = sum(widths[col:col + span])
-            gs = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
-            vm = ""
+            vm = 0
             if cell.rows > 1:
-                vm = '<w:vMerge w:val="restart"/>'
+                vm = 1
                 pending[col] = [cell.rows - 1, span]
+            add(tc_open(col, span, vm))
             style = STYLE_FOR_ROLE[cell.role]
             align = cell.align
             texts = cell.paras
-            if cell.balanced:
-                texts = tuple(balance(t, w) for t in texts)
-            paras = "".join(paragraph(p, style, align, kn) for p in texts) or paragraph("", style, align, kn)
-            out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{gs}{vm}<w:vAlign w:val="center"/></w:tcPr>{paras}</w:tc>')
+            if not texts:
+                add(paragraph("", style, align, kn))
+            else:
+                w = edge[col + span] - edge[col]
+                for t in texts:
+                    add(paragraph(balance(t, w) if cell.balanced else t, style, align, kn))
+            add("</w:tc>")
             col += span
-        out.append("</w:tr>")
+        add("</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)
 

@@ -36,9 +36,9 @@ def _time(fn: Any, repeat: int = 5) -> float:
 def main(argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 else 100
     import attrs
-    from perfdsl.backends import RenderOptions, docx, jsonout
 
     from perfdsl.api import load_sets
+    from perfdsl.backends import RenderOptions, docx, jsonout
 
     sets, _diags = load_sets([str(EXAMPLE)])
     base = sets[0]

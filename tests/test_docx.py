@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from perfdsl.backends import RenderOptions, jsonout
 from perfdsl.backends import docx as docx_backend
-
 from perfdsl.model import Declaration, DeclarationSet, Field, Indicator, Target
 from perfdsl.profiles import find_profile
 
