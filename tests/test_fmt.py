@@ -58,8 +58,6 @@ def test_examples_idempotent_and_keep_every_comment(path: Path) -> None:
     assert once.count("\n\n") == text.count("\n\n")  # blank-line grouping survives
 
 
-@pytest.mark.xfail(strict=True, reason="examples/…/02 writes ranges as 500-1940元; the canonical "
-                   "500-1940 元 is in /tmp/fmt-examples (examples/ is owned by the lead)")
 def test_committed_examples_are_fmt_clean() -> None:
     res = run_cli("fmt", "--check", str(EXAMPLE))
     assert res.code == 0, res.out
