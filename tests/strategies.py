@@ -285,9 +285,73 @@ def command_argvs(name: str, path: str, work: str, other: str) -> list[list[str]
     if name == "diff":
         return [["diff", other, path], ["diff", path, other]]
     if name == "import":
-        out = [f"{o}" for o in ("-o", "--output") if o in opts][:1]
-        return [["import", path, *out, *([f"{work}/imported"] if out else [])]]
+        # --stdout, then an explicit output, then the default (which must not clobber `path`).
+        runs = [["import", path, "--stdout"]] if "--stdout" in opts else []
+        runs += [["import", path, o, f"{work}/imported.perf"] for o in ("-o", "--output") if o in opts][:1]
+        return [*runs, ["import", path]]
     return []
 
 
 INPUT_COMMANDS = ("check", "build", "fmt", "diff", "import")
+
+
+# --- Mutation of real files --------------------------------------------------------------
+
+# Characters and snippets that stress the lexer: delimiters in both widths, keywords,
+# line endings, NUL, BOM, emoji, combining marks, ideographic space, huge numbers.
+NASTY: tuple[str, ...] = (
+    "{", "}", "｛", "｝", '"', '"""', "#", "#[allow(PD-M001)]", "#[allow(", "[", "]", "［备注: x］",
+    ":", "：", ".", "．", "=", ">=", "≥", "＜＝", "-", "至", "~", "定性", "区间", "项目", "部门整体",
+    "\n", "\r\n", "\r", "\t", "\u3000", "\x00", "\ufeff", "😀", "e\u0301", "\u200b", "\u202e",
+    "1e309", "9" * 400, "-0", "１２３．４５", "1,000,000.00", "NaN", "Infinity", "万元/人.年", "%",
+    "\\", "\\\"", "- ", "模板: 不存在", "模板: mof2015",
+)
+
+
+@st.composite
+def char_mutations(draw: st.DrawFn, seeds: tuple[str, ...]) -> str:
+    """A seed text with a few character-level edits (insert nasty snippet, delete, duplicate, cut)."""
+    text = draw(st.sampled_from(seeds))
+    for _ in range(draw(st.integers(1, 6))):
+        n = len(text)
+        op = draw(st.sampled_from(("insert", "delete", "duplicate", "truncate", "swap-lines", "random")))
+        i = draw(st.integers(0, n))
+        if op == "insert":
+            text = text[:i] + draw(st.sampled_from(NASTY)) + text[i:]
+        elif op == "random":
+            text = text[:i] + draw(st.text(min_size=1, max_size=8)) + text[i:]
+        elif op == "delete" and n:
+            j = draw(st.integers(i, min(n, i + 40)))
+            text = text[:i] + text[j:]
+        elif op == "duplicate" and n:
+            j = draw(st.integers(i, min(n, i + 200)))
+            text = text[:j] + text[i:j] + text[j:]
+        elif op == "truncate":
+            text = text[:i]
+        elif op == "swap-lines":
+            lines = text.split("\n")
+            if len(lines) > 2:
+                a = draw(st.integers(0, len(lines) - 1))
+                b = draw(st.integers(0, len(lines) - 1))
+                lines[a], lines[b] = lines[b], lines[a]
+                text = "\n".join(lines)
+    return text
+
+
+@st.composite
+def byte_mutations(draw: st.DrawFn, seeds: tuple[bytes, ...]) -> bytes:
+    """A seed's bytes with a few byte-level edits (flip, insert, delete, cut): often invalid UTF-8."""
+    data = bytearray(draw(st.sampled_from(seeds)))
+    for _ in range(draw(st.integers(1, 4))):
+        n = len(data)
+        op = draw(st.sampled_from(("flip", "insert", "delete", "truncate")))
+        i = draw(st.integers(0, max(n - 1, 0)))
+        if op == "flip" and n:
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif op == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=6))
+        elif op == "delete" and n:
+            del data[i : i + draw(st.integers(1, 8))]
+        elif op == "truncate":
+            del data[i:]
+    return bytes(data)

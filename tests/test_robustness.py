@@ -285,6 +285,102 @@ def test_utf16_file_is_refused(tmp_path: Path) -> None:
     assert [d["code"] for d in _diags(path)] == ["PD-S004"]
 
 
+# --- Hostile Office files for import ------------------------------------------------------
+
+_CT = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+       '<Default Extension="xml" ContentType="application/xml"/></Types>')
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_CFB = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def _zip(path: Path, parts: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return path
+
+
+def _hostile(kind: str, folder: Path) -> tuple[Path, tuple[str, ...]]:
+    """A hostile file and words its refusal message must contain (any one of them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = _write(folder / "secret.txt", "SECRET-MARKER-42")
+    if kind == "not-a-zip":
+        return _write(folder / "a.docx", b"PK not really a zip" + bytes(range(256))), ("不是",)
+    if kind == "perf-as-import":
+        return _write(folder / "a.perf", PROJECT.read_bytes()), ("docx", "xlsx")
+    if kind == "empty":
+        return _write(folder / "a.xlsx", b""), ("不是", "空")
+    if kind == "doc":
+        return _write(folder / "a.doc", _CFB + bytes(4000)), (".doc", "另存为")
+    if kind == "password":
+        body = _CFB + bytes(1000) + "EncryptionInfo".encode("utf-16-le") + bytes(200) \
+            + "EncryptedPackage".encode("utf-16-le") + bytes(2000)
+        return _write(folder / "a.docx", body), ("密码", "加密")
+    if kind == "missing-part":
+        return _zip(folder / "a.docx", {"[Content_Types].xml": _CT}), ("不是", "缺少")
+    if kind in ("xxe", "xxe-xlsx"):
+        doc = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
+               f'<w:document {_W}><w:body><w:p><w:r><w:t>&x;</w:t></w:r></w:p></w:body></w:document>')
+        if kind == "xxe":
+            return _zip(folder / "a.docx", {"[Content_Types].xml": _CT, "word/document.xml": doc}), ("DOCTYPE", "实体")
+        sst = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
+               '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&x;</t></si></sst>')
+        return _zip(folder / "a.xlsx", {"[Content_Types].xml": _CT, "xl/sharedStrings.xml": sst,
+                                         "xl/workbook.xml": "<workbook/>"}), ("DOCTYPE", "实体")
+    if kind == "billion-laughs":
+        ents = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+        doc = (f'<?xml version="1.0"?><!DOCTYPE d [{ents}]><w:document {_W}><w:body><w:p><w:r>'
+               '<w:t>&l9;</w:t></w:r></w:p></w:body></w:document>')
+        return _zip(folder / "a.docx", {"[Content_Types].xml": _CT, "word/document.xml": doc}), ("DOCTYPE", "实体")
+    if kind == "zip-bomb":
+        path = folder / "a.docx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            z.writestr("[Content_Types].xml", _CT)
+            with z.open("word/document.xml", "w") as fh:
+                fh.write(f'<?xml version="1.0"?><w:document {_W}><w:body><w:p><w:r><w:t>'.encode())
+                chunk = b"A" * (1 << 20)
+                for _ in range(400):
+                    fh.write(chunk)
+                fh.write(b"</w:t></w:r></w:p></w:body></w:document>")
+        return path, ("压缩炸弹", "过大")
+    raise AssertionError(kind)
+
+
+HOSTILE = ("not-a-zip", "perf-as-import", "empty", "doc", "password", "missing-part", "xxe", "xxe-xlsx",
+           "billion-laughs", "zip-bomb")
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_import_refuses_hostile_file(kind: str, tmp_path: Path) -> None:
+    if not command_available("import"):
+        pytest.skip("perfdsl import 尚未实现")
+    import resource
+
+    path, words = _hostile(kind, tmp_path / "in")
+    original = path.read_bytes()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.monotonic()
+    run = _clean(["import", str(path), "-o", str(tmp_path / "out.perf")])
+    assert time.monotonic() - t0 < 10, "拒绝应当很快"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 300_000, "内存应有上限 (KB)"
+    assert run.code in (1, 2)
+    assert any(w in run.err for w in words), run.err
+    assert "SECRET-MARKER-42" not in run.out + run.err
+    assert not (tmp_path / "out.perf").exists() or "SECRET-MARKER-42" not in (tmp_path / "out.perf").read_text("utf-8")
+    assert path.read_bytes() == original
+
+
+def test_import_never_overwrites_a_source(tmp_path: Path) -> None:
+    if not command_available("import") or not backend_available("docx"):
+        pytest.skip("perfdsl import 或 docx 后端尚未实现")
+    _clean(["build", str(PROJECT), "--to", "docx", "-o", str(tmp_path)])
+    docx = next(tmp_path.glob("*.docx"))
+    target = _write(docx.with_suffix(".perf"), "# 用户手写的文件，不得被覆盖\n")
+    run = _clean(["import", str(docx)])
+    assert run.code != 0
+    assert target.read_text(encoding="utf-8") == "# 用户手写的文件，不得被覆盖\n"
+
+
 # --- Internal errors -----------------------------------------------------------------------
 
 
