@@ -286,9 +286,8 @@ def generate(out_dir: str | Path, n: int = 500, seed: int = 0) -> dict[str, int]
 
 def write_json(corpus_dir: str | Path, json_dir: str | Path) -> int:
     """Compile the corpus once and write each set's canonical JSON; returns total bytes."""
-    from perfdsl.backends import jsonout
-
     from perfdsl.api import check_paths
+    from perfdsl.backends import jsonout
 
     out = Path(json_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from perfdsl.checks import run_checks
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
-from perfdsl.parser import parse_text
 from perfdsl.resolve import WaiverScope, resolve_document
 from perfdsl.source import SourceFile, Span, decode_source
 from perfdsl.waivers import apply_waivers
+
+if TYPE_CHECKING:
+    from perfdsl.cache import FileCache
 
 SUFFIX = ".perf"
 
@@ -100,17 +103,25 @@ def _profile_dirs(root: str, extra: tuple[str, ...]) -> tuple[str, ...]:
 
 def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
     """Parse and resolve one file's text (no set-level checks)."""
+    from perfdsl.parser import parse_text  # lazy: a cache hit never loads Lark
+
     source = SourceFile(path, text)
     doc, diags = parse_text(text, path)
     resolved, rdiags = resolve_document(doc, profile_dirs)
     return FileResult(source, resolved.declarations, resolved.waivers, tuple(diags + rdiags))
 
 
-def compile_file(path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
+def compile_file(path: str, profile_dirs: tuple[str, ...] = (), cache: FileCache | None = None) -> FileResult:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"无法读取文件 {path}：{exc.strerror}") from exc
+    if cache is not None:
+        return cache.get_or_compile(path, data, profile_dirs, lambda: compile_bytes(path, data, profile_dirs))
+    return compile_bytes(path, data, profile_dirs)
+
+
+def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) -> FileResult:
     source, problem = decode_source(path, data)
     if problem is not None or source is None:
         assert problem is not None
@@ -136,17 +147,27 @@ def build_set(name: str, files: list[FileResult]) -> SetResult:
     return SetResult(dset, tuple(final))
 
 
-def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = ()) -> Result:
+def check_set(root: str, files: list[str], dirs: tuple[str, ...],
+              cache: FileCache | None = None) -> tuple[SetResult, dict[str, SourceFile]]:
+    """Compile and check one declaration set; also returns its sources by path."""
+    results = [compile_file(f, dirs, cache) for f in files]
+    sources = {r.source.path: r.source for r in results if r.source is not None}
+    label = Path(root).stem if os.path.isfile(root) else Path(root).name
+    return build_set(label, results), sources
+
+
+def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
+                jobs: int | None = None, use_cache: bool = False) -> Result:
+    """Check `paths`. `jobs` > 1 checks sets in parallel (same result, same order);
+    `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache)."""
+    from perfdsl.parallel import check_sets
+
+    units = [(root, files, _profile_dirs(root, profile_dirs)) for root, files in discover(paths)]
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
-    for root, files in discover(paths):
-        dirs = _profile_dirs(root, profile_dirs)
-        results = [compile_file(f, dirs) for f in files]
-        for r in results:
-            if r.source is not None:
-                sources[r.source.path] = r.source
-        label = Path(root).stem if os.path.isfile(root) else Path(root).name
-        sets.append(build_set(label, results))
+    for sres, srcs in check_sets(units, jobs=jobs, use_cache=use_cache):
+        sets.append(sres)
+        sources.update(srcs)
     return Result(tuple(sets), sources)
 
 

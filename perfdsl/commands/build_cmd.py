@@ -7,7 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from perfdsl.commands.common import add_profile_dir, run_front, safe_filename, write_atomic
+from perfdsl.commands.common import (
+    add_parallel_options,
+    add_profile_dir,
+    run_front,
+    safe_filename,
+    write_atomic,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--split", action="store_true", help="每张表单独生成一个文件")
     p.add_argument("--reference-docx", metavar="文件", help="从这个 Word 文件取样式、页面设置、页眉页脚")
     add_profile_dir(p)
+    add_parallel_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.reference_docx and not Path(args.reference_docx).is_file():
         sys.stderr.write(f"perfdsl：找不到参考 Word 文件：{args.reference_docx}\n")
         return 2
-    res = run_front(args.paths, args.profile_dir)
+    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache)
     if isinstance(res, int):
         return res
     sys.stderr.write(report.format_all_text(res.diagnostics, res.sources))
@@ -95,3 +102,9 @@ def _version() -> str:
     from perfdsl import __version__
 
     return __version__
+
+
+def _jobs(requested: int | None) -> int:
+    from perfdsl.parallel import default_jobs
+
+    return default_jobs() if requested is None or requested < 1 else requested

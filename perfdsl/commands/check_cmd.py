@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfdsl.commands.common import add_profile_dir, run_front
+from perfdsl.commands.common import add_parallel_options, add_profile_dir, run_front
 
 FORMATS = ("text", "json", "gnu", "sarif")
 
@@ -18,12 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="输出格式：text（默认，给人看）、json、gnu（编辑器用）、sarif（代码审查用）")
     p.add_argument("-q", "--quiet", action="store_true", help="只输出错误，不输出警告")
     add_profile_dir(p)
+    add_parallel_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from perfdsl import report
 
-    res = run_front(args.paths, args.profile_dir)
+    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache)
     if isinstance(res, int):
         return res
     diags = res.diagnostics
@@ -40,3 +41,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.format_all_text(diags, res.sources))
     return 1 if res.has_errors else 0
+
+
+def _jobs(requested: int | None) -> int:
+    from perfdsl.parallel import default_jobs
+
+    return default_jobs() if requested is None or requested < 1 else requested

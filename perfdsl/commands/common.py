@@ -17,10 +17,18 @@ def add_profile_dir(p: argparse.ArgumentParser) -> None:
                    help="额外的模板文件夹（可多次指定）；也读取 $PERFDSL_PROFILE_PATH 与输入旁的 profiles/")
 
 
-def run_front(paths: list[str], profile_dirs: list[str]) -> Result | int:
+def add_parallel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="同时使用的进程数（默认：CPU 核数）；-j 1 为单进程")
+    p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=False,
+                   help="跨次运行缓存未改动文件的解析结果（存放在用户缓存目录；默认不缓存）")
+
+
+def run_front(paths: list[str], profile_dirs: list[str], *, jobs: int | None = None,
+              use_cache: bool = False) -> Result | int:
     """Run the front end; on a usage problem print it and return exit code 2."""
     try:
-        return check_paths(paths, tuple(profile_dirs))
+        return check_paths(paths, tuple(profile_dirs), jobs=jobs, use_cache=use_cache)
     except (UsageError, ProfileError) as exc:
         sys.stderr.write(f"perfdsl：{exc}\n")
         return 2
