@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from perfdsl import ast
-from perfdsl.diagnostics import Diagnostic
+from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.parser import parse_text
 from perfdsl.printer import Printer, PrintError, fold_unit
 from perfdsl.source import Span
@@ -98,7 +98,7 @@ class TriviaPrinter(Printer):
 
 def _fail(path: str, message: str) -> Diagnostic:
     # Not a checker finding: a refusal of the formatter (see docs/review.md).
-    return Diagnostic("PD-F001", "error", message, Span.point(path, 1, 1))
+    return diag("PD-F001", Span.point(path, 1, 1), detail=message)
 
 
 def _statement_key(st: Any, prefix: tuple[str, ...]) -> tuple[str, ...]:

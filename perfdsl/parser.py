@@ -489,7 +489,7 @@ def parse_text(text: str, path: str = "<输入>") -> tuple[ast.Document, list[Di
             continue
         _collect(result, decls, stray)
     uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
-    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), diags
+    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
 
 
 def _collect(result: list[Any], decls: list[ast.Declaration], stray: list[ast.Waiver]) -> None:

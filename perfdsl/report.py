@@ -103,6 +103,6 @@ def format_json(diags: Iterable[Diagnostic]) -> str:
 def format_gnu(diags: Iterable[Diagnostic]) -> str:
     out = []
     for d in diags:
-        sev = "note" if d.waived else d.severity
+        sev = "note" if d.waived or d.severity == "info" else d.severity
         out.append(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}")
     return "\n".join(out) + ("\n" if out else "")
