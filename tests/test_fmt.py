@@ -326,3 +326,27 @@ def test_fmt_leaves_broken_files_alone(tmp_path: Path) -> None:
     assert res.code == 1 and "PD-S001" in res.err and "未整理" in res.err
     assert bad.read_text(encoding="utf-8").count(">=") == 2
     assert run_cli("fmt", str(tmp_path / "nope")).code == 2
+
+
+def test_meaning_change_is_refused_with_pd_f001(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """If the printer ever changed a value, fmt must refuse (PD-F001) and leave the file alone."""
+    import perfdsl.formatter as formatter
+
+    original = formatter.TriviaPrinter.document
+
+    def broken(self: Any, doc: ast.Document) -> str:
+        return original(self, doc).replace(">= 2600 人", ">= 2800 人")
+
+    monkeypatch.setattr(formatter.TriviaPrinter, "document", broken)
+    src = EXAMPLE / "01-企业职工养老保险县级财政补助资金.perf"
+    text = src.read_text(encoding="utf-8")
+    out, diags = format_source(text, str(src))
+    assert out is None
+    assert [d.code for d in diags] == ["PD-F001"]
+    assert "改变申报表的含义" in diags[0].message
+    target = tmp_path / "a.perf"
+    target.write_text(text.replace("2600 人", "2600人"), encoding="utf-8")
+    before = target.read_bytes()
+    res = run_cli("fmt", str(target))
+    assert res.code != 0 and "PD-F001" in res.text
+    assert target.read_bytes() == before
