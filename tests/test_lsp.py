@@ -154,6 +154,16 @@ def test_wrong_unit_is_reported_at_its_line_and_change_clears_it(client: Client,
     pub = client.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == uri and p.get("version") == 2)
     assert [d for d in pub["diagnostics"] if d["code"] == "PD-U001"] == []
 
+    # Saving publishes again (from the saved text); closing clears the file's diagnostics.
+    path.write_text(bad, encoding="utf-8")
+    client.notes.clear()
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    pub = client.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == uri)
+    assert [d for d in pub["diagnostics"] if d["code"] == "PD-U001"] == []  # the open text wins over the disk
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    pub = client.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == uri)
+    assert pub["diagnostics"] == []
+
 
 def test_positions_are_utf16_for_characters_outside_the_bmp(client: Client, folder: Path) -> None:
     path = folder / PROJECT
