@@ -354,6 +354,11 @@ def _attr_safe(key: str, value: str) -> ast.Attr:
     return ast.Attr(k, v)
 
 
+def _hier_like(text: str) -> bool:
+    t = squash(text)
+    return 0 < len(t) <= 12 and not re.search(r"[:：。，,;；]", t)
+
+
 def indicator_rows(sec: Section, out: Out) -> list[Row]:
     h = sec.header
     c1, c2, cn = h.col("level1"), h.col("level2"), h.col("name")
@@ -372,6 +377,20 @@ def indicator_rows(sec: Section, out: Out) -> list[Row]:
         new1, new2 = squash(cell(c1)), squash(cell(c2))
         name = join_lines(cell(cn)) if cn is not None else ""
         value = cell(cv)
+        if not name:
+            # a row naming only 一级/二级 (some forms give them their own row) updates the
+            # context; anything else in a row without a 三级 name is reported
+            own = [(c, g) for c, g in ln.new_cells() if g.text.strip()]
+            if own and all(c in (c1, c2) and _hier_like(g.text) for c, g in own):
+                if new1:
+                    l1, l2 = new1, (new2 or "")
+                elif new2:
+                    l2 = new2
+            elif value.strip() or cell(cop).strip():
+                out.unmapped(ln.pos(cv if cv is not None else 0), f"{value}（本行没有三级指标名称）")
+            else:
+                _unmapped_line(ln, out)
+            continue
         if h.decl_col is not None:
             decl = join_lines(cell(h.decl_col)) or decl
         if new1:
@@ -380,12 +399,6 @@ def indicator_rows(sec: Section, out: Out) -> list[Row]:
             l1 = new1
         if new2:
             l2 = new2
-        if not name:
-            if value.strip() or cell(cop).strip():
-                out.unmapped(ln.pos(cv if cv is not None else 0), f"{value}（本行没有三级指标名称）")
-            elif not new1 and not new2:
-                _unmapped_line(ln, out)
-            continue
         if not l1 or not l2:
             out.unmapped(ln.pos(cn or 0), f"{name} {value}（缺少一级或二级指标）")
             continue
@@ -409,24 +422,10 @@ def indicator_rows(sec: Section, out: Out) -> list[Row]:
 
 
 def group_indicators(rows: list[Row]) -> list[ast.Stmt]:
-    tree: dict[str, dict[str, list[Row]]] = {}
-    for r in rows:
-        tree.setdefault(r.l1, {}).setdefault(r.l2, []).append(r)
+    from perfdsl.importer.fromjson import group_runs
 
-    def seg(*p: str) -> ast.Path:
-        return ast.Path(tuple(ast.Segment(x) for x in p))
-
-    out: list[ast.Stmt] = []
-    for l1, l2s in tree.items():
-        body: list[ast.Stmt] = []
-        for l2, rs in l2s.items():
-            if len(rs) == 1:
-                r = rs[0]
-                body.append(ast.Indicator(seg(l2, r.name), r.target, tuple(r.attrs)))
-            else:
-                body.append(ast.Group(seg(l2), tuple(ast.Indicator(seg(r.name), r.target, tuple(r.attrs)) for r in rs)))
-        out.append(ast.Group(seg(l1), tuple(body)))
-    return out
+    return group_runs([(r.l1, r.l2, ast.Indicator(ast.Path((ast.Segment(r.name),)), r.target, tuple(r.attrs)))
+                       for r in rows])
 
 
 # ----------------------------------------------------------------------------------------

@@ -42,23 +42,41 @@ def target(t: dict[str, Any]) -> tuple[ast.Target, list[ast.Attr]]:
 
 
 def indicators_body(inds: list[dict[str, Any]]) -> list[ast.Stmt]:
-    """Indicators grouped by 一级 then 二级 (a 二级 with one indicator is written dotted)."""
-    tree: dict[str, dict[str, list[ast.Indicator]]] = {}
+    """Indicators in their order, consecutive runs grouped by 一级 then 二级."""
+    rows = []
     for ind in inds:
         tgt, extra = target(ind["target"])
         attrs_ = tuple(extra + [ast.Attr(k, v) for k, v in (ind.get("columns") or {}).items()])
-        node = ast.Indicator(_seg(ind["name"]), tgt, attrs_)
-        tree.setdefault(ind["level1"], {}).setdefault(ind["level2"], []).append(node)
+        rows.append((ind["level1"], ind["level2"], ast.Indicator(_seg(ind["name"]), tgt, attrs_)))
+    return group_runs(rows)
+
+
+def group_runs(rows: list[tuple[str, str, ast.Indicator]]) -> list[ast.Stmt]:
+    """`一级 { 二级 { … } }` blocks for consecutive runs (order kept exactly); a 二级 run of
+    one indicator is written dotted (`二级.名称 …`)."""
     out: list[ast.Stmt] = []
-    for l1, l2s in tree.items():
+    i = 0
+    while i < len(rows):
+        l1 = rows[i][0]
+        j = i
+        while j < len(rows) and rows[j][0] == l1:
+            j += 1
         body: list[ast.Stmt] = []
-        for l2, nodes in l2s.items():
+        k = i
+        while k < j:
+            l2 = rows[k][1]
+            m = k
+            while m < j and rows[m][1] == l2:
+                m += 1
+            nodes = [r[2] for r in rows[k:m]]
             if len(nodes) == 1:
                 n = nodes[0]
                 body.append(ast.Indicator(_seg(l2, *n.path.parts), n.target, n.attrs))
             else:
                 body.append(ast.Group(_seg(l2), tuple(nodes)))
+            k = m
         out.append(ast.Group(_seg(l1), tuple(body)))
+        i = j
     return out
 
 

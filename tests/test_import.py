@@ -1,0 +1,504 @@
+"""`perfdsl import`: round trips through DOCX/XLSX, files made outside perfdsl in other
+provinces' layouts (with python-docx/openpyxl directly), and hostile files."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from perfdsl import ast
+from perfdsl.api import check_paths
+from perfdsl.backends import RenderOptions, jsonout
+from perfdsl.cli import main
+from perfdsl.importer import ImportFailure, import_bytes
+from perfdsl.printer import format_document
+
+SEED = Path(__file__).resolve().parent.parent / "examples" / "ningxian-2025"
+
+
+def _model(path: Path) -> dict:
+    res = check_paths([str(path)])
+    data = json.loads(jsonout.render(res.sets[0].dset))
+    data.pop("name")
+    return data
+
+
+def _indicators(model: dict) -> list:
+    return [(d["kind"], d["title"], d["indicators"]) for d in model["declarations"]]
+
+
+def _build(tmp_path: Path, fmt: str) -> Path:
+    out = tmp_path / fmt
+    assert main(["build", str(SEED), "--to", fmt, "-o", str(out)]) == 0
+    return next(out.glob(f"*.{fmt}"))
+
+
+def _import(tmp_path: Path, src: Path, *extra: str) -> tuple[int, Path]:
+    out = tmp_path / (src.stem + "-" + src.suffix[1:] + "-".join(extra).replace("-", "") + ".perf")
+    code = main(["import", str(src), "-o", str(out), *extra])
+    return code, out
+
+
+# ----------------------------------------------------------------------------------------
+# Round trips
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_seed_round_trips_exactly(tmp_path: Path, fmt: str) -> None:
+    code, out = _import(tmp_path, _build(tmp_path, fmt))
+    assert code == 0
+    assert _model(out) == _model(SEED)
+    text = out.read_text(encoding="utf-8")
+    from perfdsl.formatter import format_source
+
+    formatted, diags = format_source(text, str(out))
+    assert formatted == text, diags  # imported text passes the formatter unchanged
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_seed_layout_only_import_gets_values_operators_units(tmp_path: Path, fmt: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _import(tmp_path, _build(tmp_path, fmt), "--ignore-embedded")
+    assert code == 0
+    assert _indicators(_model(out)) == _indicators(_model(SEED))
+    got = _model(out)["declarations"][0]
+    fields = {f["key"]: f for f in got["fields"]}
+    assert fields["直属单位.名单"]["items"] == ["机关事业单位基本养老保险服务中心"]
+    assert fields["内设职能部门.数量"]["text"] == "8"
+    assert fields["预算情况.基本支出.合计"]["text"] == "322.5"
+    assert fields["预算情况.项目支出.合计"]["text"] == "9081.13"
+    assert len(fields["职能"]["items"]) == 6
+    # the waiver is not in the form: check now reports the seed's real budget mismatch
+    capsys.readouterr()
+    assert main(["check", str(out)]) == 1
+    cap = capsys.readouterr()
+    assert "PD-M001" in cap.out + cap.err
+    res = check_paths([str(out)])
+    assert any(d.code == "PD-M001" and not d.waived for d in res.diagnostics)
+
+
+NAMES = st.text(alphabet="资金人数率发放标准=+-@（）", min_size=1, max_size=8).filter(lambda s: s.strip() == s)
+UNITS = st.sampled_from([None, "%", "万元", "人", "元/人.年", "个"])
+NUMS = st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def targets(draw):  # type: ignore[no-untyped-def]
+    kind = draw(st.sampled_from(["eq", "ge", "le", "qual", "range"]))
+    if kind == "qual":
+        return ast.Qualitative(ast.Text(draw(st.sampled_from(["健全", "规范", "按月发放", "2025年年底前"]))))
+    unit = draw(UNITS)
+    if kind == "range":
+        lo = draw(NUMS)
+        hi = lo + draw(st.integers(1, 500))
+        return ast.Range(ast.Quantity(format(lo, "f"), lo), ast.Quantity(format(hi, "f"), hi, unit))
+    v = draw(NUMS)
+    return ast.Comparison(kind, ast.Quantity(format(v, "f"), v, unit))
+
+
+PAIRS = [("成本", "经济成本"), ("产出", "数量"), ("产出", "质量"), ("效益", "社会效益"), ("满意度", "服务对象满意度")]
+
+
+@st.composite
+def documents(draw):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(1, 6))
+    names = draw(st.lists(NAMES, min_size=n, max_size=n, unique=True))
+    inds = []
+    for name in names:
+        l1, l2 = draw(st.sampled_from(PAIRS))
+        seg = lambda *p: ast.Path(tuple(ast.Segment(x) for x in p))  # noqa: E731
+        inds.append(ast.Indicator(seg(l1, l2, name), draw(targets())))
+
+    def f(k: str, v: str) -> ast.Field:
+        return ast.Field(ast.Path((ast.Segment(k),)), ast.Text(v))
+
+    body = (f("模板", "mof2021"), f("项目名称", "测试项目"), f("主管部门", "某局"), f("实施单位", "某局"), *inds)
+    return ast.Document("gen.perf", (ast.Declaration("project", "测试项目", body),))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=documents(), fmt=st.sampled_from(["xlsx", "docx"]))
+def test_property_generated_declarations_round_trip(tmp_path: Path, doc: ast.Document, fmt: str) -> None:
+    from perfdsl.backends import get_backend
+
+    src = tmp_path / "gen.perf"
+    src.write_text(format_document(doc), encoding="utf-8")
+    res = check_paths([str(src)])
+    dset = res.sets[0].dset
+    data = get_backend(fmt).render(dset, RenderOptions())
+    want = json.loads(jsonout.render(dset))
+    want.pop("name")
+    exact = import_bytes(data, f"gen.{fmt}")
+    assert exact.exact
+    (tmp_path / "back.perf").write_text(exact.text, encoding="utf-8")
+    back = json.loads(jsonout.render(check_paths([str(tmp_path / "back.perf")]).sets[0].dset))
+    back.pop("name")
+    assert back == want
+    layout = import_bytes(data, f"gen.{fmt}", use_embedded=False)
+    (tmp_path / "layout.perf").write_text(layout.text, encoding="utf-8")
+    got = json.loads(jsonout.render(check_paths([str(tmp_path / "layout.perf")]).sets[0].dset))
+    # the printed form groups indicators by 一级/二级, so compare without order
+    def key(i: dict) -> str:
+        return json.dumps(i, sort_keys=True, ensure_ascii=False)
+
+    assert sorted(map(key, got["declarations"][0]["indicators"])) == sorted(
+        map(key, want["declarations"][0]["indicators"]))
+
+
+# ----------------------------------------------------------------------------------------
+# Files made outside perfdsl
+# ----------------------------------------------------------------------------------------
+
+
+def _docx_anhui(path: Path) -> None:
+    """Anhui 2025 layout: one table, header pairs, then 一级/二级/三级/指标值 with glued values;
+    merged 一级 cells, 二级 left blank instead of merged, text split across runs, a line
+    break in a cell, full-width ％, an empty row and empty paragraphs."""
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("项目支出绩效目标表")
+    d.add_paragraph("（2025年度）")
+    d.add_paragraph("")
+    rows = [
+        ("项目名称", "全民健身设施建设", "", ""),
+        ("主管部门及代码", "[042]六安市金安区体育局", "实施单位", "金安区体育局"),
+        ("项目来源", "本级申报项目", "项目期", "3年"),
+        ("年度资金总额", "1000.00", "其中：财政拨款", "1000.00"),
+        ("年度目标", "目标1：建设健身路径10条。目标2：群众满意。", "", ""),
+    ]
+    inds = [
+        ("成本指标", "经济成本指标", "项目总成本", "≤1000万元"),
+        ("产出指标", "数量指标", "健身路径数量", "10个"),
+        ("", "", "器材种类", "1种"),
+        ("", "质量指标", "验收合格率", "100％"),
+        ("", "时效指标", "完成时间", "2025年年底前"),
+        ("效益指标", "社会效益指标", "群众健身条件", "显著改善"),
+        ("满意度指标", "服务对象满意度指标", "群众满意度", "≥95%"),
+    ]
+    t = d.add_table(rows=len(rows) + 2 + len(inds), cols=4)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            t.cell(r, c).text = v
+    t.cell(0, 1).merge(t.cell(0, 3))
+    t.cell(4, 1).merge(t.cell(4, 3))
+    h = len(rows)
+    for c, v in enumerate(("一级指标", "二级指标", "三级\n指标", "指标值")):
+        t.cell(h, c).text = v
+    for i, row in enumerate(inds):
+        for c, v in enumerate(row):
+            cell = t.cell(h + 1 + i, c)
+            if c == 2 and len(v) > 3:  # text split across runs
+                p = cell.paragraphs[0]
+                p.add_run(v[:2])
+                p.add_run(v[2:])
+            else:
+                cell.text = v
+    # 产出指标 merged over its four rows (python-docx merge keeps the first text)
+    t.cell(h + 2, 0).merge(t.cell(h + 5, 0))
+    t.cell(h + 2, 0).text = "产出指标"
+    d.add_paragraph("")
+    d.save(str(path))
+
+
+def test_anhui_docx_glued_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "anhui.docx"
+    _docx_anhui(src)
+    code, out = _import(tmp_path, src)
+    assert code == 0, capsys.readouterr().err
+    text = out.read_text(encoding="utf-8")
+    assert "模板: mof2021" in text
+    m = _model(out)["declarations"][0]
+    got = {i["name"]: i["target"] for i in m["indicators"]}
+    assert got["项目总成本"] == {"op": "le", "value": "1000", "unit": "万元"}
+    assert got["健身路径数量"] == {"op": "eq", "value": "10", "unit": "个"}
+    assert got["器材种类"] == {"op": "eq", "value": "1", "unit": "种"}
+    assert got["验收合格率"] == {"op": "eq", "value": "100", "unit": "%"}
+    assert got["完成时间"] == {"op": "qual", "text": "2025年年底前", "unit": None}
+    assert got["群众满意度"] == {"op": "ge", "value": "95", "unit": "%"}
+    levels = {i["name"]: (i["level1"], i["level2"]) for i in m["indicators"]}
+    assert levels["器材种类"] == ("产出指标", "数量指标")  # filled down
+    assert levels["完成时间"] == ("产出指标", "时效指标")
+    fields = {f["key"]: f for f in m["fields"]}
+    assert m["title"] == "全民健身设施建设"
+    assert fields["年度资金总额"]["text"] == "1000.00"
+    assert fields["财政拨款"]["text"] == "1000.00"
+    assert fields["年度目标"]["items"] == ["建设健身路径10条。", "群众满意。"]
+    assert fields["年度"]["text"] == "2025"
+    assert not fields["项目来源"]["known"]  # unknown header field kept
+    res = check_paths([str(out)])
+    assert "PD-R003" in {d.code for d in res.diagnostics}
+
+
+def _xlsx_shanghai(path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "绩效目标"
+    ws["A1"] = "财政项目支出绩效目标申报表"
+    ws.merge_cells("A1:D1")
+    ws["A2"] = "（2026年度）"
+    ws.append(["项目名称", "社区文化活动", None, None])
+    ws.append(["主管部门", "某区文旅局", "实施单位", "某区文化馆"])
+    ws.append([])
+    ws.append(["一级指标", "二级指标", "三级指标", "年度(/项目)指标值"])
+    data = [
+        ("产出指标", "数量指标", "活动场次", "=100.00(%)"),
+        (None, "质量指标", "活动完成率", "≥90.00(%)"),
+        (None, "时效指标", "按时完成", "及时"),
+        ("效益指标", "社会效益指标", "居民参与度", "提高"),
+        ("满意度指标", "服务对象满意度指标", "居民满意度", "≥90.00(%)"),
+        ("成本指标", "经济成本指标", "成本", "合理"),
+    ]
+    for row in data:
+        ws.append(list(row))
+        r = ws.max_row
+        for c in ws[r]:
+            if isinstance(c.value, str) and c.value.startswith("="):
+                c.data_type = "s"  # openpyxl would otherwise write a formula
+    ws.merge_cells(start_row=7, start_column=1, end_row=9, end_column=1)
+    wb.save(str(path))
+
+
+def test_shanghai_xlsx_bracketed_units(tmp_path: Path) -> None:
+    src = tmp_path / "shanghai.xlsx"
+    _xlsx_shanghai(src)
+    code, out = _import(tmp_path, src)
+    assert code == 0
+    m = _model(out)["declarations"][0]
+    got = {i["name"]: i["target"] for i in m["indicators"]}
+    assert got["活动场次"] == {"op": "eq", "value": "100.00", "unit": "%"}
+    assert got["活动完成率"] == {"op": "ge", "value": "90.00", "unit": "%"}
+    assert got["成本"] == {"op": "qual", "text": "合理", "unit": None}
+    assert {i["name"]: i["level1"] for i in m["indicators"]}["按时完成"] == "产出指标"
+    assert m["title"] == "社区文化活动"
+
+
+def _xlsx_sichuan(path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["部门预算项目绩效目标申报表(2023年度)"])
+    ws.append(["金额单位:元"])
+    ws.append(["单位名称", "项目名称", "预算数", "年度目标", "一级指标", "二级指标", "三级指标",
+               "指标性质", "指标值", "度量单位", "权重", "指标方向性"])
+    rows = [
+        ("820001-井研县马踏镇人民政府", "村组干部补助", 230000, "保障村组干部报酬", "产出指标", "数量指标",
+         "村组干部人数", "≥", 230, "人", 20, "正向指标"),
+        ("820001-井研县马踏镇人民政府", "村组干部补助", 230000, "保障村组干部报酬", "产出指标", "成本指标",
+         "补助标准", "≤", 1000.5, "元/人·月", 30, "反向指标"),
+        ("820001-井研县马踏镇人民政府", "村组干部补助", 230000, "保障村组干部报酬", "效益指标", "社会效益指标",
+         "基层治理", "定性", "有效提升", None, 20, "正向指标"),
+        ("820001-井研县马踏镇人民政府", "村组干部补助", 230000, "保障村组干部报酬", "满意度指标",
+         "服务对象满意度指标", "群众满意度", "≥", 90, "%", 20, "正向指标"),
+        ("820001-井研县马踏镇人民政府", "道路维护", 50000, "维护道路", "产出指标", "数量指标",
+         "行政村数量", "=", 11, "个", 50, "正向指标"),
+    ]
+    for r in rows:
+        ws.append(list(r))
+    ws.cell(5, 9).number_format = "0.00"
+    wb.save(str(path))
+
+
+def test_sichuan_flat_export(tmp_path: Path) -> None:
+    src = tmp_path / "sichuan.xlsx"
+    _xlsx_sichuan(src)
+    code, out = _import(tmp_path, src)
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "[权重: 20]" in text and "[指标方向性: 正向指标]" in text
+    m = _model(out)
+    titles = [d["title"] for d in m["declarations"]]
+    assert titles == ["村组干部补助", "道路维护"]
+    first = m["declarations"][0]
+    assert first["profile"] == "mof2015"  # 成本指标 under 产出指标
+    got = {i["name"]: i for i in first["indicators"]}
+    assert got["补助标准"]["target"] == {"op": "le", "value": "1000.50", "unit": "元/人·月"}
+    assert got["补助标准"]["columns"] == {"权重": "30", "指标方向性": "反向指标"}
+    assert got["村组干部人数"]["target"] == {"op": "ge", "value": "230", "unit": "人"}
+    assert got["基层治理"]["target"]["op"] == "qual"
+    assert {f["key"]: f for f in first["fields"]}["年度目标"]["items"] == ["保障村组干部报酬"]
+
+
+def _docx_gansu_separate_columns(path: Path) -> None:
+    """The seed's style: separate 指标值类型/目标值/度量单位 columns, made by hand."""
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("项目绩效目标表")
+    t = d.add_table(rows=3, cols=8)
+    for c, v in enumerate(("一级项目名称", "2025年预算县列项目", "二级项目名称", "测试项目")):
+        t.cell(0, c).text = v
+    for c, v in enumerate(("项目分类", "3 其他项目", "申报属性", "002 延续性（经常性）项目")):
+        t.cell(1, c).text = v
+    t.cell(2, 0).text = "年度绩效目标"
+    t.cell(2, 1).text = "目标1：按时发放。"
+    t.cell(2, 1).merge(t.cell(2, 7))
+    t2 = d.add_table(rows=5, cols=8)
+    for c, v in enumerate(("一级指标", "二级指标", "三级指标", "指标值类型", "目标值", "度量单位", "指标值内容", "备注")):
+        t2.cell(0, c).text = v
+    data = [
+        ("成本指标", "经济成本指标", "补贴标准", "＝", "1250", "元/人.年", "", ""),
+        ("产出指标", "数量指标", "享受待遇人数", "≥", "470", "人", "", "按年"),
+        ("产出指标", "时效指标", "兑付及时性", "定性", "及时", "", "每年11月份发放", ""),
+        ("满意度指标", "服务对象满意度指标", "满意度", "≥", "93", "％", "", ""),
+    ]
+    for r, row in enumerate(data, start=1):
+        for c, v in enumerate(row):
+            t2.cell(r, c).text = v
+    d.save(str(path))
+
+
+def test_gansu_separate_columns_docx(tmp_path: Path) -> None:
+    src = tmp_path / "gansu.docx"
+    _docx_gansu_separate_columns(src)
+    code, out = _import(tmp_path, src)
+    assert code == 0
+    m = _model(out)["declarations"][0]
+    assert m["profile"] == "gansu-project"
+    got = {i["name"]: i for i in m["indicators"]}
+    assert got["补贴标准"]["target"] == {"op": "eq", "value": "1250", "unit": "元/人.年"}
+    assert got["满意度"]["target"] == {"op": "ge", "value": "93", "unit": "%"}
+    assert got["兑付及时性"]["columns"] == {"指标值内容": "每年11月份发放"}
+    assert got["享受待遇人数"]["columns"] == {"备注": "按年"}
+    fields = {f["key"]: f for f in m["fields"]}
+    assert fields["申报属性"]["text"] == "002 延续性（经常性）项目"  # full-width kept in texts
+    assert fields["年度绩效目标"]["items"] == ["按时发放。"]
+
+
+def test_unmapped_cells_become_comments_and_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(["项目名称", "测试"])
+    ws.append(["这是一段没有标签的很长的说明文字，写着2025年的一些情况"])
+    ws.append(["一级指标", "二级指标", "三级指标", "指标值", None])
+    ws.append(["产出指标", "数量指标", "人数", "≥10人", "无表头的内容"])
+    ws.append(["注：本表由单位填报，数据截至2025年3月。"])
+    src = tmp_path / "odd.xlsx"
+    wb.save(str(src))
+    code, out = _import(tmp_path, src)
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "工作表“表” 第2行第1列（A2）" in err
+    assert "第4行第5列（E4）" in err and "无表头的内容" in err
+    assert "注：本表由单位填报" in err
+    text = out.read_text(encoding="utf-8")
+    assert "# " in text and "无表头的内容" in text and "这是一段没有标签" in text
+    assert check_paths([str(out)]).sets[0].dset.declarations[0].indicators[0].target.value == Decimal("10")
+
+
+def test_not_a_declaration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "年龄"])
+    src = tmp_path / "people.xlsx"
+    wb.save(str(src))
+    code, _ = _import(tmp_path, src)
+    assert code == 2
+    assert "一级指标" in capsys.readouterr().err
+
+
+def test_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "s.xlsx"
+    _xlsx_shanghai(src)
+    target = tmp_path / "s.perf"
+    target.write_text("# 我的文件\n", encoding="utf-8")
+    assert main(["import", str(src)]) == 2
+    assert target.read_text(encoding="utf-8") == "# 我的文件\n"
+    assert "--force" in capsys.readouterr().err
+    assert main(["import", str(src), "--force"]) == 0
+    assert "社区文化活动" in target.read_text(encoding="utf-8")
+    assert main(["import", str(src), "--stdout"]) == 0
+    assert "社区文化活动" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------
+# Hostile files
+# ----------------------------------------------------------------------------------------
+
+
+def _hostile(tmp_path: Path, name: str, data: bytes, capsys: pytest.CaptureFixture[str]) -> str:
+    src = tmp_path / name
+    src.write_bytes(data)
+    t0 = time.perf_counter()
+    code = main(["import", str(src), "--stdout"])
+    assert time.perf_counter() - t0 < 5
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def _docx_with(document_xml: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml",
+                    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                    '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+                    'officedocument.wordprocessingml.document.main+xml"/></Types>')
+        zf.writestr("word/document.xml", document_xml)
+        for k, v in (extra or {}).items():
+            zf.writestr(k, v)
+    return buf.getvalue()
+
+
+def test_hostile_not_a_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _hostile(tmp_path, "x.docx", b"hello, this is text" * 100, capsys)
+    assert "不是 Word" in err
+
+
+def test_hostile_encrypted_and_legacy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
+    assert "旧版" in _hostile(tmp_path, "old.xls", ole, capsys)
+    enc = ole + "EncryptedPackage".encode("utf-16-le") + b"\0" * 100
+    assert "密码" in _hostile(tmp_path, "secret.xlsx", enc, capsys)
+
+
+def test_hostile_zip_bomb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _docx_with(b"<w:document/>", {"word/bomb.xml": b"\0" * (30 * 1024 * 1024)})
+    assert len(data) < 200_000
+    assert "压缩炸弹" in _hostile(tmp_path, "bomb.docx", data, capsys)
+
+
+def test_hostile_xml_entity_is_never_resolved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    xml = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
+           '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+           '<w:tbl><w:tr><w:tc><w:p><w:r><w:t>&x;</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>')
+    err = _hostile(tmp_path, "xxe.docx", _docx_with(xml.encode()), capsys)
+    assert "DOCTYPE" in err and "TOP-SECRET" not in err
+    # the same in an xlsx
+    buf = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for n in src.namelist():
+            raw = src.read(n)
+            if n == "xl/worksheets/sheet1.xml":
+                dtd = f'<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'.encode()
+                raw = raw.replace(b"?>", b"?>" + dtd, 1) if raw.startswith(b"<?xml") else dtd + raw
+                assert b"<!DOCTYPE" in raw
+            zf.writestr(n, raw)
+    err = _hostile(tmp_path, "xxe.xlsx", out.getvalue(), capsys)
+    assert "DOCTYPE" in err and "TOP-SECRET" not in err
+
+
+def test_hostile_macro_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _docx_with(b"<w:document/>", {"word/vbaProject.bin": b"\0" * 100})
+    assert "宏" in _hostile(tmp_path, "m.docm", data, capsys)
+
+
+def test_library_raises_import_failure_not_other_errors() -> None:
+    with pytest.raises(ImportFailure):
+        import_bytes(b"PK\x03\x04garbage", "x.xlsx")
