@@ -92,7 +92,8 @@ def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _profile_dirs(root: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+def profile_dirs_for(root: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up."""
     folder = Path(root) if Path(root).is_dir() else Path(root).parent
     dirs = list(extra)
     for cand in (folder / "profiles", folder.parent / "profiles"):
@@ -108,7 +109,10 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
     source = SourceFile(path, text)
     doc, diags = parse_text(text, path)
     resolved, rdiags = resolve_document(doc, profile_dirs)
-    return FileResult(source, resolved.declarations, resolved.waivers, tuple(diags + rdiags))
+    all_diags = diags + rdiags
+    if not resolved.declarations and not any(d.severity == "error" for d in all_diags):
+        all_diags.append(diag("PD-D003", Span.point(path, 1, 1)))
+    return FileResult(source, resolved.declarations, resolved.waivers, tuple(all_diags))
 
 
 def compile_file(path: str, profile_dirs: tuple[str, ...] = (), cache: FileCache | None = None) -> FileResult:
@@ -127,11 +131,7 @@ def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) ->
         assert problem is not None
         d = diag("PD-S004", Span.point(path, problem.line, problem.col), detail=problem.message)
         return FileResult(None, (), (), (d,))
-    fr = compile_text(source.text, path, profile_dirs)
-    extra: tuple[Diagnostic, ...] = ()
-    if not fr.declarations and not any(d.severity == "error" for d in fr.diagnostics):
-        extra = (diag("PD-D003", Span.point(path, 1, 1)),)
-    return attrs.evolve(fr, source=source, diagnostics=fr.diagnostics + extra)
+    return attrs.evolve(compile_text(source.text, path, profile_dirs), source=source)
 
 
 def build_set(name: str, files: list[FileResult]) -> SetResult:
@@ -162,7 +162,7 @@ def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
     `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache)."""
     from perfdsl.parallel import check_sets
 
-    units = [(root, files, _profile_dirs(root, profile_dirs)) for root, files in discover(paths)]
+    units = [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
     for sres, srcs in check_sets(units, jobs=jobs, use_cache=use_cache):

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import attrs
 
-from perfdsl.api import SUFFIX, FileResult, SetResult, UsageError, build_set, compile_file, compile_text
+from perfdsl.api import (
+    SUFFIX,
+    FileResult,
+    SetResult,
+    UsageError,
+    build_set,
+    compile_file,
+    compile_text,
+    profile_dirs_for,
+)
 from perfdsl.diagnostics import diag
 from perfdsl.profiles import ProfileError
 from perfdsl.source import Span
@@ -33,12 +42,6 @@ def normalise_text(text: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def profile_dirs_for(path: str) -> tuple[str, ...]:
-    """`profiles/` beside the file or one level up, as `perfdsl check` looks them up."""
-    folder = Path(path).parent
-    return tuple(str(c) for c in (folder / "profiles", folder.parent / "profiles") if c.is_dir())
 
 
 def set_members(path: str) -> list[str]:
@@ -94,12 +97,10 @@ class Analyser:
 
 
 def compile_open(path: str, text: str, dirs: tuple[str, ...]) -> FileResult:
-    """compile_text plus the “no declaration” warning `compile_file` adds."""
+    """compile_text of an editor buffer (normalised as a file would be)."""
     try:
         fr = compile_text(normalise_text(text), path, dirs)
     except ProfileError as exc:
         d = diag("PD-S004", Span.point(path, 1, 1), detail=str(exc))
         return FileResult(None, (), (), (d,))
-    if not fr.declarations and not any(d.severity == "error" for d in fr.diagnostics):
-        fr = attrs.evolve(fr, diagnostics=(*fr.diagnostics, diag("PD-D003", Span.point(path, 1, 1))))
     return fr
