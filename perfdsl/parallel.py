@@ -5,7 +5,8 @@ process pool and yields the results in input order, so the output is byte-identi
 a sequential run whatever `jobs` is. Results travel back pickled with profiles by
 reference (perfdsl.cache), so the parent shares one object per profile instead of one
 copy per set. Small inputs (one unit, or `jobs` <= 1) run in-process: a pool costs more
-than it saves for the single file an editor checks on save.
+than it saves for the single file an editor checks on save, and multiprocessing is only
+imported when a pool is used.
 
 This module must not print, must not change any result, and must not hide a worker's
 exception: a `UsageError` raised for a set is raised again in the caller.
@@ -13,11 +14,9 @@ exception: a `UsageError` raised for a set is raised again in the caller.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 Unit = tuple[str, list[str], tuple[str, ...]]  # (set root, files, profile dirs)
@@ -44,6 +43,8 @@ def effective_jobs(jobs: int | None, units: Sequence[Unit]) -> int:
 
 
 def _context() -> Any:
+    import multiprocessing
+
     # fork shares the already imported compiler with the workers (no re-import per worker).
     if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
@@ -82,6 +83,8 @@ def check_sets(units: Sequence[Unit], jobs: int | None = None, use_cache: bool =
         for root, files, dirs in units:
             yield check_set(root, files, dirs, fcache)
         return
+    from concurrent.futures import ProcessPoolExecutor  # lazy: ~10-20 ms a single-file check never pays
+
     from perfdsl.parser import get_parser
 
     get_parser()  # load the grammar once in the parent; forked workers inherit it
