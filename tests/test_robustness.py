@@ -452,7 +452,6 @@ def test_subprocess_bad_inputs(name: str, tmp_path: Path) -> None:
     assert not list(tmp_path.glob("perfdsl-crash-*"))
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py 未把 stdout/stderr 设为 errors=backslashreplace：GBK 控制台遇到 emoji 时退出码 3（见 /tmp/hardening-findings.md）")
 @pytest.mark.parametrize("encoding", ["gbk", "ascii"])
 def test_unencodable_console_does_not_crash(encoding: str, tmp_path: Path) -> None:
     """Windows cmd.exe writes in GBK (cp936): a source with emoji must not crash the report."""
@@ -547,7 +546,6 @@ def test_failed_write_leaves_no_temp_or_partial_files(tmp_path: Path, monkeypatc
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.xfail(strict=True, reason="build_cmd 未捕获写文件时的 OSError：磁盘满/无权限时退出码 3 而非 2（见 /tmp/hardening-findings.md）")
 def test_build_write_failure_is_io_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fail_nth_replace(monkeypatch, 1)
     run = run_cli(["build", str(PROJECT), "-o", str(tmp_path / "out")])
@@ -556,7 +554,6 @@ def test_build_write_failure_is_io_error(tmp_path: Path, monkeypatch: pytest.Mon
     assert "无法写入" in run.err or "写入" in run.err
 
 
-@pytest.mark.xfail(strict=True, reason="build_cmd 未捕获输出目录是文件时的 OSError：退出码 3 而非 2（见 /tmp/hardening-findings.md）")
 def test_build_output_dir_is_a_file(tmp_path: Path) -> None:
     blocker = _write(tmp_path / "f", b"keep")
     run = run_cli(["build", str(PROJECT), "-o", str(blocker / "out")])
@@ -605,7 +602,6 @@ def test_budget_sum_is_exact(a: str, b: str, total: str, ok: bool, tmp_path: Pat
     assert (total_line not in lines) is ok
 
 
-@pytest.mark.xfail(strict=True, reason="checks/money.py 在默认 Decimal 精度（28 位有效数字）下求和：多位小数的合计被误报 PD-M001（见 /tmp/hardening-findings.md）")
 def test_exact_sum_many_digits(tmp_path: Path) -> None:
     block = _budget_block(基本支出_人员经费="12345678901234567890.1234567891",
                           基本支出_公用经费="0.0000000001", 基本支出_合计="12345678901234567890.1234567892")
