@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from perfdsl.backends import RenderOptions, jsonout
 from perfdsl.backends import docx as docx_backend
@@ -600,3 +602,30 @@ def test_libreoffice_converts_to_pdf(seed_docx: bytes, tmp_path: Path) -> None:
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False).stdout
         pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages >= 2
+
+
+# ----------------------------------------------------------------------------------------
+# Property: any texts reach their cells verbatim, the package stays well-formed
+# ----------------------------------------------------------------------------------------
+
+_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"),
+                          exclude_characters="\ufffe\uffff")
+_TEXTS = st.text(_ALPHABET, min_size=1, max_size=30).filter(lambda t: t.strip() == t and t.strip())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=_TEXTS, basic=_TEXTS, ind_names=st.lists(_TEXTS, min_size=1, max_size=12, unique=True),
+       qual=_TEXTS, note=_TEXTS)
+def test_any_text_reaches_its_cell(name: str, basic: str, ind_names: list[str], qual: str, note: str) -> None:
+    inds = tuple(_ind("产出指标", "数量指标", n, Target("qual", text=qual), 备注=note) for n in ind_names)
+    decl = project(fields=(_f("二级项目名称", "二级项目名称", name), _f("基本情况", "基本情况", basic)),
+                   indicators=inds)
+    dset = DeclarationSet("性质测试", (decl,))
+    data = docx_backend.render(dset, RenderOptions())
+    assert_well_formed(data)
+    assert docx_backend.read_embedded_json(data) == jsonout.render(dset)
+    head, ind = tables(data)
+    assert _row(head, "二级项目名称", 3)[4] == name
+    assert _row(head, "基本情况")[1] == basic
+    assert [r[2] for r in ind[1:]] == ind_names
+    assert all(r[4] == qual and r[7] == note for r in ind[1:])
