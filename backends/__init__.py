@@ -27,6 +27,14 @@ class RenderOptions:
     compiler_version: str = ""
 
 
+class BackendInputError(ValueError):
+    """A file the user handed to a backend (e.g. --reference-docx) cannot be used.
+
+    The one error a backend may raise on purpose: it is about the user's input, not the
+    model, and the CLI reports it as a usage problem (exit 2).
+    """
+
+
 def get_backend(name: str) -> ModuleType:
     """The backend module for `name`; it has `EXTENSION` and `render(dset, options)`."""
     return importlib.import_module(BACKENDS[name])

@@ -15,12 +15,13 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+from perfdsl.backends import BackendInputError
 from perfdsl.model import DeclarationSet
 
 from . import docx as d
 
 
-class ReferenceDocxError(ValueError):
+class ReferenceDocxError(BackendInputError):
     """The reference document cannot be used (not a .docx, or no main document part)."""
 
 

@@ -94,6 +94,8 @@ def _block_ok(text: str) -> bool:
     for ln in lines:
         if ln and not ln.strip():
             return False  # whitespace-only line: the block dedent would eat it
+        if ln != ln.rstrip():
+            return False  # trailing whitespace: printed lines are right-stripped
     return any(ln.strip() and ln[0] not in _EDGE_WS for ln in lines)
 
 

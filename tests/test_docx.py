@@ -629,3 +629,14 @@ def test_any_text_reaches_its_cell(name: str, basic: str, ind_names: list[str], 
     assert _row(head, "基本情况")[1] == basic
     assert [r[2] for r in ind[1:]] == ind_names
     assert all(r[4] == qual and r[7] == note for r in ind[1:])
+
+
+def test_broken_reference_docx_is_a_usage_error(tmp_path: Path) -> None:
+    from conftest import EXAMPLE, run_cli
+
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"not a docx")
+    res = run_cli("build", str(EXAMPLE), "--to", "docx", "--reference-docx", str(bad), "-o", str(tmp_path / "o"))
+    assert res.code == 2
+    assert "不是有效的 .docx 文件" in res.err and "Traceback" not in res.text
+    assert not list((tmp_path / "o").glob("*.docx")) if (tmp_path / "o").exists() else True

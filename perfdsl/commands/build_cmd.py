@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from perfdsl import report
-    from perfdsl.backends import BACKENDS, RenderOptions, get_backend
+    from perfdsl.backends import BACKENDS, BackendInputError, RenderOptions, get_backend
     from perfdsl.model import DeclarationSet
 
     formats = [f.strip().lower() for f in args.to.split(",") if f.strip()]
@@ -75,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
                     findings = [_finding(diagnostic_json(d)) for d in sres.diagnostics]
                     data = backend.render(unit, options, findings=findings)
                 else:
-                    data = backend.render(unit, options)
+                    try:
+                        data = backend.render(unit, options)
+                    except BackendInputError as exc:  # e.g. a broken --reference-docx
+                        sys.stderr.write(f"perfdsl：{exc}\n")
+                        return 2
                 pending.append((out / (safe_filename(name) + backend.EXTENSION), data))
     names = [p for p, _ in pending]
     if len(set(names)) != len(names):
