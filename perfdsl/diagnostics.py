@@ -77,7 +77,7 @@ def diag(
 ) -> Diagnostic:
     """Build a diagnostic from the catalogue entry for `code`."""
     entry = catalog()[code]
-    message = entry["message"].format(**args)
+    message = entry["message"].format(**{k: _clip(v) for k, v in args.items()})
     return Diagnostic(
         code=code,
         severity=severity or entry["severity"],
@@ -89,6 +89,16 @@ def diag(
         related=related,
         path_kind=path_kind,
     )
+
+
+MAX_ARG_CHARS = 200
+
+
+def _clip(value: object) -> object:
+    """Texts quoted in a message are clipped: a million-character name must not flood the screen."""
+    if isinstance(value, str) and len(value) > MAX_ARG_CHARS:
+        return value[: MAX_ARG_CHARS - 1] + "…"
+    return value
 
 
 def has_errors(diags: list[Diagnostic]) -> bool:

@@ -22,6 +22,7 @@ from perfdsl import ast
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.parser import parse_text
 from perfdsl.printer import Printer, PrintError, fold_unit
+from perfdsl.resolve import MAX_DEPTH
 from perfdsl.source import Span
 
 
@@ -147,12 +148,32 @@ def _model(doc: ast.Document) -> str:
     return json.dumps({"declarations": decls, "resolve": codes}, ensure_ascii=False, sort_keys=True)
 
 
+def _too_deep(doc: ast.Document) -> Diagnostic | None:
+    """Groups nested deeper than an indicator path can go (PD-S008): refuse, never recurse on them.
+
+    Measured iteratively, because the nesting depth is in the user's hands.
+    """
+    stack: list[tuple[Any, int]] = [(d, 0) for d in doc.declarations]
+    while stack:
+        node, depth = stack.pop()
+        for st in node.body:
+            if isinstance(st, ast.Group):
+                d = depth + len(st.path.segments)
+                if d > MAX_DEPTH:
+                    return diag("PD-S008", st.path.span, depth=d)
+                stack.append((st, d))
+    return None
+
+
 def format_source(text: str, path: str = "<输入>") -> tuple[str | None, list[Diagnostic]]:
     """The canonical text of a .perf source, or None and the reasons for refusing."""
     doc, diags = parse_text(text, path)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         return None, errors
+    too_deep = _too_deep(doc)
+    if too_deep is not None:
+        return None, [too_deep]
     try:
         out = TriviaPrinter(text, doc.comments).document(doc)
     except PrintError as exc:

@@ -14,6 +14,21 @@ from typing import Any
 from perfdsl.diagnostics import SEVERITY_ZH, Diagnostic, catalog
 from perfdsl.source import SourceFile, display_width
 
+EXCERPT_CONTEXT = 60  # characters kept on each side of the span in a long line
+
+
+def _window(line: str, col: int, end_col: int) -> tuple[str, int, int]:
+    """Clip a long source line around the span; returns the excerpt and the shifted columns."""
+    if len(line) <= 2 * EXCERPT_CONTEXT + 40:
+        return line, col, end_col
+    start = max(col - 1 - EXCERPT_CONTEXT, 0)
+    span_end = min(max(end_col - 1, col), col - 1 + EXCERPT_CONTEXT)
+    stop = min(span_end + EXCERPT_CONTEXT, len(line))
+    head = "…" if start > 0 else ""
+    tail = "…" if stop < len(line) else ""
+    shift = start - len(head)
+    return head + line[start:stop] + tail, col - shift, min(end_col, span_end + 1) - shift
+
 
 def _caret_line(line: str, col: int, end_col: int) -> str:
     prefix = line[: max(col - 1, 0)]
@@ -32,11 +47,12 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
     if src is not None and d.span.line > 0:
         text = src.line_text(d.span.line)
         end_col = d.span.end_col if d.span.end_line == d.span.line else len(text) + 1
+        text, col, end_col = _window(text, d.span.col, end_col)
         num = str(d.span.line)
         gutter = " " * len(num)
         lines.append(f" {gutter} |")
         lines.append(f" {num} | {text}")
-        lines.append(f" {gutter} | {_caret_line(text, d.span.col, end_col)}")
+        lines.append(f" {gutter} | {_caret_line(text, col, end_col)}")
     if d.path:
         what = "字段" if d.path_kind == "field" else "指标路径"
         lines.append(f"  = {what}：{' › '.join(d.path)}")

@@ -129,10 +129,9 @@ def test_bad_corpus_check(perf: Path) -> None:
 
 
 # (command, fixture stem) -> why it still fails; each is xfail(strict) so a fix is noticed.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("fmt", "deep-nesting"): "formatter.py 递归处理嵌套分组：3000 层时 RecursionError，退出码 3（见 /tmp/hardening-findings.md）",
-    ("fmt", "fmt-500-nested-groups"): "formatter.py 递归处理嵌套分组：500 层即 RecursionError，退出码 3",
-}
+# Inputs a command is known to fail on (xfail strict, so a fix shows up). None left:
+# deep nesting in fmt and million-character excerpts were fixed.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _json_model(path: Path, out: Path) -> bytes:
@@ -189,7 +188,6 @@ def test_million_character_line_is_bounded(where: str, tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 30
 
 
-@pytest.mark.xfail(strict=True, reason="report.py 的原文摘录整行回显：百万字符的名称输出 12 MB（见 /tmp/hardening-findings.md）")
 def test_long_line_excerpt_is_clipped(tmp_path: Path) -> None:
     path = _write(tmp_path / "big.perf", _million("title"))
     run = _clean(["check", str(path)])
