@@ -100,7 +100,7 @@ def get_parser() -> Lark:
     if folder is not None and not os.environ.get("PERFDSL_NO_CACHE"):
         cache = str(folder / f"grammar-{key}.lark.cache")
     kwargs: dict[str, Any] = dict(
-        parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
+        parser="lalr", lexer="contextual", propagate_positions=False, maybe_placeholders=False
     )
     kwargs["transformer"] = _Builder()
     kwargs["lexer_callbacks"] = {"_NL": _on_nl}
@@ -153,12 +153,24 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return _CTX.diags
 
     def _cover(self, children: list[Any]) -> Span:
-        """The span from the first child's start to the last child's end."""
-        spans = [s for s in (_span_of(self.src, c) for c in children) if s is not None]
-        if not spans:
-            return Span(self.src, 0, 0, 0, 0)
-        a, b = spans[0], spans[-1]
-        return Span(self.src, a.line, a.col, b.end_line, b.end_col)
+        """The span from the first child's start to the last child's end.
+
+        Computed from the children's own spans, so Lark's propagate_positions (a wrapper
+        around every callback) is not needed.
+        """
+        path = _CTX.path
+        first = last = None
+        for c in children:
+            first = _span_of(path, c)
+            if first is not None:
+                break
+        for c in reversed(children):
+            last = _span_of(path, c)
+            if last is not None:
+                break
+        if first is None or last is None:
+            return Span(path, 0, 0, 0, 0)
+        return Span(path, first.line, first.col, last.end_line, last.end_col)
 
     def _tspan(self, tok: Token) -> Span:
         return _tok_span(self.src, tok)
