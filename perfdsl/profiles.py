@@ -138,11 +138,12 @@ def _norm(text: str) -> str:
     return text.strip().replace(" ", "").replace("\u3000", "")
 
 
-def _names(name: str, aliases: tuple[str, ...]) -> set[str]:
+@lru_cache(maxsize=1024)
+def _names(name: str, aliases: tuple[str, ...]) -> frozenset[str]:
     out = {_norm(name), *(_norm(a) for a in aliases)}
     if name.endswith("指标") and len(name) > 2:
         out.add(_norm(name[:-2]))
-    return out
+    return frozenset(out)
 
 
 _INDEX_CACHE: dict[int, Any] = {}
