@@ -20,12 +20,13 @@ import io
 import re
 import uuid
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet
 
 from . import docx_grid as g
+from .common import compiler_version, fixed_time, ordered
 
 EXTENSION = ".docx"
 
@@ -212,10 +213,6 @@ def _declaration_xml(decl: Declaration, first: bool, text_width: int) -> str:
     return "".join(out)
 
 
-def ordered(dset: DeclarationSet) -> list[Declaration]:
-    """部门整体 first, then the projects in their order."""
-    dept = [d for d in dset.declarations if d.kind == "department"]
-    return dept + [d for d in dset.declarations if d.kind != "department"]
 
 
 def body_xml(dset: DeclarationSet, text_width: int = DEFAULT_TEXT_WIDTH) -> str:
@@ -235,14 +232,6 @@ def _document_xml(body: str, sectpr: str) -> str:
 # ----------------------------------------------------------------------------------------
 
 
-def _fixed_time(dset: DeclarationSet, epoch: int | None) -> datetime:
-    """The document's timestamp: SOURCE_DATE_EPOCH, else 1 January of the set's year."""
-    if epoch is not None:
-        t = datetime.fromtimestamp(max(int(epoch), 315532800), tz=timezone.utc)  # zip starts in 1980
-        return t.replace(tzinfo=None)
-    year = dset.year.strip()
-    y = int(year) if year.isdigit() and 1980 <= int(year) <= 2107 else 1980
-    return datetime(y, 1, 1)
 
 
 def document_title(dset: DeclarationSet) -> str:
@@ -332,21 +321,14 @@ def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
 # ----------------------------------------------------------------------------------------
 
 
-def _version(options: Any) -> str:
-    v = getattr(options, "compiler_version", "") if options is not None else ""
-    if v:
-        return v if v.startswith("perfdsl") else f"perfdsl {v}"
-    from perfdsl import __version__
-
-    return f"perfdsl {__version__}"
 
 
 def render(dset: DeclarationSet, options: Any = None) -> bytes:
     """The .docx bytes for `dset` (any subset: department only, one project, ...)."""
     from . import jsonout
 
-    version = _version(options)
-    when = _fixed_time(dset, getattr(options, "source_date_epoch", None))
+    version = compiler_version(options)
+    when = fixed_time(dset, getattr(options, "source_date_epoch", None))
     json_bytes = jsonout.render(dset)
     reference = getattr(options, "reference_docx", None) if options is not None else None
     if reference:

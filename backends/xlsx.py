@@ -26,13 +26,13 @@ import hashlib
 import io
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet, Indicator
 
 from . import docx_grid as g
+from .common import compiler_version, fixed_time, ordered
 
 EXTENSION = ".xlsx"
 
@@ -99,19 +99,8 @@ def as_double(value: Decimal) -> float | None:
     return f if Decimal(repr(f)) == value else None
 
 
-def fixed_time(dset: DeclarationSet, epoch: int | None) -> datetime:
-    """SOURCE_DATE_EPOCH, else 1 January of the set's year (1980 if none)."""
-    if epoch is not None:
-        t = datetime.fromtimestamp(max(int(epoch), 315532800), tz=timezone.utc)
-        return t.replace(tzinfo=None)
-    year = dset.year.strip()
-    y = int(year) if year.isdigit() and 1980 <= int(year) <= 2107 else 1980
-    return datetime(y, 1, 1)
 
 
-def ordered(dset: DeclarationSet) -> list[Declaration]:
-    dept = [d for d in dset.declarations if d.kind == "department"]
-    return dept + [d for d in dset.declarations if d.kind != "department"]
 
 
 def column_value(decl: Declaration, ind: Indicator, key: str) -> str:
@@ -321,13 +310,6 @@ def _data_sheet(wb: Any, json_bytes: bytes) -> None:
     ws.very_hidden()
 
 
-def _version(options: Any) -> str:
-    v = getattr(options, "compiler_version", "") if options is not None else ""
-    if v:
-        return v if v.startswith("perfdsl") else f"perfdsl {v}"
-    from perfdsl import __version__
-
-    return f"perfdsl {__version__}"
 
 
 def render(dset: DeclarationSet, options: Any = None) -> bytes:
@@ -349,7 +331,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
         "subject": f"{dset.year}年度预算绩效目标" if dset.year else "预算绩效目标",
         "author": dept.text("单位名称") if dept is not None else "",
         "keywords": "预算绩效目标申报表",
-        "comments": f"由 {_version(options)} 生成",
+        "comments": f"由 {compiler_version(options)} 生成",
         "created": when,
     })
     fm = _Formats(wb)

@@ -1,0 +1,43 @@
+"""Small helpers every binary backend needs: table order, fixed timestamps, version text.
+
+Kept here once so the DOCX and XLSX writers cannot drift apart on what "reproducible"
+means. Nothing here imports an Office library.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from perfdsl.model import Declaration, DeclarationSet
+
+ZIP_EPOCH = 315532800  # 1980-01-01: the earliest time a zip entry can carry
+
+
+def ordered(dset: DeclarationSet) -> list[Declaration]:
+    """部门整体 first, then the projects in their order."""
+    dept = [d for d in dset.declarations if d.kind == "department"]
+    return dept + [d for d in dset.declarations if d.kind != "department"]
+
+
+def fixed_time(dset: DeclarationSet, epoch: int | None) -> datetime:
+    """The document's timestamp: SOURCE_DATE_EPOCH, else 1 January of the set's year (1980 if none).
+
+    Never the clock: the same source must give the same bytes.
+    """
+    if epoch is not None:
+        t = datetime.fromtimestamp(max(int(epoch), ZIP_EPOCH), tz=timezone.utc)
+        return t.replace(tzinfo=None)
+    year = dset.year.strip()
+    y = int(year) if year.isdigit() and 1980 <= int(year) <= 2107 else 1980
+    return datetime(y, 1, 1)
+
+
+def compiler_version(options: Any) -> str:
+    """“perfdsl X.Y.Z” from the render options, else from the installed package."""
+    v = getattr(options, "compiler_version", "") if options is not None else ""
+    if v:
+        return v if v.startswith("perfdsl") else f"perfdsl {v}"
+    from perfdsl import __version__
+
+    return f"perfdsl {__version__}"
