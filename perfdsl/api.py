@@ -9,6 +9,7 @@ errors; a path that does not exist is a `UsageError` for the CLI to report (exit
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,16 +157,26 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
     return build_set(label, results), sources
 
 
+def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
+               use_cache: bool = False) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
+    """Check `paths` set by set, in input order, so a caller can report and drop each set.
+
+    Discovery happens before this returns: a missing path raises UsageError up front.
+    Memory then stays flat however many sets there are.
+    """
+    from perfdsl.parallel import check_sets
+
+    units = [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
+    return check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
+
+
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
                 jobs: int | None = None, use_cache: bool = False) -> Result:
     """Check `paths`. `jobs` > 1 checks sets in parallel (same result, same order);
     `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache)."""
-    from perfdsl.parallel import check_sets
-
-    units = [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
-    for sres, srcs in check_sets(units, jobs=jobs, use_cache=use_cache):
+    for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache):
         sets.append(sres)
         sources.update(srcs)
     return Result(tuple(sets), sources)

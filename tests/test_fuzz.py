@@ -110,7 +110,7 @@ def test_campaign_really_fails_on_a_crash(tmp_path: Path, monkeypatch: pytest.Mo
     def boom(*_a: object, **_k: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("perfdsl.commands.check_cmd.run_front", boom)
+    monkeypatch.setattr("perfdsl.api.iter_check", boom)
     with pytest.raises(AssertionError, match="退出码 3"):
         _campaign(BYTE_SEEDS[0], tmp_path / "w", ("check",))
     assert os.environ["PERFDSL_CRASH_DIR"]

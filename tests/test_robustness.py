@@ -388,7 +388,7 @@ def _boom(*_a: object, **_k: object) -> object:
 
 
 @pytest.mark.parametrize("target", [
-    ("perfdsl.commands.check_cmd", "run_front", ["check", str(PROJECT)]),
+    ("perfdsl.api", "iter_check", ["check", str(PROJECT)]),
     ("perfdsl.api", "build_set", ["check", str(PROJECT)]),
     ("perfdsl.backends.jsonout", "render", ["build", str(PROJECT), "-o", "OUT"]),
 ], ids=["check-front", "check-api", "build-render"])
@@ -415,7 +415,7 @@ def test_internal_error_exit3_with_report(target: tuple[str, str, list[str]], tm
 
 def test_internal_error_when_crash_dir_unwritable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERFDSL_CRASH_DIR", str(tmp_path / "不存在" / "目录"))
-    monkeypatch.setattr("perfdsl.commands.check_cmd.run_front", _boom)
+    monkeypatch.setattr("perfdsl.api.iter_check", _boom)
     run = run_cli(["check", str(PROJECT)])
     assert run.code == 3
     assert "内部错误" in run.err and "Traceback" not in run.err
@@ -424,9 +424,9 @@ def test_internal_error_when_crash_dir_unwritable(tmp_path: Path, monkeypatch: p
 def test_internal_error_subprocess(tmp_path: Path) -> None:
     """The real entry point: an injected failure gives exit 3 and no traceback on the terminal."""
     code = (
-        "import sys, perfdsl.commands.check_cmd as c\n"
+        "import sys, perfdsl.api as c\n"
         "def boom(*a, **k): raise ValueError('boom')\n"
-        "c.run_front = boom\n"
+        "c.iter_check = boom\n"
         "from perfdsl.cli import main\n"
         f"sys.exit(main(['check', {str(PROJECT)!r}]))\n"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfdsl.commands.common import add_parallel_options, add_profile_dir, run_front
+from perfdsl.commands.common import add_parallel_options, add_profile_dir
+from perfdsl.diagnostics import Diagnostic
 
 FORMATS = ("text", "json", "gnu", "sarif")
 
@@ -22,25 +23,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    """Report set by set: each set's model is dropped once its findings are printed."""
     from perfdsl import report
+    from perfdsl.api import UsageError, iter_check
+    from perfdsl.profiles import ProfileError
 
-    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache)
-    if isinstance(res, int):
-        return res
-    diags = res.diagnostics
-    if args.quiet:
-        diags = [d for d in diags if d.severity == "error" and not d.waived]
+    collected: list[Diagnostic] = []
+    paths: list[str] = []
+    has_errors = False
+    try:
+        for sres, sources in iter_check(args.paths, tuple(args.profile_dir), jobs=_jobs(args.jobs),
+                                        use_cache=args.cache):
+            has_errors = has_errors or sres.has_errors
+            diags = list(sres.diagnostics)
+            if args.quiet:
+                diags = [d for d in diags if d.severity == "error" and not d.waived]
+            if args.format == "text":
+                for d in diags:
+                    sys.stdout.write(report.format_text(d, sources) + "\n\n")
+            collected.extend(diags)
+            paths.extend(sources)
+    except (UsageError, ProfileError) as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
+        return 2
     if args.format == "json":
-        sys.stdout.write(report.format_json(diags))
+        sys.stdout.write(report.format_json(collected))
     elif args.format == "gnu":
-        sys.stdout.write(report.format_gnu(diags))
+        sys.stdout.write(report.format_gnu(collected))
     elif args.format == "sarif":
         from perfdsl import sarif
 
-        sys.stdout.write(sarif.format_sarif(diags, res.sources))
+        sys.stdout.write(sarif.format_sarif(collected, dict.fromkeys(paths)))  # type: ignore[arg-type]
     else:
-        sys.stdout.write(report.format_all_text(diags, res.sources))
-    return 1 if res.has_errors else 0
+        sys.stdout.write(report.summary(collected) + "\n")
+    return 1 if has_errors else 0
 
 
 def _jobs(requested: int | None) -> int:
