@@ -411,6 +411,13 @@ class _Recovery:
                     span = Span(self.src, line, col, line, col + len(word.group(0)))
         # A comparison followed by text: the most common mistake, with its own code.
         before = self._line_text(line)[: col - 1]
+        sci = re.search(r"[0-9０-９][eE][+\-]?$", before)
+        if sci and re.match(r"“[0-9]", found):
+            self.diags.append(diag(
+                "PD-S001", Span(self.src, line, col - len(sci.group(0)) + 1, line, col + len(found) - 2),
+                found=f"科学计数法“{sci.group(0)[1:]}{found.strip('“”')}”",
+                expected="写出完整的十进制数值（如 1000000，而不是 1e6）"))
+            return
         cmp_m = re.search(r"(>=|<=|==|=|>|<|≥|≤|≧|≦|＝|＞＝|＜＝|＞|＜)\s*$", before)
         if cmp_m and re.match(r"“[\u4e00-\u9fffA-Za-z“]", found):
             op = cmp_m.group(1)

@@ -70,6 +70,10 @@ def decode_source(path: str, data: bytes) -> tuple[SourceFile | None, DecodeProb
     A GBK/GB18030 file is not silently guessed: the caller gets a problem that names the
     encoding and how to convert it (the documented choice, see docs/reliability.md).
     """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        msg = ("文件是 UTF-16 编码（Windows 记事本的“Unicode”），perfdsl 只读取 UTF-8。"
+               "请在记事本“另存为”时选择“UTF-8”编码，或用 iconv -f UTF-16 -t UTF-8 转换")
+        return None, DecodeProblem(msg, "UTF-16", 1, 1)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -25,6 +25,8 @@ def check_values(decl: Declaration) -> Iterator[Diagnostic]:
         t = ind.target
         if t.op == "qual" and t.text and _NUMERIC_TEXT.match(t.text):
             m = re.match(r"^\s*([≥≤<>=＝＞＜]?)\s*([+\-]?[0-9０-９][0-9０-９,，.．]*)\s*(.*?)\s*$", t.text)
+            if m and m.group(3) and parse_unit(m.group(3)) is None:
+                continue  # “5情效” is words that start with a digit, not a number with a unit
             fix = None
             if m:
                 op = {"≥": ">=", "≤": "<=", ">": ">", "<": "<", "＞": ">", "＜": "<"}.get(m.group(1), "=")
