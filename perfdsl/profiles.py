@@ -92,16 +92,29 @@ class Profile:
     composites: dict[str, str] = attrs.field(factory=dict)
     counts: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    # Lookup indexes, built once from the fields above and kept on the profile itself.
+    _fields_by_key: dict[str, FieldSpec] = attrs.field(init=False, eq=False, repr=False)
+    _level1_by_name: dict[str, Level1] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_key: dict[str, FieldSpec] = {}
+        for f in self.fields:
+            by_key[f.key] = f
+            for a in f.aliases:
+                by_key.setdefault(a, f)
+        by_name: dict[str, Level1] = {}
+        for l1 in self.hierarchy:
+            for n in _names(l1.name, l1.aliases):
+                by_name.setdefault(n, l1)
+        object.__setattr__(self, "_fields_by_key", by_key)
+        object.__setattr__(self, "_level1_by_name", by_name)
 
     # --- lookups ---------------------------------------------------------------------
     def field(self, key: str) -> FieldSpec | None:
-        return self._field_index().get(key)
-
-    def _field_index(self) -> dict[str, FieldSpec]:
-        return _field_index(self)
+        return self._fields_by_key.get(key)
 
     def resolve_level1(self, text: str) -> Level1 | None:
-        return _level1_index(self).get(_norm(text))
+        return self._level1_by_name.get(_norm(text))
 
     def resolve_level2(self, level1: Level1, text: str) -> Level2 | None:
         key = _norm(text)
@@ -144,34 +157,6 @@ def _names(name: str, aliases: tuple[str, ...]) -> frozenset[str]:
     if name.endswith("指标") and len(name) > 2:
         out.add(_norm(name[:-2]))
     return frozenset(out)
-
-
-_INDEX_CACHE: dict[int, Any] = {}
-
-
-def _field_index(p: Profile) -> dict[str, FieldSpec]:
-    key = id(p)
-    cached = _INDEX_CACHE.get(("f", key))  # type: ignore[call-overload]
-    if cached is None:
-        cached = {}
-        for f in p.fields:
-            cached[f.key] = f
-            for a in f.aliases:
-                cached[a] = f
-        _INDEX_CACHE[("f", key)] = cached  # type: ignore[index]
-    return cached  # type: ignore[no-any-return]
-
-
-def _level1_index(p: Profile) -> dict[str, Level1]:
-    key = ("l1", id(p))
-    cached = _INDEX_CACHE.get(key)  # type: ignore[call-overload]
-    if cached is None:
-        cached = {}
-        for l1 in p.hierarchy:
-            for n in _names(l1.name, l1.aliases):
-                cached[n] = l1
-        _INDEX_CACHE[key] = cached  # type: ignore[index]
-    return cached  # type: ignore[no-any-return]
 
 
 # --- loading ---------------------------------------------------------------------------
