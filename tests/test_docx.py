@@ -640,3 +640,32 @@ def test_broken_reference_docx_is_a_usage_error(tmp_path: Path) -> None:
     assert res.code == 2
     assert "不是有效的 .docx 文件" in res.err and "Traceback" not in res.text
     assert not list((tmp_path / "o").glob("*.docx")) if (tmp_path / "o").exists() else True
+
+
+def test_split_writes_one_document_per_table(tmp_path: Path) -> None:
+    from conftest import EXAMPLE, run_cli
+
+    out = tmp_path / "split"
+    res = run_cli("build", str(EXAMPLE), "--to", "docx", "--split", "-o", str(out))
+    assert res.code == 0, res.text
+    names = sorted(p.name for p in out.glob("*.docx"))
+    assert len(names) == 5
+    assert "宁县社会保险局.docx" in names
+    assert "宁县社会保险局-企业厂长经理生活费.docx" in names
+    from perfdsl.backends.docx import read_embedded_json
+
+    one = json.loads(read_embedded_json((out / "宁县社会保险局-企业厂长经理生活费.docx").read_bytes()) or b"{}")
+    assert [d["title"] for d in one["declarations"]] == ["企业厂长经理生活费"]
+
+
+def test_source_date_epoch_sets_the_timestamps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    from conftest import EXAMPLE, run_cli
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14
+    assert run_cli("build", str(EXAMPLE), "--to", "docx", "-o", str(tmp_path / "a")).code == 0
+    data = next((tmp_path / "a").glob("*.docx")).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert {i.date_time[:3] for i in zf.infolist()} == {(2023, 11, 14)}
+        assert "2023-11-14T" in zf.read("docProps/core.xml").decode("utf-8")
