@@ -25,6 +25,7 @@ import os
 import pickle
 import sys
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
@@ -146,10 +147,17 @@ def loads(data: bytes) -> Any:
 
 
 class FileCache:
-    """In-memory memo for one run, plus the optional on-disk store across runs."""
+    """In-memory memo for one run, plus the optional on-disk store across runs.
+
+    The memo is a small LRU: it catches a file named twice in one run (overlapping
+    arguments, a set and one of its files) without keeping every compiled file alive,
+    so memory stays flat over a whole corpus.
+    """
+
+    MEMO_SIZE = 256
 
     def __init__(self, persistent: bool = False, root: Path | None = None) -> None:
-        self.memo: dict[str, Any] = {}
+        self.memo: OrderedDict[str, Any] = OrderedDict()
         self.folder: Path | None = None
         self.hits = 0
         self.disk_hits = 0
@@ -166,6 +174,7 @@ class FileCache:
         found = self.memo.get(key)
         if found is not None:
             self.hits += 1
+            self.memo.move_to_end(key)
             return found
         result = self._load(key)
         if result is not None:
@@ -175,6 +184,8 @@ class FileCache:
             result = compile_fn()
             self._store(key, result, extra_dirs)
         self.memo[key] = result
+        if len(self.memo) > self.MEMO_SIZE:
+            self.memo.popitem(last=False)
         return result
 
     def _entry(self, key: str) -> Path | None:
