@@ -1,0 +1,162 @@
+"""Syntax errors in Chinese, and recovery so that every error is reported in one run.
+
+Lark's LALR `on_error` hands us each error with the live parser. We say what was found
+and what was expected in words (`TERMINAL_ZH`; `interactive_parser.accepts()` gives the
+exact expected set), then recover at statement level (panic mode): skip the rest of the
+bad line and unwind the LALR stack to a state where a new statement or declaration may
+start. Lark's own exception texts and terminal names never reach the user.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from perfdsl.diagnostics import Diagnostic, diag
+from perfdsl.source import Span
+
+# Chinese words for terminals, in the order they are listed in messages.
+TERMINAL_ZH: dict[str, str] = {
+    "NAME": "名称",
+    "STRING": "带引号的文字",
+    "_COLON": "冒号“:”",
+    "CMP": "比较运算符（= ≥ ≤ > <）",
+    "QUAL_KW": "“定性”",
+    "RANGE_KW": "“区间”",
+    "NUMBER": "数值",
+    "UNIT": "计量单位",
+    "RANGE_SEP": "区间分隔符（- ~ 至）",
+    "FIELD_TEXT": "文字",
+    "QUAL_TEXT": "文字",
+    "BLOCK": "多行文字（\"\"\"……\"\"\"）",
+    "ITEM": "列表项（以 - 开头）",
+    "ATTR": "附加项 [名称: 内容]",
+    "_LBRACE": "“{”",
+    "_RBRACE": "“}”",
+    "_DOT": "“.”",
+    "DECL_KW": "“部门整体”或“项目”",
+    "TITLE": "声明名称",
+    "WAIVER": "豁免 #[allow(…)]",
+    "_NL": "换行",
+    "$END": "文件结尾",
+}
+
+
+def token_span(path: str, tok: Token) -> Span:
+    return Span(path, tok.line or 0, tok.column or 0, tok.end_line or tok.line or 0,
+                tok.end_column or (tok.column or 0) + len(tok))
+
+
+
+class Recovery:
+    """Panic-mode error recovery for Lark's LALR `on_error`."""
+
+    def __init__(self, path: str, text: str, diags: list[Diagnostic]) -> None:
+        self.src = path
+        self.text = text
+        self.diags = diags
+        self.resume_states: set[int] | None = None
+        self.failed_at: int | None = None
+
+    def _expected(self, e: UnexpectedInput) -> str:
+        try:
+            names = set(e.interactive_parser.accepts())  # type: ignore[union-attr]
+        except Exception:
+            names = set(getattr(e, "expected", ()) or getattr(e, "allowed", ()) or ())
+        order = list(TERMINAL_ZH)
+        words: list[str] = []
+        for n in sorted(names, key=lambda n: order.index(n) if n in order else 99):
+            w = TERMINAL_ZH.get(n)
+            if w is None and n.isidentifier() is False:
+                w = f"“{n}”"
+            if w and w not in words:
+                words.append(w)
+        return "、".join(words) if words else "别的内容"
+
+    def _line_text(self, line: int) -> str:
+        lines = self.text.split("\n")
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def report(self, e: UnexpectedInput) -> None:
+        line, col = e.line, e.column
+        expected = self._expected(e)
+        if (isinstance(e, UnexpectedToken) and e.token.type == "$END") or isinstance(e, UnexpectedEOF):
+            last = self.text.rstrip("\n").split("\n")
+            span = Span.point(self.src, len(last), len(last[-1]) + 1)
+            self.diags.append(diag("PD-S003", span, expected=expected))
+            return
+        if isinstance(e, UnexpectedToken):
+            tok = e.token
+            span = token_span(self.src, tok)
+            first = re.match(r"\S+", str(tok))
+            found = "行尾" if tok.type == "_NL" or not first else f"“{_short(first.group(0))}”"
+            if tok.type == "_NL":
+                span = Span.point(self.src, line, col)
+        else:
+            assert isinstance(e, UnexpectedCharacters)
+            ch = self.text[e.pos_in_stream] if e.pos_in_stream < len(self.text) else ""
+            span = Span.point(self.src, line, col)
+            if ch == "\n":
+                found = "行尾"
+            else:
+                rest = self._line_text(line)[col - 1:]
+                word = re.match(r"[^\s]+", rest)
+                found = f"“{_short(word.group(0) if word else ch)}”"
+                if word:
+                    span = Span(self.src, line, col, line, col + len(word.group(0)))
+        # A comparison followed by text: the most common mistake, with its own code.
+        before = self._line_text(line)[: col - 1]
+        sci = re.search(r"[0-9０-９][eE][+\-]?$", before)
+        if sci and re.match(r"“[0-9]", found):
+            self.diags.append(diag(
+                "PD-S001", Span(self.src, line, col - len(sci.group(0)) + 1, line, col + len(found) - 2),
+                found=f"科学计数法“{sci.group(0)[1:]}{found.strip('“”')}”",
+                expected="写出完整的十进制数值（如 1000000，而不是 1e6）"))
+            return
+        cmp_m = re.search(r"(>=|<=|==|=|>|<|≥|≤|≧|≦|＝|＞＝|＜＝|＞|＜)\s*$", before)
+        if cmp_m and re.match(r"“[\u4e00-\u9fffA-Za-z“]", found):
+            op = cmp_m.group(1)
+            word = found.strip("“”")
+            self.diags.append(diag(
+                "PD-V001", span, op=op, text=word,
+                help=f"若这是定性指标，写成：定性 {word}",
+            ))
+            return
+        if isinstance(e, UnexpectedCharacters) and found != "行尾":
+            self.diags.append(diag("PD-S002", span, char=found.strip("“”"), expected=expected))
+        else:
+            self.diags.append(diag("PD-S001", span, found=found, expected=expected))
+
+    def __call__(self, e: UnexpectedInput) -> bool:
+        self.report(e)
+        ip = e.interactive_parser  # type: ignore[union-attr]
+        ps = ip.parser_state
+        if self.resume_states is None:
+            states = ps.parse_conf.parse_table.states
+            self.resume_states = {
+                s for s, acts in states.items()
+                if ("NAME" in acts and "_RBRACE" in acts) or ("DECL_KW" in acts and "WAIVER" in acts and "NAME" not in acts)
+            }
+        if isinstance(e, UnexpectedToken) and e.token.type == "$END":
+            return False
+        lx = ip.lexer_thread.state
+        if not (isinstance(e, UnexpectedToken) and e.token.type == "_NL"):
+            pos = lx.line_ctr.char_pos
+            full = self.text
+            nl = full.find("\n", pos)
+            nl = len(full) if nl < 0 else nl + 1
+            lx.line_ctr.feed(full[pos:nl])
+        while ps.state_stack[-1] not in self.resume_states and len(ps.state_stack) > 1:
+            ps.state_stack.pop()
+            ps.value_stack.pop()
+        ok = ps.state_stack[-1] in self.resume_states
+        if not ok:
+            self.failed_at = e.line
+        return ok
+
+
+def _short(text: str, limit: int = 20) -> str:
+    text = text.replace("\n", "⏎")
+    return text if len(text) <= limit else text[:limit] + "…"
