@@ -144,7 +144,8 @@ class Recovery:
         lx = ip.lexer_thread.state
         if not (isinstance(e, UnexpectedToken) and e.token.type == "_NL"):
             pos = lx.line_ctr.char_pos
-            full = self.text
+            # The text being lexed (one padded chunk), not the whole file: offsets differ.
+            full = getattr(lx.text, "text", lx.text)
             nl = full.find("\n", pos)
             nl = len(full) if nl < 0 else nl + 1
             lx.line_ctr.feed(full[pos:nl])

@@ -200,3 +200,18 @@ def test_syntax_errors_recovered_all_reported(tmp_path: Path) -> None:
     assert "PD-U001" in res.out  # semantic checks still ran on the valid lines
     for bad in ("Traceback", "__ANON", "Token(", "UnexpectedToken", "$END"):
         assert bad not in res.out
+
+
+def test_recovery_keeps_line_numbers_after_a_comment_header(tmp_path: Path) -> None:
+    """Regression: recovery skipped text using offsets of the whole file, not of the padded
+    chunk being parsed, so everything after an error in a file with leading comments was
+    misread (a phantom field) and reported on the wrong lines."""
+    f = tmp_path / "c.perf"
+    body = HEAD.replace("满意度.服务对象满意度.服务对象满意度 >= 90 %", "满意度.服务对像满意度.服务对象满意度 >= 90 %")
+    f.write_text("# 注释一\n# 注释二\n\n" + body + "  产出.时效.兑付及时性 >= 及时 [指标值内容: 每年11月份发放]\n"
+                 "  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
+    res = run_cli("check", str(f))
+    located = sorted(ln.split(" ")[0] for ln in res.out.splitlines() if ln.startswith(str(f)))
+    assert located == [f"{f}:12:7:", f"{f}:13:18:", f"{f}:4:1:"], res.out
+    assert "[PD-V001]" in res.out and "[PD-H002]" in res.out
+    assert "PD-R003" not in res.out
