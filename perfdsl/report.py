@@ -60,7 +60,8 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         lines.append(f"  = 帮助：{d.help}")
     if d.fix is not None:
         desc = d.fix.description or "修改为"
-        lines.append(f"  = 修复：{desc}（{d.fix.replacement}）")
+        shown = desc if d.fix.replacement in desc else f"{desc}（{d.fix.replacement}）"
+        lines.append(f"  = 修复：{shown}")
     for span, label in d.related:
         lines.append(f"  = 相关：{span.path}:{span.line}:{span.col} {label}")
     if d.waived:

@@ -66,13 +66,14 @@ class Unit:
 class _Table:
     bases: dict[str, str]
     atoms: dict[str, tuple[str, Fraction]]
+    confusions: dict[str, str]
 
 
 @lru_cache(maxsize=1)
 def _table() -> _Table:
     raw = tomllib.loads(resources.files("perfdsl.data").joinpath("units.toml").read_text(encoding="utf-8"))
     atoms = {name: (base, Fraction(factor)) for name, (base, factor) in raw["units"].items()}
-    return _Table(dict(raw["bases"]), atoms)
+    return _Table(dict(raw["bases"]), atoms, dict(raw.get("confusions", {})))
 
 
 def _combine(parts: list[tuple[str, int]]) -> tuple[Fraction, dict[str, int]] | None:
@@ -120,7 +121,9 @@ def unknown_atoms(text: str) -> list[str]:
 def suggest(text: str, limit: int = 3) -> list[str]:
     """Known units that look like `text` (for “did you mean” help)."""
     names = list(_table().atoms)
-    out = difflib.get_close_matches(text, names, n=limit, cutoff=0.4)
+    meant = _table().confusions.get(text)
+    out = [meant] if meant else []
+    out += [n for n in difflib.get_close_matches(text, names, n=limit, cutoff=0.4) if n not in out]
     if not out:
         # A unit glued to a noun (人数, 元钱): try its prefixes and suffixes.
         for i in range(len(text) - 1, 0, -1):

@@ -51,7 +51,10 @@ def check_units(decl: Declaration) -> Iterator[Diagnostic]:
             bad = unknown_atoms(t.unit) or [t.unit]
             cands = suggest(bad[0])
             help_text = f"是否应为“{'”或“'.join(cands)}”？" if cands else None
-            fix = Fix(_unit_span(ind), cands[0], f"改为 {cands[0]}") if cands and ind.unit_span else None
+            fix = None
+            if cands and ind.unit_span and len(bad) == 1:
+                fixed = t.unit.replace(bad[0], cands[0], 1)
+                fix = Fix(_unit_span(ind), fixed, f"改为 {fixed}")
             yield diag("PD-U001", _unit_span(ind), path=ind.path, unit=t.unit, help=help_text, fix=fix)
 
 
