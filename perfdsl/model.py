@@ -90,6 +90,9 @@ class Declaration:
     indicators: tuple[Indicator, ...]
     span: Span = NO_SPAN
     path: str = ""
+    # 一级 groups the author wrote indicators for that could not be resolved (a misspelt
+    # 二级, say): reported already, so not reported again as a missing group.
+    attempted_level1: tuple[str, ...] = ()
 
     def field(self, key: str) -> Field | None:
         for f in self.fields:

@@ -52,6 +52,7 @@ class _DeclResolver:
         self.waivers: list[WaiverScope] = []
         self.fields: dict[str, Field] = {}
         self.indicators: list[Indicator] = []
+        self.attempted: list[str] = []
         self.profile = self._pick_profile()
 
     # --- profile ---------------------------------------------------------------------
@@ -119,6 +120,7 @@ class _DeclResolver:
             kind=self.decl.kind, title=title or "", profile=self.profile,
             fields=tuple(known + unknown), indicators=tuple(self.indicators),
             span=self.decl.span, path=self.decl.span.path,
+            attempted_level1=tuple(dict.fromkeys(self.attempted)),
         )
 
     # --- fields ----------------------------------------------------------------------
@@ -195,6 +197,7 @@ class _DeclResolver:
             return
         level2 = self._level2(level1, s2, written)
         if level2 is None:
+            self.attempted.append(level1.name)
             return
         target, unit_attr = self._target(st, written)
         columns: list[tuple[str, str]] = []

@@ -27,7 +27,7 @@ def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
 
 
 def check_required_groups(decl: Declaration) -> Iterator[Diagnostic]:
-    present = {i.level1 for i in decl.indicators}
+    present = {i.level1 for i in decl.indicators} | set(decl.attempted_level1)
     for name in decl.profile.required_level1:
         if name not in present:
             yield diag("PD-R002", _head(decl), path=(name,), name=name,
