@@ -147,3 +147,37 @@ def test_pre_commit_hooks_run_real_commands() -> None:
     assert entries == ["perfdsl check", "perfdsl fmt --check"]
     for entry in entries:
         assert run_cli(*entry.split()[1:], str(EXAMPLE)).code == 0
+
+
+def test_git_textconv_driver_shows_declarations_for_word_files(tmp_path: Path) -> None:
+    """The documented diff driver: `git diff` on a .docx shows perfdsl text, not XML."""
+    import os
+    import sys
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    perfdsl = Path(sys.executable).with_name("perfdsl")
+    if not perfdsl.exists():
+        pytest.skip("perfdsl console script not installed beside this interpreter")
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, tmp_path / "src")
+    assert run_cli("build", str(tmp_path / "src"), "--to", "docx", "-o", str(repo)).code == 0
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
+                              text=True, timeout=120).stdout
+
+    git("init", "-q")
+    (repo / ".gitattributes").write_text("*.docx diff=perfdsl\n", encoding="utf-8")
+    git("config", "diff.perfdsl.textconv", f"{perfdsl} import --stdout")
+    git("add", ".")
+    git("commit", "-qm", "v1")
+    text = (tmp_path / "src" / "01-企业职工养老保险县级财政补助资金.perf").read_text(encoding="utf-8")
+    (tmp_path / "src" / "01-企业职工养老保险县级财政补助资金.perf").write_text(
+        text.replace("享受待遇人数 >= 2600 人", "享受待遇人数 >= 2800 人"), encoding="utf-8")
+    assert run_cli("build", str(tmp_path / "src"), "--to", "docx", "-o", str(repo)).code == 0
+    out = git("diff")
+    changed = [ln for ln in out.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ["-    数量指标.享受待遇人数 >= 2600 人", "+    数量指标.享受待遇人数 >= 2800 人"], out
