@@ -1,0 +1,31 @@
+"""Written files look like ordinary files: normal permissions, and fmt keeps a source's mode."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from conftest import EXAMPLE, ROOT, run_cli
+
+
+def test_build_outputs_get_normal_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        res = run_cli("build", str(ROOT / "examples" / "mof2021-demo"), "--to", "json,docx,xlsx", "-o", str(tmp_path))
+    finally:
+        os.umask(old)
+    assert res.code == 0, res.text
+    modes = {p.suffix: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {".json": 0o644, ".docx": 0o644, ".xlsx": 0o644}
+
+
+def test_fmt_keeps_the_source_mode(tmp_path: Path) -> None:
+    src = tmp_path / "a.perf"
+    shutil.copy(EXAMPLE / "02-企业厂长经理生活费.perf", src)
+    src.write_text(src.read_text(encoding="utf-8").replace("500-1940 元", "500-1940元"), encoding="utf-8")
+    src.chmod(0o640)
+    assert run_cli("fmt", str(src)).code == 0
+    assert "500-1940 元" in src.read_text(encoding="utf-8")
+    assert stat.S_IMODE(src.stat().st_mode) == 0o640
