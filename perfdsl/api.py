@@ -79,6 +79,7 @@ def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
             continue
         if not path.is_dir():
             raise UsageError(f"找不到文件或文件夹：{p}")
+        found_before = len(out)
         stack = [path]
         while stack:
             folder = stack.pop(0)
@@ -90,6 +91,8 @@ def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
             if files:
                 out.append((str(folder), files))
             stack.extend(e for e in entries if e.is_dir() and not e.name.startswith(".") and e.name != "profiles")
+        if len(out) == found_before:
+            raise UsageError(f"文件夹 {p} 及其子文件夹中没有 .perf 文件")
     return out
 
 

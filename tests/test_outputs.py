@@ -29,3 +29,10 @@ def test_fmt_keeps_the_source_mode(tmp_path: Path) -> None:
     assert run_cli("fmt", str(src)).code == 0
     assert "500-1940 元" in src.read_text(encoding="utf-8")
     assert stat.S_IMODE(src.stat().st_mode) == 0o640
+
+
+def test_a_folder_without_declarations_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "空").mkdir()
+    res = run_cli("check", str(tmp_path / "空"))
+    assert res.code == 2
+    assert "没有 .perf 文件" in res.err
