@@ -31,6 +31,7 @@ KIND_ZH = {"department": "部门整体", "project": "项目"}
 class Level2:
     name: str
     aliases: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()  # common 三级 names, offered by editors (not enforced)
 
 
 @attrs.frozen
@@ -218,7 +219,8 @@ def _build(data: dict[str, Any], source: str) -> Profile:
             Level1(
                 name=h["name"],
                 aliases=tuple(h.get("aliases", ())),
-                children=tuple(Level2(c["name"], tuple(c.get("aliases", ()))) for c in h.get("children", ())),
+                children=tuple(Level2(c["name"], tuple(c.get("aliases", ())), tuple(c.get("indicators", ())))
+                               for c in h.get("children", ())),
             )
             for h in data.get("hierarchy", ())
         )

@@ -232,8 +232,11 @@ def test_completion_of_level1_operators_units_and_names(client: Client, folder: 
     by_label = {i["label"]: i for i in units}
     assert by_label["万元"]["detail"] == "货币单位 · 1 万元 = 10000 元"
     assert "%" in by_label and "人次" in by_label
-    names = [i["label"] for i in _complete(client, path, base + 2, len("  产出.数量."))]
-    assert "享受待遇人数" in names
+    names = _complete(client, path, base + 2, len("  产出.数量."))
+    assert "享受待遇人数" in [i["label"] for i in names]
+    # the profile's common 三级 names come too, marked as such
+    profile_names = {i["label"]: i["detail"] for i in names if "常用指标" in i["detail"]}
+    assert "培训人次" in profile_names and "模板 gansu-project" in profile_names["培训人次"]
 
 
 def test_hover_on_segment_and_money_unit(client: Client, folder: Path) -> None:

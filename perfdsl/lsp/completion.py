@@ -176,6 +176,9 @@ def _path_items(mk: _Maker, profile: Profile, full: tuple[str, ...],
                 if k1 == l1.name and k2 == l2.name:
                     mk.add(name, name, f"三级指标 · {l1.name} › {l2.name} › {name}（本声明集中已使用）",
                            types.CompletionItemKind.Field)
+            for name in l2.indicators:
+                mk.add(name, name, f"三级指标 · {l1.name} › {l2.name} › {name}（{where}的常用指标）",
+                       types.CompletionItemKind.Field)
     # Header fields whose key continues the path typed so far.
     key_prefix = ".".join(full)
     for spec in profile.fields:
