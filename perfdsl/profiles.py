@@ -85,6 +85,12 @@ class Profile:
     allow_unknown_fields: bool = False
     required_level1: tuple[str, ...] = ()
     satisfaction_floor: str = "85"
+    # Columns some systems add (Sichuan/FASP2 exports): accepted without PD-R007 and
+    # printed only when a declaration uses them.
+    optional_columns: tuple[str, ...] = ("权重", "指标方向性", "指标解释", "评分标准", "指标值说明")
+    weight_column: str = "权重"
+    weight_total: str = "100"
+    weight_severity: str = "warning"  # real published tables sum to 90: make it an error per profile
     budget_field: str = ""
     projects_total_field: str = ""
     project_amount_field: str = ""
@@ -248,6 +254,10 @@ def _build(data: dict[str, Any], source: str) -> Profile:
             allow_unknown_fields=bool(data.get("allow_unknown_fields", False)),
             required_level1=tuple(data.get("required_level1", ())),
             satisfaction_floor=str(data.get("satisfaction_floor", "85")),
+            optional_columns=tuple(data.get("optional_columns", ("权重", "指标方向性", "指标解释", "评分标准", "指标值说明"))),
+            weight_column=data.get("weight_column", "权重"),
+            weight_total=str(data.get("weight_total", "100")),
+            weight_severity=data.get("weight_severity", "warning"),
             budget_field=data.get("budget_field", ""),
             projects_total_field=data.get("projects_total_field", ""),
             project_amount_field=data.get("project_amount_field", ""),

@@ -207,7 +207,8 @@ class _DeclResolver:
                 continue
             col = self.profile.column(at.key)
             if col is None:
-                self.diags.append(diag("PD-R007", at.span, path=written, profile=self.profile.id, key=at.key))
+                if at.key.strip() not in self.profile.optional_columns:
+                    self.diags.append(diag("PD-R007", at.span, path=written, profile=self.profile.id, key=at.key))
                 columns.append((at.key.strip(), at.value))
             else:
                 columns.append((col.key, at.value))

@@ -215,3 +215,24 @@ def test_recovery_keeps_line_numbers_after_a_comment_header(tmp_path: Path) -> N
     assert located == [f"{f}:12:7:", f"{f}:13:18:"], res.out  # no PD-R002: 满意度 was written, just misspelt
     assert "[PD-V001]" in res.out and "[PD-H002]" in res.out
     assert "PD-R003" not in res.out
+
+
+def test_weights_checked_with_profile_severity(tmp_path: Path) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "strict.toml").write_text(
+        'id = "strict"\nextends = "mof2021"\nweight_severity = "error"\n', encoding="utf-8")
+    text = HEAD.replace("模板: mof2021", "模板: strict").replace("<= 10 万元", "<= 10 万元 [权重: 40]").replace(
+        "定性 提高", "定性 提高 [权重: 30]").replace(">= 90 %", ">= 90 % [权重: 30]")
+    (tmp_path / "a.perf").write_text(text + "  产出.数量.人数 >= 1 人 [权重: 0]\n}\n", encoding="utf-8")
+    diags = check_paths([str(tmp_path)]).diagnostics
+    assert [(d.code, d.severity) for d in diags] == [("PD-M005", "error")]
+    assert "“人数”的权重“0”不是正数" in diags[0].message
+    (tmp_path / "a.perf").write_text(text + "  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
+    diags = check_paths([str(tmp_path)]).diagnostics
+    assert [d.message for d in diags] == ["“人数”的权重没有填写"]
+
+
+def test_optional_columns_need_no_profile_entry(tmp_path: Path) -> None:
+    got, diags = one("产出.数量.人数 >= 1 人 [权重: 10] [指标方向性: 正向指标]")
+    assert "PD-R007" not in diags
+    assert got["columns"] == (("权重", "10"), ("指标方向性", "正向指标"))

@@ -31,6 +31,7 @@ DECLARATION_RULES: tuple[DeclRule, ...] = (
     money.check_sums,
     money.check_balance,
     money.check_cost_control,
+    money.check_weights,
 )
 
 SET_RULES: tuple[SetRule, ...] = (

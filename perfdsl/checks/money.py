@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet, Field, Indicator
-from perfdsl.numbers import exact, tolerance
+from perfdsl.numbers import exact, parse_decimal, tolerance
 from perfdsl.source import Span
 from perfdsl.units import parse_unit, to_unit
 
@@ -155,3 +155,28 @@ def _check_projects_total(dset: DeclarationSet) -> Iterator[Diagnostic]:
         yield diag("PD-M004", total_f.span, path=tuple(key.split(".")), path_kind="field", stated=_fmt(stated), count=len(amounts),
                    computed=_fmt(computed), diff=_fmt(abs(computed - stated)),
                    related=tuple((s, f"{t}：{_fmt(a)}") for a, s, t in amounts))
+
+
+def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
+    """权重: when a table weights its indicators, each weight is a positive number and they sum
+    to the profile's total (100). Severity is the profile's: published tables do sum to 90."""
+    key = decl.profile.weight_column
+    weighted = [(ind, ind.column(key)) for ind in decl.indicators]
+    if not any(w is not None for _i, w in weighted):
+        return
+    total = Decimal(0)
+    ok = True
+    sev = decl.profile.weight_severity
+    for ind, raw in weighted:
+        value = parse_decimal(raw.rstrip("%％")) if raw is not None else None
+        if value is None or value <= 0:
+            ok = False
+            yield diag("PD-M005", ind.span, path=ind.path, severity=sev,
+                       detail=f"“{ind.name}”的{key}{'没有填写' if raw is None else f'“{raw}”不是正数'}")
+            continue
+        total += value
+    want = Decimal(decl.profile.weight_total)
+    if ok and total != want:
+        first = weighted[0][0]
+        yield diag("PD-M005", first.span, path=(first.level1,), severity=sev,
+                   detail=f"全部指标的{key}合计为 {_fmt(total)}，应为 {_fmt(want)}")
