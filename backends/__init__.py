@@ -25,6 +25,10 @@ class RenderOptions:
     reference_docx: str | None = None  # DOCX: take styles/page setup from this file
     source_date_epoch: int | None = None  # fixed timestamp for reproducible archives
     compiler_version: str = ""
+    # XLSX flat sheet for a target system: "native" (the profile's operators, native 区间)
+    # or "fasp2" (预算管理一体化系统绩效模块: its operator symbols, no "-" in 指标值, so a
+    # range becomes a ≥ lower row and a ≤ upper row).
+    dialect: str = "native"
 
 
 class BackendInputError(ValueError):
@@ -33,6 +37,9 @@ class BackendInputError(ValueError):
     The one error a backend may raise on purpose: it is about the user's input, not the
     model, and the CLI reports it as a usage problem (exit 2).
     """
+
+
+DIALECTS = ("native", "fasp2")
 
 
 def get_backend(name: str) -> ModuleType:

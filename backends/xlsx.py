@@ -261,7 +261,25 @@ def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
     ws.hide_gridlines(2)
 
 
-def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration]) -> None:
+FASP2_OPS = {"ge": "≥", "gt": "＞", "eq": "＝", "lt": "＜", "le": "≤", "qual": "定性"}
+
+
+def flat_targets(decl: Declaration, ind: Indicator, dialect: str) -> list[tuple[str, str, str | Decimal]]:
+    """(三级 name, operator as printed, 指标值) rows for one indicator in the flat sheet.
+
+    The FASP2 import rejects "-" in 指标值, so there a range is split into its two bounds.
+    """
+    t = ind.target
+    value: str | Decimal = t.value if t.op in ("eq", "ge", "le", "gt", "lt") and t.value is not None \
+        else t.value_text()
+    if dialect != "fasp2":
+        return [(ind.name, decl.profile.op_display(t.op), value)]
+    if t.op == "range" and t.low is not None and t.high is not None:
+        return [(f"{ind.name}（下限）", FASP2_OPS["ge"], t.low), (f"{ind.name}（上限）", FASP2_OPS["le"], t.high)]
+    return [(ind.name, FASP2_OPS.get(t.op, t.op), value)]
+
+
+def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: str = "native") -> None:
     ws = wb.add_worksheet(FLAT_SHEET)
     extra = flat_extra_keys(decls)
     heads = list(FLAT_COLUMNS) + extra
@@ -273,23 +291,22 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration]) -> None:
     r = 1
     for d in decls:
         for ind in d.indicators:
-            t = ind.target
-            row: list[str | Decimal] = [d.title, ind.level1, ind.level2, ind.name, d.profile.op_display(t.op)]
-            row.append(t.value if t.op in ("eq", "ge", "le", "gt", "lt") and t.value is not None else t.value_text())
-            row += [t.unit or "", column_value(d, ind, "指标值内容"), column_value(d, ind, "备注")]
-            row += [column_value(d, ind, k) for k in extra]
-            for c, v in enumerate(row):
-                if isinstance(v, Decimal):
-                    dbl = as_double(v)
-                    if dbl is not None:
-                        ws.write_number(r, c, dbl, fm.number(number_format(v), "center"))
-                        continue
-                    v = format(v, "f")
-                if v:
-                    ws.write_string(r, c, v, fm.flat_text)
-                else:
-                    ws.write_blank(r, c, None, fm.flat_text)
-            r += 1
+            for name, op, value in flat_targets(d, ind, dialect):
+                row: list[str | Decimal] = [d.title, ind.level1, ind.level2, name, op, value]
+                row += [ind.target.unit or "", column_value(d, ind, "指标值内容"), column_value(d, ind, "备注")]
+                row += [column_value(d, ind, k) for k in extra]
+                for c, v in enumerate(row):
+                    if isinstance(v, Decimal):
+                        dbl = as_double(v)
+                        if dbl is not None:
+                            ws.write_number(r, c, dbl, fm.number(number_format(v), "center"))
+                            continue
+                        v = format(v, "f")
+                    if v:
+                        ws.write_string(r, c, v, fm.flat_text)
+                    else:
+                        ws.write_blank(r, c, None, fm.flat_text)
+                r += 1
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r - 1, 0), len(heads) - 1)
     ws.set_paper(9)
@@ -339,7 +356,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
     for d in decls:
         wanted = "部门整体" if d.kind == "department" else (d.title or "项目")
         _form_sheet(wb, fm, d, sheet_name(wanted, taken))
-    _flat_sheet(wb, fm, decls)
+    _flat_sheet(wb, fm, decls, getattr(options, "dialect", "native"))
     _data_sheet(wb, jsonout.render(dset))
     if decls:
         wb.worksheets()[0].activate()

@@ -150,3 +150,22 @@ def test_sheet_names_are_legal_and_unique() -> None:
     assert len(a) <= 31 and len(b) <= 31 and a != b
     assert not set("[]:*?/\\") & set(a)
     assert xlsx.sheet_name("指标清单", taken) != "指标清单"
+
+
+def test_fasp2_dialect_splits_ranges_and_uses_system_operators(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    res = run_cli("build", str(SEED), "--to", "xlsx", "--dialect", "fasp2", "-o", str(tmp_path / "f"))
+    assert res.code == 0, res.text
+    wb = openpyxl.load_workbook(next((tmp_path / "f").glob("*.xlsx")))
+    rows = [tuple(c.value for c in r) for r in wb["指标清单"].iter_rows(min_row=2)]
+    by_name = {r[3]: r for r in rows}
+    assert by_name["厂长经理生活补助标准（下限）"][4:7] == ("≥", 500, "元")
+    assert by_name["厂长经理生活补助标准（上限）"][4:7] == ("≤", 1940, "元")
+    assert "厂长经理生活补助标准" not in by_name
+    assert by_name["享受待遇人数"][4] == "≥" and by_name["资金发放覆盖率"][4] == "＝"
+    assert not [r for r in rows if isinstance(r[5], str) and "-" in r[5]]  # FASP2 rejects "-" in 指标值
+    # the native flat sheet keeps the range as written
+    native = openpyxl.load_workbook(_build(tmp_path, SEED, "n"))
+    names = {r[3].value: r for r in native["指标清单"].iter_rows(min_row=2)}
+    assert names["厂长经理生活补助标准"][5].value == "500-1940"
