@@ -502,3 +502,54 @@ def test_hostile_macro_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_library_raises_import_failure_not_other_errors() -> None:
     with pytest.raises(ImportFailure):
         import_bytes(b"PK\x03\x04garbage", "x.xlsx")
+
+
+def test_a_file_edited_after_generation_imports_what_it_shows(tmp_path: Path) -> None:
+    """The embedded JSON must not silently undo a person's edit made in Word or Excel."""
+    import openpyxl
+
+    from conftest import EXAMPLE, run_cli
+
+    assert run_cli("build", str(EXAMPLE), "--to", "xlsx,docx", "-o", str(tmp_path)).code == 0
+    xlsx = next(tmp_path.glob("*.xlsx"))
+    untouched = run_cli("import", str(xlsx), "--stdout")
+    assert untouched.code == 0 and "按表格版式导入" not in untouched.out
+    wb = openpyxl.load_workbook(xlsx)
+    hits = 0
+    for ws in wb.worksheets:
+        if ws.title in ("指标清单", "_perfdsl"):
+            continue
+        for row in ws.iter_rows():
+            names = [c.value for c in row]
+            if "享受待遇人数" in names:
+                for c in row:
+                    if c.value == 2600:
+                        c.value = 2700
+                        hits += 1
+    assert hits == 1
+    wb.save(xlsx)
+    edited = run_cli("import", str(xlsx), "--stdout")
+    assert edited.code == 0
+    assert "被修改过" in edited.err
+    assert "享受待遇人数 >= 2700 人" in edited.out and "2600 人" not in edited.out
+
+
+def test_an_edit_made_only_in_the_flat_sheet_is_reported(tmp_path: Path) -> None:
+    import openpyxl
+
+    from conftest import EXAMPLE, run_cli
+
+    for dialect in ("native", "fasp2"):
+        out = tmp_path / dialect
+        assert run_cli("build", str(EXAMPLE), "--to", "xlsx", "--dialect", dialect, "-o", str(out)).code == 0
+        xlsx = next(out.glob("*.xlsx"))
+        clean = run_cli("import", str(xlsx), "--stdout")
+        assert clean.code == 0 and "不一致" not in clean.err, clean.err  # FASP2 bounds rejoin into ranges
+    wb = openpyxl.load_workbook(xlsx)
+    for row in wb["指标清单"].iter_rows(min_row=2):
+        if row[3].value == "享受待遇人数" and row[5].value == 2600:
+            row[5].value = 2700
+    wb.save(xlsx)
+    edited = run_cli("import", str(xlsx), "--stdout")
+    assert edited.code == 0
+    assert "“指标清单”与各表样中的指标有 2 处不一致" in edited.err

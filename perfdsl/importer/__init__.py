@@ -68,29 +68,55 @@ def _embedded_xlsx(wb: object) -> bytes | None:
     return embedded_json_from_rows(rows)
 
 
+FLAT_SHEET_NAME = "指标清单"
+
+
+def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: str | None) -> int:
+    """An XLSX carries its indicators twice (form sheets and the flat 指标清单); a person may
+    edit only one. Count the targets that differ, so the edit is not silently dropped."""
+    from perfdsl.importer import build, grid
+    from perfdsl.importer.compare import flat_sheet_differences
+
+    tables = getattr(book, "tables", [])
+    flat = [t for t in tables if t.sheet and FLAT_SHEET_NAME in t.name]
+    forms = [t for t in tables if t.sheet and not t.hidden and FLAT_SHEET_NAME not in t.name]
+    if not flat or not forms:
+        return 0
+    flat_doc, _w, _c = build.document_from_book(grid.Book("xlsx", flat), name, profile)
+    return flat_sheet_differences(doc, flat_doc)
+
+
 def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedded: bool = True) -> ImportResult:
     """Import one file's bytes; `name` is used for messages and to tell docx from xlsx."""
     from perfdsl.importer import build, fromjson, grid, safety
+    from perfdsl.importer.compare import differences
     from perfdsl.printer import format_document
 
     kind = kind_of(name, data)
     parts = safety.open_package(data, kind, name)
     embedded: bytes | None = None
-    wb = None
     if kind == "docx":
         if use_embedded:
             embedded = _embedded_docx(data)
-        book = None if embedded is not None else grid.read_docx(parts, name)
+        book = grid.read_docx(parts, name)
     else:
         book, wb = grid.read_xlsx(data, name)
         if use_embedded:
             embedded = _embedded_xlsx(wb)
-    if embedded is not None:
-        doc = fromjson.document_from_json(embedded, name)
-        if profile:
-            doc = build.force_profile(doc, profile)
-        return ImportResult(format_document(doc), (), True, doc)
-    assert book is not None
     doc, warnings, comments = build.document_from_book(book, name, profile)
+    flat_changed = _flat_sheet_check(book, doc, name, profile)
+    if flat_changed:
+        warnings = [f"{name}：工作表“{FLAT_SHEET_NAME}”与各表样中的指标有 {flat_changed} 处不一致，已按表样导入；"
+                    f"如以“{FLAT_SHEET_NAME}”为准，请删除表样工作表后再导入", *warnings]
+    if embedded is not None:
+        exact = fromjson.document_from_json(embedded, name)
+        if profile:
+            exact = build.force_profile(exact, profile)
+        changed = differences(exact, doc)
+        if not changed and not flat_changed:
+            return ImportResult(format_document(exact), (), True, exact)
+        if changed:
+            warnings = [f"{name}：文件在 perfdsl 生成后被修改过（表格与内嵌数据有 {changed} 处不同），"
+                        "已按表格中看到的内容导入", *warnings]
     text = build.render_text(doc, comments, name)
     return ImportResult(text, tuple(warnings), False, doc)
