@@ -165,15 +165,67 @@ def _too_deep(doc: ast.Document) -> Diagnostic | None:
     return None
 
 
+def _profile_of(decl: ast.Declaration) -> Any:
+    from perfdsl.profiles import default_profile, find_profile
+
+    for st in decl.body:
+        if isinstance(st, ast.Field) and st.key.parts in {("模板",), ("profile",)} and st.value:
+            found = find_profile(st.value.text)
+            if found is not None:
+                return found
+    return default_profile(decl.kind)
+
+
+def sort_header_fields(text: str, doc: ast.Document) -> str:
+    """The source with each declaration's leading header fields in the profile's order.
+
+    Works on source lines, so every field moves together with the comments, waivers and
+    blank lines written above it and its trailing comment. Only the run of fields that
+    opens a declaration is sorted (up to the first group or indicator); `模板` stays
+    first, fields the profile does not know keep their order after the known ones.
+    """
+    lines = text.split("\n")
+    edits: list[tuple[int, int, list[str]]] = []
+    for decl in doc.declarations:
+        run = []
+        for st in decl.body:
+            if not isinstance(st, ast.Field):
+                break
+            run.append(st)
+        if len(run) < 2 or not decl.span.line:
+            continue
+        profile = _profile_of(decl)
+        index = {f.key: i for i, f in enumerate(profile.fields)}
+        chunks: list[tuple[tuple[int, int, int], list[str]]] = []
+        prev_end = decl.span.line
+        for n, st in enumerate(run):
+            key = ".".join(st.key.parts)
+            rank = (0, 0, n) if key in ("模板", "profile") else (1, index.get(key, len(index)), n)
+            chunks.append((rank, lines[prev_end: st.span.end_line]))
+            prev_end = st.span.end_line
+        ordered = sorted(chunks, key=lambda c: c[0])
+        if [c[0] for c in ordered] != [c[0] for c in chunks]:
+            edits.append((decl.span.line, prev_end, [ln for _r, ch in ordered for ln in ch]))
+    for start, end, new in reversed(edits):
+        lines[start:end] = new
+    return "\n".join(lines)
+
+
 def format_source(text: str, path: str = "<输入>") -> tuple[str | None, list[Diagnostic]]:
     """The canonical text of a .perf source, or None and the reasons for refusing."""
-    doc, diags = parse_text(text, path)
+    original, diags = parse_text(text, path)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         return None, errors
-    too_deep = _too_deep(doc)
+    too_deep = _too_deep(original)
     if too_deep is not None:
         return None, [too_deep]
+    # Header fields in profile order first (a line-level move), then the canonical print.
+    text = sort_header_fields(text, original)
+    doc, diags = parse_text(text, path) if text else (original, diags)
+    if [d for d in diags if d.severity == "error"] or _model(doc) != _model(original) or \
+            sorted(map(repr, _waiver_signature(doc))) != sorted(map(repr, _waiver_signature(original))):
+        return None, [_fail(path, "按模板顺序排列字段会改变申报表的含义，已放弃写入（这是 perfdsl 的缺陷，请报告）")]
     try:
         out = TriviaPrinter(text, doc.comments).document(doc)
     except PrintError as exc:

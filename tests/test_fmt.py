@@ -350,3 +350,13 @@ def test_meaning_change_is_refused_with_pd_f001(monkeypatch: pytest.MonkeyPatch,
     res = run_cli("fmt", str(target))
     assert res.code != 0 and "PD-F001" in res.text
     assert target.read_bytes() == before
+
+
+def test_header_fields_are_sorted_in_profile_order_with_their_comments() -> None:
+    src = ("项目 测试 {\n  模板: mof2021\n  # 实施单位的注释\n  实施单位: 中心  # 行尾\n\n  主管部门: 局\n"
+           '  #[allow(PD-R003, 理由 = "x")]\n  项目来源: 本级\n  项目名称: 测试\n  年度目标:\n    - 目标\n'
+           "  产出.数量.人数 >= 1 人\n}\n")
+    want = ("项目 测试 {\n  模板: mof2021\n  项目名称: 测试\n\n  主管部门: 局\n  # 实施单位的注释\n  实施单位: 中心 # 行尾\n"
+            '  年度目标:\n    - 目标\n  #[allow(PD-R003, 理由 = "x")]\n  项目来源: 本级\n  产出.数量.人数 >= 1 人\n}\n')
+    assert fmt(src) == want
+    assert fmt(want) == want
