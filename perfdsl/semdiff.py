@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import attrs
@@ -311,22 +312,34 @@ def _md(text: str | None) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-def render_markdown(changes: list[Change]) -> str:
-    if not changes:
-        return NOTHING + "\n"
-    out = ["## 申报表变化", ""]
+def _markdown_rows(changes: list[Change]) -> list[dict[str, Any]]:
+    groups = []
     for head, cs in _by_decl(changes):
-        out += [f"### {head}", "", "| 变化 | 位置 | 原值 | 新值 | 说明 |", "| --- | --- | --- | --- | --- |"]
+        rows = []
         for c in cs:
             note = "，".join(x for x in (c.difference, c.percent, DIRECTION_ZH.get(c.direction or ""),
                                         c.note if c.kind != "target_changed" else None) if x)
             old, new = c.old, c.new
             if c.kind == "target_changed":
                 old, new = f"{c.note} {old}", f"{c.note} {new}"
-            out.append(f"| {LABELS[c.kind]} | {_md(PATH_SEP.join(c.path))} | {_md(old)} | {_md(new)} | {_md(note)} |")
-        out.append("")
-    out.append(f"共 {len(changes)} 处变化。")
-    return "\n".join(out) + "\n"
+            rows.append({"kind": LABELS[c.kind], "path": PATH_SEP.join(c.path), "old": old, "new": new,
+                         "note": note, "change": c.to_json()})
+        groups.append({"head": head, "rows": rows})
+    return groups
+
+
+def render_markdown(changes: list[Change], template: str | None = None) -> str:
+    """The review comment, rendered with Jinja2 from perfdsl/data/templates/diff.md.j2
+    (or the user's `template` text), so a unit can shape its own pull-request comment."""
+    if not changes:
+        return NOTHING + "\n"
+    import jinja2  # lazy: only this output format needs it
+
+    if template is None:
+        template = resources.files("perfdsl.data").joinpath("templates/diff.md.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["md"] = lambda v: _md("" if v is None else str(v))
+    return env.from_string(template).render(groups=_markdown_rows(changes), total=len(changes))
 
 
 def render_json(changes: list[Change]) -> str:

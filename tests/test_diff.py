@@ -181,3 +181,20 @@ def test_git_textconv_driver_shows_declarations_for_word_files(tmp_path: Path) -
     out = git("diff")
     changed = [ln for ln in out.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
     assert changed == ["-    数量指标.享受待遇人数 >= 2600 人", "+    数量指标.享受待遇人数 >= 2800 人"], out
+
+
+def test_markdown_template_can_be_replaced(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    old, new = pair
+    p = new / "01-企业职工养老保险县级财政补助资金.perf"
+    p.write_text(p.read_text(encoding="utf-8").replace("享受待遇人数 >= 2600 人", "享受待遇人数 >= 2800 人"),
+                 encoding="utf-8")
+    tpl = tmp_path / "mine.md.j2"
+    tpl.write_text("{% for g in groups %}{% for r in g.rows %}* {{ r.path }}：{{ r.old }} → {{ r.new }}\n"
+                   "{% endfor %}{% endfor %}", encoding="utf-8")
+    res = run_cli("diff", str(old), str(new), "--format", "markdown", "--template", str(tpl))
+    assert res.code == 0
+    assert res.out == "* 产出指标 › 数量指标 › 享受待遇人数：≥ 2600 人 → ≥ 2800 人\n"
+    bad = tmp_path / "bad.j2"
+    bad.write_text("{% for %}", encoding="utf-8")
+    res = run_cli("diff", str(old), str(new), "--format", "markdown", "--template", str(bad))
+    assert res.code == 2 and "模板" in res.err and "Traceback" not in res.text

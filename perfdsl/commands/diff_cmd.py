@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="输出格式：text（默认）、markdown（用于合并请求评论）、json")
     p.add_argument("--exit-code", action="store_true", help="有变化时退出码为 1")
+    p.add_argument("--template", metavar="文件",
+                   help="markdown 格式所用的 Jinja2 模板（默认为 perfdsl/data/templates/diff.md.j2，可复制后修改）")
 
 
 def _git(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -117,6 +119,17 @@ def _load(root: str, files: list[str]) -> tuple[list[tuple[str, object]], list[s
 def run(args: argparse.Namespace) -> int:
     from perfdsl import semdiff
 
+    template = None
+    if args.template:
+        if args.format != "markdown":
+            sys.stderr.write("perfdsl：--template 只用于 --format markdown\n")
+            return 2
+        try:
+            template = open(args.template, encoding="utf-8").read()
+        except (OSError, UnicodeDecodeError) as exc:
+            sys.stderr.write(f"perfdsl：无法读取模板文件 {args.template}：{exc}\n")
+            return 2
+
     with tempfile.TemporaryDirectory(prefix="perfdsl-diff-") as tmp:
         try:
             old_root, old_files = _side(args.old, tmp, "old")
@@ -131,5 +144,14 @@ def run(args: argparse.Namespace) -> int:
             shown = "、".join(broken[:3]) + (f" 等 {len(broken)} 个文件" if len(broken) > 3 else "")
             sys.stderr.write(f"perfdsl：注意：{side}版本的 {shown} 有语法错误，出错部分未参与比较\n")
     changes = semdiff.diff_declarations(old, new)  # type: ignore[arg-type]
-    sys.stdout.write(semdiff.RENDERERS[args.format](changes))
+    if template is not None:
+        import jinja2
+
+        try:
+            sys.stdout.write(semdiff.render_markdown(changes, template))
+        except jinja2.TemplateError as exc:
+            sys.stderr.write(f"perfdsl：模板 {args.template} 有误：{exc}\n")
+            return 2
+    else:
+        sys.stdout.write(semdiff.RENDERERS[args.format](changes))
     return 1 if args.exit_code and changes else 0
