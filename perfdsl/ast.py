@@ -14,9 +14,6 @@ import attrs
 
 from perfdsl.source import NO_SPAN, Span
 
-# Canonical operator names. The display form of each lives in the profile.
-OPS = ("eq", "ge", "le", "gt", "lt", "qual", "range")
-
 
 @attrs.frozen
 class Segment:

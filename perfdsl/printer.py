@@ -20,7 +20,6 @@ would read back differently.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from perfdsl import ast
 from perfdsl.numbers import decimal_text
@@ -304,5 +303,3 @@ def format_document(doc: ast.Document) -> str:
     """The canonical text of `doc` (ends with one newline; empty document → empty text)."""
     return Printer().document(doc)
 
-
-PrinterFactory = Callable[[], Printer]

@@ -44,7 +44,6 @@ def display_width(text: str) -> int:
 class SourceFile:
     path: str
     text: str
-    encoding_note: str | None = None
 
     def line_text(self, line: int) -> str:
         lines = self.text.split("\n")
@@ -53,15 +52,17 @@ class SourceFile:
         return ""
 
 
-class DecodeProblem(Exception):
-    """Raised only inside `decode_source`'s callers' control flow: carries a Chinese message."""
+@attrs.frozen
+class DecodeProblem:
+    """Why a file's bytes are not readable text: a Chinese message and where it happened.
 
-    def __init__(self, message: str, guessed: str | None, line: int, col: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.guessed = guessed
-        self.line = line
-        self.col = col
+    Returned, never raised: the caller turns it into a PD-S004 diagnostic.
+    """
+
+    message: str
+    guessed: str | None
+    line: int
+    col: int
 
 
 def decode_source(path: str, data: bytes) -> tuple[SourceFile | None, DecodeProblem | None]:

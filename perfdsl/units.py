@@ -137,8 +137,6 @@ def known_units() -> list[str]:
     return list(_table().atoms)
 
 
-MONEY_YUAN = "元"
-
 
 def to_unit(value: Decimal, unit_text: str, target_text: str) -> Decimal | None:
     """Convert a value between two unit texts; None when they are not compatible."""

@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--allow-errors", action="store_true", help="即使有错误也生成输出")
     p.add_argument("--split", action="store_true", help="每张表单独生成一个文件")
     p.add_argument("--reference-docx", metavar="文件", help="从这个 Word 文件取样式、页面设置、页眉页脚")
-    p.add_argument("--dialect", choices=("native", "fasp2"), default="native",
+    from perfdsl.backends import DIALECTS
+
+    p.add_argument("--dialect", choices=DIALECTS, default="native",
                    help="Excel 指标清单的写法：native（按模板，默认）；fasp2（预算管理一体化系统绩效模块的导入格式："
                         "其运算符，指标值不含“-”，区间拆成 ≥下限、≤上限 两行）")
     add_profile_dir(p)

@@ -13,7 +13,7 @@ import re
 
 import attrs
 
-from perfdsl.profiles import Level1, Profile, default_profile, find_profile
+from perfdsl.profiles import Profile, default_profile, find_profile
 
 NAME_CHARS = r"[^\s.．:：=＝<>＜＞≤≥≦≧{}｛｝#\"\[\]［］]"
 _SEG = rf"(?:{NAME_CHARS}+|\"(?:[^\"\\\n]|\\.)*\")"
@@ -176,7 +176,3 @@ def declaration_profile(lines: list[str], stack: list[Block], profile_dirs: tupl
 def short_name(name: str) -> str:
     """The short form authors write: 数量指标 → 数量 (only for names ending in 指标)."""
     return name[:-2] if name.endswith("指标") and len(name) > 2 else name
-
-
-def level1_of(profile: Profile, text: str) -> Level1 | None:
-    return profile.resolve_level1(text)
