@@ -23,7 +23,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput
+from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from perfdsl import ast
 from perfdsl.diagnostics import Diagnostic, diag
@@ -362,10 +362,37 @@ def parse_text(text: str, path: str = "<输入>") -> tuple[ast.Document, list[Di
         except UnexpectedInput as e:  # recovery declined: report if not yet reported
             if recovery.failed_at is None:
                 recovery.report(e)
+            if _at_end(e):
+                # The file ends inside a declaration (a missing “}”): PD-S003 is reported;
+                # close the open blocks and parse again so everything written inside it
+                # is still checked rather than silently skipped.
+                closed = _parse_closed(parser, chunk, path, text, diags)
+                if closed is not None:
+                    _collect(closed, decls, stray)
             continue
         _collect(result, decls, stray)
     uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
     return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
+
+
+MAX_CLOSERS = 4  # a declaration, and groups up to 一级 and 二级 (deeper is PD-S008 anyway)
+
+
+def _at_end(e: UnexpectedInput) -> bool:
+    return isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
+
+
+def _parse_closed(parser: Lark, chunk: str, path: str, text: str, diags: list[Diagnostic]) -> list[Any] | None:
+    """`chunk` with up to MAX_CLOSERS “}” appended; its new syntax findings join `diags`."""
+    for k in range(1, MAX_CLOSERS + 1):
+        scratch: list[Diagnostic] = []
+        try:
+            result = _run(parser, chunk + "\n}" * k + "\n", Recovery(path, text, scratch))
+        except UnexpectedInput:
+            continue
+        diags.extend(d for d in scratch if d.code != "PD-S003" and d not in diags)
+        return result
+    return None
 
 
 def _collect(result: list[Any], decls: list[ast.Declaration], stray: list[ast.Waiver]) -> None:

@@ -50,6 +50,9 @@ def token_span(path: str, tok: Token) -> Span:
 
 
 
+_BLANKS = re.compile(r"(?:[ \t\u3000]*(?:#(?!\[)[^\n]*)?\n)*[ \t\u3000]*")
+
+
 class Recovery:
     """Panic-mode error recovery for Lark's LALR `on_error`."""
 
@@ -94,6 +97,9 @@ class Recovery:
             found = "行尾" if tok.type == "_NL" or not first else f"“{_short(first.group(0))}”"
             if tok.type == "_NL":
                 span = Span.point(self.src, line, col)
+            elif first is not None and first.end() < len(str(tok)):
+                # The caret covers the word shown, not the rest of what the lexer grabbed.
+                span = Span(self.src, span.line, span.col, span.line, span.col + first.end())
         else:
             assert isinstance(e, UnexpectedCharacters)
             ch = self.text[e.pos_in_stream] if e.pos_in_stream < len(self.text) else ""
@@ -148,6 +154,9 @@ class Recovery:
             full = getattr(lx.text, "text", lx.text)
             nl = full.find("\n", pos)
             nl = len(full) if nl < 0 else nl + 1
+            # Also skip the blank and comment lines that follow, and the next line's
+            # indentation: the parser must resume at a statement, not at a newline.
+            nl = _BLANKS.match(full, nl).end()  # type: ignore[union-attr]
             lx.line_ctr.feed(full[pos:nl])
         while ps.state_stack[-1] not in self.resume_states and len(ps.state_stack) > 1:
             ps.state_stack.pop()

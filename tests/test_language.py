@@ -236,3 +236,21 @@ def test_optional_columns_need_no_profile_entry(tmp_path: Path) -> None:
     got, diags = one("产出.数量.人数 >= 1 人 [权重: 10] [指标方向性: 正向指标]")
     assert "PD-R007" not in diags
     assert got["columns"] == (("权重", "10"), ("指标方向性", "正向指标"))
+
+
+def test_blank_and_comment_lines_after_an_error_line_are_not_errors(tmp_path: Path) -> None:
+    f = tmp_path / "b.perf"
+    f.write_text(HEAD + "  产出.数量.户数 > = 3 户\n\n  # 注释\n\n  产出.数量.人数 >= 1 人数\n}\n", encoding="utf-8")
+    res = run_cli("check", str(f))
+    located = [ln.split(" ")[0] for ln in res.out.splitlines() if ln.startswith(str(f))]
+    assert located == [f"{f}:10:14:", f"{f}:14:17:"], res.out  # the S001, then the U001 after the gap
+    caret = next(ln for ln in res.out.splitlines() if ln.strip().startswith("|") and "^" in ln)
+    assert caret.count("^") == 1  # the caret covers the “=” shown, not the rest of the line
+
+
+def test_a_missing_closing_brace_still_checks_what_was_written(tmp_path: Path) -> None:
+    f = tmp_path / "m.perf"
+    f.write_text(HEAD + "  产出.数良.人数 >= 2600 人\n", encoding="utf-8")
+    res = run_cli("check", str(f))
+    assert "[PD-S003]" in res.out
+    assert "[PD-H002]" in res.out and "是否应为“数量”？" in res.out
