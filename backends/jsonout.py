@@ -66,7 +66,7 @@ def declaration_json(d: Declaration) -> dict[str, Any]:
         "form_title": title,
         "form_subtitle": subtitle,
         "fields": [field_json(f) for f in d.fields],
-        "indicators": [indicator_json(i) for i in d.indicators],
+        "indicators": [indicator_json(i) for i in d.ordered_indicators()],  # the order every output prints
     }
 
 

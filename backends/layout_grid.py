@@ -335,7 +335,7 @@ def target_text(decl: Declaration, t: Target, fmt: str) -> str:
     return re.sub(r"\{(op|value|unit)\}", lambda m: parts[m.group(1)], fmt)
 
 
-def _number(text: str) -> Decimal | None:
+def number_of(text: str) -> Decimal | None:
     try:
         d = Decimal(text.strip())
     except (InvalidOperation, ValueError):
@@ -406,7 +406,7 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                         cell = _value((target_text(decl, t, col.format),))
                     else:
                         text = column_value(decl, ind, names[k])
-                        num = _number(text) if (k in weight_names or col.label in weight_names) and text else None
+                        num = number_of(text) if (k in weight_names or col.label in weight_names) and text else None
                         cell = _value((text,) if text else (), number=num)
                     if cell is not None:
                         placed.append(_Placed(row, start, col.span, rows, cell))

@@ -43,7 +43,7 @@ def test_seed_workbook_sheets_and_flat_sheet_hold_every_indicator(tmp_path: Path
     rows = list(flat.iter_rows(values_only=True))
     assert rows[0][:9] == xlsx.FLAT_COLUMNS
     assert not flat.merged_cells.ranges
-    expected = [(d.title, i.level1, i.level2, i.name) for d in dset.declarations for i in d.indicators]
+    expected = [(d.title, i.level1, i.level2, i.name) for d in dset.declarations for i in d.ordered_indicators()]
     assert [tuple(r[:4]) for r in rows[1:]] == expected
     # numbers are numeric cells with the written decimals
     by_name = {r[3]: r for r in rows[1:]}
