@@ -96,6 +96,14 @@ class SourceText:
                     return 1 if not rest.split(q, 1)[1].strip() else 0
         return 1
 
+    def ref_span(self, path: tuple[str | int, ...], extra_line: int, text: str) -> Span:
+        """The span of `text` on the grid line `extra_line` below the key `path`."""
+        base = self.span(path, extra_line)
+        lines = self.text.split("\n")
+        line = lines[base.line - 1] if 0 < base.line <= len(lines) else ""
+        col = line.find(text) + 1
+        return Span.point(self.path, base.line, col, len(text)) if col > 0 else base
+
     def span(self, path: tuple[str | int, ...], extra_line: int | None = None, col: int | None = None) -> Span:
         where = locate(self.text)
         p = path
@@ -116,10 +124,14 @@ def _diag(src: SourceText, pid: str, problem: Problem) -> Diagnostic:
 # ----------------------------------------------------------------------------------------
 
 
-def load_data(pid: str, raw: dict[str, tuple[dict[str, Any], str]]) -> tuple[dict[str, Any], list[Diagnostic],
-                                                                             dict[str, SourceText]]:
+def load_data(pid: str, raw: dict[str, tuple[dict[str, Any], str]],
+              fallback: dict[str, str] | None = None) -> tuple[dict[str, Any], list[Diagnostic], dict[str, SourceText]]:
     """The merged data of profile `pid`, the problems of every file in its chain, and for
-    each top-level key the file that last set it (to point layout problems there)."""
+    each top-level key the file that last set it (to point layout problems there).
+
+    A missing parent is reported (PD-C007) and replaced by its closest id, else by the
+    default profile of the kind (`fallback`); a cycle (PD-C006) is cut and the default
+    profile taken as the base, so one typo does not bury the user in follow-on errors."""
     chain: list[str] = []
     problems: list[Diagnostic] = []
     at = pid
@@ -133,12 +145,14 @@ def load_data(pid: str, raw: dict[str, tuple[dict[str, Any], str]]) -> tuple[dic
             src = SourceText.of(source)
             problems.append(diag("PD-C006", src.span(("extends",)), profile=at,
                                  cycle=" → ".join([*chain, parent])))
-            break
-        if parent not in raw:
+            parent = _default_for(raw, data, fallback, chain)
+        elif parent not in raw:
             src = SourceText.of(source)
             near = suggest(parent, raw)
             problems.append(diag("PD-C007", src.span(("extends",)), profile=at, parent=parent,
                                  help=f"是不是“{near}”？" if near else None))
+            parent = near if near is not None and near not in chain else _default_for(raw, data, fallback, chain)
+        if parent is None:
             break
         at = parent
     merged: dict[str, Any] = {}
@@ -148,11 +162,18 @@ def load_data(pid: str, raw: dict[str, tuple[dict[str, Any], str]]) -> tuple[dic
         src = SourceText.of(source)
         for p in check_keys(data):
             problems.append(_diag(src, name, p))
-        merged = merge(merged, data) if merged else merge({}, data)
+        merged = merge(merged, data)
         for key in data:
             owner[key] = src
     merged["id"] = pid
     return merged, problems, owner
+
+
+def _default_for(raw: dict[str, tuple[dict[str, Any], str]], data: dict[str, Any],
+                 fallback: dict[str, str] | None, chain: list[str]) -> str | None:
+    kind = data.get("kind") if data.get("kind") in ("department", "project") else "project"
+    pid = (fallback or {}).get(str(kind))
+    return pid if pid in raw and pid not in chain else None
 
 
 # ----------------------------------------------------------------------------------------
@@ -280,7 +301,7 @@ def build_layout(data: dict[str, Any], field_keys: set[str], composites: set[str
                     ok, choices = name in known, known
                 if not ok and src is not None:
                     near = suggest(name, choices)
-                    problems.append(diag("PD-C004", src.span(("layout", "header"), extra_line=cell.line + offset),
+                    problems.append(diag("PD-C004", src.ref_span(("layout", "header"), cell.line + offset, "{" + ref + "}"),
                                          profile=pid, ref="{" + ref + "}",
                                          help=f"是不是“{{{ref[0] if ref[0] in '@$' else ''}{near}}}”？" if near else None))
             title_in |= "{$表名}" in cell.text

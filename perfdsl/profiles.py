@@ -293,7 +293,7 @@ def _build(data: dict[str, Any], source: str, problems: list[Diagnostic] | None 
 @lru_cache(maxsize=64)
 def _load(pid: str, extra_dirs: tuple[str, ...]) -> Profile:
     raw = _raw_profiles(extra_dirs)
-    data, problems, owner = load_data(pid, raw)
+    data, problems, owner = load_data(pid, raw, DEFAULT_PROFILE)
     return _build(data, raw[pid][1], problems, owner)
 
 

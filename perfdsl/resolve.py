@@ -54,6 +54,7 @@ class _DeclResolver:
         self.indicators: list[Indicator] = []
         self.attempted: list[str] = []
         self.profile = self._pick_profile()
+        self.diags.extend(self.profile.problems)  # a broken profile file (PD-C…), at its own lines
 
     # --- profile ---------------------------------------------------------------------
     def _pick_profile(self) -> Profile:
