@@ -255,6 +255,11 @@ def _value(paras: Sequence[str], align: str = "center", number: Decimal | None =
     return Cell(tuple(p for p in paras if p is not None), role=VALUE, align=align, number=number)
 
 
+def _level(name: str) -> Cell:
+    """An 一级/二级 name: broken between words when the column is narrow (生态环境/成本指标)."""
+    return Cell((name,), role=VALUE, balanced=True)
+
+
 def _field_paras(r: _Reader, f: Field) -> list[str]:
     if f.type == "list":
         if f.known and r.decl.profile.field(f.key) is not None:
@@ -358,7 +363,7 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
         for col, start in zip(cols, starts, strict=True):
             if col.key == "side":
                 continue
-            placed.append(_Placed(row, start, col.span, 1, Cell((col.label,), role=HEAD)))
+            placed.append(_Placed(row, start, col.span, 1, Cell((col.label,), role=HEAD, balanced=True)))
         row += 1
     body_top = row
     for col, start in zip(cols, starts, strict=True):  # the vertical side label
@@ -385,14 +390,14 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                         cell = None
                     elif k == "level1":
                         if "level1" in merge:
-                            cell, rows = (_value((l1,)), n1) if first1 else (None, 1)
+                            cell, rows = (_level(l1), n1) if first1 else (None, 1)
                         else:
-                            cell = _value((l1,))
+                            cell = _level(l1)
                     elif k == "level2":
                         if "level2" in merge:
-                            cell, rows = (_value((l2,)), len(inds)) if first2 else (None, 1)
+                            cell, rows = (_level(l2), len(inds)) if first2 else (None, 1)
                         else:
-                            cell = _value((l2,))
+                            cell = _level(l2)
                     elif k == "name":
                         cell = _value((ind.name,), "left")
                     elif k == "op":
@@ -543,6 +548,8 @@ WORDS = frozenset("""
 职能 核心 直属 内设 人员 编制 编制数 在职 总数 预算 金额 财政 拨款 补助 安排 收入 支出 合计 其中 当年 上年
 结转 申请 总额 来源 性质 类别 类型 度量 计量 内容 备注 权重 方向性 指标值 联系人 联系 电话 负责人 经费
 公用 本级 对下 转移 支付 上级 按 分 填报 范围 纳入 一并 本表 包括 任务 主要 工作 概述 项目期 代码 及
+成本 产出 效益 满意度 数量 质量 时效 经济 社会 生态 环境 可持续 影响 服务 对象 部门 履职 效果 能力 建设
+长效 人力 资源 档案 重点 采购 财务 资产 投入 公众 或
 """.split())
 _MAX_WORD = max(len(w) for w in WORDS)
 

@@ -124,13 +124,16 @@ def parts(data: bytes) -> list[list[list[str]]]:
     its indicator heading row (the row whose cells read 一级指标 …)."""
     out: list[list[list[str]]] = []
     for grid in tables(data):
-        cut = next((i for i, row in enumerate(grid) if "一级指标" in row and "三级指标" in row), None)
+        cut = next((i for i, row in enumerate(grid)
+                    if "一级指标" in [c.replace("\n", "") for c in row] and "三级指标" in row), None)
         if cut is None:
             out.append(grid)
         else:
             if cut:
                 out.append(grid[:cut])
-            out.append(grid[cut:])
+            # 一级/二级 names and headings break between words in narrow columns
+            # (生态环境/成本指标): compare indicator texts without those line breaks
+            out.append([[c.replace("\n", "") for c in row] for row in grid[cut:]])
     return out
 
 
