@@ -20,6 +20,37 @@ def ordered(dset: DeclarationSet) -> list[Declaration]:
     return dept + [d for d in dset.declarations if d.kind != "department"]
 
 
+def output_name(dset: DeclarationSet) -> str:
+    """The file name (without extension) for a declaration set: the 部门整体's unit name,
+    else the folder's name (`build .` names after the current folder), else the single
+    project's name, else the file's name. Never empty."""
+    from pathlib import Path
+
+    dept = dset.department
+    if dept is not None:
+        name = dept.text("单位名称").strip() or dept.title.strip()
+        if name:
+            return name
+    root = Path(dset.root) if dset.root else None
+    if root is not None and root.is_dir():
+        folder = root.resolve().name
+        if folder:
+            return folder
+    if len(dset.projects) == 1 and dset.projects[0].title.strip():
+        return dset.projects[0].title.strip()
+    if root is not None and root.stem:
+        return root.stem
+    return dset.name.strip() or "申报表"
+
+
+def split_name(base: str, decl_title: str, kind: str) -> str:
+    """`--split` file name of one table: base-项目名称 (no leading “-” when base is empty)."""
+    title = decl_title.strip()
+    if kind == "department" or not title:
+        return base or title or "申报表"
+    return f"{base}-{title}" if base and base != title else title
+
+
 def fixed_time(dset: DeclarationSet, epoch: int | None) -> datetime:
     """The document's timestamp: SOURCE_DATE_EPOCH, else 1 January of the set's year (1980 if none).
 

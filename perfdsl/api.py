@@ -138,11 +138,11 @@ def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) ->
     return attrs.evolve(compile_text(source.text, path, profile_dirs), source=source)
 
 
-def build_set(name: str, files: list[FileResult]) -> SetResult:
+def build_set(name: str, files: list[FileResult], root: str = "") -> SetResult:
     decls = [d for f in files for d in f.declarations]
     decls.sort(key=lambda d: 0 if d.kind == "department" else 1)  # stable: file order kept
     dset_name = next((d.title for d in decls if d.kind == "department" and d.title), name)
-    dset = DeclarationSet(dset_name, tuple(decls), root=name)
+    dset = DeclarationSet(dset_name, tuple(decls), root=root or name)
     diags = [d for f in files for d in f.diagnostics]
     diags.extend(run_checks(dset))
     scopes = [w for f in files for w in f.waivers]
@@ -157,7 +157,7 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
     results = [compile_file(f, dirs, cache) for f in files]
     sources = {r.source.path: r.source for r in results if r.source is not None}
     label = Path(root).stem if os.path.isfile(root) else Path(root).name
-    return build_set(label, results), sources
+    return build_set(label, results, root), sources
 
 
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,

@@ -702,3 +702,28 @@ def test_source_date_epoch_sets_the_timestamps(tmp_path: Path, monkeypatch: pyte
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert {i.date_time[:3] for i in zf.infolist()} == {(2023, 11, 14)}
         assert "2023-11-14T" in zf.read("docProps/core.xml").decode("utf-8")
+
+
+def test_build_dot_is_named_after_the_set_never_untitled(tmp_path: Path) -> None:
+    from conftest import EXAMPLE, run_cli
+
+    # a folder of projects only: `build .` names the file after the folder
+    folder = tmp_path / "城区道路项目"
+    folder.mkdir()
+    shutil.copy(EXAMPLE / "02-企业厂长经理生活费.perf", folder)
+    res = run_cli("build", ".", "--to", "docx,xlsx", "-o", "out", cwd=folder)
+    assert res.code == 0, res.text
+    assert sorted(p.name for p in (folder / "out").iterdir()) == ["城区道路项目.docx", "城区道路项目.xlsx"]
+    res = run_cli("build", ".", "--to", "docx", "--split", "-o", "split", cwd=folder)
+    assert [p.name for p in (folder / "split").iterdir()] == ["城区道路项目-企业厂长经理生活费.docx"]
+    # a set with a 部门整体: named after its unit, whatever the folder is called
+    dept = tmp_path / "材料"
+    shutil.copytree(EXAMPLE, dept)
+    res = run_cli("build", ".", "--to", "docx", "-o", "out", cwd=dept)
+    assert [p.name for p in (dept / "out").iterdir()] == ["宁县社会保险局.docx"]
+    # one file given directly: its single project's name; no file name starts with "-"
+    one = tmp_path / "x.perf"
+    shutil.copy(EXAMPLE / "02-企业厂长经理生活费.perf", one)
+    res = run_cli("build", str(one), "--to", "docx", "--split", "-o", str(tmp_path / "one"))
+    names = [p.name for p in (tmp_path / "one").iterdir()]
+    assert names == ["企业厂长经理生活费.docx"] and not any(n.startswith("-") for n in names)

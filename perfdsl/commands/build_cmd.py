@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from perfdsl import report
     from perfdsl.backends import BACKENDS, BackendInputError, RenderOptions, get_backend
+    from perfdsl.backends.common import output_name, split_name
     from perfdsl.model import DeclarationSet
 
     formats = [f.strip().lower() for f in args.to.split(",") if f.strip()]
@@ -68,10 +69,11 @@ def run(args: argparse.Namespace) -> int:
     pending: list[tuple[Path, bytes]] = []
     for sres in res.sets:
         dset = sres.dset
-        units: list[tuple[str, DeclarationSet]] = [(dset.name, dset)]
+        base = output_name(dset)
+        units: list[tuple[str, DeclarationSet]] = [(base, dset)]
         if args.split:
-            units = [(f"{dset.name}-{d.title}" if d.kind == "project" else dset.name,
-                      DeclarationSet(dset.name, (d,), dset.root)) for d in dset.declarations]
+            units = [(split_name(base, d.title, d.kind), DeclarationSet(dset.name, (d,), dset.root))
+                     for d in dset.declarations]
         for fmt in formats:
             backend = get_backend(fmt)
             for name, unit in units:
