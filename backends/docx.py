@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet
-
 from perfdsl.profile_load import Page
 
 from . import docx_grid as g

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import pairwise
 from typing import NamedTuple
 
 import attrs
@@ -574,7 +575,7 @@ def natural_breaks(text: str) -> frozenset[int]:
         else:
             segs.append((i, text[i] in WORDS))
             i += 1
-    bounds = {b for (_a, ka), (b, kb) in zip(segs, segs[1:], strict=False) if ka or kb}
+    bounds = {b for (_a, ka), (b, kb) in pairwise(segs) if ka or kb}
     depth = 0
     inside = []
     for c in text:
@@ -630,4 +631,4 @@ def balance(text: str, width: int) -> str:
     if best is None:
         return text  # no natural break fits: the backend widens or lets the line wrap
     cuts = [0, *best[2]]
-    return "\n".join(text[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
+    return "\n".join(text[a:b] for a, b in pairwise(cuts))

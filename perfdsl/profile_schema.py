@@ -391,7 +391,7 @@ def reference_markdown() -> str:
                 walk(spec.keys, f"{title}.")
 
     walk(SCHEMA, "")
-    for title, header, keys in sections:
+    for _title, header, keys in sections:
         out += ["", f"### `{header}`", "", *head, *_rows(keys, "")]
     out += ["", "<!-- 生成内容结束 -->"]
     return "\n".join(out) + "\n"

@@ -18,9 +18,9 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+from test_docx import structure, tables
 
 from conftest import ROOT, run_cli
-from test_docx import structure, tables
 
 FIXTURE = ROOT / "tests" / "fixtures" / "layouts"
 
