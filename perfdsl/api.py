@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from perfdsl import colon_names
 from perfdsl.checks import run_checks
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
@@ -112,6 +113,8 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
 
     source = SourceFile(path, text)
     doc, diags = parse_text(text, path)
+    doc, colon_diags = colon_names.check(doc, text)  # `指标1:名称 = 8 个` is not a header field
+    diags = [*diags, *colon_diags]
     resolved, rdiags = resolve_document(doc, profile_dirs)
     all_diags = diags + rdiags
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):

@@ -170,6 +170,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def quantity(self, children: list[Token]) -> ast.Quantity:
         num = children[0]
         unit = children[1] if len(children) > 1 else None
+        unit_text = str(unit)[1:-1] if unit is not None and unit.type == "PAREN_UNIT" else unit
         raw = fold_number(str(num)) if "," not in str(num) and "，" not in str(num) else \
             str(num).translate(str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+"))
         value = Decimal(fold_number(str(num)))
@@ -178,7 +179,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return ast.Quantity(
             raw=raw,
             value=value,
-            unit=str(unit) if unit is not None else None,
+            unit=str(unit_text) if unit_text is not None else None,
             span=self._cover(children),
             unit_span=self._tspan(unit) if unit is not None else None,
         )
@@ -214,6 +215,13 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def comparison(self, children: list[Any]) -> ast.Indicator:
         path, op, qty, *rest = children
         target = ast.Comparison(OP_NAMES[str(op)], qty, str(op), self._tspan(op))
+        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+
+    def bare(self, children: list[Any]) -> ast.Indicator:
+        """A quantity with no operator (`8 个`, as Anhui's forms print it): "=", written
+        as nothing (op_text ""); resolve accepts it where the profile allows it."""
+        path, qty, *rest = children
+        target = ast.Comparison("eq", qty, "", qty.span)
         return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
 
     def ranged(self, children: list[Any]) -> ast.Indicator:

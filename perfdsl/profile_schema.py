@@ -141,6 +141,8 @@ SCHEMA: dict[str, Key] = {
     "weight_column": Key("string", "权重列的名字（PD-M005 检查它的合计）。", "权重"),
     "weight_total": Key("string-or-number", "权重应合计的数。", "100"),
     "weight_severity": Key("string", "权重合计不符时的严重程度。", "warning", enum=("error", "warning", "info")),
+    "bare_equals": Key("bool", "指标值可以只写数量、不写运算符（如安徽的表印作 `8个`），表示“等于”；"
+                        "false 时这样写报 PD-V005。", False),
     "budget_field": Key("string", "成本指标与之比较的预算字段。", ""),
     "projects_total_field": Key("string", "部门整体中与各项目金额合计比较的字段。", ""),
     "project_amount_field": Key("string", "项目的年度金额字段。", ""),

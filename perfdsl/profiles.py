@@ -95,6 +95,7 @@ class Profile:
     weight_column: str = "权重"
     weight_total: str = "100"
     weight_severity: str = "warning"  # real published tables sum to 90: make it an error per profile
+    bare_equals: bool = False  # a quantity with no operator (`8 个`) means "="
     budget_field: str = ""
     projects_total_field: str = ""
     project_amount_field: str = ""
@@ -274,6 +275,7 @@ def _build(data: dict[str, Any], source: str, problems: list[Diagnostic] | None 
         weight_column=text(data.get("weight_column"), "权重"),
         weight_total=text(data.get("weight_total"), "100"),
         weight_severity=text(data.get("weight_severity"), "warning"),
+        bare_equals=data.get("bare_equals") is True,
         budget_field=text(data.get("budget_field")),
         projects_total_field=text(data.get("projects_total_field")),
         project_amount_field=text(data.get("project_amount_field")),

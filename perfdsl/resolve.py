@@ -276,6 +276,11 @@ class _DeclResolver:
     def _target(self, st: ast.Indicator, written: tuple[str, ...]) -> tuple[Target, str | None]:
         t = st.target
         if isinstance(t, ast.Comparison):
+            if not t.op_text and not self.profile.bare_equals:  # `8 个` with no operator
+                q = t.quantity
+                shown = f"{q.raw} {q.unit}" if q.unit else q.raw
+                self.diags.append(diag("PD-V005", q.span, path=written, value=shown, profile=self.profile.id,
+                                       fix=Fix(q.span, f"= {shown}", f"写成 = {shown}")))
             return Target(t.op, value=t.quantity.value, unit=t.quantity.unit), None
         if isinstance(t, ast.Range):
             lu, hu = t.low.unit, t.high.unit
