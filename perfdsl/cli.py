@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import tempfile
-import time
 import traceback
 
 from perfdsl import __version__
@@ -78,16 +75,11 @@ def _command(name: str):  # type: ignore[no-untyped-def]
 
 
 def _crash_report(exc: BaseException) -> str:
-    folder = os.environ.get("PERFDSL_CRASH_DIR") or tempfile.gettempdir()
-    name = f"perfdsl-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-    path = os.path.join(folder, name)
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(f"perfdsl {__version__}\nPython {sys.version}\nargv: {sys.argv!r}\n\n")
-            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    except OSError:
-        return "（无法保存崩溃报告）"
-    return path
+    from perfdsl import crashreport  # random name, O_EXCL, user state folder
+
+    text = (f"perfdsl {__version__}\nPython {sys.version}\nargv: {sys.argv!r}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return crashreport.save(text) or "（无法保存崩溃报告）"
 
 
 def _tolerant_streams() -> None:
@@ -109,13 +101,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     mod = _command(args.command)
+    from perfdsl import interrupts, terminal  # SIGTERM/SIGHUP like Ctrl-C; safe terminal and pipes
+
+    restore = interrupts.install()
+    streams = (sys.stdout, sys.stderr)
+    if args.command != "lsp":  # the language server speaks bytes on stdout
+        sys.stdout, sys.stderr = terminal.wrap(sys.stdout), terminal.wrap(sys.stderr)
     try:
         return int(mod.run(args))
     except KeyboardInterrupt:
         sys.stderr.write("已中断。\n")
         return 130
+    except interrupts.Terminated as exc:
+        sys.stderr.write(f"已终止（收到 {exc.name}）。\n")
+        return 128 + exc.signum
     except BrokenPipeError:
-        return 0
+        return 2  # a write that bypassed the safe stream: an I/O problem, never "no errors"
     except SystemExit:
         raise
     except Exception as exc:  # internal error: never a traceback on screen
@@ -125,6 +126,30 @@ def main(argv: list[str] | None = None) -> int:
             f"请把崩溃报告发给维护者：{path}\n"
         )
         return 3
+    finally:
+        interrupts.remove_live_temps()
+        restore()
+        _restore_streams(streams)
+
+
+def _restore_streams(streams: tuple[object, object]) -> None:
+    """Put the real streams back; after a closed pipe, point its descriptor at devnull so
+    that Python's final flush does not print an error."""
+    import os
+
+    for wrapped in (sys.stdout, sys.stderr):
+        wrapped.flush()
+    broken = [getattr(w, "broken", False) for w in (sys.stdout, sys.stderr)]
+    sys.stdout, sys.stderr = streams  # type: ignore[assignment]
+    for was_broken, stream in zip(broken, streams, strict=True):
+        if not was_broken:
+            continue
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())  # type: ignore[attr-defined]
+            os.close(devnull)
+        except (OSError, AttributeError, ValueError):
+            pass
 
 
 if __name__ == "__main__":  # pragma: no cover
