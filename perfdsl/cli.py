@@ -108,28 +108,39 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "lsp":  # the language server speaks bytes on stdout
         sys.stdout, sys.stderr = terminal.wrap(sys.stdout), terminal.wrap(sys.stderr)
     try:
-        return int(mod.run(args))
-    except KeyboardInterrupt:
-        sys.stderr.write("已中断。\n")
-        return 130
-    except interrupts.Terminated as exc:
-        sys.stderr.write(f"已终止（收到 {exc.name}）。\n")
-        return 128 + exc.signum
-    except BrokenPipeError:
-        return 2  # a write that bypassed the safe stream: an I/O problem, never "no errors"
-    except SystemExit:
-        raise
-    except Exception as exc:  # internal error: never a traceback on screen
-        path = _crash_report(exc)
-        sys.stderr.write(
-            "perfdsl 内部错误：这是 perfdsl 的缺陷，不是您的输入有误。\n"
-            f"请把崩溃报告发给维护者：{path}\n"
-        )
-        return 3
-    finally:
+        try:
+            return int(mod.run(args))
+        except BrokenPipeError:
+            return 2  # a write that bypassed the safe stream: an I/O problem, never "no errors"
+        except (KeyboardInterrupt, interrupts.Terminated) as exc:
+            return _interrupted(exc)
+        except SystemExit:
+            raise
+        except Exception as exc:  # internal error: never a traceback on screen
+            path = _crash_report(exc)
+            sys.stderr.write(
+                "perfdsl 内部错误：这是 perfdsl 的缺陷，不是您的输入有误。\n"
+                f"请把崩溃报告发给维护者：{path}\n"
+            )
+            return 3
+        finally:
+            interrupts.remove_live_temps()
+            _restore_streams(streams)
+    except (KeyboardInterrupt, interrupts.Terminated) as exc:  # a signal during clean-up
         interrupts.remove_live_temps()
+        return _interrupted(exc)
+    finally:
         restore()
-        _restore_streams(streams)
+
+
+def _interrupted(exc: BaseException) -> int:
+    """Exit code (and a short note) for Ctrl-C (130) or SIGTERM/SIGHUP (128 + signal)."""
+    signum = getattr(exc, "signum", None)
+    try:
+        sys.stderr.write("已中断。\n" if signum is None else f"已终止（收到 {getattr(exc, 'name', signum)}）。\n")
+    except (OSError, ValueError):
+        pass
+    return 130 if signum is None else 128 + int(signum)
 
 
 def _restore_streams(streams: tuple[object, object]) -> None:
