@@ -143,6 +143,8 @@ def locked_folder(folder: Path, on_wait: Callable[[], None] | None = None) -> It
             if on_wait is not None:
                 on_wait()
             fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass  # a file system without locks (some network shares): atomic files only
         yield
     finally:
         os.close(fd)  # closing releases the lock
