@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     mod = _command(args.command)
     from perfdsl import interrupts, terminal  # SIGTERM/SIGHUP like Ctrl-C; safe terminal and pipes
 
-    restore = interrupts.install()
+    # The language server writes no files and stops on the client's `exit`: default signals.
+    restore = interrupts.install() if args.command != "lsp" else (lambda: None)
     streams = (sys.stdout, sys.stderr)
     if args.command != "lsp":  # the language server speaks bytes on stdout
         sys.stdout, sys.stderr = terminal.wrap(sys.stdout), terminal.wrap(sys.stderr)
@@ -149,7 +150,10 @@ def _restore_streams(streams: tuple[object, object]) -> None:
     import os
 
     for wrapped in (sys.stdout, sys.stderr):
-        wrapped.flush()
+        try:
+            wrapped.flush()
+        except (OSError, ValueError):  # closed by the command (the language server closes stdout)
+            pass
     broken = [getattr(w, "broken", False) for w in (sys.stdout, sys.stderr)]
     sys.stdout, sys.stderr = streams  # type: ignore[assignment]
     for was_broken, stream in zip(broken, streams, strict=True):
