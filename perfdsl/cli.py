@@ -101,70 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     mod = _command(args.command)
-    from perfdsl import interrupts, terminal  # SIGTERM/SIGHUP like Ctrl-C; safe terminal and pipes
+    from perfdsl.clirun import run_command  # signals, safe terminal and pipes, exit codes
 
-    # The language server writes no files and stops on the client's `exit`: default signals.
-    restore = interrupts.install() if args.command != "lsp" else (lambda: None)
-    streams = (sys.stdout, sys.stderr)
-    if args.command != "lsp":  # the language server speaks bytes on stdout
-        sys.stdout, sys.stderr = terminal.wrap(sys.stdout), terminal.wrap(sys.stderr)
-    try:
-        try:
-            return int(mod.run(args))
-        except BrokenPipeError:
-            return 2  # a write that bypassed the safe stream: an I/O problem, never "no errors"
-        except (KeyboardInterrupt, interrupts.Terminated) as exc:
-            return _interrupted(exc)
-        except SystemExit:
-            raise
-        except Exception as exc:  # internal error: never a traceback on screen
-            path = _crash_report(exc)
-            sys.stderr.write(
-                "perfdsl 内部错误：这是 perfdsl 的缺陷，不是您的输入有误。\n"
-                f"请把崩溃报告发给维护者：{path}\n"
-            )
-            return 3
-        finally:
-            interrupts.remove_live_temps()
-            _restore_streams(streams)
-    except (KeyboardInterrupt, interrupts.Terminated) as exc:  # a signal during clean-up
-        interrupts.remove_live_temps()
-        return _interrupted(exc)
-    finally:
-        restore()
-
-
-def _interrupted(exc: BaseException) -> int:
-    """Exit code (and a short note) for Ctrl-C (130) or SIGTERM/SIGHUP (128 + signal)."""
-    signum = getattr(exc, "signum", None)
-    try:
-        sys.stderr.write("已中断。\n" if signum is None else f"已终止（收到 {getattr(exc, 'name', signum)}）。\n")
-    except (OSError, ValueError):
-        pass
-    return 130 if signum is None else 128 + int(signum)
-
-
-def _restore_streams(streams: tuple[object, object]) -> None:
-    """Put the real streams back; after a closed pipe, point its descriptor at devnull so
-    that Python's final flush does not print an error."""
-    import os
-
-    for wrapped in (sys.stdout, sys.stderr):
-        try:
-            wrapped.flush()
-        except (OSError, ValueError):  # closed by the command (the language server closes stdout)
-            pass
-    broken = [getattr(w, "broken", False) for w in (sys.stdout, sys.stderr)]
-    sys.stdout, sys.stderr = streams  # type: ignore[assignment]
-    for was_broken, stream in zip(broken, streams, strict=True):
-        if not was_broken:
-            continue
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())  # type: ignore[attr-defined]
-            os.close(devnull)
-        except (OSError, AttributeError, ValueError):
-            pass
+    return run_command(mod.run, args, _crash_report)
 
 
 if __name__ == "__main__":  # pragma: no cover
