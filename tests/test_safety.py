@@ -158,6 +158,14 @@ def test_shadowing_profile_is_announced_and_can_be_refused(tmp_path: Path) -> No
     assert built.code == 1 and not (tmp_path / "out").exists()
 
 
+def test_profiles_command_marks_a_shadowing_profile(tmp_path: Path) -> None:
+    folder = _shadowed_set(tmp_path)
+    run = run_cli(["profiles", "--profile-dir", str(folder / "profiles")])
+    (line,) = [x for x in run.out.splitlines() if x.startswith("gansu-project\t")]
+    assert "覆盖" in line and "PD-L001" in line
+    assert all("覆盖" not in x for x in run.out.splitlines() if not x.startswith("gansu-project\t"))
+
+
 def test_no_local_profiles_environment_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _shadowed_set(tmp_path)
     monkeypatch.setenv("PERFDSL_NO_LOCAL_PROFILES", "1")
@@ -530,9 +538,12 @@ def test_fmt_full_width_units_keep_the_json(tmp_path: Path) -> None:
     text = _project("单位测试").replace(">= 93 %", ">= 93 ％") + ""
     text = text.replace("}\n", "  成本.经济成本.人均补助标准 = 3.84 万元／人．年\n  产出.质量.发放率 = 100 ％\n}\n", 1)
     f = _write(tmp_path / "u.perf", text)
+    original = _write(tmp_path / "orig" / "u.perf", text)
     before = _json_of(f, tmp_path / "a")
     assert run_cli(["fmt", str(f)]).code == 0
     assert f.read_text(encoding="utf-8") != text  # fmt did rewrite the units
+    diff = run_cli(["diff", str(original), str(f)])
+    assert diff.code == 0 and "单位" not in diff.out, diff.out
     assert _json_of(f, tmp_path / "b") == before
     units = {i["target"].get("unit") for d in before["declarations"] for i in d["indicators"]}  # type: ignore[index, union-attr]
     assert "万元/人.年" in units and "％" not in units
