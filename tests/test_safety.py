@@ -579,3 +579,18 @@ def test_quiet_check_counts_waived_findings() -> None:
     assert run.code == 0
     assert "1 条已豁免" in run.out and "没有发现问题" not in run.out
     assert "已豁免[" not in run.out  # -q does not list them, it counts them
+
+
+def test_sighup_ignored_by_nohup_stays_ignored(tmp_path: Path) -> None:
+    out, _old, new = _old_and_new_outputs(tmp_path)
+
+    def ignore_hup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does before exec
+
+    proc = subprocess.Popen([str(PERFDSL), "build", str(EXAMPLES), "-o", str(out), "--split",
+                             "--to", "json,docx,xlsx", "--allow-errors", "-j1"],
+                            env=_env(SOURCE_DATE_EPOCH="1700000000"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, preexec_fn=ignore_hup)
+    _kill_when(proc, signal.SIGHUP, out, None)
+    assert proc.returncode == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == new
