@@ -20,10 +20,10 @@ def ordered(dset: DeclarationSet) -> list[Declaration]:
     return dept + [d for d in dset.declarations if d.kind != "department"]
 
 
-def output_name(dset: DeclarationSet) -> str:
+def set_file_name(dset: DeclarationSet) -> str:
     """The file name (without extension) for a declaration set: the 部门整体's unit name,
-    else the folder's name (`build .` names after the current folder), else the single
-    project's name, else the file's name. Never empty."""
+    else the folder's name (`build .` names after the current folder) or, for a file given
+    on its own, the file's name, else the single project's name. Never empty."""
     from pathlib import Path
 
     dept = dset.department
@@ -32,14 +32,12 @@ def output_name(dset: DeclarationSet) -> str:
         if name:
             return name
     root = Path(dset.root) if dset.root else None
-    if root is not None and root.is_dir():
-        folder = root.resolve().name
-        if folder:
-            return folder
+    if root is not None:
+        named = root.resolve().name if root.is_dir() else root.stem
+        if named:
+            return named
     if len(dset.projects) == 1 and dset.projects[0].title.strip():
         return dset.projects[0].title.strip()
-    if root is not None and root.stem:
-        return root.stem
     return dset.name.strip() or "申报表"
 
 

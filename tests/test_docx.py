@@ -705,6 +705,8 @@ def test_source_date_epoch_sets_the_timestamps(tmp_path: Path, monkeypatch: pyte
 
 
 def test_build_dot_is_named_after_the_set_never_untitled(tmp_path: Path) -> None:
+    from perfdsl.api import load_sets
+
     from conftest import EXAMPLE, run_cli
 
     # a folder of projects only: `build .` names the file after the folder
@@ -721,9 +723,15 @@ def test_build_dot_is_named_after_the_set_never_untitled(tmp_path: Path) -> None
     shutil.copytree(EXAMPLE, dept)
     res = run_cli("build", ".", "--to", "docx", "-o", "out", cwd=dept)
     assert [p.name for p in (dept / "out").iterdir()] == ["宁县社会保险局.docx"]
-    # one file given directly: its single project's name; no file name starts with "-"
+    # one file given on its own: the file's name; no file name starts with "-"
     one = tmp_path / "x.perf"
     shutil.copy(EXAMPLE / "02-企业厂长经理生活费.perf", one)
     res = run_cli("build", str(one), "--to", "docx", "--split", "-o", str(tmp_path / "one"))
     names = [p.name for p in (tmp_path / "one").iterdir()]
-    assert names == ["企业厂长经理生活费.docx"] and not any(n.startswith("-") for n in names)
+    assert names == ["x-企业厂长经理生活费.docx"] and not any(n.startswith("-") for n in names)
+    from perfdsl.backends.common import set_file_name, split_name
+    from perfdsl.model import DeclarationSet
+
+    dset = load_sets([str(one)])[0][0]
+    assert set_file_name(DeclarationSet("", dset.declarations, "")) == "企业厂长经理生活费"  # no folder, no file
+    assert split_name("", "企业厂长经理生活费", "project") == "企业厂长经理生活费"
