@@ -20,6 +20,13 @@ def ordered(dset: DeclarationSet) -> list[Declaration]:
     return dept + [d for d in dset.declarations if d.kind != "department"]
 
 
+def unit_name(dept: Declaration) -> str:
+    """The 部门整体's unit name: its profile's title field (单位名称 in the built-in ones),
+    else the declaration's title."""
+    key = dept.profile.title_field
+    return (dept.text(key).strip() if key else "") or dept.title.strip()
+
+
 def set_file_name(dset: DeclarationSet) -> str:
     """The file name (without extension) for a declaration set: the 部门整体's unit name,
     else the folder's name (`build .` names after the current folder) or, for a file given
@@ -28,7 +35,7 @@ def set_file_name(dset: DeclarationSet) -> str:
 
     dept = dset.department
     if dept is not None:
-        name = dept.text("单位名称").strip() or dept.title.strip()
+        name = unit_name(dept)
         if name:
             return name
     root = Path(dset.root) if dset.root else None

@@ -28,7 +28,7 @@ from perfdsl.profile_load import Page
 
 from . import docx_grid as g
 from . import layout_grid as lg
-from .common import compiler_version, fixed_time, ordered
+from .common import compiler_version, fixed_time, ordered, unit_name
 
 EXTENSION = ".docx"
 
@@ -338,7 +338,7 @@ def document_title(dset: DeclarationSet) -> str:
 def _core_xml(dset: DeclarationSet, when: datetime, version: str) -> str:
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     dept = dset.department
-    creator = dept.text("单位名称") if dept is not None else ""
+    creator = unit_name(dept) if dept is not None else ""
     subject = f"{dset.year}年度预算绩效目标" if dset.year else "预算绩效目标"
     return (
         XML_DECL

@@ -33,7 +33,7 @@ from typing import Any
 from perfdsl.model import Declaration, DeclarationSet, Indicator
 
 from . import layout_grid as lg
-from .common import compiler_version, fixed_time, ordered
+from .common import compiler_version, fixed_time, ordered, unit_name
 
 EXTENSION = ".xlsx"
 
@@ -393,7 +393,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
     wb.set_properties({
         "title": decls[0].heading()[0] if decls else dset.name,
         "subject": f"{dset.year}年度预算绩效目标" if dset.year else "预算绩效目标",
-        "author": dept.text("单位名称") if dept is not None else "",
+        "author": unit_name(dept) if dept is not None else "",
         "keywords": "预算绩效目标申报表",
         "comments": f"由 {compiler_version(options)} 生成",
         "created": when,
