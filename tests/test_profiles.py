@@ -39,6 +39,15 @@ def test_builtin_profiles_are_clean(pid: str) -> None:
     assert prof.layout.header is not None and prof.layout.one_table
 
 
+def test_mof2015_keeps_its_own_hierarchy() -> None:
+    # extends merges hierarchy by name; mof2015 replaces it whole (成本指标 is a 二级 there)
+    prof = find_profile("mof2015")
+    assert prof is not None
+    assert [h.name for h in prof.hierarchy] == ["产出指标", "效益指标", "满意度指标"]
+    assert [c.name for c in prof.hierarchy[0].children] == ["数量指标", "质量指标", "时效指标", "成本指标"]
+    assert [f.key for f in prof.fields][-4:] == ["年度资金总额", "财政拨款", "其他资金", "年度目标"]
+
+
 def _write(tmp_path: Path, profile: str, body: str = "") -> Path:
     (tmp_path / "profiles").mkdir(exist_ok=True)
     (tmp_path / "profiles" / "mine.toml").write_text(profile, encoding="utf-8")
