@@ -372,7 +372,10 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
             rows = (row - top) + max(n_ind, 0)
             if col.label != "^" and rows > 0:
                 placed.append(_Placed(top, start, col.span, rows, Cell((col.label,), role=LABEL, balanced=True)))
-    names = {col.key: _names(decl, col) for col in cols if col.key not in FIXED}
+        elif col.field and n_ind > 0:  # a header field beside every indicator row (flat exports)
+            r = _Reader(decl)
+            placed.append(_Placed(body_top, start, col.span, n_ind, _value(r.paras(col.field))))
+    names = {col.key: _names(decl, col) for col in cols if col.key not in FIXED and not col.field}
     weight_names = {decl.profile.weight_column}
     merge = set(layout.merge)
     row = body_top
@@ -387,7 +390,7 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                     k = col.key
                     cell: Cell | None
                     rows = 1
-                    if k == "side":
+                    if k == "side" or col.field:
                         cell = None
                     elif k == "level1":
                         if "level1" in merge:
@@ -476,6 +479,7 @@ def form(decl: Declaration) -> Form:
     cols = [c for c, _ins in chosen]
     base_widths = list(layout.widths)
     ncols = len(base_widths)
+    r.used.update(c.field for c in cols if c.field)  # printed in the indicator table
     header, hrows, _first = _header_cells(r, layout, ncols)
     # grid positions of inserted (optional / extra) columns, in base coordinates
     inserts: list[int] = []

@@ -107,8 +107,10 @@ class SourceText:
     def span(self, path: tuple[str | int, ...], extra_line: int | None = None, col: int | None = None) -> Span:
         where = locate(self.text)
         p = path
-        while p and p not in where:
+        while p and p not in where and (*p, 0) not in where:
             p = p[:-1]
+        if p not in where and (*p, 0) in where:  # a list of tables: its first [[…]]
+            p = (*p, 0)
         line, c = where.get(p, (1, 1))
         if extra_line is not None:
             return Span.point(self.path, line + extra_line, col or 1)
@@ -196,6 +198,7 @@ class Column:
     optional: bool = False
     format: str = "{op}{value}{unit}"
     aliases: tuple[str, ...] = ()
+    field: str = ""  # print this header field's value beside all indicator rows
 
 
 @attrs.frozen
@@ -264,8 +267,13 @@ def build_layout(data: dict[str, Any], field_keys: set[str], composites: set[str
         width = c.get("width")
         if not isinstance(width, int | float) or isinstance(width, bool) or width <= 0:
             width = DEFAULT_WIDTHS.get(key, EXTRA_WIDTH) * (span if key in DEFAULT_WIDTHS else 1)
+        field = c.get("field") if isinstance(c.get("field"), str) else ""
         columns.append(Column(key, str(c.get("label", key)), float(width), max(span, 1), bool(c.get("optional", False)),
-                              str(c.get("format", COLUMN["format"].default)), tuple(c.get("aliases", ()))))
+                              str(c.get("format", COLUMN["format"].default)), tuple(c.get("aliases", ())), field))
+        if field and field not in field_keys and cols_src is not None:
+            near = suggest(field, field_keys)
+            problems.append(diag("PD-C004", cols_src.span(("columns", i, "field")), profile=pid, ref=field,
+                                 help=f"是不是“{near}”？" if near else None))
         if span < 1 and cols_src is not None:
             problems.append(diag("PD-C005", cols_src.span(("columns", i, "span")), profile=pid,
                                  detail=f"列“{key}”的 span 必须至少为 1"))
@@ -312,7 +320,9 @@ def build_layout(data: dict[str, Any], field_keys: set[str], composites: set[str
     if ncols is not None and columns and base_cols != ncols and (one_table or widths):
         where = cols_src.span(("columns",)) if cols_src is not None else Span.point("", 1, 1)
         problems.append(diag("PD-C005", where, profile=pid,
-                             detail=f"指标表各列共占 {base_cols} 列，表头网格是 {ncols} 列"))
+                             detail=f"指标表各列共占 {base_cols} 列，表头网格是 {ncols} 列",
+                             help="网格列数由 [layout] widths 决定（可能继承自父模板）：改 widths 或各列的 span，"
+                                  "或用 replace = [\"layout\"] 不继承父模板的版式"))
     if not widths:
         widths = tuple(w for c in columns if not c.optional for w in [c.width / c.span] * c.span)
     if ncols is not None and len(widths) != ncols:

@@ -87,6 +87,7 @@ COLUMN = {
     "width": Key("number", "相对列宽（与其他列按比例分配版心宽度）；不写时用默认宽度。"),
     "span": Key("integer", "这一列占网格的几列（表头网格与指标表共用一套网格列时用）。", 1),
     "optional": Key("bool", "只有某个指标填了这一列时才印出（如 权重、指标方向性）。", False),
+    "field": Key("string", "这一列印表头字段的值，纵向合并全部指标行（如四川导出表每个指标左边的 单位名称、项目名称、预算数）。"),
     "format": Key("string", "target 列的写法：`{op}` 运算符（按 operators 的写法）、`{value}` 数值、"
                   "`{unit}` 单位；定性指标印其文字，区间印 `下限-上限`。", "{op}{value}{unit}"),
     **_LIST_ENTRY,

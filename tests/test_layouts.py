@@ -137,3 +137,101 @@ def test_the_layout_is_checked_when_loaded(tmp_path: Path) -> None:
     assert "PD-C004" in res.out and "{项目类型}" in res.out and "是不是“{项目类别}”？" in res.out
     assert "PD-C001" in res.out and "是不是“label”？" in res.out
     assert "test-sh-ah.toml:" in res.out
+
+
+SICHUAN = '''# 四川“一体化”导出的扁平表：每个指标一行，左边是单位、项目、预算数、年度目标（纵向合并）
+id = "flat-export"
+extends = "mof2015"
+replace = ["fields", "columns", "sums", "layout"]
+title = "部门预算项目绩效目标申报表"
+subtitle = "（{年度}年度）"
+title_field = "项目名称"
+money_unit = "元"
+budget_field = "预算数"
+
+[page]
+above = ["金额单位：{$金额单位}"]
+
+[layout]
+header = """
+{$表名}{$副标题} *12 title
+"""
+
+[[fields]]
+key = "年度"
+type = "year"
+show = false
+[[fields]]
+key = "单位名称"
+[[fields]]
+key = "项目名称"
+[[fields]]
+key = "预算数"
+type = "money"
+[[fields]]
+key = "年度目标"
+
+[[columns]]
+key = "单位名称"
+field = "单位名称"
+[[columns]]
+key = "项目名称"
+field = "项目名称"
+[[columns]]
+key = "预算数"
+field = "预算数"
+[[columns]]
+key = "年度目标"
+field = "年度目标"
+[[columns]]
+key = "level1"
+label = "一级指标"
+[[columns]]
+key = "level2"
+label = "二级指标"
+[[columns]]
+key = "name"
+label = "三级指标"
+[[columns]]
+key = "op"
+label = "指标性质"
+[[columns]]
+key = "value"
+label = "指标值"
+[[columns]]
+key = "unit"
+label = "度量单位"
+[[columns]]
+key = "权重"
+[[columns]]
+key = "指标方向性"
+'''
+
+
+def test_flat_export_layout_from_one_toml(tmp_path: Path) -> None:
+    folder = tmp_path / "井研"
+    (folder / "profiles").mkdir(parents=True)
+    (folder / "profiles" / "flat.toml").write_text(SICHUAN, encoding="utf-8")
+    (folder / "a.perf").write_text(
+        "项目 乡村振兴项目 {\n  模板: flat-export\n  年度: 2023\n  单位名称: 820001-井研县马踏镇人民政府\n"
+        "  预算数: 300000.00\n  年度目标: 完成村道维护\n"
+        "  产出.数量.行政村数量 >= 11 个 [权重: 40] [指标方向性: 正向指标]\n"
+        "  产出.质量.验收合格率 = 100 % [权重: 30] [指标方向性: 正向指标]\n"
+        "  效益.社会效益.群众出行条件 定性 改善 [权重: 10]\n"
+        "  满意度.满意度.群众满意度 >= 90 % [权重: 10] [指标方向性: 正向指标]\n}\n", encoding="utf-8")
+    res = run_cli("build", str(folder), "--to", "docx,xlsx", "-o", str(tmp_path / "out"))
+    assert res.code == 0, res.text
+    grid = tables((tmp_path / "out" / "井研.docx").read_bytes())[0]
+    left = ["820001-井研县马踏镇人民政府", "乡村振兴项目", "300000.00", "完成村道维护"]
+    assert grid[0] == ["部门预算项目绩效目标申报表（2023年度）"] * 12
+    assert [c.replace("\n", "") for c in grid[1]] == ["单位名称", "项目名称", "预算数", "年度目标", "一级指标", "二级指标",
+                                                      "三级指标", "指标性质", "指标值", "度量单位", "权重", "指标方向性"]
+    assert [r[:4] for r in grid[2:]] == [left] * 4  # merged down every indicator row
+    def flat(row: list[str]) -> list[str]:
+        return [c.replace("\n", "") for c in row]
+
+    assert flat(grid[2][4:]) == ["产出指标", "数量指标", "行政村数量", "≥", "11", "个", "40", "正向指标"]
+    assert flat(grid[4][4:]) == ["效益指标", "社会效益指标", "群众出行条件", "定性", "改善", "", "10", ""]
+    blocks = structure((tmp_path / "out" / "井研.docx").read_bytes())["blocks"]
+    assert blocks[0] == {"p": "金额单位：元", "style": "PerfdslText", "page_break": False}
+    assert len(grid) == 6  # no header rows repeat the fields shown in the columns
