@@ -102,3 +102,13 @@ def test_a_header_field_with_a_colon_value_is_still_a_field(tmp_path: Path) -> N
     (folder / "a.perf").write_text(text, encoding="utf-8")
     res = check_paths([str(folder)])
     assert "PD-S009" not in [d.code for d in res.diagnostics]  # one-segment key: a field
+
+
+def test_fmt_keeps_values_as_printed(tmp_path: Path) -> None:
+    folder = _set(tmp_path, "  产出.数量.安置小区物业费 8个\n  产出.质量.验收合格率 =100.00(%)\n", "bare")
+    res = run_cli("fmt", str(folder / "a.perf"))
+    assert res.code == 0, res.text
+    text = (folder / "a.perf").read_text(encoding="utf-8")
+    assert "  产出.数量.安置小区物业费 8 个\n" in text  # still bare: the profile says it means "="
+    assert "  产出.质量.验收合格率 = 100.00 %\n" in text
+    assert [d.code for d in check_paths([str(folder)]).diagnostics] == []
