@@ -57,15 +57,10 @@ def _embedded_docx(data: bytes) -> bytes | None:
     return read_embedded_json(data)
 
 
-def _embedded_xlsx(wb: object) -> bytes | None:
-    from perfdsl.backends.xlsx import DATA_SHEET, embedded_json_from_rows
+def _embedded_xlsx(rows: list[list[object]] | None) -> bytes | None:
+    from perfdsl.backends.xlsx import embedded_json_from_rows
 
-    names = getattr(wb, "sheetnames", [])
-    if DATA_SHEET not in names:
-        return None
-    ws = wb[DATA_SHEET]  # type: ignore[index]
-    rows = [list(r) for r in ws.iter_rows(values_only=True, max_col=3)]
-    return embedded_json_from_rows(rows)
+    return embedded_json_from_rows(rows) if rows else None
 
 
 FLAT_SHEET_NAME = "指标清单"
@@ -95,14 +90,15 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
     kind = kind_of(name, data)
     parts = safety.open_package(data, kind, name)
     embedded: bytes | None = None
+    budget = safety.CellBudget(name)
     if kind == "docx":
         if use_embedded:
             embedded = _embedded_docx(data)
-        book = grid.read_docx(parts, name)
+        book = grid.read_docx(parts, name, budget)
     else:
-        book, wb = grid.read_xlsx(data, name)
+        book, data_rows = grid.read_xlsx(parts, name, budget)
         if use_embedded:
-            embedded = _embedded_xlsx(wb)
+            embedded = _embedded_xlsx(data_rows)
     doc, warnings, comments = build.document_from_book(book, name, profile)
     flat_changed = _flat_sheet_check(book, doc, name, profile)
     if flat_changed:
@@ -114,7 +110,9 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
             exact = build.force_profile(exact, profile)
         changed = differences(exact, doc)
         if not changed and not flat_changed:
-            return ImportResult(format_document(exact), (), True, exact)
+            # what was hidden is still reported: it is in the file, just not in its meaning
+            hidden = tuple(f"{name}：{n}" for n in book.notes)
+            return ImportResult(format_document(exact), hidden, True, exact)
         if changed:
             warnings = [f"{name}：文件在 perfdsl 生成后被修改过（表格与内嵌数据有 {changed} 处不同），"
                         "已按表格中看到的内容导入", *warnings]

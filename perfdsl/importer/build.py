@@ -485,6 +485,9 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
 
 def document_from_book(book: Book, name: str, forced: str | None) -> tuple[ast.Document, list[str], list[str]]:
     out = Out()
+    for n in book.notes:
+        where, _, text = n.partition("：")
+        out.note(where, text)
     decls: list[ast.Declaration] = []
     flat_sets: list[tuple[str, list[Section]]] = []
     for label, lines in streams(book):
