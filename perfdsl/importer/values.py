@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from perfdsl import ast
+from perfdsl.numbers import other_digits
 from perfdsl.units import parse_unit
 
 OP_WORDS: tuple[tuple[str, str], ...] = (
@@ -115,7 +116,16 @@ def op_from_column(text: str | None) -> tuple[str | None, bool]:
 def parse_value(value: str | None, op_text: str | None = None, unit_text: str | None = None) -> Parsed:
     """The target of one indicator from its value cell and, when present, its operator and unit cells."""
     raw_value = clean(value)
-    v = _THOUSANDS.sub("", squash(value))
+    v, scripts = other_digits(_THOUSANDS.sub("", squash(value)))
+    parsed = _parse_value(raw_value, v, op_text, unit_text)
+    if scripts and not isinstance(parsed.target, ast.Qualitative):
+        # other scripts' digits are not part of the language: write them as 0-9, and say so
+        note = f"指标值“{raw_value}”中有{'、'.join(scripts)}，已改写为 0-9 的数字导入，请核对"
+        return attrs.evolve(parsed, notes=(note, *parsed.notes))
+    return parsed
+
+
+def _parse_value(raw_value: str, v: str, op_text: str | None, unit_text: str | None) -> Parsed:
     col_unit = squash(unit_text)
     col_op, op_known = op_from_column(op_text)
     notes: list[str] = []
