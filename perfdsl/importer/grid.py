@@ -4,13 +4,16 @@ A DOCX body becomes its tables (and the paragraphs between them), read with a sm
 lxml walker over `w:tr`/`w:tc` (python-docx's `row.cells` is 10× slower): `gridSpan`
 repeats a cell to the right, `vMerge` continues the cell above, `gridBefore` pads, text
 split across runs is joined, `w:br` is a line break, content controls (`w:sdt`) are
-looked through. An XLSX workbook becomes one grid per sheet, read with openpyxl in
-normal mode (read-only mode has no merged ranges); merged ranges are filled from their
-top-left cell and numbers are shown with the decimals of their number format.
+looked through, hidden runs (`w:vanish`) are left out and reported. An XLSX workbook
+becomes one grid per visible sheet (xlsx_read.py streams it); merged ranges are filled
+from their top-left cell, hidden rows/columns are left out and reported, and numbers
+are shown with the decimals of their number format.
 
-Every cell keeps its `origin` (the top-left of its merge) so callers can tell a merged
-continuation from a value that is really repeated. This module must not interpret the
-grids (that is detect.py/build.py) and must only ever parse parts checked by safety.py.
+Every grid cell is paid for from the file's CellBudget before it is made, so a small
+file describing a huge grid is refused in well under a second. Every cell keeps its
+`origin` (the top-left of its merge) so callers can tell a merged continuation from a
+value that is really repeated. This module must not interpret the grids (that is
+detect.py/build.py) and must only ever parse parts checked by safety.py.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ macros, and no XML part declares a DOCTYPE or an entity (so no entity can be res
 by any parser later, whatever its settings). It returns the parts' bytes, read with the
 declared sizes as hard limits. Problems raise `ImportFailure` with a Chinese message.
 
+`read_zip` is the one gate for every zip perfdsl opens (import and `--reference-docx`).
+`parse_xml` refuses a part with too many elements before building its tree, and
+`CellBudget` bounds the grid cells of all tables and sheets of one file together.
+
 It must not write anything to disk and must not follow anything outside the file.
 """
 
