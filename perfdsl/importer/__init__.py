@@ -111,7 +111,7 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
         changed = differences(exact, doc)
         if not changed and not flat_changed:
             # what was hidden is still reported: it is in the file, just not in its meaning
-            hidden = tuple(f"{name}：{n}" for n in book.notes)
+            hidden = tuple(book.notes)
             return ImportResult(format_document(exact), hidden, True, exact)
         if changed:
             warnings = [f"{name}：文件在 perfdsl 生成后被修改过（表格与内嵌数据有 {changed} 处不同），"
