@@ -836,3 +836,22 @@ def test_import_docs_tell_one_story_about_embedded_data() -> None:
     assert "以内嵌数据为准" not in xlsx_md
     assert "按表格中看到的内容导入" in xlsx_md and "按表格中看到的内容导入" in import_md
     assert "--ignore-embedded" in import_md
+
+
+def test_xml_element_caps_refuse_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part with more elements than a tree may hold, and a file with more elements than all
+    parts together may hold, are refused before lxml builds anything (limits lowered here so
+    the file can stay small; the real ones are 1,000,000 and 3,000,000)."""
+    from perfdsl.importer import safety
+
+    paras = "<w:p/>" * 2000
+    head = "<w:tr>" + "".join(f"<w:tc><w:p><w:r><w:t>{t}</w:t></w:r></w:p></w:tc>" for t in _HEAD) + "</w:tr>"
+    xml = f'<?xml version="1.0"?><w:document {_W_NS}><w:body>{paras}<w:tbl>{head}</w:tbl></w:body></w:document>'
+    data = _docx_with(xml.encode())
+    monkeypatch.setattr(safety, "MAX_NODES", 1000)
+    with pytest.raises(ImportFailure, match=r"word/document\.xml.*超过上限 1,000"):
+        import_bytes(data, "many.docx")
+    monkeypatch.setattr(safety, "MAX_NODES", 1_000_000)
+    monkeypatch.setattr(safety, "MAX_FILE_NODES", 1500)
+    with pytest.raises(ImportFailure, match=r"XML 共有约.*超过上限 1,500"):
+        import_bytes(data, "many.docx")

@@ -28,7 +28,7 @@ MAX_PART = 64 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ENTRIES = 5000
 MAX_NODES = 1_000_000  # XML elements in one part parsed into a tree (~120 MB)
-MAX_FILE_NODES = 3_000_000  # XML elements in all parts of a file to import (streamed or not)
+MAX_FILE_NODES = 3_000_000  # XML elements in all parts of a file (streamed or not)
 MAX_CELLS = 200_000  # grid cells over all tables/sheets of one file (~15× the largest real department)
 KIND_ZH = {"docx": "Word（.docx）", "xlsx": "Excel（.xlsx）"}
 
@@ -111,6 +111,9 @@ def read_zip(data: bytes, name: str, what: str, want: Callable[[str], bool] | No
     ctypes = parts.get("[Content_Types].xml", b"")
     if b"macroEnabled" in ctypes or b"vbaProject" in ctypes:
         raise ImportFailure(f"{name} 是启用宏的文件（.docm/.xlsm），为安全起见不使用。请另存为 .docx/.xlsx 后再使用。")
+    nodes = sum(raw.count(b"<") for part, raw in parts.items() if _is_xml(part))
+    if nodes > MAX_FILE_NODES:
+        raise ImportFailure(f"{name} 的 XML 共有约 {nodes:,} 个元素，超过上限 {MAX_FILE_NODES:,}，已拒绝。")
     return parts
 
 
@@ -122,9 +125,6 @@ def _is_xml(entry: str) -> bool:
 def open_package(data: bytes, kind: str, name: str) -> dict[str, bytes]:
     """The XML parts of a checked OOXML package to import (name → bytes)."""
     parts = read_zip(data, name, KIND_ZH[kind])
-    nodes = sum(raw.count(b"<") for raw in parts.values())
-    if nodes > MAX_FILE_NODES:
-        raise ImportFailure(f"{name} 的 XML 共有约 {nodes:,} 个元素，超过上限 {MAX_FILE_NODES:,}，已拒绝。")
     ctypes = parts.get("[Content_Types].xml", b"")
     if kind == "docx" and b"wordprocessingml" not in ctypes:
         raise ImportFailure(f"{name} 不是 Word（.docx）文件。" + (" 它看起来是 Excel 文件，请用 .xlsx 扩展名。" if b"spreadsheetml" in ctypes else ""))

@@ -12,6 +12,7 @@ is not one: a value whose tail is not a known unit stays qualitative.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -53,21 +54,23 @@ def clean(text: str | None) -> str:
     return unicodedata.normalize("NFC", t).strip(" \t\n\u3000")
 
 
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_SPACE = re.compile(r"\s+")
+
+
 def fold(text: str | None) -> str:
     """`clean`, then full-width ASCII (Ｎ％＝（）：) folded to half-width, 全角空格 to a space."""
-    out = []
-    for ch in clean(text):
-        if "\uff01" <= ch <= "\uff5e":
-            ch = chr(ord(ch) - 0xFEE0)
-        elif ch == "\u3000":
-            ch = " "
-        out.append(ch)
-    return "".join(out)
+    return clean(text).translate(_FOLD)
+
+
+@functools.lru_cache(maxsize=65536)
+def _squash(text: str) -> str:
+    return _SPACE.sub("", fold(text))
 
 
 def squash(text: str | None) -> str:
     """`fold` and remove all whitespace (for numbers, operators, units, labels)."""
-    return re.sub(r"\s+", "", fold(text))
+    return _squash(text) if text else ""
 
 
 @attrs.frozen
