@@ -530,6 +530,6 @@ def render_text(doc: ast.Document, comments: list[str], name: str) -> str:
 
     head = [f"# 由 perfdsl import 从 {name} 按表格版式导入。"]
     if comments:
-        head.append("# 以下内容未能对应到申报表的栏目，请人工核对：")
+        head.append("# 以下内容没有导入（未能对应到申报表的栏目，或在原文件中是隐藏的），或导入时有改动，请人工核对：")
         head += [f"#   {c}" for c in comments]
     return "\n".join(head) + "\n\n" + format_document(doc)

@@ -165,7 +165,7 @@ class CellBudget:
 
     def refuse(self, total: int, where: str) -> None:
         raise ImportFailure(
-            f"{self.name} 的表格太大：读到{where} 时已有 {total:,} 个单元格（合并单元格按所占格数计），"
+            f"{self.name} 的表格太大：读到{where}{' ' if where[-1:].isascii() else ''}时已有 {total:,} 个单元格（合并单元格按所占格数计），"
             f"超过全部表格合计 {self.limit:,} 个的上限，已拒绝。"
             "如果远处有误输入的内容或多余的合并单元格，请删除后再导入；很大的清单请分成几个文件。")
 
