@@ -855,3 +855,45 @@ def test_xml_element_caps_refuse_before_parsing(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(safety, "MAX_FILE_NODES", 1500)
     with pytest.raises(ImportFailure, match=r"XML 共有约.*超过上限 1,500"):
         import_bytes(data, "many.docx")
+
+
+def test_streaming_reader_reads_what_excel_shows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The hand-written .xlsx reader: cells without references, inline strings, zero-height rows
+    and zero-width columns (hidden too), cached error values, percent formats, shared strings."""
+
+    def c(v: str, t: str = "", s: str = "", ref: str = "") -> str:
+        attrs_ = (f' r="{ref}"' if ref else "") + (f' t="{t}"' if t else "") + (f' s="{s}"' if s else "")
+        if t == "inlineStr":
+            return f"<c{attrs_}><is><t>{v}</t></is></c>"
+        return f"<c{attrs_}><v>{v}</v></c>"
+
+    head = "".join(c(str(i), "s") for i in range(4))
+    rows = (f"<row>{head}</row>"
+            f'<row>{c("4", "s")}{c("5", "s")}{c("享受待遇人数", "inlineStr")}{c("0.955", s="1")}</row>'
+            f'<row ht="0" customHeight="1">{c("4", "s")}{c("5", "s")}{c("零高度行", "inlineStr")}{c("1", s="0")}</row>'
+            f'<row r="7">{c("4", "s", ref="A7")}{c("5", "s", ref="B7")}{c("错误值", "inlineStr", ref="C7")}'
+            f'{c("#DIV/0!", "e", ref="D7")}{c("零宽列", "inlineStr", ref="E7")}</row>')
+    cols = '<cols><col min="5" max="5" width="0" customWidth="1"/></cols>'
+    styles = (f'<?xml version="1.0"?><styleSheet xmlns="{_S_NS}"><numFmts count="1"><numFmt numFmtId="164" '
+              'formatCode="0.0%"/></numFmts><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+              '</styleSheet>')
+    data = _xlsx_parts({"xl/worksheets/sheet1.xml": _sheet_xml(rows, cols=cols)},
+                       strings=(*_HEAD, "产出指标", "数量指标"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for n in zin.namelist():
+            raw = zin.read(n)
+            if n == "xl/_rels/workbook.xml.rels":
+                raw = raw.replace(b"</Relationships>", f'<Relationship Id="rT" Type="{_R_NS}/styles" '
+                                  f'Target="styles.xml"/></Relationships>'.encode())
+            zout.writestr(n, raw)
+        zout.writestr("xl/styles.xml", styles)
+    src = tmp_path / "raw.xlsx"
+    src.write_bytes(buf.getvalue())
+    assert main(["import", str(src), "--stdout"]) == 0
+    cap = capsys.readouterr()
+    assert "享受待遇人数 = 95.5 %" in cap.out
+    assert "零高度行" not in cap.out.split("\n\n", 1)[1] and "第3行（隐藏行）" in cap.err
+    assert "E 列（隐藏列）" in cap.err and "零宽列" in cap.err
+    assert '错误值 定性 ""' in cap.out and "#DIV/0!" not in cap.out.split("\n\n", 1)[1]
+    assert "（D7）：是错误值“#DIV/0!”（公式无法计算），已按空值导入" in cap.err

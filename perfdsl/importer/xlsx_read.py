@@ -12,7 +12,7 @@ a grid bigger.
 
 What is hidden in Excel is not imported but reported: hidden sheets (except perfdsl's own
 very hidden `_perfdsl` data sheet), hidden rows and columns (also zero height/width). A
-formula without a saved result and a cached error value (#DIV/0!) are reported too.
+formula without a saved result and a cached error value (#DIV/0!) are read as empty and reported.
 Numbers are shown with the decimals of their number format, dates as dates (also the
 Chinese built-in formats 27–36, 50–58). It only ever parses parts checked by safety.py.
 """
@@ -218,14 +218,24 @@ def read_sheet(raw: bytes, title: str, state: str, strings: list[str], fmts: lis
     more = 0
     where = f"工作表“{title}”"
     try:
-        for _ev, el in etree.iterparse(io.BytesIO(raw), events=("end",), resolve_entities=False, no_network=True,
-                                        load_dtd=False, huge_tree=False,
-                                        tag=(f"{S}c", f"{S}row", f"{S}col", f"{S}sheetData")):
+        for ev, el in etree.iterparse(io.BytesIO(raw), events=("start", "end"), resolve_entities=False,
+                                       no_network=True, load_dtd=False, huge_tree=False,
+                                       tag=(f"{S}c", f"{S}row", f"{S}col", f"{S}sheetData")):
             tag = el.tag
+            if ev == "start":
+                if tag == f"{S}row":  # attributes are complete at the start tag
+                    try:
+                        row_i = int(el.get("r", "")) - 1
+                    except ValueError:
+                        row_i += 1
+                    col_i = -1
+                    if row_i < limits.max_rows and (_on(el.get("hidden")) or _zero(el.get("ht"))):
+                        hidden_rows.add(row_i)
+                continue
             if tag == f"{S}c":
                 ref = el.get("r")
                 pos = cell_ref(ref) if ref else None
-                if pos is None:
+                if pos is None:  # no (usable) reference: the next cell of the current row
                     pos = (max(row_i, 0), col_i + 1)
                 r, c = pos
                 col_i = c
@@ -249,11 +259,6 @@ def read_sheet(raw: bytes, title: str, state: str, strings: list[str], fmts: lis
                 if fmt:
                     formats[(r, c)] = fmt
             elif tag == f"{S}row":
-                try:
-                    row_i = int(el.get("r", "")) - 1
-                except ValueError:
-                    row_i += 1
-                col_i = -1
                 el.clear()
                 while el.getprevious() is not None:
                     del el.getparent()[0]
@@ -264,36 +269,13 @@ def read_sheet(raw: bytes, title: str, state: str, strings: list[str], fmts: lis
                     except ValueError:
                         lo, hi = 0, -1
                     hidden_cols.update(range(max(lo, 0), min(hi, limits.max_cols - 1) + 1))
-            else:  # sheetData: everything we need is read
+            else:  # end of sheetData: the merged ranges were read before; nothing else is needed
                 break
     except etree.XMLSyntaxError as exc:
         raise ImportFailure(f"{fname} 的{where}的 XML 已损坏：{exc}") from exc
-    # rows: hidden flags are attributes of <row>, read in a second light pass (start tags only)
-    hidden_rows = _hidden_rows(raw, limits.max_rows)
     if more:
         notes.append(((nrow, 0), f"另有 {more} 个单元格是没有保存结果的公式或错误值，未逐一列出"))
     return Sheet(title, state, cells, formats, merges, hidden_rows, hidden_cols, nrow, ncol, notes)
-
-
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
-_ATTR = re.compile(rb'\b(r|hidden|ht)="([^"]*)"')
-
-
-def _hidden_rows(raw: bytes, max_rows: int) -> set[int]:
-    out: set[int] = set()
-    prev = -1
-    for m in _ROW_TAG.finditer(raw):
-        attrs_ = dict(_ATTR.findall(m.group(1)))
-        try:
-            r = int(attrs_.get(b"r", b"")) - 1
-        except ValueError:
-            r = prev + 1
-        prev = r
-        if r >= max_rows:
-            continue
-        if _on(attrs_.get(b"hidden", b"").decode()) or _zero(attrs_.get(b"ht", b"").decode() or None):
-            out.add(r)
-    return out
 
 
 def _on(v: str | None) -> bool:
@@ -343,7 +325,7 @@ def _cell_value(el: Any, strings: list[str], fmts: list[str], dates: list[bool],
             return "", None, None
     if t in ("str", "e"):
         if t == "e":
-            return text, None, f"是错误值“{text}”（公式无法计算），已按文字导入，请核对"
+            return None, None, f"是错误值“{text}”（公式无法计算），已按空值导入；请在 Excel 中改正公式后再导入"
         return text, None, None
     if t == "b":
         return text.strip() in ("1", "true"), None, None
