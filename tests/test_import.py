@@ -897,3 +897,21 @@ def test_streaming_reader_reads_what_excel_shows(tmp_path: Path, capsys: pytest.
     assert "E 列（隐藏列）" in cap.err and "零宽列" in cap.err
     assert '错误值 定性 ""' in cap.out and "#DIV/0!" not in cap.out.split("\n\n", 1)[1]
     assert "（D7）：是错误值“#DIV/0!”（公式无法计算），已按空值导入" in cap.err
+
+
+def test_other_script_digits_in_number_fields_are_written_as_0_to_9(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["项目名称", "测试项目"])
+    ws.append(["年度资金总额（万元）", "١٥٦"])
+    _indicator_sheet(ws, [["产出指标", "数量指标", "享受待遇人数", "2600人"]])
+    src = tmp_path / "fields.xlsx"
+    wb.save(src)
+    out_file = tmp_path / "fields.perf"
+    assert main(["import", str(src), "-o", str(out_file), "--profile", "gansu-project"]) == 0
+    err = capsys.readouterr().err
+    text = out_file.read_text("utf-8")
+    assert "年度资金总额: 156" in text, text
+    assert "“年度资金总额（万元）”的内容“١٥٦”中有阿拉伯-印度数字" in err and "（B2）" in err
+    assert "PD-R005" not in {d.code for d in check_paths([str(out_file)]).diagnostics}

@@ -24,8 +24,10 @@ from perfdsl.importer import detect
 from perfdsl.importer.grid import Book, GCell, Table
 from perfdsl.importer.safety import ImportFailure
 from perfdsl.importer.values import clean, parse_value, squash
+from perfdsl.numbers import other_digits
 from perfdsl.profiles import Profile
 
+_NUMERIC_FIELDS = ("money", "int", "year", "date", "code")
 _YEAR = re.compile(r"(\d{4})\s*年度")
 _CJK = re.compile(r"[^\x00-\x7f]")
 
@@ -203,13 +205,22 @@ class _Header:
         comp = _composite(self.profile, key, text) if spec is not None else None
         if comp:
             for k, v in comp.items():
-                self._set(k, v)
+                self._set(k, v, where)
             return
-        self._set(key, text)
+        self._set(key, text, where)
 
-    def _set(self, key: str, text: str) -> None:
+    def _set(self, key: str, text: str, where: str = "") -> None:
         if key in self.values:
             return
+        spec = self.profile.field(key)
+        if spec is not None and spec.type in _NUMERIC_FIELDS:
+            # as for indicator values: other scripts' digits are written as 0-9, and reported
+            ascii_text, scripts = other_digits(text)
+            foreign = [s for s in scripts if s != "全角数字"]
+            if foreign:
+                self.out.note(where or "表头栏目", f"“{spec.label}”的内容“{clean(text)}”中有{'、'.join(foreign)}，"
+                              "已改写为 0-9 的数字导入，请核对")
+                text = ascii_text
         self.values[key] = text
         self.order.append(key)
 
