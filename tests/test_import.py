@@ -743,13 +743,17 @@ def _r(text: str, props: str = "") -> str:
 def test_hidden_word_runs_are_left_out_and_reported(tmp_path: Path) -> None:
     """A hidden run turned a visible 2600 into 26000, silently."""
     styles = ('<w:style w:type="character" w:styleId="Secret"><w:rPr><w:vanish/></w:rPr></w:style>'
-              '<w:style w:type="character" w:styleId="Secret2"><w:basedOn w:val="Secret"/></w:style>')
+              '<w:style w:type="character" w:styleId="Secret2"><w:basedOn w:val="Secret"/></w:style>'
+              '<w:style w:type="paragraph" w:styleId="HP"><w:rPr><w:vanish/></w:rPr></w:style>'
+              '<w:style w:type="paragraph" w:styleId="HP2"><w:basedOn w:val="HP"/></w:style>')
     rows = [[_r(t) for t in _HEAD],
             [_r("产出指标"), _r("数量指标"), _r("享受待遇人数"), _r("2600") + _r("0", "<w:vanish/>") + _r("人")],
             [_r("产出指标"), _r("数量指标"), _r("发放户数"), _r("1") + _r("9", '<w:rStyle w:val="Secret2"/>') + _r("20户")],
             [_r("产出指标"), _r("数量指标"), _r("培训人数"), _r("3") + _r("5", "<w:specVanish/>") + _r("0人")],
             [_r("产出指标"), _r("数量指标"), _r("网页隐藏"), _r("4") + _r("0", "<w:webHidden/>") + _r("人")],
-            [_r("产出指标"), _r("数量指标"), _r("显示的"), _r("7") + _r("0", '<w:vanish w:val="0"/>') + _r("人")]]
+            [_r("产出指标"), _r("数量指标"), _r("显示的"), _r("7") + _r("0", '<w:vanish w:val="0"/>') + _r("人")],
+            [_r("产出指标"), _r("数量指标"), _r("补贴人数"),
+             '<w:pPr><w:pStyle w:val="HP2"/></w:pPr>' + _r("5") + _r("50人", '<w:vanish w:val="false"/>')]]
     src = tmp_path / "hidden.docx"
     src.write_bytes(_docx_table(rows, styles))
     code, out, err, _peak = _peak_import(src)
@@ -759,7 +763,8 @@ def test_hidden_word_runs_are_left_out_and_reported(tmp_path: Path) -> None:
     assert "培训人数 = 30 人" in out
     assert "网页隐藏 = 40 人" in out  # webHidden: hidden only in Web Layout view, printed
     assert "显示的 = 70 人" in out  # vanish switched off
-    assert err.count("隐藏文字") == 3 and "隐藏文字“0”" in err and "隐藏文字“9”" in err and "隐藏文字“5”" in err
+    assert "补贴人数 = 50 人" in out  # paragraph style (via basedOn) hides “5”; the run says not hidden
+    assert err.count("隐藏文字") == 4 and "隐藏文字“0”" in err and "隐藏文字“9”" in err and "隐藏文字“5”" in err
     assert "隐藏文字“0”" in out  # also a comment in the imported text
 
 

@@ -86,8 +86,8 @@ class DocxText:
     collected. `w:webHidden` only hides text in Web Layout view; it prints, so it is kept."""
 
     def __init__(self, parts: dict[str, bytes], main: str, fname: str) -> None:
-        self.hidden_char: set[str] = set()
-        self.hidden_para: set[str] = set()
+        self.style_hidden: dict[str, bool | None] = {}  # style id → hidden, following basedOn
+        self.default_para_style: str | None = None
         self.default_hidden = False
         self._load_styles(parts, main, fname)
 
@@ -102,41 +102,38 @@ class DocxText:
         self.default_hidden = _vanish(defaults) is True
         own: dict[str, bool | None] = {}
         based: dict[str, str] = {}
-        kind: dict[str, str] = {}
         for st in root.iter(f"{W}style"):
             sid = st.get(f"{W}styleId") or ""
-            kind[sid] = st.get(f"{W}type") or "paragraph"
             own[sid] = _vanish(st.find(f"{W}rPr"))
             b = st.find(f"{W}basedOn")
             if b is not None and _val(b):
                 based[sid] = _val(b) or ""
+            if st.get(f"{W}type") == "paragraph" and (st.get(f"{W}default") or "").lower() in ("1", "true"):
+                self.default_para_style = sid
         for sid in own:
             seen: set[str] = set()
             cur: str | None = sid
-            hidden = False
-            while cur is not None and cur not in seen:
+            while cur is not None and cur not in seen and own.get(cur) is None:
                 seen.add(cur)
-                if own.get(cur) is not None:
-                    hidden = bool(own[cur])
-                    break
                 cur = based.get(cur)
-            if hidden:
-                (self.hidden_char if kind[sid] == "character" else self.hidden_para).add(sid)
+            self.style_hidden[sid] = own.get(cur) if cur is not None else None
 
-    def run_hidden(self, run: Any, para_hidden: bool) -> bool:
+    def run_hidden(self, run: Any, para_style: str | None) -> bool:
+        """Direct formatting, else the character style, else the paragraph style, else the defaults."""
         rpr = run.find(f"{W}rPr")
         direct = _vanish(rpr)
         if direct is not None:
             return direct
         rs = rpr.find(f"{W}rStyle") if rpr is not None else None
-        if rs is not None and _val(rs) in self.hidden_char:
-            return True
-        return para_hidden
+        for sid in (_val(rs) if rs is not None else None, para_style):
+            if sid is not None and self.style_hidden.get(sid) is not None:
+                return bool(self.style_hidden[sid])
+        return self.default_hidden
 
     def paragraph(self, p: Any) -> tuple[str, str]:
         """(visible text, hidden text) of one paragraph."""
         ps = p.find(f"{W}pPr/{W}pStyle")
-        para_hidden = (_val(ps) in self.hidden_para) if ps is not None else self.default_hidden
+        para_style = _val(ps) if ps is not None else self.default_para_style
         out: list[str] = []
         hid: list[str] = []
         cache: dict[Any, bool] = {}
@@ -155,7 +152,7 @@ class DocxText:
             hidden = False
             if parent.tag == f"{W}r":
                 if parent not in cache:
-                    cache[parent] = self.run_hidden(parent, para_hidden)
+                    cache[parent] = self.run_hidden(parent, para_style)
                 hidden = cache[parent]
             (hid if hidden else out).append(piece)
         return "".join(out), "".join(hid)
