@@ -6,7 +6,8 @@
 - any other file is read as grids (grid.py), its tables found by their labels and its
   values parsed as people write them (detect.py, values.py, build.py).
 The result is formatted text (perfdsl.printer) plus warnings with cell positions;
-whatever could not be mapped is also in the text as comments. Failures raise
+whatever could not be mapped, was hidden in Word/Excel (not imported), was a formula
+without a saved result, or had its digits rewritten is also in the text as comments. Failures raise
 `ImportFailure` with a Chinese message. This package must not write files (the command
 does that) and must never resolve an XML entity or read anything outside the file.
 """
