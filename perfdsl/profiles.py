@@ -191,7 +191,7 @@ def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any]
     for entry in sorted(_builtin_dir().iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
-            found[data["id"]] = (data, f"内置:{entry.name}")
+            found[data["id"]] = (data, f"{BUILTIN_PREFIX}{entry.name}")
     for d in _user_dirs(extra_dirs):
         if not d.is_dir():
             continue
@@ -289,6 +289,9 @@ def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
     return None
 
 
+BUILTIN_PREFIX = "内置:"
+
+
 def profile_ids(extra_dirs: tuple[str, ...] = ()) -> list[str]:
     return sorted(_raw_profiles(extra_dirs))
 
@@ -297,3 +300,14 @@ def default_profile(kind: str, extra_dirs: tuple[str, ...] = ()) -> Profile:
     prof = find_profile(DEFAULT_PROFILE[kind], extra_dirs)
     assert prof is not None
     return prof
+
+
+def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The data of profile `name` (id or alias) with everything it `extends` merged in,
+    as `perfdsl profiles show` prints it; None when there is no such profile."""
+    prof = find_profile(name, extra_dirs)
+    if prof is None:
+        return None
+    data = _merged(prof.id, _raw_profiles(extra_dirs))
+    data.pop("extends", None)
+    return data
