@@ -87,3 +87,23 @@ def _same(path: Path) -> str:
         return str(path.resolve())
     except OSError:
         return os.path.abspath(path)
+
+
+def profile_argument(text: str | None, dirs: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """`--profile` as a name, or as a path to a .toml file: (the profile's id, the folders
+    to look it up in). A path adds its folder, last, so that file is the one used."""
+    if not text:
+        return None, dirs
+    path = Path(text)
+    if not (text.lower().endswith(".toml") or path.is_file()):
+        return text, dirs
+    from perfdsl.profiles import ProfileError, tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ProfileError(f"找不到模板文件：{text}") from exc
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"模板文件 {text} 无法读取：{exc}") from exc
+    pid = data.get("id") if isinstance(data.get("id"), str) else path.stem
+    return pid, (*dirs, str(path.parent))

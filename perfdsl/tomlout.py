@@ -17,7 +17,7 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f
 
 
 def key(k: str) -> str:
-    return k if _BARE.match(k) else string(k)
+    return k if _BARE.fullmatch(k) else string(k)
 
 
 def string(s: str) -> str:
