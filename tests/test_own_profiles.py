@@ -13,17 +13,18 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, run_cli
 from perfdsl import tomlout
 from perfdsl.api import check_paths
 from perfdsl.backends import jsonout
+from perfdsl.profiles import tomllib
+
+from conftest import ROOT, run_cli
 
 FIXTURE = ROOT / "tests" / "fixtures" / "own-profile"
 DECL = "社区养老.perf"

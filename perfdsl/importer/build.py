@@ -22,6 +22,7 @@ import attrs
 from perfdsl import ast
 from perfdsl.importer import detect
 from perfdsl.importer.grid import Book, GCell, Table
+from perfdsl.importer.numbered import split_numbered
 from perfdsl.importer.ownprofiles import ProfileHint
 from perfdsl.importer.safety import ImportFailure
 from perfdsl.importer.values import clean, parse_value, squash
@@ -148,6 +149,9 @@ def _unmapped_line(ln: Line, out: Out) -> None:
 
 
 def _list_items(text: str, fmt: str) -> list[str]:
+    found = split_numbered(clean(text))  # `1. … 2. …`, `（1）…`, `目标1：…`, even run together
+    if found is not None:
+        return found
     pat = re.escape(fmt).replace(r"\{n\}", r"\d+").replace(r"\{text\}", "(.*)")
     pat = pat.replace(r"\ ", r"\s*").replace(r"\.", r"[.．、]")
     own = re.compile("^" + pat + "$")
