@@ -68,6 +68,12 @@ def profile_dirs_for(anchor: str, extra: tuple[str, ...] = (), local: bool = Tru
     return tuple(d.path for d in search_dirs(anchor, extra, local) if d.origin != "env")
 
 
+def local_wanted(args: object) -> bool:
+    """False when a command was told not to use the profiles/ folders beside its inputs
+    (`--no-local-profiles`, when perfdsl.commands.common.add_profile_dir offers it)."""
+    return not getattr(args, "no_local_profiles", False)
+
+
 def origin_of(source: str, dirs: tuple[ProfileDir, ...]) -> str:
     """`builtin`, `option`, `local` or `env`: where a profile whose file is `source` was found."""
     from perfdsl.profiles import BUILTIN_PREFIX

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from perfdsl.commands.common import write_atomic
     from perfdsl.formatter import format_source
     from perfdsl.profiles import ProfileError
+    from perfdsl.profilesearch import local_wanted
     from perfdsl.source import decode_source
 
     files = find_files(args.paths)
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             continue
         try:
-            new, diags = format_source(source.text, str(f), profile_dirs_for(str(f), tuple(args.profile_dir)))
+            new, diags = format_source(source.text, str(f), profile_dirs_for(str(f), tuple(args.profile_dir), local_wanted(args)))
         except ProfileError as exc:
             sys.stderr.write(f"perfdsl：{exc}\n")
             return 2

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from perfdsl.commands.common import write_atomic
     from perfdsl.importer import ImportFailure, import_bytes
     from perfdsl.profiles import ProfileError
-    from perfdsl.profilesearch import profile_argument
+    from perfdsl.profilesearch import local_wanted, profile_argument
 
     src = Path(args.file)
     out = None if args.stdout else (Path(args.output) if args.output else src.with_suffix(".perf"))
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # The profiles the imported text will be checked with: beside the output (or the input
     # when printing), --profile-dir and $PERFDSL_PROFILE_PATH, as `check` finds them.
-    dirs = profile_dirs_for(str(out if out is not None else src), tuple(args.profile_dir))
+    dirs = profile_dirs_for(str(out if out is not None else src), tuple(args.profile_dir), local_wanted(args))
     try:
         profile, dirs = profile_argument(args.profile, dirs)
     except ProfileError as exc:

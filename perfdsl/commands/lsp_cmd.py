@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from perfdsl.lsp.analysis import configure
     from perfdsl.lsp.server import serve
+    from perfdsl.profilesearch import local_wanted
 
-    configure(tuple(args.profile_dir))
+    configure(tuple(args.profile_dir), local_wanted(args))
     return serve()

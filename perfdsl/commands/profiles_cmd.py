@@ -43,13 +43,14 @@ def _where(anchor: str, args: argparse.Namespace) -> tuple[tuple[str, ...], obje
     import os
 
     from perfdsl.api import profile_dirs_for
-    from perfdsl.profilesearch import search_dirs
+    from perfdsl.profilesearch import local_wanted, search_dirs
 
     if not os.path.exists(anchor):
         sys.stderr.write(f"perfdsl：找不到文件或文件夹：{anchor}\n")
         return None
     extra = tuple(args.profile_dir)
-    return profile_dirs_for(anchor, extra), search_dirs(anchor, extra)
+    local = local_wanted(args)
+    return profile_dirs_for(anchor, extra, local), search_dirs(anchor, extra, local)
 
 
 def _list(anchor: str, args: argparse.Namespace) -> int:

@@ -31,16 +31,17 @@ from perfdsl.source import Span
 
 # `perfdsl lsp --profile-dir D`: folders every file of this server also sees (set once at start).
 _extra_dirs: tuple[str, ...] = ()
+_local = True
 
 
-def configure(profile_dirs: tuple[str, ...]) -> None:
-    global _extra_dirs
-    _extra_dirs = tuple(profile_dirs)
+def configure(profile_dirs: tuple[str, ...], local: bool = True) -> None:
+    global _extra_dirs, _local
+    _extra_dirs, _local = tuple(profile_dirs), local
 
 
 def profile_dirs_for(path: str) -> tuple[str, ...]:
     """The profile folders of a file, found as `check` finds them (perfdsl.api.profile_dirs_for)."""
-    return _profile_dirs_for(path, _extra_dirs)
+    return _profile_dirs_for(path, _extra_dirs, _local)
 
 
 @attrs.frozen
