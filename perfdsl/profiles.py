@@ -292,6 +292,23 @@ def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
 BUILTIN_PREFIX = "内置:"
 
 
+@lru_cache(maxsize=1)
+def builtin_ids() -> frozenset[str]:
+    """Ids of the profiles shipped with perfdsl."""
+    return frozenset(pid for pid, (_d, src) in _raw_profiles(()).items() if src.startswith(BUILTIN_PREFIX))
+
+
+def shadows_builtin(profile: Profile) -> bool:
+    """True when `profile` comes from a user folder and takes the place of a built-in one."""
+    return not profile.source.startswith(BUILTIN_PREFIX) and profile.id in builtin_ids()
+
+
+def local_profiles_allowed() -> bool:
+    """False when $PERFDSL_NO_LOCAL_PROFILES is set (to 1, true, yes or on): then a
+    `profiles/` folder found beside the input is not used (the CLI's --no-local-profiles)."""
+    return os.environ.get("PERFDSL_NO_LOCAL_PROFILES", "").strip().lower() not in ("1", "true", "yes", "on")
+
+
 def profile_ids(extra_dirs: tuple[str, ...] = ()) -> list[str]:
     return sorted(_raw_profiles(extra_dirs))
 

@@ -69,9 +69,13 @@ def profile_dirs_for(anchor: str, extra: tuple[str, ...] = (), local: bool = Tru
 
 
 def local_wanted(args: object) -> bool:
-    """False when a command was told not to use the profiles/ folders beside its inputs
-    (`--no-local-profiles`, when perfdsl.commands.common.add_profile_dir offers it)."""
-    return not getattr(args, "no_local_profiles", False)
+    """False when a command was told not to use the profiles/ folders beside its inputs:
+    `--no-local-profiles` (perfdsl.commands.common.add_profile_dir) or $PERFDSL_NO_LOCAL_PROFILES."""
+    from perfdsl.profiles import local_profiles_allowed
+
+    if getattr(args, "no_local_profiles", None):
+        return False
+    return local_profiles_allowed()
 
 
 def origin_of(source: str, dirs: tuple[ProfileDir, ...]) -> str:

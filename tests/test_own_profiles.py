@@ -321,3 +321,24 @@ def test_import_profile_path_errors(tmp_path: Path, folder: Path) -> None:
     (tmp_path / "坏.toml").write_text("id = [\n", encoding="utf-8")
     res = run_cli("import", str(built), "--stdout", "--profile", str(tmp_path / "坏.toml"))
     assert res.code == 2 and "无法读取" in res.err and "Traceback" not in res.err
+
+
+def test_no_local_profiles_is_honoured_by_every_command(folder: Path) -> None:
+    """A reviewer's switch: the folder's own profiles/ are not read by fmt, profiles, import either."""
+    assert "myprov-project" not in run_cli("profiles", str(folder), "--no-local-profiles").out
+    built = _build(folder, "docx")
+    res = run_cli("import", str(built), "--stdout", "--no-local-profiles")
+    assert res.code == 0 and "找不到这个模板" in res.err
+    # fmt leaves the fields of a profile it cannot see in their order (and does not fail)
+    assert run_cli("fmt", "--check", "--no-local-profiles", str(folder / DECL)).code == 0
+    res = run_cli("diff", str(folder / DECL), str(folder / DECL), "--no-local-profiles")
+    assert res.code == 0
+
+
+def test_profiles_marks_a_local_profile_that_shadows_a_builtin(folder: Path) -> None:
+    text = (folder / "profiles" / "myprov.toml").read_text(encoding="utf-8")
+    (folder / "profiles" / "mof2021.toml").write_text(
+        text.replace('id = "myprov-project"', 'id = "mof2021"').replace('extends = "mof2021"\n', ""), encoding="utf-8")
+    rows = _rows(run_cli("profiles", str(folder)).out)
+    assert rows["mof2021"][2] == "本地 profiles/"
+    assert rows["mof2021"][-1].endswith("（覆盖了同名的内置模板，见 PD-L001）")

@@ -107,12 +107,13 @@ def _side(spec: str | None, tmp: str, label: str) -> tuple[str, list[str]]:
     raise _Usage(f"“{spec}”既不是文件或文件夹，也不是 git 版本")
 
 
-def _load(root: str, files: list[str], dirs: tuple[str, ...] = ()) -> tuple[list[tuple[str, object]], list[str]]:
+def _load(root: str, files: list[str], dirs: tuple[str, ...] = (),
+          local: bool = True) -> tuple[list[tuple[str, object]], list[str]]:
     from perfdsl.api import check_paths
 
     if not files:
         return [], []
-    res = check_paths(files, dirs)
+    res = check_paths(files, dirs, local_profiles=local)
     decls: list[tuple[str, object]] = []
     broken: list[str] = []
     for s in res.sets:
@@ -148,11 +149,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"perfdsl：{exc}\n")
             return 2
         from perfdsl.profiles import ProfileError
+        from perfdsl.profilesearch import local_wanted
 
-        dirs = tuple(args.profile_dir)
+        dirs, local = tuple(args.profile_dir), local_wanted(args)
         try:
-            old, broken_old = _load(old_root, old_files, dirs)
-            new, broken_new = _load(new_root, new_files, dirs)
+            old, broken_old = _load(old_root, old_files, dirs, local)
+            new, broken_new = _load(new_root, new_files, dirs, local)
         except ProfileError as exc:
             sys.stderr.write(f"perfdsl：{exc}\n")
             return 2

@@ -54,7 +54,7 @@ def _where(anchor: str, args: argparse.Namespace) -> tuple[tuple[str, ...], obje
 
 
 def _list(anchor: str, args: argparse.Namespace) -> int:
-    from perfdsl.profiles import KIND_ZH, find_profile, profile_ids
+    from perfdsl.profiles import KIND_ZH, find_profile, profile_ids, shadows_builtin
     from perfdsl.profilesearch import ORIGIN_ZH, origin_of
 
     found = _where(anchor, args)
@@ -65,7 +65,8 @@ def _list(anchor: str, args: argparse.Namespace) -> int:
         prof = find_profile(pid, dirs)
         assert prof is not None
         origin = ORIGIN_ZH[origin_of(prof.source, search)]  # type: ignore[arg-type]
-        sys.stdout.write(f"{pid}\t{KIND_ZH.get(prof.kind, prof.kind)}\t{origin}\t{prof.name}\t{prof.source}\n")
+        note = "（覆盖了同名的内置模板，见 PD-L001）" if shadows_builtin(prof) else ""
+        sys.stdout.write(f"{pid}\t{KIND_ZH.get(prof.kind, prof.kind)}\t{origin}\t{prof.name}\t{prof.source}{note}\n")
     return 0
 
 
