@@ -27,8 +27,8 @@ MAX_TOTAL = 200 * 1024 * 1024
 MAX_PART = 64 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ENTRIES = 5000
-MAX_NODES = 1_000_000  # XML elements in one part parsed into a tree (~120 MB)
-MAX_FILE_NODES = 3_000_000  # XML elements in all parts of a file (streamed or not)
+MAX_NODES = 1_000_000  # XML tags (`<`) in one part parsed into a tree: at most ~1M elements, ~120 MB
+MAX_FILE_NODES = 2_000_000  # XML tags (`<`) in all parts of a file (streamed or not)
 MAX_CELLS = 200_000  # grid cells over all tables/sheets of one file (~15× the largest real department)
 KIND_ZH = {"docx": "Word（.docx）", "xlsx": "Excel（.xlsx）"}
 
@@ -113,7 +113,7 @@ def read_zip(data: bytes, name: str, what: str, want: Callable[[str], bool] | No
         raise ImportFailure(f"{name} 是启用宏的文件（.docm/.xlsm），为安全起见不使用。请另存为 .docx/.xlsx 后再使用。")
     nodes = sum(raw.count(b"<") for part, raw in parts.items() if _is_xml(part))
     if nodes > MAX_FILE_NODES:
-        raise ImportFailure(f"{name} 的 XML 共有约 {nodes:,} 个元素，超过上限 {MAX_FILE_NODES:,}，已拒绝。")
+        raise ImportFailure(f"{name} 的 XML 共有约 {nodes:,} 个标记，超过上限 {MAX_FILE_NODES:,}，已拒绝。")
     return parts
 
 
@@ -135,13 +135,13 @@ def open_package(data: bytes, kind: str, name: str) -> dict[str, bytes]:
 
 def parse_xml(raw: bytes, name: str, part: str) -> Any:
     """An XML part of a checked package as an lxml tree, refused before parsing when it has
-    more than MAX_NODES elements (a tree costs ~120 bytes an element: 60 MB of `<p/>`
-    would take 1.2 GB)."""
+    more than MAX_NODES tags (counted as `<`; a tree costs ~120 bytes an element: 60 MB
+    of `<p/>` would take 1.2 GB)."""
     from lxml import etree
 
     nodes = raw.count(b"<")
     if nodes > MAX_NODES:
-        raise ImportFailure(f"{name} 的内部文件 {part} 有约 {nodes:,} 个 XML 元素，超过上限 {MAX_NODES:,}，已拒绝。")
+        raise ImportFailure(f"{name} 的内部文件 {part} 有约 {nodes:,} 个 XML 标记，超过上限 {MAX_NODES:,}，已拒绝。")
     try:
         return etree.fromstring(raw, xml_parser())
     except etree.XMLSyntaxError as exc:

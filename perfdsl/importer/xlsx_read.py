@@ -19,6 +19,7 @@ Chinese built-in formats 27–36, 50–58). It only ever parses parts checked by
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -62,6 +63,7 @@ class Sheet:
     notes: list[tuple[tuple[int, int], str]]  # (row, col) → what to tell the user
 
 
+@functools.lru_cache(maxsize=4096)
 def col_index(letters: str) -> int:
     n = 0
     for ch in letters.upper():
@@ -216,6 +218,8 @@ def read_sheet(raw: bytes, title: str, state: str, strings: list[str], fmts: lis
     row_i = -1
     col_i = -1
     more = 0
+    last_ref: str | None = None  # reference of the last empty cell (read only when needed)
+    c_tag = f"{S}c"
     where = f"工作表“{title}”"
     try:
         for ev, el in etree.iterparse(io.BytesIO(raw), events=("start", "end"), resolve_entities=False,
@@ -229,11 +233,20 @@ def read_sheet(raw: bytes, title: str, state: str, strings: list[str], fmts: lis
                     except ValueError:
                         row_i += 1
                     col_i = -1
+                    last_ref = None
                     if row_i < limits.max_rows and (_on(el.get("hidden")) or _zero(el.get("ht"))):
                         hidden_rows.add(row_i)
                 continue
-            if tag == f"{S}c":
+            if tag == c_tag:
                 ref = el.get("r")
+                if not len(el):  # no value, no formula: only styled; its place matters only to the next cell
+                    last_ref = ref
+                    el.clear()
+                    continue
+                if last_ref is not None:
+                    prev = cell_ref(last_ref)
+                    col_i = prev[1] if prev is not None else col_i + 1
+                    last_ref = None
                 pos = cell_ref(ref) if ref else None
                 if pos is None:  # no (usable) reference: the next cell of the current row
                     pos = (max(row_i, 0), col_i + 1)
