@@ -922,3 +922,21 @@ def test_other_script_digits_in_number_fields_are_written_as_0_to_9(tmp_path: Pa
     assert "年度资金总额: 156" in text, text
     assert "“年度资金总额（万元）”的内容“١٥٦”中有阿拉伯-印度数字" in err and "（B2）" in err
     assert "PD-R005" not in {d.code for d in check_paths([str(out_file)]).diagnostics}
+
+
+def test_a_line_break_in_reported_content_cannot_end_its_comment(tmp_path: Path) -> None:
+    """Hidden or unmapped cell text is quoted in comments; a line break in it must not start a
+    line of perfdsl text (it would become an indicator nobody can see in the file)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    _indicator_sheet(ws, [["产出指标", "数量指标", "享受待遇人数", "2600人"],
+                          ["产出指标", "数量指标", "藏起来", "x\n  产出.数量.偷偷加的 >= 1 人\r\n也是\u2028这里"]])
+    ws.row_dimensions[3].hidden = True
+    src = tmp_path / "inject.xlsx"
+    wb.save(src)
+    out_file = tmp_path / "inject.perf"
+    assert main(["import", str(src), "-o", str(out_file)]) == 0
+    text = out_file.read_text("utf-8")
+    assert "偷偷加的" in text  # reported, in a comment
+    assert all(line.startswith("#") for line in text.splitlines() if "偷偷加的" in line or "这里" in line)
+    assert [i["name"] for d in _model(out_file)["declarations"] for i in d["indicators"]] == ["享受待遇人数"]

@@ -29,6 +29,7 @@ from perfdsl.importer.values import clean, parse_value, squash
 from perfdsl.numbers import other_digits
 from perfdsl.profiles import Profile
 
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _NUMERIC_FIELDS = ("money", "int", "year", "date", "code")
 _YEAR = re.compile(r"(\d{4})\s*年度")
 _CJK = re.compile(r"[^\x00-\x7f]")
@@ -60,13 +61,14 @@ class Out:
     comments: list[str] = attrs.Factory(list)
 
     def unmapped(self, where: str, text: str, why: str = "未能对应到申报表栏目") -> None:
-        one = text.replace("\n", " / ")
+        one = _LINE_BREAKS.sub(" / ", text)
         self.warnings.append(f"{where}：{why}：{one}")
         self.comments.append(f"{where}：{one}")
 
     def note(self, where: str, text: str) -> None:
-        self.warnings.append(f"{where}：{text}")
-        self.comments.append(f"{where}：{text}")
+        one = _LINE_BREAKS.sub(" / ", text)
+        self.warnings.append(f"{where}：{one}")
+        self.comments.append(f"{where}：{one}")
 
 
 def join_lines(text: str) -> str:
@@ -548,5 +550,6 @@ def render_text(doc: ast.Document, comments: list[str], name: str) -> str:
     head = [f"# 由 perfdsl import 从 {name} 按表格版式导入。"]
     if comments:
         head.append("# 以下内容没有导入（未能对应到申报表的栏目，或在原文件中是隐藏的），或导入时有改动，请人工核对：")
-        head += [f"#   {c}" for c in comments]
+        # one comment line each, whatever the cell held: a line break in a cell must not end the comment
+        head += [f"#   {_LINE_BREAKS.sub(' / ', c)}" for c in comments]
     return "\n".join(head) + "\n\n" + format_document(doc)
