@@ -51,6 +51,7 @@ class Indicator:
     name_span: Span = NO_SPAN
     written: tuple[str, str, str] = ("", "", "")  # the path as the author wrote it
     unit_span: Span | None = None  # where the unit was written, for precise carets
+    target_span: Span | None = None  # from the operator to the end of the value, for fixes
 
     @property
     def path(self) -> tuple[str, str, str]:
