@@ -454,3 +454,29 @@ def test_v002_fix_in_a_group_block_keeps_the_path_and_attributes(client: Client,
     fix = next(a for a in acts if "PD-V002" in a["title"])
     fixed = _apply_edits(text, fix["edit"]["changes"][path.as_uri()])
     assert "    质量.资金发放覆盖率 = 100 % [备注: 按月]\n" in fixed
+
+
+def test_set_wide_finding_with_only_one_file_open(client: Client, folder: Path) -> None:
+    # Only project 01 is open; its 成本控制数 grows tenfold. PD-M004 belongs to the department file,
+    # which is read from disk: it is published for that file and shown in 01 where it points.
+    path = folder / PROJECT
+    text = path.read_text(encoding="utf-8").replace("成本控制数 <= 156 万元", "成本控制数 <= 1560 万元")
+    dept = (folder / "00-部门整体.perf").as_uri()
+    pub = _open(client, path, text)
+    mine = [d for d in pub["diagnostics"] if d["code"] == "PD-M004"]
+    assert len(mine) == 1
+    assert mine[0]["range"]["start"]["line"] == _line_of(text, "成本控制数 <= 1560 万元")
+    assert "10485.13" in mine[0]["message"] and "00-部门整体.perf:57" in mine[0]["message"]
+    other = client.wait_note("textDocument/publishDiagnostics",
+                             lambda p: p["uri"] == dept and any(d["code"] == "PD-M004" for d in p["diagnostics"]))
+    (m004,) = [d for d in other["diagnostics"] if d["code"] == "PD-M004"]
+    assert m004["range"]["start"]["line"] == 56  # 项目支出.合计, line 57
+    # Fixing it in the editor clears both.
+    client.notify("textDocument/didChange", {"textDocument": {"uri": path.as_uri(), "version": 2},
+                                             "contentChanges": [{"text": path.read_text(encoding="utf-8")}]})
+    pub = client.wait_note("textDocument/publishDiagnostics",
+                           lambda p: p["uri"] == path.as_uri() and p.get("version") == 2)
+    assert [d for d in pub["diagnostics"] if d["code"] == "PD-M004"] == []
+    other = client.wait_note("textDocument/publishDiagnostics",
+                             lambda p: p["uri"] == dept and not any(d["code"] == "PD-M004" for d in p["diagnostics"]))
+    assert other["uri"] == dept

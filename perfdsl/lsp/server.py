@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote
 
+import attrs
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
@@ -45,6 +46,8 @@ class PerfServer(LanguageServer):
         self.analyser = Analyser()
         self.published: dict[str, list[tuple[Diagnostic, types.Diagnostic]]] = {}
         self.pending: dict[str, int] = {}
+        # files not open whose diagnostics are shown: unquoted URI -> URI as published
+        self.closed_published: dict[str, str] = {}
 
     # --- helpers -----------------------------------------------------------------------
     @property
@@ -103,6 +106,12 @@ class PerfServer(LanguageServer):
         )
 
     def check_and_publish(self, uri: str) -> SetAnalysis | None:
+        """Check `uri`'s declaration set and publish for every member file, open or not.
+
+        Files that are not open are read from disk, so a set-wide finding (PD-M004, a
+        duplicate title, …) is published for the file it belongs to even when only another
+        member is open; it is also shown in the edited file at its related place there.
+        """
         path = to_fs_path(uri)
         if not path:
             return None
@@ -114,16 +123,62 @@ class PerfServer(LanguageServer):
         by_file: dict[str, list[Diagnostic]] = {p: [] for p in analysis.files}
         for d in analysis.set_result.diagnostics:
             by_file.setdefault(d.span.path if d.span.path in by_file else path, []).append(d)
+        by_file[path] = by_file.get(path, []) + _mirrored(by_file, path, texts)
         for p, diags in by_file.items():
-            if p not in texts:
-                continue  # only open documents get diagnostics
             u = uri_of[p]
-            lines = positions.split_lines(normalise_text(texts[p]))
+            if p in texts:
+                lines = positions.split_lines(normalise_text(texts[p]))
+                version = docs[p][2]
+                self.closed_published.pop(unquote(u), None)
+            else:
+                if not diags and unquote(u) not in self.closed_published:
+                    continue
+                lines = _disk_lines(p)
+                version = None
+                if diags:
+                    self.closed_published[unquote(u)] = u
+                else:
+                    self.closed_published.pop(unquote(u), None)
             pairs = [(d, self.lsp_diagnostic(d, lines, uri_of)) for d in diags]
             self.published[unquote(u)] = pairs
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                uri=u, diagnostics=[x for _, x in pairs], version=docs[p][2]))
+                uri=u, diagnostics=[x for _, x in pairs], version=version))
         return analysis
+
+    def forget_closed(self, uri: str) -> None:
+        """`uri` was closed: recheck its set from another open member, or clear the set's files."""
+        path = to_fs_path(uri)
+        folder = str(Path(path).parent) if path else None
+        same_set = [u for p, (u, _t, _v) in self.open_docs().items()
+                    if folder is not None and str(Path(p).parent) == folder]
+        if same_set:
+            self.closed_published[unquote(uri)] = uri  # refreshed from its disk text, or cleared
+            self.check_and_publish(same_set[0])
+            return
+        gone = [u for u in self.closed_published.values()
+                if folder is not None and str(Path(to_fs_path(u) or "").parent) == folder]
+        for u in [*gone, uri]:
+            self.closed_published.pop(unquote(u), None)
+            self.published.pop(unquote(u), None)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=u, diagnostics=[]))
+
+
+def _mirrored(by_file: dict[str, list[Diagnostic]], path: str, texts: dict[str, str]) -> list[Diagnostic]:
+    """Set-wide findings of files that are not open, shown again where they point into `path`."""
+    out = []
+    for other, diags in by_file.items():
+        if other == path or other in texts:
+            continue
+        for d in diags:
+            if d.waived:
+                continue
+            for span, _label in d.related:
+                if span.path == path:
+                    where = f"{Path(other).name}:{d.span.line}"
+                    out.append(attrs.evolve(d, span=span, fix=None, related=((d.span, "问题所在"), *d.related),
+                                            message=f"{d.message}（问题报告在 {where}）"))
+                    break
+    return out
 
 
 def _disk_lines(path: str) -> list[str]:
@@ -169,9 +224,7 @@ def build_server() -> PerfServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PerfServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.published.pop(unquote(uri), None)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        ls.forget_closed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION,
                     types.CompletionOptions(trigger_characters=[".", "．", " "]))
