@@ -480,3 +480,22 @@ def test_set_wide_finding_with_only_one_file_open(client: Client, folder: Path) 
     other = client.wait_note("textDocument/publishDiagnostics",
                              lambda p: p["uri"] == dept and not any(d["code"] == "PD-M004" for d in p["diagnostics"]))
     assert other["uri"] == dept
+
+
+def test_completion_filters_by_a_chinese_prefix(client: Client, folder: Path) -> None:
+    path = folder / PROJECT
+    text = path.read_text(encoding="utf-8").replace("  产出 {\n", "  满\n  产出 {\n", 1)
+    _open(client, path, text)
+    line = _line_of(text, "  满")
+    res = client.request("textDocument/completion", {"textDocument": {"uri": path.as_uri()},
+                                                      "position": {"line": line, "character": 3}})
+    assert res["isIncomplete"] is True  # filtered here: the client asks again as the prefix changes
+    items = res["items"]
+    assert items and all("满" in i["label"] or "满" in i["textEdit"]["newText"] for i in items)
+    first = items[0]
+    assert first["label"] == "满意度指标"
+    assert first["textEdit"] == {"range": {"start": {"line": line, "character": 2},
+                                           "end": {"line": line, "character": 3}}, "newText": "满意度"}
+    assert first["filterText"].startswith("满")
+    # Accepting it gives 满意度, never 成本 (what a client that does not filter Chinese picked).
+    assert _apply_edits(text, [first["textEdit"]]).split("\n")[line] == "  满意度"

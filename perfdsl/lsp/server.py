@@ -234,7 +234,8 @@ def build_server() -> PerfServer:
         path = to_fs_path(uri) or ""
         items = complete(lines, line, col, profile_dirs=profile_dirs_for(path),
                          known_names=_known_names(ls, path) if path else (), encoding=ls.encoding)
-        return types.CompletionList(is_incomplete=False, items=items)
+        # Filtered by the typed prefix on the server: ask again as the prefix changes.
+        return types.CompletionList(is_incomplete=True, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: PerfServer, params: types.HoverParams) -> types.Hover | None:
