@@ -201,6 +201,7 @@ class _DeclResolver:
             return
         target, unit_attr = self._target(st, written)
         columns: list[tuple[str, str]] = []
+        column_spans: list[tuple[str, Span]] = []
         for at in st.attrs:
             if at.key.strip() in ("度量单位", "计量单位", "单位"):
                 unit_attr = at.value
@@ -210,14 +211,16 @@ class _DeclResolver:
                 if at.key.strip() not in self.profile.optional_columns:
                     self.diags.append(diag("PD-R007", at.span, path=written, profile=self.profile.id, key=at.key))
                 columns.append((at.key.strip(), at.value))
+                column_spans.append((at.key.strip(), at.span))
             else:
                 columns.append((col.key, at.value))
+                column_spans.append((col.key, at.span))
         if unit_attr is not None and target.op == "qual":
             target = attrs.evolve(target, unit=unit_attr)
         self.indicators.append(Indicator(
             level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
             span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),
-            unit_span=_unit_span(st.target), target_span=_target_span(st.target),
+            unit_span=_unit_span(st.target), target_span=_target_span(st.target), column_spans=tuple(column_spans),
         ))
 
     def _level1(self, s1: ast.Segment, s2: ast.Segment, written: tuple[str, ...]) -> Level1 | None:

@@ -499,3 +499,22 @@ def test_completion_filters_by_a_chinese_prefix(client: Client, folder: Path) ->
     assert first["filterText"].startswith("满")
     # Accepting it gives 满意度, never 成本 (what a client that does not filter Chinese picked).
     assert _apply_edits(text, [first["textEdit"]]).split("\n")[line] == "  满意度"
+
+
+def test_weight_sum_points_at_the_weights(tmp_path: Path, client: Client) -> None:
+    # PD-M005 points at the weights themselves, the first one, with the others as related places.
+    path = tmp_path / "weights" / "项目.perf"
+    path.parent.mkdir()
+    text = (DIAG_FIXTURES / "PD-M005" / "fail.perf").read_text(encoding="utf-8").replace(
+        "群众获得感 定性 提高 [权重: 10]", "群众获得感 定性 提高 [权重: 10] [备注: 无]")
+    path.write_text(text, encoding="utf-8")
+    pub = _open(client, path, text)
+    (d,) = [d for d in pub["diagnostics"] if d["code"] == "PD-M005"]
+    lines = text.split("\n")
+    weights = [(i, ln.index("[权重")) for i, ln in enumerate(lines) if "[权重" in ln]
+    assert (d["range"]["start"]["line"], d["range"]["start"]["character"]) == weights[0]
+    assert d["range"]["end"]["character"] == lines[weights[0][0]].index("]") + 1
+    shown = [(r["location"]["range"]["start"]["line"], r["location"]["range"]["start"]["character"])
+             for r in d["relatedInformation"]]
+    assert shown == weights[1:]
+    assert d["message"].startswith("全部指标的权重合计为 20 + 30 + 20 + 10 + 10 = 90，应为 100")
