@@ -518,3 +518,85 @@ def test_weight_sum_points_at_the_weights(tmp_path: Path, client: Client) -> Non
              for r in d["relatedInformation"]]
     assert shown == weights[1:]
     assert d["message"].startswith("全部指标的权重合计为 20 + 30 + 20 + 10 + 10 = 90，应为 100")
+
+
+# --- robustness: what a broken or hostile client sends -----------------------------------------
+
+def _raw_request(c: Client, method: str, params: Any) -> dict[str, Any]:
+    """The whole response (result or error) to a request."""
+    c.next_id += 1
+    rid = c.next_id
+    c.send({"id": rid, "method": method, "params": params})
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        msg = c._next(deadline)
+        if msg.get("id") == rid and "method" not in msg:
+            return msg
+        c.notes.append(msg)
+
+
+def _write(c: Client, data: bytes) -> None:
+    assert c.proc.stdin is not None
+    c.proc.stdin.write(data)
+    c.proc.stdin.flush()
+
+
+@pytest.mark.parametrize("line,character", [(2**40, 0), (-1, 0), (0, 2**40), (0, -1), (100000, 0)])
+def test_positions_out_of_range_get_an_error(client: Client, folder: Path, line: int, character: int) -> None:
+    path = folder / PROJECT
+    _open(client, path, path.read_text(encoding="utf-8"))
+    for method, extra in (("textDocument/hover", {}), ("textDocument/completion", {})):
+        msg = _raw_request(client, method, {"textDocument": {"uri": path.as_uri()},
+                                            "position": {"line": line, "character": character}, **extra})
+        assert msg["error"]["code"] == -32602, msg
+        assert "参数无效" in msg["error"]["message"] or "超出" in msg["error"]["message"]
+    # ... and the server goes on answering.
+    assert _raw_request(client, "textDocument/hover", {"textDocument": {"uri": path.as_uri()},
+                                                        "position": {"line": 0, "character": 0}})["result"] is None
+
+
+@pytest.mark.parametrize("frame", [
+    b"Content-Length: 1000000000000\r\n\r\n{}",  # would allocate a terabyte
+    b"Content-Length: 99999999999\r\n\r\n{}",
+    b"Content-Length: 5\r\n\r\n{\"jsonrpc\": \"2.0\"}",  # too short: the rest looks like a header
+    b"Content-Length: 40\r\n\r\n{\"jsonrpc\": \"2.0\"}",  # too long: swallows the next frame's start
+    b"Content-Length: abc\r\n\r\n{}",
+    b"garbage\r\n\r\n",
+    b"\x00\xff" * 5000,  # no header at all
+])
+def test_bad_frame_is_skipped_and_the_stream_recovers(client: Client, folder: Path, frame: bytes) -> None:
+    path = folder / PROJECT
+    _open(client, path, path.read_text(encoding="utf-8"))
+    _write(client, frame)
+    msg = _raw_request(client, "textDocument/documentSymbol", {"textDocument": {"uri": path.as_uri()}})
+    assert msg["result"][0]["name"] == "项目 企业职工养老保险县级财政补助资金"
+    note = client.wait_note("window/showMessage", lambda p: "无法解析的消息" in p["message"])
+    assert note["type"] == 1
+    assert client.proc.poll() is None
+    # Still in step for later messages.
+    assert _raw_request(client, "shutdown", None)["result"] is None
+
+
+def test_big_document_is_refused_with_a_message(client: Client, folder: Path) -> None:
+    path = folder / "大文件.perf"
+    base = (folder / PROJECT).read_text(encoding="utf-8")
+    head, _tail = base.rsplit("}", 1)
+    rows = "".join(f"  产出.数量.指标{i} >= {i} 人\n" for i in range(80000))  # about 2.5 MB
+    text = head.replace("项目 企业职工养老保险县级财政补助资金", "项目 大文件") + rows + "}\n"
+    assert len(text.encode("utf-8")) > 2 * 1024 * 1024
+    pub = _open(client, path, text)
+    (d,) = pub["diagnostics"]
+    assert d["severity"] == 3 and "超过编辑时检查的上限" in d["message"] and "perfdsl check" in d["message"]
+    note = client.wait_note("window/showMessage", lambda p: "超过编辑时检查的上限" in p["message"])
+    assert note["type"] == 2
+    # An edit is not checked either, and the server keeps answering other requests.
+    client.notify("textDocument/didChange", {"textDocument": {"uri": path.as_uri(), "version": 2},
+                                             "contentChanges": [{"range": {"start": {"line": 0, "character": 0},
+                                                                           "end": {"line": 0, "character": 0}},
+                                                                 "text": "# 改\n"}]})
+    pub = client.wait_note("textDocument/publishDiagnostics",
+                           lambda p: p["uri"] == path.as_uri() and p.get("version") == 2)
+    assert len(pub["diagnostics"]) == 1 and "超过" in pub["diagnostics"][0]["message"]
+    other = folder / PROJECT
+    pub = _open(client, other, other.read_text(encoding="utf-8"))
+    assert "PD-M004" not in [x["code"] for x in pub["diagnostics"]]  # the big sibling is left out, not miscounted
