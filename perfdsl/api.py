@@ -147,7 +147,7 @@ def build_set(name: str, files: list[FileResult]) -> SetResult:
     diags.extend(run_checks(dset))
     scopes = [w for f in files for w in f.waivers]
     final = apply_waivers(diags, scopes)
-    final = sorted(set(final), key=Diagnostic.sort_key)
+    final = sorted(dict.fromkeys(final), key=Diagnostic.sort_key)  # not set(): ties keep a stable order
     return SetResult(dset, tuple(final))
 
 
