@@ -15,7 +15,7 @@ $(VENV)/.stamp-runtime: pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-runtime
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,serve]'
 	touch $@
 
 setup: $(VENV)/.stamp-runtime
@@ -24,6 +24,7 @@ dev: $(VENV)/.stamp-dev
 
 ## 主任务：检查并把自带示例（宁县社会保险局 2025）生成 Word、Excel 与 JSON
 example: setup
+	$(PY) -m pip install -q -e '.[serve]'
 	$(VENV)/bin/perfdsl check examples/ningxian-2025
 	$(VENV)/bin/perfdsl build examples/ningxian-2025 --to docx,xlsx,json -o $(OUT)
 	@echo "已生成：" && ls -1 $(OUT)
