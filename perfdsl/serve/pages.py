@@ -123,8 +123,8 @@ def finding_key(d: Diagnostic, decl: Declaration) -> tuple[str, ...] | None:
         return ("field", ".".join(d.path))
     if len(d.path) == 3:
         ind = next((i for i in decl.indicators if i.path == tuple(d.path)), None)
-        col = "name"
-        if ind is not None:
+        col = "value" if d.code == "PD-A001" else "name"  # a loosened target: its value
+        if ind is not None and d.code != "PD-A001":
             if _overlaps(d.span, ind.unit_span):
                 col = "unit"
             elif _overlaps(d.span, ind.name_span):
