@@ -171,9 +171,9 @@ def test_against_marks_changed_cells_old_to_new(county: Path, tmp_path: Path, li
 
 
 def test_check_never_imports_the_serve_stack() -> None:
-    code = ("import sys; from perfdsl.cli import main; main(['check', '-j', '1', %r]); "
+    code = (f"import sys; from perfdsl.cli import main; main(['check', '-j', '1', {str(EXAMPLE)!r}]); "
             "bad = [m for m in ('starlette', 'uvicorn', 'watchfiles', 'perfdsl.serve', 'anyio') if m in sys.modules]; "
-            "sys.stderr.write('LOADED=' + ','.join(bad))") % str(EXAMPLE)
+            "sys.stderr.write('LOADED=' + ','.join(bad))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "LOADED=" in res.stderr
     assert res.stderr.split("LOADED=")[1].strip() == ""
