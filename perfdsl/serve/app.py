@@ -84,10 +84,11 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
         return _html(await run_in_threadpool(pages.index_html, site, params))
 
     async def set_page(request: Request) -> Response:
+        generation = site.generation  # before the lookup: a change after it is noticed
         entry = site.get(request.path_params["sid"])
         if entry is None:
             return _not_found()
-        return _html(await run_in_threadpool(pages.set_html, site, entry))
+        return _html(await run_in_threadpool(pages.set_html, site, entry, generation))
 
     async def download(request: Request) -> Response:
         entry = site.get(request.path_params["sid"])
@@ -103,10 +104,13 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
 
     async def events(request: Request) -> Response:
         q = broker.subscribe()
+        since = request.query_params.get("since", "")
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield ": 已连接\n\n"
+                if since != str(site.generation):  # changed while the page was loading
+                    yield f"event: change\ndata: {json.dumps({'sets': sorted(site.sets)}, ensure_ascii=False)}\n\n"
                 while True:
                     try:
                         ids = await asyncio.wait_for(q.get(), timeout=KEEPALIVE_S)
@@ -157,8 +161,12 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
         log.error("perfdsl serve: 内部错误", exc_info=exc)
         return _html(pages.message_html("内部错误", "这是 perfdsl 的缺陷，不是您的申报表有误。请把终端中的记录发给维护者。"), 500)
 
+    async def favicon(request: Request) -> Response:
+        return Response(b"", status_code=204)
+
     routes = [
         Route("/", index),
+        Route("/favicon.ico", favicon),
         Route("/events", events),
         Route("/set/{sid:path}/download/{fmt}", download),
         Route("/set/{sid:path}", set_page),

@@ -65,6 +65,7 @@ def _bars(items: list[tuple[str, float, str, str]], width: int = 460, label_w: i
 
 
 def index_html(site: Site, params: dict[str, str]) -> str:
+    generation = site.generation  # before reading the sets: a later change is then noticed
     key = params.get("sort", "unit")
     key = key if key in SORT_KEYS else "unit"
     order = params.get("order", "desc" if key in NUMERIC else "asc")
@@ -98,7 +99,7 @@ def index_html(site: Site, params: dict[str, str]) -> str:
         site=site, rows=[(e, set_url(e.id)) for e in rows], heads=heads, codes=codes, code=code,
         titles={c: catalog().get(c, {}).get("title", "") for c in codes},
         by_code=by_code, quant_chart=quant_chart, totals=totals, sort=key, order=order,
-        scan_error=site.scan_error, against=site.against_label, page="index", set_id="", form_css=""))
+        scan_error=site.scan_error, against=site.against_label, page="index", set_id="", form_css="", generation=generation))
 
 
 # --- set page ---------------------------------------------------------------------------
@@ -227,15 +228,18 @@ def set_view(site: Site, entry: SetEntry) -> dict[str, Any]:
             "counts": counts, "decls": decls}
 
 
-def set_html(site: Site, entry: SetEntry) -> str:
+def set_html(site: Site, entry: SetEntry, generation: int | None = None) -> str:
+    generation = site.generation if generation is None else generation
     view = set_view(site, entry)
     forms = hb.forms_html(entry.result.dset, view["marks"])
     env = environment()
     return str(env.get_template("site_set.html.j2").render(
         site=site, entry=entry, s=entry.summary, view=view, forms=forms, form_css=hb.page_css(),
-        against=site.against_label, page="set", set_id=entry.id, url=set_url(entry.id)))
+        against=site.against_label, page="set", set_id=entry.id, url=set_url(entry.id),
+        generation=generation))
 
 
 def message_html(title: str, text: str, status_note: str = "") -> str:
     return str(environment().get_template("site_message.html.j2").render(
-        title=title, text=text, note=status_note, page="message", set_id="", against=None, form_css=""))
+        title=title, text=text, note=status_note, page="message", set_id="", against=None, form_css="",
+        generation=""))
