@@ -10,9 +10,11 @@ backends/templates/) escape every text.
 `perfdsl serve` reuses `forms_html` with `CellMark`s: findings and changes drawn on the
 cells they are about (`cell_keys` says which cell shows which field or indicator column).
 
-All layout access goes through `_grids(decl)`: when the profile-driven layout function
-lands, only that adapter changes. This module must not validate, must not see syntax,
-must not read the clock, and is deterministic (same model, same bytes).
+All layout access goes through one adapter, `_form(decl)`: title, subtitle, the tables
+with their column widths, and the indicators in the order the last table lists them
+(its last rows). When the profile-driven layout function (layout → logical grid) lands,
+only that adapter changes. This module must not validate, must not see syntax, must not
+read the clock, and is deterministic (same model, same bytes).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from perfdsl.model import Declaration, DeclarationSet
+from perfdsl.model import Declaration, DeclarationSet, Indicator
 
 from . import docx_grid as g
 from .common import compiler_version, ordered
@@ -64,9 +66,23 @@ class CellMark:
 # ----------------------------------------------------------------------------------------
 
 
-def _grids(decl: Declaration) -> list[g.Grid]:
+@attrs.frozen
+class FormLayout:
+    """What the HTML needs of one declaration's form, whatever computes the layout."""
+
+    title: str
+    subtitle: str
+    tables: tuple[tuple[g.Grid, tuple[int, ...]], ...]  # each table and its column widths (twips)
+    indicators: tuple[Indicator, ...]  # the last len(indicators) rows of the last table, in order
+
+
+def _form(decl: Declaration) -> FormLayout:
     """The logical tables of one declaration's form, in print order (header, indicators)."""
-    return [g.header_grid(decl), g.indicator_grid(decl)]
+    title, subtitle = decl.heading()
+    grids = (g.header_grid(decl), g.indicator_grid(decl))
+    tables = tuple((grid, tuple(g.column_widths(grid.columns, TEXT_WIDTH))) for grid in grids)
+    inds = tuple(ind for _l1, l2s in decl.groups() for _l2, group in l2s for ind in group)
+    return FormLayout(title, subtitle, tables, inds)
 
 
 # ----------------------------------------------------------------------------------------
@@ -74,9 +90,8 @@ def _grids(decl: Declaration) -> list[g.Grid]:
 # ----------------------------------------------------------------------------------------
 
 
-def _columns_of(grid: g.Grid) -> list[list[int]]:
+def _columns_of(grid: g.Grid, ncol: int) -> list[list[int]]:
     """For every row, the grid column where each of its cells starts (row spans honoured)."""
-    ncol = len(grid.columns)
     covered: dict[int, list[int]] = {}  # col -> [rows left, span]
     out: list[list[int]] = []
     for row in grid.rows:
@@ -104,19 +119,22 @@ def _columns_of(grid: g.Grid) -> list[list[int]]:
     return out
 
 
-def cell_keys(decl: Declaration, grids: Sequence[g.Grid] | None = None) -> dict[CellKey, Position]:
+def cell_keys(decl: Declaration, form: FormLayout | None = None) -> dict[CellKey, Position]:
     """Where each field value and indicator cell of `decl` is drawn.
 
-    The indicator table has one row per indicator in `decl.groups()` order after its
-    heading row; a header field's value is the cell right of the cell carrying its label.
+    Indicators fill the last rows of the last table, one row each, in `form.indicators`
+    order; their cells are named by the table's column keys. A header field's value is
+    the cell right of the cell carrying its label (a repeated label, such as 合计, is
+    matched in profile field order).
     """
-    grids = list(grids) if grids is not None else _grids(decl)
+    form = form if form is not None else _form(decl)
     out: dict[CellKey, Position] = {}
     labels: dict[str, list[Position]] = {}  # a label may repeat (合计): its cells in order
-    for ri, row in enumerate(grids[0].rows):
-        for ci, cell in enumerate(row.cells):
-            if cell.role == g.LABEL and len(cell.paras) == 1 and ci + 1 < len(row.cells):
-                labels.setdefault(cell.paras[0], []).append((0, ri, ci + 1))
+    for gi, (grid, _w) in enumerate(form.tables):
+        for ri, row in enumerate(grid.rows):
+            for ci, cell in enumerate(row.cells):
+                if cell.role == g.LABEL and len(cell.paras) == 1 and ci + 1 < len(row.cells):
+                    labels.setdefault(cell.paras[0], []).append((gi, ri, ci + 1))
     specs = [(s.key, s.label) for s in decl.profile.fields]
     known = {k for k, _ in specs}
     specs += [(f.key, f.label or f.key) for f in decl.fields if f.key not in known]
@@ -124,21 +142,25 @@ def cell_keys(decl: Declaration, grids: Sequence[g.Grid] | None = None) -> dict[
         queue = labels.get(lab)
         if queue:
             out[("field", key)] = queue.pop(0)
-    if len(grids) > 1:
-        table = grids[1]
-        starts = _columns_of(table)
-        inds = [ind for _l1, l2s in decl.groups() for _l2, group in l2s for ind in group]
-        for ri, ind in enumerate(inds, start=1):
-            if ri >= len(table.rows):
-                break
-            for ci, col in enumerate(starts[ri]):
-                key = table.columns[col]
-                pos = (1, ri, ci)
+    if not form.tables or not form.indicators:
+        return out
+    gi = len(form.tables) - 1
+    table, widths = form.tables[gi]
+    starts = _columns_of(table, len(widths))
+    first = len(table.rows) - len(form.indicators)
+    for k, ind in enumerate(form.indicators):
+        ri = first + k
+        if ri < 0:
+            continue
+        for ci, col in enumerate(starts[ri]):
+            key = table.columns[col] if col < len(table.columns) else ""
+            pos = (gi, ri, ci)
+            if key:
                 out.setdefault(("ind", *ind.path, key), pos)
-                if key == "level1":
-                    out.setdefault(("l1", ind.level1), pos)
-                elif key == "level2":
-                    out.setdefault(("l2", ind.level1, ind.level2), pos)
+            if key == "level1":
+                out.setdefault(("l1", ind.level1), pos)
+            elif key == "level2":
+                out.setdefault(("l2", ind.level1, ind.level2), pos)
     return out
 
 
@@ -147,8 +169,7 @@ def cell_keys(decl: Declaration, grids: Sequence[g.Grid] | None = None) -> dict[
 # ----------------------------------------------------------------------------------------
 
 
-def _percent_widths(keys: Sequence[str]) -> list[str]:
-    twips = g.column_widths(keys, TEXT_WIDTH)
+def _percent_widths(twips: Sequence[int]) -> list[str]:
     total = sum(twips) or 1
     return [f"{w * 100 / total:.2f}%" for w in twips]
 
@@ -165,13 +186,13 @@ def _cell_view(cell: g.Cell, width: int, mark: CellMark | None) -> dict[str, Any
     }
 
 
-def table_view(grid: g.Grid, marks: Mapping[tuple[int, int], CellMark] | None = None) -> dict[str, Any]:
-    """Rows of cell dicts for the template; `marks` by (row, cell) index."""
-    twips = g.column_widths(grid.columns, TEXT_WIDTH)
+def table_view(grid: g.Grid, twips: Sequence[int],
+               marks: Mapping[tuple[int, int], CellMark] | None = None) -> dict[str, Any]:
+    """Rows of cell dicts for the template; `twips` the column widths; `marks` by (row, cell) index."""
     edges = [0]
     for w in twips:
         edges.append(edges[-1] + w)
-    starts = _columns_of(grid)
+    starts = _columns_of(grid, len(twips))
     head: list[list[dict[str, Any]]] = []
     body: list[list[dict[str, Any]]] = []
     marks = marks or {}
@@ -182,17 +203,18 @@ def table_view(grid: g.Grid, marks: Mapping[tuple[int, int], CellMark] | None = 
             span = max(1, min(cell.span, ncol - col))
             cells.append(_cell_view(cell._replace(span=span), edges[col + span] - edges[col], marks.get((ri, ci))))
         (head if row.header and not body else body).append(cells)
-    return {"widths": _percent_widths(grid.columns), "head": head, "body": body}
+    return {"widths": _percent_widths(twips), "head": head, "body": body}
 
 
 def declaration_view(decl: Declaration, marks: Mapping[Position, CellMark] | None = None,
-                     anchor: str = "") -> dict[str, Any]:
-    title, subtitle = decl.heading()
+                     anchor: str = "", notes: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
+    form = _form(decl)
     tables = []
-    for gi, grid in enumerate(_grids(decl)):
+    for gi, (grid, twips) in enumerate(form.tables):
         local = {(ri, ci): m for (gj, ri, ci), m in (marks or {}).items() if gj == gi}
-        tables.append(table_view(grid, local))
-    return {"title": title, "subtitle": subtitle, "tables": tables, "kind": decl.kind, "anchor": anchor}
+        tables.append(table_view(grid, twips, local))
+    return {"title": form.title, "subtitle": form.subtitle, "tables": tables, "kind": decl.kind, "anchor": anchor,
+            "notes": list(notes)}
 
 
 # ----------------------------------------------------------------------------------------
@@ -220,13 +242,16 @@ def page_css() -> Any:
     return Markup(environment().get_template("forms.css.j2").render())
 
 
-def forms_html(dset: DeclarationSet, marks: Mapping[int, Mapping[Position, CellMark]] | None = None) -> Any:
-    """The forms of `dset` as escaped HTML markup (no page around them); `marks` by
+def forms_html(dset: DeclarationSet, marks: Mapping[int, Mapping[Position, CellMark]] | None = None,
+               notes: Mapping[int, Sequence[Mapping[str, str]]] | None = None) -> Any:
+    """The forms of `dset` as escaped HTML markup (no page around them). `marks` and
+    `notes` (findings about a form but no cell of it: id, severity, code, message) are by
     declaration index in print order (`ordered(dset)`)."""
     from markupsafe import Markup
 
     decls = ordered(dset)
-    views = [declaration_view(d, (marks or {}).get(i), anchor=f"d{i}") for i, d in enumerate(decls)]
+    views = [declaration_view(d, (marks or {}).get(i), anchor=f"d{i}", notes=(notes or {}).get(i, ()))
+             for i, d in enumerate(decls)]
     return Markup(environment().get_template("forms.html.j2").render(decls=views))
 
 

@@ -127,3 +127,32 @@ def test_index_page_for_several_sets(tmp_path: Path) -> None:
     one = tmp_path / "one"
     assert run_cli("build", str(EXAMPLE), "--to", "html", "-o", str(one)).code == 0
     assert not (one / "index.html").exists()
+
+
+def test_cell_keys_point_at_the_cells_showing_each_indicator_and_field() -> None:
+    """Findings and changes are drawn through cell_keys: each key must name the cell
+    that really shows that indicator column or header field."""
+    from perfdsl.backends import html
+
+    res = check_paths([str(EXAMPLE), str(EXAMPLE.parent / "mof2021-demo")])
+    checked_fields = 0
+    for s in res.sets:
+        for decl in s.dset.declarations:
+            form = html._form(decl)
+            keys = html.cell_keys(decl, form)
+
+            def text(pos: tuple[int, int, int]) -> str:
+                gi, ri, ci = pos
+                return "".join(form.tables[gi][0].rows[ri].cells[ci].paras)  # noqa: B023
+
+            for ind in decl.indicators:
+                assert text(keys[("ind", *ind.path, "name")]) == ind.name
+                assert text(keys[("ind", *ind.path, "value")]) == ind.target.value_text()
+                assert text(keys[("ind", *ind.path, "unit")]) == (ind.target.unit or "")
+                assert text(keys[("l1", ind.level1)]) == ind.level1
+            for f in decl.fields:
+                pos = keys.get(("field", f.key))
+                if pos is not None and f.type not in ("list", "bool") and f.text:
+                    assert text(pos) == f.text, f.key
+                    checked_fields += 1
+    assert checked_fields > 30

@@ -202,3 +202,22 @@ def test_serve_binds_loopback_and_warns_when_exposed(county: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+def test_broken_profile_is_reported_on_the_pages_and_recovers(tmp_path: Path, live_server) -> None:  # type: ignore[no-untyped-def]
+    from perfdsl.serve.site import Site
+
+    unit = tmp_path / "county" / "单位"
+    (unit / "profiles").mkdir(parents=True)
+    shutil.copy(EXAMPLE.parent / "mof2021-demo" / "社区养老服务补助.perf", unit / "x.perf")
+    bad = unit / "profiles" / "bad.toml"
+    bad.write_text('id = "bad"\nthis is not toml [[[\n', encoding="utf-8")
+    site = Site(str(tmp_path / "county"))
+    assert site.get("单位") is None and len(site.problems) == 1
+    assert site.problems[0].startswith("单位：模板文件") and "bad.toml" in site.problems[0]
+    srv = live_server(str(tmp_path / "county"), watch=False)
+    code, page, _h = srv.get("/")
+    assert code == 200 and "无法检查：单位：模板文件" in page and "Traceback" not in page
+    bad.unlink()
+    assert site.refresh({str(bad)}) == {"单位"}
+    assert site.problems == () and site.get("单位") is not None

@@ -99,7 +99,8 @@ def index_html(site: Site, params: dict[str, str]) -> str:
         site=site, rows=[(e, set_url(e.id)) for e in rows], heads=heads, codes=codes, code=code,
         titles={c: catalog().get(c, {}).get("title", "") for c in codes},
         by_code=by_code, quant_chart=quant_chart, totals=totals, sort=key, order=order,
-        scan_error=site.scan_error, against=site.against_label, page="index", set_id="", form_css="", generation=generation))
+        scan_error=site.scan_error, against=site.against_label, page="index", set_id="", form_css="", generation=generation,
+        problems=site.problems))
 
 
 # --- set page ---------------------------------------------------------------------------
@@ -187,6 +188,7 @@ def set_view(site: Site, entry: SetEntry) -> dict[str, Any]:
             "severity_zh": "已豁免" if d.waived else SEVERITY_ZH.get(d.severity, d.severity),
             "where": f"{site.shown_path(d.span.path)}:{d.span.line}:{d.span.col}",
             "message": d.message, "reason": d.waiver_reason, "path": " › ".join(d.path), "placed": False,
+            "form_note": False,
         }
         findings.append(item)
         di = next((i for i, decl in enumerate(decls) if _belongs(d, decl)), None)
@@ -199,6 +201,7 @@ def set_view(site: Site, entry: SetEntry) -> dict[str, Any]:
         if pos is None and key and key[0] == "ind":
             pos = keys.get(("ind", *key[1:4], "name"))
         if pos is None:
+            item["form_note"] = True
             loose.setdefault(di, []).append(item)
             continue
         item["placed"] = True
@@ -231,15 +234,15 @@ def set_view(site: Site, entry: SetEntry) -> dict[str, Any]:
 def set_html(site: Site, entry: SetEntry, generation: int | None = None) -> str:
     generation = site.generation if generation is None else generation
     view = set_view(site, entry)
-    forms = hb.forms_html(entry.result.dset, view["marks"])
+    forms = hb.forms_html(entry.result.dset, view["marks"], view["loose"])
     env = environment()
     return str(env.get_template("site_set.html.j2").render(
         site=site, entry=entry, s=entry.summary, view=view, forms=forms, form_css=hb.page_css(),
         against=site.against_label, page="set", set_id=entry.id, url=set_url(entry.id),
-        generation=generation))
+        generation=generation, problems=site.problems))
 
 
 def message_html(title: str, text: str, status_note: str = "") -> str:
     return str(environment().get_template("site_message.html.j2").render(
         title=title, text=text, note=status_note, page="message", set_id="", against=None, form_css="",
-        generation=""))
+        generation="", problems=()))

@@ -14,6 +14,7 @@ raises: a broken file is a set with diagnostics.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
@@ -27,7 +28,10 @@ from perfdsl.api import SetResult, UsageError, check_set, discover, profile_dirs
 from perfdsl.cache import FileCache
 from perfdsl.diagnostics import Diagnostic
 from perfdsl.model import Declaration
+from perfdsl.profiles import ProfileError
 from perfdsl.source import SourceFile
+
+log = logging.getLogger("perfdsl.serve")
 
 
 @attrs.frozen
@@ -121,6 +125,7 @@ class Site:
             self.baseline = load_baseline(against, profile_dirs, under=self.root)
         self.sets: dict[str, SetEntry] = {}
         self.scan_error: str | None = None
+        self.problems: tuple[str, ...] = ()  # sets that could not be checked (a broken profile, …)
         self._scan_and_check(set())
 
     # --- discovery and checking ---------------------------------------------------------
@@ -158,19 +163,36 @@ class Site:
         units = self._units()
         fresh: dict[str, SetEntry] = {}
         touched: set[str] = set()
+        problems: list[str] = []
         for root, files in units:
             sid = self.set_id(root)
             old = self.sets.get(sid)
             if old is not None and old.files == tuple(files) and sid not in changed:
                 fresh[sid] = old
+                problems.extend(p for p in self.problems if p.startswith(f"{sid}："))
                 continue
-            sres, sources = self._check(root, files)
+            try:
+                sres, sources = self._check(root, files)
+            except ProfileError as exc:  # a broken profile file: say so, keep the last good result
+                problems.append(f"{sid}：{exc}")
+                touched.add(sid)
+                if old is not None:
+                    fresh[sid] = old
+                continue
+            except Exception as exc:  # a perfdsl defect must not take the site down
+                log.exception("perfdsl serve: 检查 %s 时出错", root)
+                problems.append(f"{sid}：perfdsl 内部错误（{type(exc).__name__}），这是 perfdsl 的缺陷，请报告")
+                touched.add(sid)
+                if old is not None:
+                    fresh[sid] = old
+                continue
             fresh[sid] = SetEntry(sid, root, tuple(files), sres, sources, summarise(sres),
                                   (old.version + 1) if old is not None else 0)
             touched.add(sid)
         gone = set(self.sets) - set(fresh)
         with self.lock:
             self.sets = dict(sorted(fresh.items()))
+            self.problems = tuple(problems)
             if touched or gone:
                 self.generation += 1
         return touched | gone
