@@ -72,7 +72,8 @@ class LiveServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(self.site, watch=watch, debounce_ms=100), host="127.0.0.1",
+        self.app = create_app(self.site, watch=watch, debounce_ms=100)
+        config = uvicorn.Config(self.app, host="127.0.0.1",
                                 port=self.port, log_level="error", timeout_graceful_shutdown=1, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -97,6 +98,7 @@ class LiveServer:
             conn.close()
 
     def close(self) -> None:
+        self.app.state.stopping.set()
         self.server.should_exit = True
         self.thread.join(timeout=10)
 

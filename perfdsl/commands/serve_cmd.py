@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from perfdsl.serve.app import create_app
+        from perfdsl.serve.app import create_app, server
     except ImportError as exc:
         sys.stderr.write(f"perfdsl：perfdsl serve 需要额外的依赖（{exc.name}）。请安装：pip install 'perfdsl[serve]'\n")
         return 2
@@ -55,9 +55,11 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     sys.stderr.write(f"perfdsl：正在提供 {args.folder}（{len(site.sets)} 个声明集）：http://{shown}:{args.port}/ "
                      "（按 Ctrl+C 停止）\n")
-    config = uvicorn.Config(create_app(site, watch=not args.no_watch), host=args.host, port=args.port,
-                            log_level="warning", timeout_graceful_shutdown=1, lifespan="on")
-    uvicorn.Server(config).run()
+    app = create_app(site, watch=not args.no_watch)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
+                            timeout_graceful_shutdown=2, lifespan="on")
+    server(app, config).run()
+    sys.stderr.write("perfdsl：已停止。\n")
     return 0
 
 

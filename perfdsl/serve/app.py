@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +38,7 @@ FORMATS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessing
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "json": "application/json", "html": "text/html; charset=utf-8"}
 KEEPALIVE_S = 15.0
+POLL_S = 0.25  # how often an idle event stream checks whether the server is stopping
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
                                       "img-src 'self' data:; connect-src 'self'; form-action 'self'"}
@@ -77,7 +79,10 @@ def _watch_filter(change: Any, path: str) -> bool:
 
 
 def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Starlette:
+    """The application. Set `app.state.stopping` (a threading.Event) when the server is
+    asked to stop: open event streams then end at once, so shutdown is quick and quiet."""
     broker = Broker()
+    stopping = threading.Event()
 
     async def index(request: Request) -> Response:
         params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
@@ -109,13 +114,17 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
         async def stream() -> AsyncIterator[str]:
             try:
                 yield ": 已连接\n\n"
-                if since != str(site.generation):  # changed while the page was loading
+                if since and since != str(site.generation):  # changed while the page was loading
                     yield f"event: change\ndata: {json.dumps({'sets': sorted(site.sets)}, ensure_ascii=False)}\n\n"
-                while True:
+                idle = 0.0
+                while not stopping.is_set():
                     try:
-                        ids = await asyncio.wait_for(q.get(), timeout=KEEPALIVE_S)
+                        ids = await asyncio.wait_for(q.get(), timeout=POLL_S)
                     except asyncio.TimeoutError:
-                        yield ": keep-alive\n\n"
+                        idle += POLL_S
+                        if idle >= KEEPALIVE_S:
+                            idle = 0.0
+                            yield ": keep-alive\n\n"
                         continue
                     if ids is None:
                         return
@@ -175,7 +184,20 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
                     exception_handlers={404: not_found, 405: not_found, Exception: internal})
     app.state.site = site
     app.state.broker = broker
+    app.state.stopping = stopping
     return app
+
+
+def server(app: Starlette, config: Any) -> Any:
+    """A uvicorn server that ends the open event streams as soon as it is asked to stop."""
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            app.state.stopping.set()
+            super().handle_exit(sig, frame)
+
+    return _Server(config)
 
 
 def _not_found() -> HTMLResponse:
