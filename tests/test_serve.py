@@ -221,3 +221,11 @@ def test_broken_profile_is_reported_on_the_pages_and_recovers(tmp_path: Path, li
     bad.unlink()
     assert site.refresh({str(bad)}) == {"单位"}
     assert site.problems == () and site.get("单位") is not None
+
+
+def test_serve_benchmark_runs() -> None:
+    """benchmarks/bench_serve.py measures (it asserts nothing about time); here: it runs."""
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"), "--n", "3"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "目录页（热）" in res.stdout and "声明集页面" in res.stdout and "保存后重新检查完成" in res.stdout
