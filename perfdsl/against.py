@@ -50,12 +50,16 @@ def load_baseline(spec: str, profile_dirs: tuple[str, ...] = (), under: str | No
     from perfdsl.api import UsageError
     from perfdsl.revisions import RevisionError, read_side, toplevel
 
+    # git runs in the checked folder, so `--against HEAD` means that folder's repository.
+    cwd = None
+    if under is not None:
+        cwd = under if os.path.isdir(under) else (os.path.dirname(os.path.abspath(under)) or None)
     try:
-        label, files = read_side(spec, under=under)
+        label, files = read_side(spec, cwd=cwd, under=under)
     except RevisionError as exc:
         raise UsageError(str(exc)) from exc
     is_rev = not os.path.exists(spec)
-    top = toplevel() if is_rev else ""
+    top = toplevel(cwd) if is_rev else ""
     decls: list[tuple[str, Declaration]] = []
     for path, data in files:
         # Profiles of a revision's file are looked up beside its work-tree twin.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 OLD = """项目 测试项目 {
   模板: mof2021
@@ -53,6 +53,9 @@ def test_loosened_against_revision_reports_old_value_and_reads_in_memory(repo: P
     assert "服务对象满意度" not in res.out  # tightened: no finding
     after = sorted(p.name for p in repo.rglob("*") if ".git" not in p.parts)
     assert before == after  # nothing unpacked beside the sources
+    # run from another repository: HEAD is the checked folder's repository, not the cwd's
+    other = run_cli("check", str(f), "--against", "HEAD", cwd=ROOT)
+    assert "原为 ≥ 100 人，现为 ≥ 80 人" in other.out
 
 
 def test_range_wider_and_le_higher_are_loosened(tmp_path: Path) -> None:

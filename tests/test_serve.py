@@ -229,3 +229,16 @@ def test_serve_benchmark_runs() -> None:
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "目录页（热）" in res.stdout and "声明集页面" in res.stdout and "保存后重新检查完成" in res.stdout
+
+
+def test_many_departments_get_a_compact_column_chart(tmp_path: Path) -> None:
+    from perfdsl.serve import pages
+    from perfdsl.serve.site import Site
+
+    for i in range(31):
+        shutil.copytree(EXAMPLE.parent / "mof2021-demo", tmp_path / "县" / f"单位{i:02d}")
+    site = Site(str(tmp_path / "县"))
+    page = pages.index_html(site, {})
+    chart = page.split("定量指标占比（按单位）")[1].split("</svg>")[0]
+    assert chart.count("<rect") == 31 and chart.count("<title>") == 31 and "100%" in chart
+    assert "<title>单位00：66.7%</title>" in chart

@@ -60,8 +60,25 @@ def _bars(items: list[tuple[str, float, str, str]], width: int = 460, label_w: i
     for i, (lab, v, text, href) in enumerate(items):
         bars.append({"label": lab, "text": text, "href": href, "y": i * row, "w": round(bar_w * v / top, 1),
                      "x": label_w, "tx": label_w + round(bar_w * v / top, 1) + 4})
-    return {"width": width, "height": max(len(items), 1) * row + 4, "bars": bars, "row": row,
+    return {"columns": False, "width": width, "height": max(len(items), 1) * row + 4, "bars": bars, "row": row,
             "label_x": label_w - 6}
+
+
+COLUMNS_FROM = 30  # more departments than this: one thin column each instead of labelled bars
+
+
+def _columns(items: list[tuple[str, float, str, str]], height: int = 120) -> dict[str, Any]:
+    """A column chart (0–100 %) with one column per item; names on hover."""
+    step = max(3.0, min(24.0, 560 / max(len(items), 1)))
+    left, top = 34, 6
+    cols = []
+    for i, (lab, v, text, href) in enumerate(items):
+        h = round(height * max(min(v, 100.0), 0.0) / 100, 1)
+        cols.append({"label": lab, "text": text, "href": href, "x": round(left + i * step, 1),
+                     "w": round(max(step - 1, 1), 1), "y": round(top + height - h, 1), "h": h})
+    ticks = [{"y": round(top + height - height * t / 100, 1), "text": f"{t}%"} for t in (0, 50, 100)]
+    return {"columns": True, "width": round(left + len(items) * step + 4), "height": top + height + 4,
+            "cols": cols, "ticks": ticks, "left": left, "bars": []}
 
 
 def index_html(site: Site, params: dict[str, str]) -> str:
@@ -86,7 +103,7 @@ def index_html(site: Site, params: dict[str, str]) -> str:
     by_code = _bars([(c, float(n), str(n), "?" + urlencode({"code": c})) for c, n in sorted(counts.items())])
     quant = [(e.summary.unit, float(e.summary.quant_share or 0), f"{e.summary.quant_share}%", set_url(e.id))
              for e in rows if e.summary.quant_share is not None]
-    quant_chart = _bars(quant, label_w=190)
+    quant_chart = _bars(quant, label_w=190) if len(quant) <= COLUMNS_FROM else _columns(quant)
     totals = {
         "sets": len(rows), "declarations": sum(e.summary.declarations for e in rows),
         "indicators": sum(e.summary.indicators for e in rows),
