@@ -93,3 +93,21 @@ def test_bad_against_is_a_usage_error(tmp_path: Path) -> None:
     assert res.code == 2
     assert "既不是文件或文件夹，也不是 git 版本" in res.err
     assert "Traceback" not in res.text
+
+
+def test_changes_are_the_data_of_diff_json(tmp_path: Path) -> None:
+    """serve --against draws `changes_for`; it must be what `perfdsl diff --format json` reports."""
+    from perfdsl.against import changes_for, load_baseline
+    from perfdsl.api import check_paths
+
+    old, new = tmp_path / "2024", tmp_path / "2025"
+    for folder in (old, new):
+        folder.mkdir()
+    (old / "a.perf").write_text(OLD, encoding="utf-8")
+    (new / "a.perf").write_text(OLD.replace(">= 100 人", ">= 80 人").replace("定性 提高", "定性 明显提高")
+                                .replace("实施单位: 测试中心", "实施单位: 测试二中心"), encoding="utf-8")
+    diff = json.loads(run_cli("diff", str(old), str(new), "--format", "json").out)["changes"]
+    base = load_baseline(str(old))
+    decls = check_paths([str(new)]).sets[0].dset.declarations
+    ours = [c.to_json() for d in decls for c in changes_for(d, base)]
+    assert ours == diff and len(ours) == 3
