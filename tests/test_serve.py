@@ -242,3 +242,14 @@ def test_many_departments_get_a_compact_column_chart(tmp_path: Path) -> None:
     chart = page.split("定量指标占比（按单位）")[1].split("</svg>")[0]
     assert chart.count("<rect") == 31 and chart.count("<title>") == 31 and "100%" in chart
     assert "<title>单位00：66.7%</title>" in chart
+
+
+def test_watcher_keeps_perf_and_profiles_below_any_root() -> None:
+    from perfdsl.serve.app import watch_filter
+
+    keep = watch_filter("/home/u/.config/县")
+    assert keep(None, "/home/u/.config/县/单位/a.perf")
+    assert keep(None, "/home/u/.config/县/单位/profiles/p.toml")
+    assert not keep(None, "/home/u/.config/县/.git/a.perf")
+    assert not keep(None, "/home/u/.config/县/单位/.a.perf.swp")
+    assert not keep(None, "/home/u/.config/县/单位/a.docx")

@@ -71,11 +71,17 @@ def _html(text: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(text, status_code=status, headers=HEADERS)
 
 
-def _watch_filter(change: Any, path: str) -> bool:
-    name = os.path.basename(path)
-    parts = path.split(os.sep)
-    return (name.endswith((".perf", ".toml")) and not name.startswith(".")
-            and not any(p.startswith(".") and p not in (".", "..") for p in parts[:-1]))
+def watch_filter(root: str) -> Any:
+    """Which changed paths matter: .perf and profile .toml files not in a hidden folder
+    below `root` (the served folder itself may lie anywhere, even under a hidden one)."""
+    def keep(change: Any, path: str) -> bool:
+        name = os.path.basename(path)
+        if not name.endswith((".perf", ".toml")) or name.startswith("."):
+            return False
+        rel = os.path.relpath(path, root)
+        return not any(p.startswith(".") for p in rel.split(os.sep)[:-1])
+
+    return keep
 
 
 def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Starlette:
@@ -138,7 +144,7 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
     async def watcher(stop: asyncio.Event) -> None:
         from watchfiles import awatch
 
-        async for changes in awatch(site.root, watch_filter=_watch_filter, debounce=debounce_ms, step=50,
+        async for changes in awatch(site.root, watch_filter=watch_filter(site.root), debounce=debounce_ms, step=50,
                                     stop_event=stop, recursive=True):
             paths = {p for _c, p in changes}
             try:
