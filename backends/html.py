@@ -66,14 +66,22 @@ class CellMark:
 # ----------------------------------------------------------------------------------------
 
 
+# Grids are rows of cells with `paras`, `span`, `rows`, `role`, `align`, `balanced`; rows
+# have `cells` and `header`; a grid has `rows` and `columns` (column keys, "" if none).
+LABEL, HEAD = g.LABEL, g.HEAD
+_balance = g.balance  # breaks a too-long label into even lines at a given width (twips)
+
+
 @attrs.frozen
 class FormLayout:
     """What the HTML needs of one declaration's form, whatever computes the layout."""
 
     title: str
     subtitle: str
-    tables: tuple[tuple[g.Grid, tuple[int, ...]], ...]  # each table and its column widths (twips)
+    tables: tuple[tuple[Any, tuple[int, ...]], ...]  # each grid and its column widths (twips)
     indicators: tuple[Indicator, ...]  # the last len(indicators) rows of the last table, in order
+    above: tuple[str, ...] = ()  # lines printed between the title and the table
+    notes: tuple[str, ...] = ()  # lines printed under the table
 
 
 def _form(decl: Declaration) -> FormLayout:
@@ -90,7 +98,7 @@ def _form(decl: Declaration) -> FormLayout:
 # ----------------------------------------------------------------------------------------
 
 
-def _columns_of(grid: g.Grid, ncol: int) -> list[list[int]]:
+def _columns_of(grid: Any, ncol: int) -> list[list[int]]:
     """For every row, the grid column where each of its cells starts (row spans honoured)."""
     covered: dict[int, list[int]] = {}  # col -> [rows left, span]
     out: list[list[int]] = []
@@ -133,7 +141,7 @@ def cell_keys(decl: Declaration, form: FormLayout | None = None) -> dict[CellKey
     for gi, (grid, _w) in enumerate(form.tables):
         for ri, row in enumerate(grid.rows):
             for ci, cell in enumerate(row.cells):
-                if cell.role == g.LABEL and len(cell.paras) == 1 and ci + 1 < len(row.cells):
+                if cell.role == LABEL and len(cell.paras) == 1 and ci + 1 < len(row.cells):
                     labels.setdefault(cell.paras[0], []).append((gi, ri, ci + 1))
     specs = [(s.key, s.label) for s in decl.profile.fields]
     known = {k for k, _ in specs}
@@ -174,19 +182,19 @@ def _percent_widths(twips: Sequence[int]) -> list[str]:
     return [f"{w * 100 / total:.2f}%" for w in twips]
 
 
-def _cell_view(cell: g.Cell, width: int, mark: CellMark | None) -> dict[str, Any]:
-    paras = [g.balance(t, width) if cell.balanced else t for t in cell.paras]
+def _cell_view(cell: Any, width: int, mark: CellMark | None) -> dict[str, Any]:
+    paras = [_balance(t, width) if cell.balanced else t for t in cell.paras]
     classes = [cell.role, "left" if cell.align == "left" else "center"]
     if mark is not None:
         classes.extend(mark.classes)
     return {
-        "tag": "th" if cell.role == g.HEAD else "td",
+        "tag": "th" if cell.role == HEAD else "td",
         "span": cell.span, "rows": cell.rows, "paras": [p.split("\n") for p in paras],
         "cls": " ".join(classes), "mark": mark,
     }
 
 
-def table_view(grid: g.Grid, twips: Sequence[int],
+def table_view(grid: Any, twips: Sequence[int],
                marks: Mapping[tuple[int, int], CellMark] | None = None) -> dict[str, Any]:
     """Rows of cell dicts for the template; `twips` the column widths; `marks` by (row, cell) index."""
     edges = [0]
@@ -213,7 +221,7 @@ def declaration_view(decl: Declaration, marks: Mapping[Position, CellMark] | Non
     for gi, (grid, twips) in enumerate(form.tables):
         local = {(ri, ci): m for (gj, ri, ci), m in (marks or {}).items() if gj == gi}
         tables.append(table_view(grid, twips, local))
-    return {"title": form.title, "subtitle": form.subtitle, "tables": tables, "kind": decl.kind, "anchor": anchor,
+    return {"title": form.title, "subtitle": form.subtitle, "above": form.above, "notes": form.notes, "tables": tables, "kind": decl.kind, "anchor": anchor,
             "notes": list(notes)}
 
 
