@@ -221,7 +221,7 @@ def declaration_view(decl: Declaration, marks: Mapping[Position, CellMark] | Non
     for gi, (grid, twips) in enumerate(form.tables):
         local = {(ri, ci): m for (gj, ri, ci), m in (marks or {}).items() if gj == gi}
         tables.append(table_view(grid, twips, local))
-    return {"title": form.title, "subtitle": form.subtitle, "above": form.above, "notes": form.notes, "tables": tables, "kind": decl.kind, "anchor": anchor,
+    return {"title": form.title, "subtitle": form.subtitle, "above": form.above, "below": form.notes, "tables": tables, "kind": decl.kind, "anchor": anchor,
             "notes": list(notes)}
 
 
