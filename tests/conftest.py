@@ -85,12 +85,13 @@ class LiveServer:
             time.sleep(0.02)
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def get(self, path: str) -> tuple[int, str, dict[str, str]]:
+    def get(self, path: str, host: str | None = None) -> tuple[int, str, dict[str, str]]:
         import http.client
 
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
         try:
-            conn.request("GET", path)  # sent as written: no client-side normalisation of ..
+            # sent as written: no client-side normalisation of ..
+            conn.request("GET", path, headers={"Host": host} if host else {})
             resp = conn.getresponse()
             body = resp.read()
             return resp.status, body.decode("utf-8", "replace"), {k.lower(): v for k, v in resp.getheaders()}

@@ -116,6 +116,18 @@ def test_only_sets_under_dir_are_served(county: Path, live_server, path: str) ->
     assert "root:" not in page and "项目 " not in page
 
 
+def test_other_host_names_are_refused(county: Path, live_server) -> None:  # type: ignore[no-untyped-def]
+    """A page on another site cannot read the local one through DNS rebinding."""
+    srv = live_server(str(county), watch=False)
+    assert srv.get("/", host="evil.example")[0] == 400
+    assert srv.get("/", host=f"localhost:{srv.port}")[0] == 200
+    assert srv.get("/", host=f"127.0.0.1:{srv.port}")[0] == 200
+    assert srv.get("/", host="127.0.0.1.evil.example")[0] == 400
+    from perfdsl.serve.app import host_name
+
+    assert host_name("[::1]:8000") == "::1" and host_name("localhost:80") == "localhost" and host_name("::1") == "::1"
+
+
 def test_symlink_out_of_dir_is_not_served(county: Path, tmp_path: Path, live_server) -> None:  # type: ignore[no-untyped-def]
     outside = tmp_path / "outside"
     outside.mkdir()

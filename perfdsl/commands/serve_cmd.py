@@ -55,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     sys.stderr.write(f"perfdsl：正在提供 {args.folder}（{len(site.sets)} 个声明集）：http://{shown}:{args.port}/ "
                      "（按 Ctrl+C 停止）\n")
-    app = create_app(site, watch=not args.no_watch)
+    from perfdsl.serve.app import LOCAL_HOSTS
+
+    # Exposed on purpose: other computers reach it under names we cannot know.
+    hosts = LOCAL_HOSTS if args.host in LOOPBACK else ("*",)
+    app = create_app(site, watch=not args.no_watch, allowed_hosts=hosts)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="on")
     server(app, config).run()

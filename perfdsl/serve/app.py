@@ -84,9 +84,40 @@ def watch_filter(root: str) -> Any:
     return keep
 
 
-def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Starlette:
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def host_name(header: str) -> str:
+    """The host of a Host header without its port: "[::1]:8000" → "::1"."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class HostCheck:
+    """ASGI middleware: answer only requests for an allowed host name ("*": any)."""
+
+    def __init__(self, app: Any, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = {h.lower() for h in allowed}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and "*" not in self.allowed:
+            raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            if host_name(raw).lower() not in self.allowed:
+                await Response("无效的主机名", status_code=400, media_type="text/plain; charset=utf-8")(
+                    scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150,
+               allowed_hosts: tuple[str, ...] = LOCAL_HOSTS) -> Starlette:
     """The application. Set `app.state.stopping` (a threading.Event) when the server is
-    asked to stop: open event streams then end at once, so shutdown is quick and quiet."""
+    asked to stop: open event streams then end at once, so shutdown is quick and quiet.
+
+    Only requests whose Host header is in `allowed_hosts` ("*": any) are answered, so a web
+    page elsewhere cannot read the local site through DNS rebinding."""
     broker = Broker()
     stopping = threading.Event()
 
@@ -186,7 +217,10 @@ def create_app(site: Site, *, watch: bool = True, debounce_ms: int = 150) -> Sta
         Route("/set/{sid:path}/download/{fmt}", download),
         Route("/set/{sid:path}", set_page),
     ]
+    from starlette.middleware import Middleware
+
     app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(HostCheck, allowed=allowed_hosts)],
                     exception_handlers={404: not_found, 405: not_found, Exception: internal})
     app.state.site = site
     app.state.broker = broker
