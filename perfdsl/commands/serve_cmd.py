@@ -7,7 +7,6 @@ other computers. Starlette, uvicorn and watchfiles are imported only inside `run
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 
 from perfdsl.commands.common import add_profile_dir
@@ -68,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _port_free(host: str, port: int) -> bool:
+    import socket  # lazy: every command imports this module to register its options
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
