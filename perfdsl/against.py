@@ -45,8 +45,10 @@ class Baseline:
         return found[0] if found else None
 
 
-def load_baseline(spec: str, profile_dirs: tuple[str, ...] = (), under: str | None = None) -> Baseline:
-    """The baseline named by `spec` (folder, file or git revision). Raises UsageError."""
+def load_baseline(spec: str, profile_dirs: tuple[str, ...] = (), under: str | None = None,
+                  local_profiles: bool = True) -> Baseline:
+    """The baseline named by `spec` (folder, file or git revision). Raises UsageError.
+    `local_profiles=False` ignores profiles/ folders beside the baseline's files."""
     from perfdsl.api import UsageError
     from perfdsl.revisions import RevisionError, read_side, toplevel
 
@@ -65,7 +67,7 @@ def load_baseline(spec: str, profile_dirs: tuple[str, ...] = (), under: str | No
         # Profiles of a revision's file are looked up beside its work-tree twin.
         disk = os.path.join(top, path) if is_rev else path
         shown = f"{label}:{path}" if is_rev else path
-        res = compile_bytes(shown, data, profile_dirs_for(disk, profile_dirs))
+        res = compile_bytes(shown, data, profile_dirs_for(disk, profile_dirs, local_profiles))
         decls.extend((shown, d) for d in res.declarations)
     return Baseline(label, tuple(decls), is_rev)
 

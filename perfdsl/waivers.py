@@ -16,7 +16,7 @@ import attrs
 from perfdsl.diagnostics import Diagnostic, catalog, diag
 from perfdsl.resolve import WaiverScope
 
-UNWAIVABLE_PREFIXES = ("PD-S", "PD-W")
+UNWAIVABLE_PREFIXES = ("PD-S", "PD-W", "PD-L")  # PD-L: a submission must not hide its own profiles
 # Codes only some runs can produce (`check --against`): a waiver for them is not reported
 # as unused by a run that did not look for them.
 OPTIONAL_CODES = ("PD-A001",)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfdsl.commands.common import add_profile_dir
+from perfdsl.commands.common import add_profile_dir, local_profiles
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"perfdsl：无法使用 {args.host}:{args.port}（端口已被占用或地址无效），请用 --port 换一个端口\n")
         return 2
     try:
-        site = Site(args.folder, tuple(args.profile_dir), against=args.against)
+        site = Site(args.folder, tuple(args.profile_dir), against=args.against,
+                    local_profiles=local_profiles(args))
     except (UsageError, ProfileError) as exc:
         sys.stderr.write(f"perfdsl：{exc}\n")
         return 2

@@ -28,7 +28,7 @@ from perfdsl.api import SetResult, UsageError, check_set, discover, profile_dirs
 from perfdsl.cache import FileCache
 from perfdsl.diagnostics import Diagnostic
 from perfdsl.model import Declaration
-from perfdsl.profiles import ProfileError
+from perfdsl.profiles import ProfileError, local_profiles_allowed
 from perfdsl.source import SourceFile
 
 log = logging.getLogger("perfdsl.serve")
@@ -108,12 +108,14 @@ def _inside(path: str, root_real: str) -> bool:
 class Site:
     """All sets under `root`, checked; thread-safe refresh for the file watcher."""
 
-    def __init__(self, root: str, profile_dirs: tuple[str, ...] = (), against: str | None = None) -> None:
+    def __init__(self, root: str, profile_dirs: tuple[str, ...] = (), against: str | None = None,
+                 local_profiles: bool | None = None) -> None:
         if not os.path.isdir(root):
             raise UsageError(f"找不到文件夹：{root}")
         self.root = os.path.abspath(root)
         self.root_real = os.path.realpath(root)
         self.profile_dirs = profile_dirs
+        self.local_profiles = local_profiles_allowed() if local_profiles is None else local_profiles
         self.cache = FileCache(persistent=False)
         self.lock = threading.Lock()
         self.generation = 0
@@ -122,7 +124,7 @@ class Site:
         if against is not None:
             from perfdsl.against import load_baseline
 
-            self.baseline = load_baseline(against, profile_dirs, under=self.root)
+            self.baseline = load_baseline(against, profile_dirs, under=self.root, local_profiles=self.local_profiles)
         self.sets: dict[str, SetEntry] = {}
         self.scan_error: str | None = None
         self.problems: tuple[str, ...] = ()  # sets that could not be checked (a broken profile, …)
@@ -151,7 +153,8 @@ class Site:
         return Path(rel).as_posix()
 
     def _check(self, root: str, files: list[str]) -> tuple[SetResult, dict[str, SourceFile]]:
-        sres, sources = check_set(root, files, profile_dirs_for(root, self.profile_dirs), self.cache)
+        sres, sources = check_set(root, files, profile_dirs_for(root, self.profile_dirs, self.local_profiles),
+                                  self.cache)
         if self.baseline is not None:
             from perfdsl.against import apply
 
