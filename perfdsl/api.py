@@ -99,15 +99,11 @@ def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
 
 def profile_dirs_for(root: str, extra: tuple[str, ...] = (), local: bool = True) -> tuple[str, ...]:
     """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up
-    (unless `local` is False: a reviewer checking someone else's folder trusts only their own)."""
-    folder = Path(root) if Path(root).is_dir() else Path(root).parent
-    dirs = list(extra)
-    if not local:
-        return tuple(dirs)
-    for cand in (folder / "profiles", folder.parent / "profiles"):
-        if cand.is_dir():
-            dirs.append(str(cand))
-    return tuple(dirs)
+    (unless `local` is False: a reviewer checking someone else's folder trusts only their own).
+    The one discovery every command uses (perfdsl.profilesearch)."""
+    from perfdsl.profilesearch import profile_dirs_for as dirs_for
+
+    return dirs_for(root, extra, local)
 
 
 def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:

@@ -23,11 +23,25 @@ from perfdsl.api import (
     build_set,
     compile_file,
     compile_text,
-    profile_dirs_for,
 )
+from perfdsl.api import profile_dirs_for as _profile_dirs_for
 from perfdsl.diagnostics import diag
 from perfdsl.profiles import ProfileError
 from perfdsl.source import Span
+
+# `perfdsl lsp --profile-dir D`: folders every file of this server also sees (set once at start).
+_extra_dirs: tuple[str, ...] = ()
+_local = True
+
+
+def configure(profile_dirs: tuple[str, ...], local: bool = True) -> None:
+    global _extra_dirs, _local
+    _extra_dirs, _local = tuple(profile_dirs), local
+
+
+def profile_dirs_for(path: str) -> tuple[str, ...]:
+    """The profile folders of a file, found as `check` finds them (perfdsl.api.profile_dirs_for)."""
+    return _profile_dirs_for(path, _extra_dirs, _local)
 
 
 @attrs.frozen

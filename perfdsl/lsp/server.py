@@ -26,6 +26,7 @@ from perfdsl.lsp.analysis import Analyser, SetAnalysis, compile_open, normalise_
 from perfdsl.lsp.completion import complete
 from perfdsl.lsp.hover import hover_at
 from perfdsl.lsp.symbols import document_symbols
+from perfdsl.profiles import ProfileError
 from perfdsl.source import Span
 
 DEBOUNCE_SECONDS = 0.05
@@ -211,7 +212,10 @@ def build_server() -> PerfServer:
             from perfdsl.formatter import format_source
         except ImportError:
             return None
-        new, _diags = format_source(text, path)
+        try:
+            new, _diags = format_source(text, path, profile_dirs_for(path))
+        except ProfileError:
+            new = None
         if new is None:
             ls.window_show_message(types.ShowMessageParams(
                 types.MessageType.Warning, "文件有语法错误或格式化会改变含义，未格式化（运行 perfdsl fmt 查看原因）"))
