@@ -1,4 +1,5 @@
-"""An indicator name with a colon must not silently become a header field (PD-S009).
+"""An indicator name with a colon must not silently become a header field (PD-S009,
+"指标名称需要引号", the code the parser also uses for names with other special characters).
 
 `产出.数量.指标1:安置小区物业费 = 8 个` parses as the field `产出.数量.指标1` with the value
 `安置小区物业费 = 8 个` (the grammar's `键: 值`), so the indicator would be lost. This pass
@@ -84,6 +85,8 @@ def _diagnostic(st: ast.Field, lines: list[str], prefix: tuple[str, ...]) -> Dia
     name = written[:colon.start()] + colon.group().strip() + written[colon.end():]
     span = Span(last.span.path, last.span.line, last.span.col, last.span.line, end + 1)
     key = ".".join(s.text for s in st.key.segments)
+    chars = "、".join(dict.fromkeys(f"“{c}”" for c in re.findall(r"[:：]", name)))
     return diag("PD-S009", span, path=prefix + tuple(s.text for s in st.key.segments[:-1]) + (name,),
-                key=key, rest=st.value.text,
-                fix=Fix(span, _quote(name), f"给名称加引号：{_quote(name)}"))
+                name=name, chars=chars,
+                help=f"不加引号时，冒号把这一行变成了表头字段“{key}”（值为“{st.value.text}”），指标就丢了",
+                fix=Fix(span, _quote(name), f"给名称加上英文双引号：{_quote(name)}"))

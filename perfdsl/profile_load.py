@@ -167,6 +167,12 @@ def load_data(pid: str, raw: dict[str, tuple[dict[str, Any], str]],
         merged = merge(merged, data)
         for key in data:
             owner[key] = src
+        replaced = data.get("replace") if isinstance(data.get("replace"), list) else []
+        own_layout = data.get("layout") if isinstance(data.get("layout"), dict) else {}
+        if "fields" in replaced and "header" not in own_layout and isinstance(merged.get("layout"), dict):
+            # A child that replaces the fields whole and draws no header of its own does not
+            # inherit its parent's header grid (it names the parent's fields): one row per field.
+            merged["layout"] = {k: v for k, v in merged["layout"].items() if k != "header"}
     merged["id"] = pid
     return merged, problems, owner
 

@@ -143,7 +143,7 @@ SCHEMA: dict[str, Key] = {
     "weight_total": Key("string-or-number", "权重应合计的数。", "100"),
     "weight_severity": Key("string", "权重合计不符时的严重程度。", "warning", enum=("error", "warning", "info")),
     "bare_equals": Key("bool", "指标值可以只写数量、不写运算符（如安徽的表印作 `8个`），表示“等于”；"
-                        "false 时这样写报 PD-V005。", False),
+                        "false 时这样写报 PD-V006。", False),
     "budget_field": Key("string", "成本指标与之比较的预算字段。", ""),
     "projects_total_field": Key("string", "部门整体中与各项目金额合计比较的字段。", ""),
     "project_amount_field": Key("string", "项目的年度金额字段。", ""),

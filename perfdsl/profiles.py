@@ -339,3 +339,15 @@ def default_profile(kind: str, extra_dirs: tuple[str, ...] = ()) -> Profile:
     prof = find_profile(DEFAULT_PROFILE[kind], extra_dirs)
     assert prof is not None
     return prof
+
+
+def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The data of profile `name` (id or alias) with everything it `extends` merged in,
+    as `perfdsl profiles show` prints it; None when there is no such profile."""
+    prof = find_profile(name, extra_dirs)
+    if prof is None:
+        return None
+    data, _problems, _owner = load_data(prof.id, _raw_profiles(extra_dirs), DEFAULT_PROFILE)
+    data.pop("extends", None)
+    data.pop("replace", None)
+    return data

@@ -49,7 +49,7 @@ def test_bare_quantity_means_equals_where_the_profile_allows_it(tmp_path: Path) 
 def test_bare_quantity_elsewhere_is_an_error_with_a_valid_fix(tmp_path: Path) -> None:
     folder = _set(tmp_path, "  产出.数量.安置小区物业费 8 个\n")
     res = check_paths([str(folder)])
-    d = next(d for d in res.diagnostics if d.code == "PD-V005")
+    d = next(d for d in res.diagnostics if d.code == "PD-V006")
     assert d.is_error and d.fix is not None and d.fix.replacement == "= 8 个"
     fixed = _apply(folder / "a.perf", d)
     assert not [x for x in check_paths([str(fixed)]).diagnostics if x.is_error]

@@ -6,7 +6,8 @@
 - any other file is read as grids (grid.py), its tables found by their labels and its
   values parsed as people write them (detect.py, values.py, build.py).
 The result is formatted text (perfdsl.printer) plus warnings with cell positions;
-whatever could not be mapped is also in the text as comments. Failures raise
+whatever could not be mapped, was hidden in Word/Excel (not imported), was a formula
+without a saved result, or had its digits rewritten is also in the text as comments. Failures raise
 `ImportFailure` with a Chinese message. This package must not write files (the command
 does that) and must never resolve an XML entity or read anything outside the file.
 """
@@ -57,21 +58,16 @@ def _embedded_docx(data: bytes) -> bytes | None:
     return read_embedded_json(data)
 
 
-def _embedded_xlsx(wb: object) -> bytes | None:
-    from perfdsl.backends.xlsx import DATA_SHEET, embedded_json_from_rows
+def _embedded_xlsx(rows: list[list[object]] | None) -> bytes | None:
+    from perfdsl.backends.xlsx import embedded_json_from_rows
 
-    names = getattr(wb, "sheetnames", [])
-    if DATA_SHEET not in names:
-        return None
-    ws = wb[DATA_SHEET]  # type: ignore[index]
-    rows = [list(r) for r in ws.iter_rows(values_only=True, max_col=3)]
-    return embedded_json_from_rows(rows)
+    return embedded_json_from_rows(rows) if rows else None
 
 
 FLAT_SHEET_NAME = "指标清单"
 
 
-def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: str | None) -> int:
+def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: object) -> int:
     """An XLSX carries its indicators twice (form sheets and the flat 指标清单); a person may
     edit only one. Count the targets that differ, so the edit is not silently dropped."""
     from perfdsl.importer import build, grid
@@ -86,35 +82,50 @@ def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: str |
     return flat_sheet_differences(doc, flat_doc)
 
 
-def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedded: bool = True) -> ImportResult:
-    """Import one file's bytes; `name` is used for messages and to tell docx from xlsx."""
+def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedded: bool = True,
+                 profile_dirs: tuple[str, ...] = ()) -> ImportResult:
+    """Import one file's bytes; `name` is used for messages and to tell docx from xlsx.
+    `profile_dirs`: the user's profile folders (perfdsl.api.profile_dirs_for), where the
+    profile asked for and those a perfdsl-built file names are looked up."""
     from perfdsl.importer import build, fromjson, grid, safety
     from perfdsl.importer.compare import differences
+    from perfdsl.importer.ownprofiles import hint_for
     from perfdsl.printer import format_document
 
     kind = kind_of(name, data)
     parts = safety.open_package(data, kind, name)
     embedded: bytes | None = None
+    budget = safety.CellBudget(name)
     if kind == "docx":
         if use_embedded:
             embedded = _embedded_docx(data)
-        book = grid.read_docx(parts, name)
+        book = grid.read_docx(parts, name, budget)
     else:
-        book, wb = grid.read_xlsx(data, name)
+        book, data_rows = grid.read_xlsx(parts, name, budget)
         if use_embedded:
-            embedded = _embedded_xlsx(wb)
-    doc, warnings, comments = build.document_from_book(book, name, profile)
-    flat_changed = _flat_sheet_check(book, doc, name, profile)
+            embedded = _embedded_xlsx(data_rows)
+    exact = fromjson.document_from_json(embedded, name) if embedded is not None else None
+    hint, missing = hint_for(profile, exact, profile_dirs)
+    doc, warnings, comments = build.document_from_book(book, name, hint)
+    flat_changed = _flat_sheet_check(book, doc, name, hint)
     if flat_changed:
         warnings = [f"{name}：工作表“{FLAT_SHEET_NAME}”与各表样中的指标有 {flat_changed} 处不一致，已按表样导入；"
                     f"如以“{FLAT_SHEET_NAME}”为准，请删除表样工作表后再导入", *warnings]
-    if embedded is not None:
-        exact = fromjson.document_from_json(embedded, name)
-        if profile:
-            exact = build.force_profile(exact, profile)
-        changed = differences(exact, doc)
+    if exact is not None:
+        if hint is not None and hint.forced:
+            exact = build.force_profile(exact, hint.profiles[0].id)
+        if missing:
+            # The tables cannot be read with a profile that is not here: trust the embedded data, say so.
+            shown = "、".join(f"“{m}”" for m in missing)
+            return ImportResult(format_document(exact), (
+                f"{name}：文件由模板{shown}生成，但这里找不到这个模板，无法核对表格在生成后是否被修改过；"
+                "已按内嵌数据导入。请把模板放在输出文件旁的 profiles/ 文件夹或用 --profile-dir 指定后重新导入",
+                *book.notes), True, exact)
+        changed = differences(exact, doc, profile_dirs)
         if not changed and not flat_changed:
-            return ImportResult(format_document(exact), (), True, exact)
+            # what was hidden is still reported: it is in the file, just not in its meaning
+            hidden = tuple(book.notes)
+            return ImportResult(format_document(exact), hidden, True, exact)
         if changed:
             warnings = [f"{name}：文件在 perfdsl 生成后被修改过（表格与内嵌数据有 {changed} 处不同），"
                         "已按表格中看到的内容导入", *warnings]
