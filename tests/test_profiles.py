@@ -150,3 +150,15 @@ def test_tutorial_profile_and_declaration_work_as_written(tmp_path: Path) -> Non
     rows = {r[3]: r for r in grid[0][11:]}
     assert rows["开展运动种类"][5] == "1种" and rows["项目总成本"][5] == "≤1000万元"
     assert rows["群众满意度"][5] == "≥95%"
+
+
+def test_a_child_replacing_its_fields_does_not_inherit_the_header_grid(tmp_path: Path) -> None:
+    folder = _write(tmp_path, 'id = "mine"\nextends = "mof2021"\nreplace = ["fields"]\n\n'
+                    '[[fields]]\nkey = "项目名称"\n[[fields]]\nkey = "主管部门"\n[[fields]]\nkey = "实施单位"\n'
+                    '[[fields]]\nkey = "年度目标"\ntype = "list"\n')
+    prof = find_profile("mine", (str(folder / "profiles"),))
+    assert prof is not None and prof.problems == ()
+    assert prof.layout.header is None  # one row per field; the parent's grid named its fields
+    assert [c.key for c in prof.layout.columns][0] == "side"  # columns are still inherited
+    res = run_cli("build", str(folder), "--to", "docx", "-o", str(tmp_path / "out"))
+    assert res.code == 0, res.text
