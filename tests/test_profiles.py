@@ -159,6 +159,6 @@ def test_a_child_replacing_its_fields_does_not_inherit_the_header_grid(tmp_path:
     prof = find_profile("mine", (str(folder / "profiles"),))
     assert prof is not None and prof.problems == ()
     assert prof.layout.header is None  # one row per field; the parent's grid named its fields
-    assert [c.key for c in prof.layout.columns][0] == "side"  # columns are still inherited
+    assert prof.layout.columns[0].key == "side"  # columns are still inherited
     res = run_cli("build", str(folder), "--to", "docx", "-o", str(tmp_path / "out"))
     assert res.code == 0, res.text
