@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -235,3 +236,22 @@ def test_flat_export_layout_from_one_toml(tmp_path: Path) -> None:
     blocks = structure((tmp_path / "out" / "井研.docx").read_bytes())["blocks"]
     assert blocks[0] == {"p": "金额单位：元", "style": "PerfdslText", "page_break": False}
     assert len(grid) == 6  # no header rows repeat the fields shown in the columns
+
+
+def test_page_settings_come_from_the_profile(tmp_path: Path) -> None:
+    folder = tmp_path / "横向"
+    shutil.copytree(FIXTURE, folder)
+    prof = folder / "profiles" / "test-sh-ah.toml"
+    prof.write_text(prof.read_text(encoding="utf-8").replace(
+        '[page]\n', '[page]\norientation = "landscape"\nmargins = [2.0, 1.5, 2.0, 1.5]\nfooter = ""\n'), encoding="utf-8")
+    res = run_cli("build", str(folder), "--to", "docx", "-o", str(tmp_path / "out"))
+    assert res.code == 0, res.text
+    with zipfile.ZipFile(tmp_path / "out" / "横向.docx") as zf:
+        doc = zf.read("word/document.xml").decode()
+    sect = doc[doc.rindex("<w:sectPr>"):]
+    assert '<w:pgSz w:w="16838" w:h="11906" w:orient="landscape"/>' in sect
+    assert 'w:left="850"' in sect and 'w:top="1134"' in sect
+    assert "footerReference" not in sect  # no page footer
+    grid = doc[doc.index("<w:tblGrid>"):doc.index("</w:tblGrid>")]
+    widths = [int(w) for w in re.findall(r'w:w="(\d+)"', grid)]
+    assert sum(widths) == 16838 - 2 * 850  # the table fills the landscape text width
