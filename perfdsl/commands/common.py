@@ -64,6 +64,7 @@ def _file_mode(path: Path) -> int:
 
 
 def safe_filename(name: str) -> str:
-    bad = '<>:"/\\|?*\n\r\t\x00'
-    cleaned = "".join("_" if c in bad else c for c in name).strip().strip(".")
-    return cleaned[:120] or "未命名"
+    """An output file name made from a title: never leaves the output folder (perfdsl.safepath)."""
+    from perfdsl.safepath import safe_component
+
+    return safe_component(name)

@@ -1,8 +1,8 @@
 """`perfdsl diff OLD [NEW]`: what changed in meaning between two versions of declarations.
 
 OLD and NEW are files, folders or git revisions. One revision alone compares it with the
-working tree (all tracked .perf files); a revision's files are read with `git ls-tree` and
-`git show` into a temporary folder. The comparison itself is perfdsl/semdiff.py. Exit code
+working tree (all tracked .perf files); a revision's files are read in memory with `git ls-tree`
+and `git cat-file --batch`, never written to disk, and every name in its tree is validated. The comparison itself is perfdsl/semdiff.py. Exit code
 0 whatever changed (1 with `--exit-code` when something changed), 2 on a usage problem.
 """
 
@@ -12,10 +12,10 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from perfdsl.api import SUFFIX
+from perfdsl.safepath import relative_path_problem
 
 
 class _Usage(Exception):
@@ -54,66 +54,129 @@ def _toplevel() -> str:
     return res.stdout.decode("utf-8").strip()
 
 
-def _export_rev(rev: str, dest: Path) -> list[str]:
-    """Write every .perf file of `rev` under `dest`; return their paths."""
+def _read_rev(rev: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """(top-level folder, [(path, content)]) for every .perf file of `rev`, read in memory.
+
+    Nothing from the revision is ever written to disk, so names in a hostile tree cannot
+    place files anywhere. Still, every entry name is checked (perfdsl.safepath): a tree
+    with `..`, an absolute path, NUL or a drive letter is refused as a usage error.
+    """
     top = _toplevel()
-    res = _git("ls-tree", "-r", "-z", "--full-tree", "--name-only", rev, cwd=top)
+    res = _git("ls-tree", "-r", "-z", "--full-tree", rev, cwd=top)
     if res.returncode != 0:
         raise _Usage(f"无法读取 git 版本“{rev}”：{res.stderr.decode('utf-8', 'replace').strip()}")
-    out = []
-    for name in res.stdout.decode("utf-8").split("\0"):
-        if not name.endswith(SUFFIX):
+    wanted: list[tuple[str, str]] = []  # (path, blob id)
+    for entry in res.stdout.split(b"\0"):
+        if not entry:
             continue
-        blob = _git("show", f"{rev}:{name}", cwd=top)
-        if blob.returncode != 0:
-            continue
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob.stdout)
-        out.append(str(target))
-    return out
+        meta, _tab, raw_name = entry.partition(b"\t")
+        try:
+            name = raw_name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Usage(f"git 版本“{rev}”中的条目 {raw_name!r} 的名称不是 UTF-8，拒绝读取") from None
+        problem = relative_path_problem(name)
+        if problem is not None:
+            raise _Usage(f"git 版本“{rev}”中的条目“{_visible(name)}”{problem}，可能是恶意构造的版本，拒绝读取")
+        mode, kind, oid = [*meta.decode("ascii", "replace").split(" "), "", "", ""][:3]
+        # Plain files only: a symlink's blob is its target's name, a submodule has no blob here.
+        if kind == "blob" and mode in ("100644", "100755") and name.endswith(SUFFIX):
+            wanted.append((name, oid))
+    return top, list(zip([n for n, _ in wanted], _cat_blobs(top, [oid for _, oid in wanted]), strict=True))
+
+
+def _cat_blobs(top: str, oids: list[str]) -> list[bytes]:
+    """The contents of `oids`, in order, from one `git cat-file --batch`."""
+    if not oids:
+        return []
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input="".join(f"{o}\n" for o in oids).encode(),
+                          capture_output=True, check=False)
+    out, pos, blobs = proc.stdout, 0, []
+    for oid in oids:
+        nl = out.find(b"\n", pos)
+        header = out[pos:nl].split(b" ") if nl >= 0 else []
+        if len(header) != 3 or header[1] != b"blob":
+            raise _Usage(f"无法从 git 读出对象 {oid}")
+        size = int(header[2])
+        blobs.append(out[nl + 1:nl + 1 + size])
+        pos = nl + 1 + size + 1  # content is followed by a newline
+    return blobs
+
+
+def _visible(name: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
 
 
 def _worktree_files() -> tuple[str, list[str]]:
     top = _toplevel()
     res = _git("ls-files", "-z", "--full-name", "--", f"*{SUFFIX}", cwd=top)
-    names = [n for n in res.stdout.decode("utf-8").split("\0") if n]
+    names = [n for n in res.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
     return top, [str(Path(top) / n) for n in names if (Path(top) / n).is_file()]
 
 
-def _side(spec: str | None, tmp: str, label: str) -> tuple[str, list[str]]:
-    """(root, files) for one side of the comparison."""
+Side = tuple[list[tuple[str, object]], list[str]]  # (relative path, declaration) and broken files
+
+
+def _side(spec: str | None) -> Side:
+    """The declarations of one side of the comparison and its files with syntax errors."""
     if spec is None:
-        return _worktree_files()
+        root, files = _worktree_files()
+        return _load(root, files)
     if os.path.exists(spec):
         if os.path.isfile(spec):
-            return str(Path(spec).parent), [spec]
-        files = sorted(str(f) for f in Path(spec).rglob(f"*{SUFFIX}") if f.is_file())
-        return spec, files
+            return _load(str(Path(spec).parent), [spec])
+        from perfdsl.walk import walk_perf_folders
+
+        try:
+            files = sorted(f for _d, fs in walk_perf_folders(spec, _warn, skip=frozenset()) for f in fs)
+        except OSError as exc:
+            raise _Usage(f"无法读取文件夹 {exc.filename or spec}：{exc.strerror}") from exc
+        return _load(spec, files)
     if _is_rev(spec):
-        dest = Path(tmp) / label
-        dest.mkdir()
-        return str(dest), _export_rev(spec, dest)
+        top, blobs = _read_rev(spec)
+        return _load_blobs(top, blobs)
     raise _Usage(f"“{spec}”既不是文件或文件夹，也不是 git 版本")
 
 
-def _load(root: str, files: list[str]) -> tuple[list[tuple[str, object]], list[str]]:
+def _warn(message: str) -> None:
+    sys.stderr.write(f"perfdsl：警告：{message}\n")
+
+
+def _load(root: str, files: list[str]) -> Side:
     from perfdsl.api import check_paths
 
     if not files:
         return [], []
     res = check_paths(files)
     decls: list[tuple[str, object]] = []
-    broken: list[str] = []
     for s in res.sets:
         for d in s.dset.declarations:
             decls.append((os.path.relpath(d.path or s.dset.root, root), d))
-    for d in res.diagnostics:
+    return decls, _broken(res.diagnostics, root)
+
+
+def _load_blobs(top: str, blobs: list[tuple[str, bytes]]) -> Side:
+    """Compile files read from git. Profiles come from the working tree's profiles/ folders
+    at the same places (a revision's own profile files are not read)."""
+    from perfdsl.api import compile_bytes, profile_dirs_for
+
+    decls: list[tuple[str, object]] = []
+    diags = []
+    for name, data in blobs:
+        folder = os.path.join(top, os.path.dirname(name))
+        res = compile_bytes(name, data, profile_dirs_for(folder) if os.path.isdir(folder) else ())
+        decls.extend((name, d) for d in res.declarations)
+        diags.extend(res.diagnostics)
+    return decls, _broken(diags, "")
+
+
+def _broken(diags: list, root: str) -> list[str]:  # type: ignore[type-arg]
+    broken: list[str] = []
+    for d in diags:
         if d.code.startswith("PD-S") and d.is_error:
-            rel = os.path.relpath(d.span.path, root)
+            rel = os.path.relpath(d.span.path, root) if root else d.span.path
             if rel not in broken:
                 broken.append(rel)
-    return decls, broken
+    return broken
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,15 +193,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"perfdsl：无法读取模板文件 {args.template}：{exc}\n")
             return 2
 
-    with tempfile.TemporaryDirectory(prefix="perfdsl-diff-") as tmp:
-        try:
-            old_root, old_files = _side(args.old, tmp, "old")
-            new_root, new_files = _side(args.new, tmp, "new")
-        except _Usage as exc:
-            sys.stderr.write(f"perfdsl：{exc}\n")
-            return 2
-        old, broken_old = _load(old_root, old_files)
-        new, broken_new = _load(new_root, new_files)
+    try:
+        old, broken_old = _side(args.old)
+        new, broken_new = _side(args.new)
+    except _Usage as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
+        return 2
     for side, broken in (("旧", broken_old), ("新", broken_new)):
         if broken:
             shown = "、".join(broken[:3]) + (f" 等 {len(broken)} 个文件" if len(broken) > 3 else "")

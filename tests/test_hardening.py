@@ -1,0 +1,174 @@
+"""Issue #16: hostile git trees, symlink loops, invisible and confusable text, the Markdown diff."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from perfdsl.safepath import component_problem, relative_path_problem, safe_component
+
+from conftest import EXAMPLE, run_cli
+
+PROJECT = "01-企业职工养老保险县级财政补助资金.perf"
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+
+
+def _git(cwd: Path, *args: str, data: bytes | None = None) -> str:
+    res = subprocess.run(["git", *args], cwd=cwd, input=data, capture_output=True, check=True,
+                         env={**os.environ, **GIT_ENV})
+    return res.stdout.decode().strip()
+
+
+def _hostile_commit(repo: Path, names: list[str], content: bytes) -> str:
+    """A commit whose tree nests `names` (e.g. ["..", "..", "evil.perf"]) as made by git mktree."""
+    oid = _git(repo, "hash-object", "-w", "--stdin", data=content)
+    mode, kind = "100644", "blob"
+    for name in reversed(names):
+        entry = f"{mode} {kind} {oid}\t{name}\0".encode()
+        oid = _git(repo, "mktree", "-z", data=entry)
+        mode, kind = "040000", "tree"
+    return _git(repo, "commit-tree", oid, "-m", "hostile")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    r = tmp_path / "work" / "repo"
+    shutil.copytree(EXAMPLE, r / "2025")
+    _git(r, "init", "-q")
+    _git(r, "add", ".")
+    _git(r, "commit", "-qm", "one")
+    return r
+
+
+@pytest.mark.parametrize("names", [
+    ["..", "..", "..", "evil.perf"],
+    ["..", "evil.perf"],
+    ["a", "..", "..", "..", "evil.perf"],
+    ["C:", "evil.perf"],
+    ["a\\..\\..\\evil.perf"],
+])
+def test_hostile_tree_writes_nothing_and_is_a_usage_error(repo: Path, tmp_path: Path, names: list[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "work" / "tmp" / "deeper"
+    scratch.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    rev = _hostile_commit(repo, names, "项目 恶意 {\n  模板: mof2021\n}\n".encode())
+    before = sorted(p for p in tmp_path.rglob("*") if ".git" not in p.parts)
+    res = run_cli("diff", rev, "HEAD", cwd=repo)
+    assert res.code == 2, res.text
+    assert "拒绝读取" in res.err and "Traceback" not in res.text
+    shown = names[0] if len(names) == 1 else next(n for n in names if component_problem(n))
+    assert shown in res.err  # names the entry
+    after = sorted(p for p in tmp_path.rglob("*") if ".git" not in p.parts)
+    assert after == before
+    assert not list(tmp_path.rglob("evil.perf"))
+
+
+def test_revision_is_read_without_a_temporary_folder(repo: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    text = (repo / "2025" / PROJECT).read_text(encoding="utf-8")
+    (repo / "2025" / PROJECT).write_text(text.replace("享受待遇人数 >= 2600 人", "享受待遇人数 >= 2800 人"),
+                                         encoding="utf-8")
+    _git(repo, "commit", "-qam", "two")
+    res = run_cli("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert res.code == 0 and "享受待遇人数 ≥ 2600 → 2800 人" in res.out and res.out.count("→") == 1
+    assert list(scratch.iterdir()) == []
+
+
+def test_symlinked_file_in_a_revision_is_not_followed(repo: Path) -> None:
+    (repo / "2025" / "link.perf").symlink_to("/etc/passwd")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "link")
+    res = run_cli("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert res.code == 0 and res.out == "没有变化。\n", res.text
+
+
+def test_path_validator() -> None:
+    for bad in ("", ".", "..", "a/b", "a\\b", "C:", "c:evil", "x\0y", "a\nb"):
+        assert component_problem(bad) is not None, bad
+    for good in ("2025", "宁县社会保险局.perf", "a..b", "...x", "C"):
+        assert component_problem(good) is None, good
+    assert relative_path_problem("/etc/passwd") is not None
+    assert relative_path_problem("a/../b.perf") is not None
+    assert relative_path_problem("C:/x.perf") is not None
+    assert relative_path_problem("2025/01.perf") is None
+    for title in ("..", "../../etc/passwd", "C:\\x", "CON", "nul.txt", "\0", "  . ", "a/b"):
+        name = safe_component(title)
+        assert component_problem(name) is None and name.split(".")[0].upper() not in ("CON", "NUL"), (title, name)
+
+
+def test_build_output_names_from_hostile_titles_stay_inside(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    text = (EXAMPLE / "00-部门整体.perf").read_text(encoding="utf-8")
+    title = text.split("{", 1)[0].split(None, 1)[1].strip()
+    (src / "d.perf").write_text(text.replace(title, '"../../逃逸"', 1), encoding="utf-8")
+    out = tmp_path / "out"
+    res = run_cli("build", str(src), "--to", "json", "-o", str(out), "--allow-errors")
+    assert res.code == 0, res.text
+    made = [p for p in tmp_path.rglob("*.json")]
+    assert made and all(p.parent == out for p in made), made
+
+
+# --- symlink loops ------------------------------------------------------------------------
+
+
+def test_symlink_loop_is_walked_once_and_warned_once(tmp_path: Path) -> None:
+    unit = tmp_path / "unit"
+    shutil.copytree(EXAMPLE, unit)
+    (unit / "again").symlink_to(".")
+    (unit / "again2").symlink_to(".")
+    (unit / "sub").mkdir()
+    (unit / "sub" / "up").symlink_to("..")
+    proc = subprocess.run([sys.executable, "-m", "perfdsl", "check", "-j1", "--format", "json", str(unit)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if "符号链接" in ln]
+    assert len(lines) == 3, proc.stderr
+    assert sum("again2" in ln for ln in lines) == 1 and all("警告" in ln for ln in lines)
+    for cmd in (["fmt", "--check"], ["diff", str(unit)]):
+        res = run_cli(*cmd, str(unit))
+        assert res.code == 0, res.text
+        assert res.err.count("again2") == (2 if cmd[0] == "diff" else 1)
+
+
+def test_symlinked_folder_is_still_followed(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shutil.copytree(EXAMPLE, shared)
+    county = tmp_path / "county"
+    county.mkdir()
+    (county / "unit").symlink_to(shared)
+    res = run_cli("check", "--format", "json", str(county))
+    assert res.code == 0 and "符号链接" not in res.err
+    res = run_cli("build", str(county), "--to", "json", "-o", str(tmp_path / "o"))
+    assert res.code == 0 and len(list((tmp_path / "o").glob("*.json"))) == 1
+
+
+def test_import_refuses_zip_entry_names_that_leave_the_package(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    assert run_cli("build", str(EXAMPLE), "--to", "docx", "-o", str(tmp_path / "o")).code == 0
+    good = next((tmp_path / "o").glob("*.docx")).read_bytes()
+    for evil in ("../evil.xml", "/etc/evil.xml", "word/../../evil.xml", "C:/evil.xml"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(buf, "w") as dst:
+            for info in src.infolist():
+                dst.writestr(info, src.read(info))
+            dst.writestr(evil, b"<x/>")
+        f = tmp_path / "evil.docx"
+        f.write_bytes(buf.getvalue())
+        res = run_cli("import", str(f), "--stdout")
+        assert res.code == 2 and "疑似恶意文件" in res.err and evil in res.err, (evil, res.text)
