@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from perfdsl.checks import run_checks
+from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
 from perfdsl.resolve import WaiverScope, resolve_document
@@ -119,6 +120,7 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
     doc, diags = parse_text(text, path)
     resolved, rdiags = resolve_document(doc, profile_dirs)
     all_diags = diags + rdiags
+    all_diags.extend(check_invisible(text, path, resolved.declarations))
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):
         all_diags.append(diag("PD-D003", Span.point(path, 1, 1)))
     return FileResult(source, resolved.declarations, resolved.waivers, tuple(all_diags))

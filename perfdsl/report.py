@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from perfdsl.diagnostics import SEVERITY_ZH, Diagnostic, catalog
+from perfdsl.invisible import visible, visible_span
 from perfdsl.source import SourceFile, display_width
 
 EXCERPT_CONTEXT = 60  # characters kept on each side of the span in a long line
@@ -48,6 +49,7 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         text = src.line_text(d.span.line)
         end_col = d.span.end_col if d.span.end_line == d.span.line else len(text) + 1
         text, col, end_col = _window(text, d.span.col, end_col)
+        text, col, end_col = visible_span(text, col, end_col)  # Trojan Source: show, never obey
         num = str(d.span.line)
         gutter = " " * len(num)
         lines.append(f" {gutter} |")
@@ -55,7 +57,7 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         lines.append(f" {gutter} | {_caret_line(text, col, end_col)}")
     if d.path:
         what = "字段" if d.path_kind == "field" else "指标路径"
-        lines.append(f"  = {what}：{' › '.join(d.path)}")
+        lines.append(f"  = {what}：{visible(' › '.join(d.path))}")
     if d.help:
         lines.append(f"  = 帮助：{d.help}")
     if d.fix is not None:
@@ -66,7 +68,7 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         lines.append(f"  = 相关：{span.path}:{span.line}:{span.col} {label}")
     if d.waived:
         lines.append(f"  = 豁免理由：{d.waiver_reason}")
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # names in messages, help and paths: shown, never obeyed
 
 
 def summary(diags: list[Diagnostic]) -> str:
@@ -121,5 +123,5 @@ def format_gnu(diags: Iterable[Diagnostic]) -> str:
     out = []
     for d in diags:
         sev = "note" if d.waived or d.severity == "info" else d.severity
-        out.append(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}")
+        out.append(visible(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}"))
     return "\n".join(out) + ("\n" if out else "")

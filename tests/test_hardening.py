@@ -172,3 +172,34 @@ def test_import_refuses_zip_entry_names_that_leave_the_package(tmp_path: Path) -
         f.write_bytes(buf.getvalue())
         res = run_cli("import", str(f), "--stdout")
         assert res.code == 2 and "疑似恶意文件" in res.err and evil in res.err, (evil, res.text)
+
+
+# --- invisible and look-alike text ----------------------------------------------------------
+
+
+def test_fold_is_nfkc_plus_tr39_skeleton() -> None:
+    from perfdsl.confusables import fold
+
+    assert fold("\u0420类") == fold("P类")  # Cyrillic Р, Latin P
+    assert fold("第\uff11类") == fold("第1类")  # full-width digit (NFKC)
+    assert fold("服务\u200b人数") == fold("服务人数")  # invisible characters do not count
+    assert fold("士兵") == fold("土兵")  # a CJK pair from confusables.txt
+    assert fold("服务人数") != fold("服务次数") and fold("P") != fold("B")
+
+
+def test_confusables_table_is_unicode_data() -> None:
+    from importlib import resources
+
+    text = resources.files("perfdsl.data").joinpath("confusables.tsv").read_text(encoding="utf-8")
+    assert "# Version: 13.0.0" in text and "Unicode" in text
+    rows = [ln.split("\t") for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert len(rows) == 6311 and ["0420", "0050"] in rows
+
+
+def test_invisible_warnings_through_cli() -> None:
+    bad = Path(__file__).resolve().parent / "fixtures" / "bad"
+    res = run_cli("check", str(bad / "rtl-override.perf"))
+    assert res.code == 0 and res.out.count("[PD-T001]") == 2
+    assert "\u202e" not in res.out and "⟨U+202E⟩" in res.out  # shown, never obeyed
+    res = run_cli("check", "--format", "gnu", str(bad / "zero-width-space.perf"))
+    assert "[PD-T001]" in res.out and "[PD-T002]" in res.out and "\u200b" not in res.out
