@@ -203,3 +203,66 @@ def test_invisible_warnings_through_cli() -> None:
     assert "\u202e" not in res.out and "⟨U+202E⟩" in res.out  # shown, never obeyed
     res = run_cli("check", "--format", "gnu", str(bad / "zero-width-space.perf"))
     assert "[PD-T001]" in res.out and "[PD-T002]" in res.out and "\u200b" not in res.out
+
+
+# --- diff: invisible characters shown, Markdown that cannot hide or forge rows -------------------
+
+
+def _pair(tmp_path: Path, old_line: str, new_line: str) -> tuple[Path, Path]:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d, line in ((a, old_line), (b, new_line)):
+        shutil.copytree(EXAMPLE, d)
+        p = d / PROJECT
+        text = p.read_text(encoding="utf-8")
+        assert "数量.享受待遇人数 >= 2600 人" in text
+        p.write_text(text.replace("数量.享受待遇人数 >= 2600 人", line), encoding="utf-8")
+    return a, b
+
+
+def test_diff_shows_an_added_zero_width_space(tmp_path: Path) -> None:
+    a, b = _pair(tmp_path, "数量.享受待遇人数 >= 2600 人", "数量.享受待遇\u200b人数 >= 2600 人")
+    out = run_cli("diff", str(a), str(b)).out
+    assert "\u200b" not in out
+    assert "享受待遇⟨U+200B⟩人数" in out and "享受待遇人数" in out
+    md = run_cli("diff", "--format", "markdown", str(a), str(b)).out
+    assert "\u200b" not in md and "⟨U+200B⟩" in md
+
+
+HOSTILE_NAMES = [
+    "服务<!--人数",  # an unclosed HTML comment hides every row after it
+    "甲</td></tr><tr><td>伪造行</td><td>x",  # raw HTML forging a row
+    "乙 | 伪造 | 单元格",  # table cells
+    "丙*强调* _斜体_ [链接](https://example.invalid) ![图](x.png) `代码` ~~删除~~",
+    "丁 <script>alert(1)</script> &amp; @某人 #12 $x$",
+]
+
+
+def test_markdown_diff_cannot_hide_or_forge_rows(tmp_path: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    lines = "\n    ".join(f'数量."{name}" >= {i + 1} 人' for i, name in enumerate(HOSTILE_NAMES))
+    a, b = _pair(tmp_path, "数量.享受待遇人数 >= 2600 人", "数量.享受待遇人数 >= 2600 人\n    " + lines)
+    res = run_cli("diff", "--format", "markdown", str(a), str(b))
+    assert res.code == 0, res.text
+    # Render as a pull-request comment is rendered: CommonMark with raw HTML allowed, GFM tables.
+    html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(res.out)
+    assert html.count("<tr>") == 1 + len(HOSTILE_NAMES)  # header + one row per added indicator
+    assert html.count("<td>") == 5 * len(HOSTILE_NAMES)
+    for tag in ("<!--", "<script", "<em>", "<a ", "<img", "<code>", "<s>", "<del>"):
+        assert tag not in html, tag
+    text = MarkdownIt("commonmark", {"html": True}).enable("table").render(res.out)
+    plain = __import__("re").sub(r"<[^>]+>", "", text)
+    import html as htmllib
+
+    shown = htmllib.unescape(plain)
+    for name in HOSTILE_NAMES:
+        assert name in shown, name  # every name is shown exactly as written
+
+
+def test_user_template_output_is_html_escaped(tmp_path: Path) -> None:
+    a, b = _pair(tmp_path, "数量.享受待遇人数 >= 2600 人", '数量."<!--藏" >= 2600 人')
+    tpl = tmp_path / "t.j2"
+    tpl.write_text("{% for g in groups %}{% for r in g.rows %}{{ r.path }}\n{% endfor %}{% endfor %}",
+                   encoding="utf-8")
+    out = run_cli("diff", str(a), str(b), "--format", "markdown", "--template", str(tpl)).out
+    assert "<!--" not in out and "&lt;!--藏" in out
