@@ -142,16 +142,19 @@ def _warn(message: str) -> None:
 
 
 def _load(root: str, files: list[str]) -> Side:
-    from perfdsl.api import check_paths
+    """Parse and resolve each file (no checks: diff needs the model, not the findings)."""
+    from perfdsl.api import UsageError, compile_file, profile_dirs_for
 
-    if not files:
-        return [], []
-    res = check_paths(files)
     decls: list[tuple[str, object]] = []
-    for s in res.sets:
-        for d in s.dset.declarations:
-            decls.append((os.path.relpath(d.path or s.dset.root, root), d))
-    return decls, _broken(res.diagnostics, root)
+    diags = []
+    for f in files:
+        try:
+            res = compile_file(f, profile_dirs_for(os.path.dirname(f) or "."))
+        except UsageError as exc:
+            raise _Usage(str(exc)) from exc
+        decls.extend((os.path.relpath(f, root), d) for d in res.declarations)
+        diags.extend(res.diagnostics)
+    return decls, _broken(diags, root)
 
 
 def _load_blobs(top: str, blobs: list[tuple[str, bytes]]) -> Side:
