@@ -266,3 +266,50 @@ def test_user_template_output_is_html_escaped(tmp_path: Path) -> None:
                    encoding="utf-8")
     out = run_cli("diff", str(a), str(b), "--format", "markdown", "--template", str(tpl)).out
     assert "<!--" not in out and "&lt;!--藏" in out
+
+
+# --- huge inputs: linear work -----------------------------------------------------------------
+
+
+def _many_declarations(n: int) -> str:
+    one = ("项目 项目{i} {{\n  模板: mof2021\n  主管部门: 测试局\n  实施单位: 测试中心\n  年度目标:\n    - 完成\n"
+           "  产出.数量.人数 >= {v} 人\n}}\n\n")
+    return "".join(one.format(i=i, v=i + 1) for i in range(n))
+
+
+def test_each_declaration_is_lexed_once_not_after_its_predecessors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks used to be padded with every line before them: quadratic in the declarations."""
+    from perfdsl import parser
+
+    lexed: list[int] = []
+    real = parser._run
+
+    def counting(p, text, recovery, *rest):  # type: ignore[no-untyped-def]
+        lexed.append(len(text))
+        return real(p, text, recovery, *rest)
+
+    monkeypatch.setattr(parser, "_run", counting)
+    text = _many_declarations(300) + "项目 坏的 {\n  产出.数量.人数 >= 3 人 多余\n}\n"
+    doc, diags = parser.parse_text(text, "x.perf")
+    assert len(lexed) == 301 and sum(lexed) <= len(text) + 301
+    assert doc.declarations[299].span.line == 299 * 9 + 1 and doc.declarations[299].title == "项目299"
+    bad = [d for d in diags if d.severity == "error"]
+    assert [(d.span.line, d.span.col) for d in bad] == [(300 * 9 + 2, 19)], [(d.code, d.span) for d in bad]
+
+
+def test_report_lines_are_indexed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Printing a finding used to split the whole file again for every finding."""
+    from perfdsl.source import SourceFile, line_of
+
+    text = "\n".join(f"行{i}" for i in range(1000))
+    calls = {"split": 0}
+    real_split = str.split
+
+    class Counting(str):
+        def split(self, *a, **k):  # type: ignore[no-untyped-def, override]
+            calls["split"] += 1
+            return real_split(self, *a, **k)
+
+    src = SourceFile("x", Counting(text))
+    assert [src.line_text(n) for n in (1, 500, 1000, 1001)] == ["行0", "行499", "行999", ""]
+    assert calls["split"] == 0 and line_of(text, 0) == ""
