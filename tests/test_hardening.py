@@ -313,3 +313,15 @@ def test_report_lines_are_indexed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     src = SourceFile("x", Counting(text))
     assert [src.line_text(n) for n in (1, 500, 1000, 1001)] == ["行0", "行499", "行999", ""]
     assert calls["split"] == 0 and line_of(text, 0) == ""
+
+
+def test_streamed_json_is_exactly_the_json_of_the_model() -> None:
+    from perfdsl.api import check_paths
+    from perfdsl.backends import jsonout
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    paths = [str(EXAMPLE), *sorted(str(p) for p in (fixtures / "diagnostics").glob("*/fail.perf"))]
+    for path in paths:
+        for s in check_paths([path], jobs=1).sets:
+            for findings in (None, [], [{"code": "PD-X", "message": "换行\n与\"引号\""}]):
+                assert jsonout.render(s.dset, findings=findings) == jsonout.dumps(jsonout.set_json(s.dset, findings))
