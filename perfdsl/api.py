@@ -102,10 +102,13 @@ def _stderr_warning(message: str) -> None:
     sys.stderr.write(f"perfdsl：警告：{message}\n")
 
 
-def profile_dirs_for(root: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up."""
+def profile_dirs_for(root: str, extra: tuple[str, ...] = (), local: bool = True) -> tuple[str, ...]:
+    """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up
+    (unless `local` is False: a reviewer checking someone else's folder trusts only their own)."""
     folder = Path(root) if Path(root).is_dir() else Path(root).parent
     dirs = list(extra)
+    if not local:
+        return tuple(dirs)
     for cand in (folder / "profiles", folder.parent / "profiles"):
         if cand.is_dir():
             dirs.append(str(cand))
@@ -168,25 +171,31 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
 
 
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
-               use_cache: bool = False) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
+               use_cache: bool = False,
+               local_profiles: bool | None = None) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
     """Check `paths` set by set, in input order, so a caller can report and drop each set.
 
     Discovery happens before this returns: a missing path raises UsageError up front.
-    Memory then stays flat however many sets there are.
+    Memory then stays flat however many sets there are. `local_profiles=False` ignores
+    profiles/ folders beside the inputs (None: $PERFDSL_NO_LOCAL_PROFILES decides).
     """
     from perfdsl.parallel import check_sets
+    from perfdsl.profiles import local_profiles_allowed
 
-    units = [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
+    local = local_profiles_allowed() if local_profiles is None else local_profiles
+    units = [(root, files, profile_dirs_for(root, profile_dirs, local)) for root, files in discover(paths)]
     return check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
 
 
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
-                jobs: int | None = None, use_cache: bool = False) -> Result:
+                jobs: int | None = None, use_cache: bool = False, local_profiles: bool | None = None) -> Result:
     """Check `paths`. `jobs` > 1 checks sets in parallel (same result, same order);
-    `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache)."""
+    `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache);
+    `local_profiles` as in `iter_check`."""
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
-    for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache):
+    for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache,
+                                 local_profiles=local_profiles):
         sets.append(sres)
         sources.update(srcs)
     return Result(tuple(sets), sources)

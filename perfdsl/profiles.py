@@ -191,7 +191,7 @@ def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any]
     for entry in sorted(_builtin_dir().iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
-            found[data["id"]] = (data, f"内置:{entry.name}")
+            found[data["id"]] = (data, f"{BUILTIN_PREFIX}{entry.name}")
     for d in _user_dirs(extra_dirs):
         if not d.is_dir():
             continue
@@ -287,6 +287,26 @@ def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
         if pid.lower() == low or name.strip() in data.get("aliases", ()) or name.strip() == data.get("name"):
             return _load(pid, extra_dirs)
     return None
+
+
+BUILTIN_PREFIX = "内置:"
+
+
+@lru_cache(maxsize=1)
+def builtin_ids() -> frozenset[str]:
+    """Ids of the profiles shipped with perfdsl."""
+    return frozenset(pid for pid, (_d, src) in _raw_profiles(()).items() if src.startswith(BUILTIN_PREFIX))
+
+
+def shadows_builtin(profile: Profile) -> bool:
+    """True when `profile` comes from a user folder and takes the place of a built-in one."""
+    return not profile.source.startswith(BUILTIN_PREFIX) and profile.id in builtin_ids()
+
+
+def local_profiles_allowed() -> bool:
+    """False when $PERFDSL_NO_LOCAL_PROFILES is set (to 1, true, yes or on): then a
+    `profiles/` folder found beside the input is not used (the CLI's --no-local-profiles)."""
+    return os.environ.get("PERFDSL_NO_LOCAL_PROFILES", "").strip().lower() not in ("1", "true", "yes", "on")
 
 
 def profile_ids(extra_dirs: tuple[str, ...] = ()) -> list[str]:

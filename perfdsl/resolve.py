@@ -22,6 +22,7 @@ from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
 from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile
 from perfdsl.source import Span
+from perfdsl.units import canonical_unit
 
 PROFILE_KEYS = ("模板", "profile")
 MAX_DEPTH = 3
@@ -275,9 +276,9 @@ class _DeclResolver:
     def _target(self, st: ast.Indicator, written: tuple[str, ...]) -> tuple[Target, str | None]:
         t = st.target
         if isinstance(t, ast.Comparison):
-            return Target(t.op, value=t.quantity.value, unit=t.quantity.unit), None
+            return Target(t.op, value=t.quantity.value, unit=canonical_unit(t.quantity.unit)), None
         if isinstance(t, ast.Range):
-            lu, hu = t.low.unit, t.high.unit
+            lu, hu = canonical_unit(t.low.unit), canonical_unit(t.high.unit)
             if lu and hu and lu != hu:
                 self.diags.append(diag("PD-V004", t.low.span, path=written, low_unit=lu, high_unit=hu))
             if t.low.value >= t.high.value and (not lu or not hu or lu == hu):

@@ -50,11 +50,11 @@ def relative_path_problem(path: str) -> str | None:
     return None
 
 
-def safe_component(text: str, default: str = "未命名") -> str:
+def safe_component(text: str, default: str = "未命名", limit: int | None = NAME_LIMIT) -> str:
     """A file name made from arbitrary text: unsafe characters become `_`; never `.`/`..`,
-    never hidden, never a drive or device name, at most NAME_LIMIT characters."""
+    never hidden, never a drive or device name, at most `limit` characters (None: no limit)."""
     cleaned = "".join("_" if c in _UNSAFE_CHARS or ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
-    cleaned = cleaned.strip().strip(".").strip()[:NAME_LIMIT].rstrip(" .")
+    cleaned = cleaned.strip().strip(".").strip()[:limit].rstrip(" .")
     if not cleaned:
         return default
     if cleaned.split(".", 1)[0].upper() in _DEVICES:

@@ -10,10 +10,17 @@ from pathlib import Path
 from perfdsl.commands.common import (
     add_parallel_options,
     add_profile_dir,
+    local_profiles,
+    locked_folder,
+    name_problems,
+    output_name,
     run_front,
-    safe_filename,
     write_atomic,
 )
+
+# The zip format stores dates from 1980-01-01 to 2107-12-31 (DOS date fields).
+ZIP_FIRST_EPOCH = 315532800  # 1980-01-01T00:00:00Z
+ZIP_LAST_EPOCH = 4354819198  # 2107-12-31T23:59:58Z (two-second resolution)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -48,17 +55,17 @@ def run(args: argparse.Namespace) -> int:
     if args.reference_docx and not Path(args.reference_docx).is_file():
         sys.stderr.write(f"perfdsl：找不到参考 Word 文件：{args.reference_docx}\n")
         return 2
-    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache)
+    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache,
+                    local=local_profiles(args))
     if isinstance(res, int):
         return res
     sys.stderr.write(report.format_all_text(res.diagnostics, res.sources))
     if res.has_errors and not args.allow_errors:
         sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
         return 1
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
     options = RenderOptions(
         reference_docx=args.reference_docx,
-        source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None,
+        source_date_epoch=source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")),
         compiler_version=_version(),
         dialect=args.dialect,
     )
@@ -86,21 +93,49 @@ def run(args: argparse.Namespace) -> int:
                     except BackendInputError as exc:  # e.g. a broken --reference-docx
                         sys.stderr.write(f"perfdsl：{exc}\n")
                         return 2
-                pending.append((out / (safe_filename(name) + backend.EXTENSION), data))
-    names = [p for p, _ in pending]
-    if len(set(names)) != len(names):
-        sys.stderr.write("perfdsl：多个声明集会写到同名文件，请分开构建或改名。\n")
+                pending.append((out / output_name(name, backend.EXTENSION), data))
+    # Every name is checked before anything is written: a clash or an over-long name
+    # found half-way would leave a mix of old and new files.
+    problems = name_problems([p for p, _ in pending])
+    if problems:
+        for msg in dict.fromkeys(problems):
+            sys.stderr.write(f"perfdsl：{msg}\n")
+        sys.stderr.write("perfdsl：未写入任何文件。请修改标题，或分开构建到不同的文件夹。\n")
         return 2
-    for path, data in pending:
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
-            sys.stderr.write(f"perfdsl：无法写入 {path}：{exc.strerror or exc}\n")
-            return 2
-        written.append(path)
+
+    def waiting() -> None:
+        sys.stderr.write(f"perfdsl：另一个 perfdsl 正在写入 {out}，等待它完成……\n")
+        sys.stderr.flush()
+
+    try:
+        with locked_folder(out, waiting):  # two builds to one folder write one after the other
+            for path, data in pending:
+                write_atomic(path, data)
+                written.append(path)
+    except OSError as exc:
+        where = exc.filename or out
+        sys.stderr.write(f"perfdsl：无法写入 {where}：{exc.strerror or exc}\n")
+        return 2
     for p in written:
         sys.stdout.write(f"已生成 {p}\n")
     return 0
+
+
+def source_date_epoch(text: str | None) -> int | None:
+    """$SOURCE_DATE_EPOCH as a timestamp the zip format can hold, warning when clamped."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        sys.stderr.write(f"perfdsl：警告：SOURCE_DATE_EPOCH=“{text}”不是整数秒数，已忽略。\n")
+        return None
+    clamped = min(max(value, ZIP_FIRST_EPOCH), ZIP_LAST_EPOCH)
+    if clamped != value:
+        when = "1980-01-01" if clamped == ZIP_FIRST_EPOCH else "2107-12-31"
+        sys.stderr.write(f"perfdsl：警告：SOURCE_DATE_EPOCH={value} 超出 Word/Excel 文件（zip 格式）"
+                         f"能记录的日期范围（1980 至 2107 年），已按 {when} 处理。\n")
+    return clamped
 
 
 def _finding(d: dict[str, object]) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfdsl.profiles import KIND_ZH, ProfileError, find_profile, profile_ids
+from perfdsl.profiles import KIND_ZH, ProfileError, find_profile, profile_ids, shadows_builtin
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,7 +19,8 @@ def run(args: argparse.Namespace) -> int:
         for pid in profile_ids(dirs):
             prof = find_profile(pid, dirs)
             assert prof is not None
-            sys.stdout.write(f"{pid}\t{KIND_ZH.get(prof.kind, prof.kind)}\t{prof.name}\t{prof.source}\n")
+            note = "（覆盖了同名的内置模板，见 PD-L001）" if shadows_builtin(prof) else ""
+            sys.stdout.write(f"{pid}\t{KIND_ZH.get(prof.kind, prof.kind)}\t{prof.name}\t{prof.source}{note}\n")
     except ProfileError as exc:
         sys.stderr.write(f"perfdsl：{exc}\n")
         return 2
