@@ -9,6 +9,7 @@ and `git cat-file --batch`, never written to disk, and every name in its tree is
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -141,45 +142,57 @@ def _warn(message: str) -> None:
     sys.stderr.write(f"perfdsl：警告：{message}\n")
 
 
+# One diff run compiles a file once however often it appears: the same relative path with
+# the same bytes and profiles on both sides (most files of a pull request) is parsed once.
+_compiled: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[object, ...], bool]] = {}
+
+
+def _compile(rel: str, path: str, data: bytes, dirs: tuple[str, ...]) -> tuple[tuple[object, ...], bool]:
+    """(declarations, has syntax errors) of one file, parsed and resolved without checks:
+    diff needs the model, not the findings."""
+    from perfdsl.api import compile_bytes
+
+    key = (rel, hashlib.sha256(data).hexdigest(), dirs)
+    got = _compiled.get(key)
+    if got is None:
+        res = compile_bytes(path, data, dirs)
+        got = (res.declarations, any(d.code.startswith("PD-S") and d.is_error for d in res.diagnostics))
+        _compiled[key] = got
+    return got
+
+
 def _load(root: str, files: list[str]) -> Side:
-    """Parse and resolve each file (no checks: diff needs the model, not the findings)."""
-    from perfdsl.api import UsageError, compile_file, profile_dirs_for
+    from perfdsl.api import profile_dirs_for
 
     decls: list[tuple[str, object]] = []
-    diags = []
+    broken: list[str] = []
     for f in files:
         try:
-            res = compile_file(f, profile_dirs_for(os.path.dirname(f) or "."))
-        except UsageError as exc:
-            raise _Usage(str(exc)) from exc
-        decls.extend((os.path.relpath(f, root), d) for d in res.declarations)
-        diags.extend(res.diagnostics)
-    return decls, _broken(diags, root)
+            data = Path(f).read_bytes()
+        except OSError as exc:
+            raise _Usage(f"无法读取文件 {f}：{exc.strerror}") from exc
+        rel = os.path.relpath(f, root)
+        found, bad = _compile(rel, f, data, profile_dirs_for(os.path.dirname(f) or "."))
+        decls.extend((rel, d) for d in found)
+        if bad:
+            broken.append(rel)
+    return decls, broken
 
 
 def _load_blobs(top: str, blobs: list[tuple[str, bytes]]) -> Side:
     """Compile files read from git. Profiles come from the working tree's profiles/ folders
     at the same places (a revision's own profile files are not read)."""
-    from perfdsl.api import compile_bytes, profile_dirs_for
+    from perfdsl.api import profile_dirs_for
 
     decls: list[tuple[str, object]] = []
-    diags = []
+    broken: list[str] = []
     for name, data in blobs:
         folder = os.path.join(top, os.path.dirname(name))
-        res = compile_bytes(name, data, profile_dirs_for(folder) if os.path.isdir(folder) else ())
-        decls.extend((name, d) for d in res.declarations)
-        diags.extend(res.diagnostics)
-    return decls, _broken(diags, "")
-
-
-def _broken(diags: list, root: str) -> list[str]:  # type: ignore[type-arg]
-    broken: list[str] = []
-    for d in diags:
-        if d.code.startswith("PD-S") and d.is_error:
-            rel = os.path.relpath(d.span.path, root) if root else d.span.path
-            if rel not in broken:
-                broken.append(rel)
-    return broken
+        found, bad = _compile(name, name, data, profile_dirs_for(folder) if os.path.isdir(folder) else ())
+        decls.extend((name, d) for d in found)
+        if bad:
+            broken.append(name)
+    return decls, broken
 
 
 def run(args: argparse.Namespace) -> int:
@@ -196,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"perfdsl：无法读取模板文件 {args.template}：{exc}\n")
             return 2
 
+    _compiled.clear()
     try:
         old, broken_old = _side(args.old)
         new, broken_new = _side(args.new)
