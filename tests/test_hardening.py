@@ -325,3 +325,23 @@ def test_streamed_json_is_exactly_the_json_of_the_model() -> None:
         for s in check_paths([path], jobs=1).sets:
             for findings in (None, [], [{"code": "PD-X", "message": "换行\n与\"引号\""}]):
                 assert jsonout.render(s.dset, findings=findings) == jsonout.dumps(jsonout.set_json(s.dset, findings))
+
+
+def test_diff_parses_an_unchanged_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`diff` of huge declarations: unchanged files are compiled once, and never checked."""
+    import perfdsl.api as api
+
+    calls: list[str] = []
+    real = api.compile_bytes
+
+    def counting(path, data, dirs=()):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        return real(path, data, dirs)
+
+    monkeypatch.setattr(api, "compile_bytes", counting)
+    monkeypatch.setattr(api, "run_checks", lambda dset: pytest.fail("diff ran the checks"))
+    a, b = _pair(tmp_path, "数量.享受待遇人数 >= 2600 人", "数量.享受待遇人数 >= 2800 人")
+    res = run_cli("diff", str(a), str(b))
+    assert res.code == 0 and res.out.count("→") == 1
+    files = len(list(a.glob("*.perf")))
+    assert len(calls) == files + 1  # every file once, the changed one on both sides
