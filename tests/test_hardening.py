@@ -345,3 +345,15 @@ def test_diff_parses_an_unchanged_file_once(tmp_path: Path, monkeypatch: pytest.
     assert res.code == 0 and res.out.count("→") == 1
     files = len(list(a.glob("*.perf")))
     assert len(calls) == files + 1  # every file once, the changed one on both sides
+
+
+def test_huge_benchmark_runs_on_a_small_size(tmp_path: Path) -> None:
+    import json
+
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "benchmarks" / "huge.py"),
+                           "--sizes", "60", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(next(tmp_path.glob("results-*.json")).read_text(encoding="utf-8"))["rows"]
+    assert [r["command"] for r in rows] == ["check", "fmt", "diff", "docx"]
+    assert all(r["exit"] == 0 and r["peak_mb"] > 0 for r in rows), rows
