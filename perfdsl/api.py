@@ -46,6 +46,7 @@ class FileResult:
 class SetResult:
     dset: DeclarationSet
     diagnostics: tuple[Diagnostic, ...]
+    waivers: tuple[WaiverScope, ...] = ()  # kept for checks run later (check --against)
 
     @property
     def has_errors(self) -> bool:
@@ -104,15 +105,11 @@ def _stderr_warning(message: str) -> None:
 
 def profile_dirs_for(root: str, extra: tuple[str, ...] = (), local: bool = True) -> tuple[str, ...]:
     """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up
-    (unless `local` is False: a reviewer checking someone else's folder trusts only their own)."""
-    folder = Path(root) if Path(root).is_dir() else Path(root).parent
-    dirs = list(extra)
-    if not local:
-        return tuple(dirs)
-    for cand in (folder / "profiles", folder.parent / "profiles"):
-        if cand.is_dir():
-            dirs.append(str(cand))
-    return tuple(dirs)
+    (unless `local` is False: a reviewer checking someone else's folder trusts only their own).
+    The one discovery every command uses (perfdsl.profilesearch)."""
+    from perfdsl.profilesearch import profile_dirs_for as dirs_for
+
+    return dirs_for(root, extra, local)
 
 
 def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
@@ -157,8 +154,8 @@ def build_set(name: str, files: list[FileResult]) -> SetResult:
     diags.extend(run_checks(dset))
     scopes = [w for f in files for w in f.waivers]
     final = apply_waivers(diags, scopes)
-    final = sorted(set(final), key=Diagnostic.sort_key)
-    return SetResult(dset, tuple(final))
+    final = sorted(dict.fromkeys(final), key=Diagnostic.sort_key)  # not set(): ties keep a stable order
+    return SetResult(dset, tuple(final), tuple(scopes))
 
 
 def check_set(root: str, files: list[str], dirs: tuple[str, ...],
@@ -171,11 +168,12 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
 
 
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
-               use_cache: bool = False,
-               local_profiles: bool | None = None) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
+               use_cache: bool = False, local_profiles: bool | None = None,
+               against: str | None = None) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
     """Check `paths` set by set, in input order, so a caller can report and drop each set.
 
-    Discovery happens before this returns: a missing path raises UsageError up front.
+    Discovery (and reading the `against` baseline: a folder or git revision, for PD-A001)
+    happens before this returns: a missing path raises UsageError up front.
     Memory then stays flat however many sets there are. `local_profiles=False` ignores
     profiles/ folders beside the inputs (None: $PERFDSL_NO_LOCAL_PROFILES decides).
     """
@@ -184,18 +182,27 @@ def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: in
 
     local = local_profiles_allowed() if local_profiles is None else local_profiles
     units = [(root, files, profile_dirs_for(root, profile_dirs, local)) for root, files in discover(paths)]
-    return check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
+    results = check_sets(units, jobs=jobs, use_cache=use_cache)
+    if against is None:
+        return results  # type: ignore[no-any-return]
+    from perfdsl import against as against_mod
+
+    base = against_mod.load_baseline(against, profile_dirs, under=paths[0] if len(paths) == 1 else None,
+                                     local_profiles=local)
+    return ((against_mod.apply(s, base), srcs) for s, srcs in results)
 
 
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
-                jobs: int | None = None, use_cache: bool = False, local_profiles: bool | None = None) -> Result:
+                jobs: int | None = None, use_cache: bool = False, local_profiles: bool | None = None,
+                against: str | None = None) -> Result:
     """Check `paths`. `jobs` > 1 checks sets in parallel (same result, same order);
     `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache);
-    `local_profiles` as in `iter_check`."""
+    `local_profiles` as in `iter_check`; `against` (a folder or git revision) adds PD-A001
+    for targets loosened since then."""
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
     for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache,
-                                 local_profiles=local_profiles):
+                                 local_profiles=local_profiles, against=against):
         sets.append(sres)
         sources.update(srcs)
     return Result(tuple(sets), sources)

@@ -317,3 +317,14 @@ def default_profile(kind: str, extra_dirs: tuple[str, ...] = ()) -> Profile:
     prof = find_profile(DEFAULT_PROFILE[kind], extra_dirs)
     assert prof is not None
     return prof
+
+
+def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The data of profile `name` (id or alias) with everything it `extends` merged in,
+    as `perfdsl profiles show` prints it; None when there is no such profile."""
+    prof = find_profile(name, extra_dirs)
+    if prof is None:
+        return None
+    data = _merged(prof.id, _raw_profiles(extra_dirs))
+    data.pop("extends", None)
+    return data

@@ -357,3 +357,9 @@ def test_huge_benchmark_runs_on_a_small_size(tmp_path: Path) -> None:
     rows = json.loads(next(tmp_path.glob("results-*.json")).read_text(encoding="utf-8"))["rows"]
     assert [r["command"] for r in rows] == ["check", "fmt", "diff", "docx"]
     assert all(r["exit"] == 0 and r["peak_mb"] > 0 for r in rows), rows
+
+
+def test_check_against_a_hostile_revision_is_a_usage_error(repo: Path) -> None:
+    rev = _hostile_commit(repo, ["..", "evil.perf"], "项目 恶意 {\n}\n".encode())
+    res = run_cli("check", "--against", rev, "2025", cwd=repo)
+    assert res.code == 2 and "拒绝读取" in res.err and ".." in res.err, res.text

@@ -1,4 +1,6 @@
-"""`perfdsl build`: generate DOCX, XLSX and JSON for each declaration set."""
+"""`perfdsl build`: generate DOCX, XLSX, JSON and HTML for each declaration set.
+
+With `--to html` and several sets, an index.html listing the pages is written beside them."""
 
 from __future__ import annotations
 
@@ -24,11 +26,11 @@ ZIP_LAST_EPOCH = 4354819198  # 2107-12-31T23:59:58Z (two-second resolution)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("build", help="生成 Word、Excel、JSON",
+    p = sub.add_parser("build", help="生成 Word、Excel、JSON、网页",
                        description="检查并为每个声明集生成输出文件。有错误时不生成，除非指定 --allow-errors。")
     p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
     p.add_argument("--to", default="json", metavar="格式",
-                   help="输出格式，逗号分隔：docx、xlsx、json（默认 json）")
+                   help="输出格式，逗号分隔：docx、xlsx、json、html（默认 json）")
     p.add_argument("-o", "--output", default="out", metavar="目录", help="输出文件夹（默认 out）")
     p.add_argument("--allow-errors", action="store_true", help="即使有错误也生成输出")
     p.add_argument("--split", action="store_true", help="每张表单独生成一个文件")
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
                         sys.stderr.write(f"perfdsl：{exc}\n")
                         return 2
                 pending.append((out / output_name(name, backend.EXTENSION), data))
+    if "html" in formats and len(res.sets) > 1:
+        pending.append(_html_index(res, pending, out, options))
     # Every name is checked before anything is written: a clash or an over-long name
     # found half-way would leave a mix of old and new files.
     problems = name_problems([p for p, _ in pending])
@@ -119,6 +123,19 @@ def run(args: argparse.Namespace) -> int:
     for p in written:
         sys.stdout.write(f"已生成 {p}\n")
     return 0
+
+
+def _html_index(res: object, pending: list[tuple[Path, bytes]], out: Path, options: object) -> tuple[Path, bytes]:
+    """index.html for several sets built as HTML: one row per page, in build order."""
+    from perfdsl.backends import html
+
+    pages = [p for p, _ in pending if p.suffix == html.EXTENSION]
+    entries = []
+    for sres, page in zip(res.sets, pages, strict=False):  # type: ignore[attr-defined]
+        decls = sres.dset.declarations
+        entries.append({"name": sres.dset.name, "href": page.name, "declarations": len(decls),
+                        "indicators": sum(len(d.indicators) for d in decls)})
+    return out / "index.html", html.render_index(entries, options)
 
 
 def source_date_epoch(text: str | None) -> int | None:

@@ -2,7 +2,10 @@
 
 OLD and NEW are files, folders or git revisions. One revision alone compares it with the
 working tree (all tracked .perf files); a revision's files are read in memory with `git ls-tree`
-and `git cat-file --batch`, never written to disk, and every name in its tree is validated. The comparison itself is perfdsl/semdiff.py. Exit code
+and `git cat-file --batch`, and every name in its tree is validated (perfdsl.safepath). Its
+own profiles/ folders are used too: their files are written to a private temporary folder
+under generated names (never under names from the tree). The comparison itself is
+perfdsl/semdiff.py. Exit code
 0 whatever changed (1 with `--exit-code` when something changed), 2 on a usage problem.
 """
 
@@ -10,13 +13,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import posixpath
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import attrs
+
 from perfdsl.api import SUFFIX
-from perfdsl.safepath import relative_path_problem
+from perfdsl.safepath import component_problem, relative_path_problem
 
 
 class _Usage(Exception):
@@ -35,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--exit-code", action="store_true", help="有变化时退出码为 1")
     p.add_argument("--template", metavar="文件",
                    help="markdown 格式所用的 Jinja2 模板（默认为 perfdsl/data/templates/diff.md.j2，可复制后修改）")
+    from perfdsl.commands.common import add_profile_dir
+
+    add_profile_dir(p)
 
 
 def _git(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -80,9 +91,15 @@ def _read_rev(rev: str) -> tuple[str, list[tuple[str, bytes]]]:
             raise _Usage(f"git 版本“{rev}”中的条目“{_visible(name)}”{problem}，可能是恶意构造的版本，拒绝读取")
         mode, kind, oid = [*meta.decode("ascii", "replace").split(" "), "", "", ""][:3]
         # Plain files only: a symlink's blob is its target's name, a submodule has no blob here.
-        if kind == "blob" and mode in ("100644", "100755") and name.endswith(SUFFIX):
+        # The revision's own profiles/ folders come along, so its files resolve as `check` did then.
+        if kind == "blob" and mode in ("100644", "100755") and (name.endswith(SUFFIX) or _is_local_profile(name)):
             wanted.append((name, oid))
     return top, list(zip([n for n, _ in wanted], _cat_blobs(top, [oid for _, oid in wanted]), strict=True))
+
+
+def _is_local_profile(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) >= 2 and parts[-2] == "profiles" and name.endswith(".toml")
 
 
 def _cat_blobs(top: str, oids: list[str]) -> list[bytes]:
@@ -117,24 +134,24 @@ def _worktree_files() -> tuple[str, list[str]]:
 Side = tuple[list[tuple[str, object]], list[str]]  # (relative path, declaration) and broken files
 
 
-def _side(spec: str | None) -> Side:
+def _side(spec: str | None, opts: _Options) -> Side:
     """The declarations of one side of the comparison and its files with syntax errors."""
     if spec is None:
         root, files = _worktree_files()
-        return _load(root, files)
+        return _load(root, files, opts)
     if os.path.exists(spec):
         if os.path.isfile(spec):
-            return _load(str(Path(spec).parent), [spec])
+            return _load(str(Path(spec).parent), [spec], opts)
         from perfdsl.walk import walk_perf_folders
 
         try:
             files = sorted(f for _d, fs in walk_perf_folders(spec, _warn, skip=frozenset()) for f in fs)
         except OSError as exc:
             raise _Usage(f"无法读取文件夹 {exc.filename or spec}：{exc.strerror}") from exc
-        return _load(spec, files)
+        return _load(spec, files, opts)
     if _is_rev(spec):
-        top, blobs = _read_rev(spec)
-        return _load_blobs(top, blobs)
+        _top, blobs = _read_rev(spec)
+        return _load_blobs(blobs, opts)
     raise _Usage(f"“{spec}”既不是文件或文件夹，也不是 git 版本")
 
 
@@ -161,7 +178,14 @@ def _compile(rel: str, path: str, data: bytes, dirs: tuple[str, ...]) -> tuple[t
     return got
 
 
-def _load(root: str, files: list[str]) -> Side:
+@attrs.frozen
+class _Options:
+    dirs: tuple[str, ...]  # --profile-dir
+    local: bool  # use profiles/ beside the sources (not with --no-local-profiles)
+    tmp: str  # private folder for a revision's profiles
+
+
+def _load(root: str, files: list[str], opts: _Options) -> Side:
     from perfdsl.api import profile_dirs_for
 
     decls: list[tuple[str, object]] = []
@@ -172,27 +196,57 @@ def _load(root: str, files: list[str]) -> Side:
         except OSError as exc:
             raise _Usage(f"无法读取文件 {f}：{exc.strerror}") from exc
         rel = os.path.relpath(f, root)
-        found, bad = _compile(rel, f, data, profile_dirs_for(os.path.dirname(f) or "."))
+        found, bad = _compile(rel, f, data, profile_dirs_for(os.path.dirname(f) or ".", opts.dirs, opts.local))
         decls.extend((rel, d) for d in found)
         if bad:
             broken.append(rel)
     return decls, broken
 
 
-def _load_blobs(top: str, blobs: list[tuple[str, bytes]]) -> Side:
-    """Compile files read from git. Profiles come from the working tree's profiles/ folders
-    at the same places (a revision's own profile files are not read)."""
-    from perfdsl.api import profile_dirs_for
+def _load_blobs(blobs: list[tuple[str, bytes]], opts: _Options) -> Side:
+    """Compile files read from git, each with the revision's profiles/ folders beside it and
+    one level up (as `check` would have found them), after the --profile-dir folders."""
+    from perfdsl.profilesearch import env_dirs
 
+    profiles = _write_rev_profiles([(n, b) for n, b in blobs if not n.endswith(SUFFIX)], opts.tmp)
     decls: list[tuple[str, object]] = []
     broken: list[str] = []
     for name, data in blobs:
-        folder = os.path.join(top, os.path.dirname(name))
-        found, bad = _compile(name, name, data, profile_dirs_for(folder) if os.path.isdir(folder) else ())
+        if not name.endswith(SUFFIX):
+            continue
+        folder = posixpath.dirname(name)
+        local: tuple[str, ...] = ()
+        if opts.local:
+            near = (posixpath.join(folder, "profiles"), posixpath.join(posixpath.dirname(folder), "profiles"))
+            local = tuple(profiles[f] for f in near if f in profiles)
+        found, bad = _compile(name, name, data, (*opts.dirs, *local, *env_dirs()))
         decls.extend((name, d) for d in found)
         if bad:
             broken.append(name)
     return decls, broken
+
+
+def _write_rev_profiles(files: list[tuple[str, bytes]], tmp: str) -> dict[str, str]:
+    """Each revision profiles/ folder → a private folder holding its files under generated
+    names (`0.toml`, …). A profile without `id` is named by its file name, so that name is
+    written into it as `id` (after checking it is one safe path component)."""
+    import tomllib
+
+    out: dict[str, str] = {}
+    for n, (name, data) in enumerate(sorted(files)):
+        folder = posixpath.dirname(name)
+        if folder not in out:
+            out[folder] = tempfile.mkdtemp(prefix=f"{len(out)}-", dir=tmp)
+        stem = posixpath.basename(name).removesuffix(".toml")
+        try:
+            has_id = "id" in tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            has_id = True  # written as it is: loading it reports the problem
+        if not has_id and component_problem(stem) is None:
+            data = f"id = {json.dumps(stem, ensure_ascii=False)}\n".encode() + data
+        with open(os.path.join(out[folder], f"{n}.toml"), "xb") as fh:
+            fh.write(data)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -209,13 +263,21 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"perfdsl：无法读取模板文件 {args.template}：{exc}\n")
             return 2
 
+    from perfdsl.profiles import ProfileError
+    from perfdsl.profilesearch import local_wanted
+
     _compiled.clear()
-    try:
-        old, broken_old = _side(args.old)
-        new, broken_new = _side(args.new)
-    except _Usage as exc:
-        sys.stderr.write(f"perfdsl：{exc}\n")
-        return 2
+    with tempfile.TemporaryDirectory(prefix="perfdsl-diff-") as tmp:
+        opts = _Options(tuple(args.profile_dir), local_wanted(args), tmp)
+        try:
+            old, broken_old = _side(args.old, opts)
+            new, broken_new = _side(args.new, opts)
+        except _Usage as exc:
+            sys.stderr.write(f"perfdsl：{exc}\n")
+            return 2
+        except ProfileError as exc:
+            sys.stderr.write(f"perfdsl：{exc}\n")
+            return 2
     for side, broken in (("旧", broken_old), ("新", broken_new)):
         if broken:
             shown = "、".join(broken[:3]) + (f" 等 {len(broken)} 个文件" if len(broken) > 3 else "")

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
     p.add_argument("--check", action="store_true", help="只检查不改写：有文件需要整理时退出码为 1")
     p.add_argument("--diff", action="store_true", help="只显示将要做的修改（统一差异格式），不改写")
+    from perfdsl.commands.common import add_profile_dir
+
+    add_profile_dir(p)  # header fields follow each file's own profile, found as `check` finds it
 
 
 def find_files(paths: list[str]) -> list[Path] | str:
@@ -62,8 +65,11 @@ def _warn(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from perfdsl import report
+    from perfdsl.api import profile_dirs_for
     from perfdsl.commands.common import is_read_only, write_atomic
     from perfdsl.formatter import format_source
+    from perfdsl.profiles import ProfileError
+    from perfdsl.profilesearch import local_wanted
     from perfdsl.source import decode_source
 
     files = find_files(args.paths)
@@ -79,7 +85,11 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"{f}: 错误：{problem.message if problem else '无法读取'}\n")
             failed += 1
             continue
-        new, diags = format_source(source.text, str(f))
+        try:
+            new, diags = format_source(source.text, str(f), profile_dirs_for(str(f), tuple(args.profile_dir), local_wanted(args)))
+        except ProfileError as exc:
+            sys.stderr.write(f"perfdsl：{exc}\n")
+            return 2
         if new is None:
             sources = {str(f): source}
             sys.stderr.write("\n\n".join(report.format_text(d, sources) for d in dict.fromkeys(diags)) + "\n")
