@@ -63,6 +63,9 @@ def measure(argv: list[str]) -> dict[str, float | int]:
             " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
             "sys.exit(rc)\n")
     proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False)
+    if "@@" not in proc.stderr:  # the command crashed before reporting: show why
+        sys.stderr.write(proc.stderr[-2000:])
+        return {"seconds": 0.0, "peak_mb": 0, "exit": proc.returncode}
     tail = proc.stderr.rsplit("@@", 1)[-1].split()
     secs, rss = float(tail[0]), int(tail[1])
     return {"seconds": round(secs, 2), "peak_mb": round(rss / 1024), "exit": proc.returncode}
