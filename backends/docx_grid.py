@@ -11,7 +11,7 @@ is backends/docx.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from .layout_grid import HEAD, LABEL, SUBTITLE, TITLE, VALUE, Cell, Grid, Row, balance
@@ -69,6 +69,11 @@ _BORDER = "".join(
 
 def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     """The `<w:tbl>` for `grid`, one pass; row spans become vMerge restart/continue."""
+    return "".join(iter_table_xml(grid, widths))
+
+
+def iter_table_xml(grid: Grid, widths: Sequence[int]) -> Iterator[str]:
+    """`table_xml` in pieces, one per row, so a huge table is never one string in memory."""
     ncol = len(widths)
     total = sum(widths)
     out: list[str] = [
@@ -81,6 +86,7 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     ]
     out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
     out.append("</w:tblGrid>")
+    yield "".join(out)
     keeps = keep_flags(grid.rows)
     edge = [0]
     for w_ in widths:
@@ -101,8 +107,9 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
 
     # pending[col] = [rows still covered, span] for vertical merges in progress
     pending: dict[int, list[int]] = {}
-    add = out.append
     for row, keep in zip(grid.rows, keeps, strict=True):
+        out = []
+        add = out.append
         trpr = "<w:cantSplit/><w:tblHeader/>" if row.header else "<w:cantSplit/>"
         add(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="340"/></w:trPr>')
         kn = "<w:keepNext/>" if keep else ""
@@ -141,8 +148,8 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
             add("</w:tc>")
             col += span
         add("</w:tr>")
-    out.append("</w:tbl>")
-    return "".join(out)
+        yield "".join(out)
+    yield "</w:tbl>"
 
 
 # A merged block longer than this many rows may break across pages (else Word would
