@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import attrs
 
 from perfdsl import ast
-from perfdsl.importer import detect
+from perfdsl.importer import detect, layoutmatch
 from perfdsl.importer.grid import Book, GCell, Table
 from perfdsl.importer.numbered import split_numbered
 from perfdsl.importer.ownprofiles import ProfileHint
@@ -59,6 +59,12 @@ class Line:
 class Out:
     warnings: list[str] = attrs.Factory(list)
     comments: list[str] = attrs.Factory(list)
+    # the fixed texts of the known forms (notes under the table, lines above it): they are
+    # the profile's, printed again by every build, so finding them is not a loss
+    boiler: set[str] = attrs.Factory(set)
+
+    def is_boiler(self, text: str) -> bool:
+        return bool(self.boiler) and squash(text) in self.boiler
 
     def unmapped(self, where: str, text: str, why: str = "未能对应到申报表栏目") -> None:
         one = _LINE_BREAKS.sub(" / ", text)
@@ -139,11 +145,11 @@ def sections(lines: list[Line], out: Out) -> list[Section]:
 
 def _unmapped_line(ln: Line, out: Out) -> None:
     if ln.table is None:
-        if ln.text.strip():
+        if ln.text.strip() and not out.is_boiler(ln.text):
             out.unmapped("正文段落", ln.text)
         return
     for c, g in ln.new_cells():
-        if g.text.strip():
+        if g.text.strip() and not out.is_boiler(g.text):
             out.unmapped(ln.pos(c), g.text)
 
 
@@ -193,6 +199,21 @@ def _composite(profile: Profile, key: str, text: str) -> dict[str, str] | None:
     return None
 
 
+def _split_composite(fmt: str, text: str) -> dict[str, str] | None:
+    keys = re.findall(r"\{([^{}]+)\}", fmt)
+    pat = ""
+    pos = 0
+    for n, m in enumerate(re.finditer(r"\{([^{}]+)\}", fmt)):
+        pat += re.escape(fmt[pos:m.start()])
+        pat += f"(?P<g{n}>.*)" if n == len(keys) - 1 else f"(?P<g{n}>.*?)"
+        pos = m.end()
+    pat += re.escape(fmt[pos:])
+    mm = re.fullmatch(pat, clean(text), re.S)
+    if mm is None:
+        return None
+    return {k: mm.group(f"g{n}").strip() for n, k in enumerate(keys)}
+
+
 def _label_like(text: str) -> bool:
     t = squash(text)
     return 0 < len(t) <= 16 and not re.search(r"\d", t)
@@ -207,8 +228,24 @@ class _Header:
         self.order: list[str] = []
         self.unknown: list[tuple[str, str]] = []
 
+    def place(self, mt: layoutmatch.Match | None) -> set[tuple[int, int, int]]:
+        """Values read by position from the layout the header matched; the cells read."""
+        if mt is None:
+            return set()
+        for v in mt.values:
+            if clean(v.text):
+                self.assign(v.key, v.text, v.where)
+        return set(mt.consumed)
+
     def assign(self, key: str, text: str, where: str) -> None:
         spec = self.profile.field(key)
+        if spec is None and key in self.profile.composites:
+            parts = _split_composite(self.profile.composites[key], text)
+            if parts:
+                for k, v in parts.items():
+                    if v:
+                        self._set(k, v, where)
+                return
         comp = _composite(self.profile, key, text) if spec is not None else None
         if comp:
             for k, v in comp.items():
@@ -231,11 +268,12 @@ class _Header:
         self.values[key] = text
         self.order.append(key)
 
-    def read(self, zone: list[Line]) -> None:
-        consumed: set[tuple[int, int, int]] = set()
+    def read(self, zone: list[Line], mt: layoutmatch.Match | None = None) -> None:
+        consumed = self.place(mt)
         for li, ln in enumerate(zone):
             if ln.table is None:
-                self._paragraph(ln)
+                if not self.out.is_boiler(ln.text):
+                    self._paragraph(ln)
                 continue
             new = ln.new_cells()
             ctx = ln.context()
@@ -249,6 +287,8 @@ class _Header:
                 nxt = new[n + 1] if n + 1 < len(new) else None
                 nxt_is_label = nxt is not None and labels[n + 1] is not None
                 if key is not None:
+                    if nxt is not None and (id(ln.table), ln.r, nxt[0]) in consumed:
+                        continue  # its value cell was read by the layout as another field's
                     if nxt is not None and not nxt_is_label:
                         consumed.add((id(ln.table), ln.r, nxt[0]))
                         self.assign(key, nxt[1].text, ln.pos(nxt[0]))
@@ -392,6 +432,8 @@ def indicator_rows(sec: Section, out: Out) -> list[Row]:
 
         if not any(g.text for g in cells):
             continue
+        if all(out.is_boiler(g.text) for g in cells if g.text.strip()):
+            continue  # a note of the form printed under the indicators (XLSX)
         new1, new2 = squash(cell(c1)), squash(cell(c2))
         name = join_lines(cell(cn)) if cn is not None else ""
         value = cell(cv)
@@ -464,15 +506,34 @@ def _zone_texts(zone: list[Line]) -> list[str]:
     return out
 
 
+def _layout_match(zone: list[Line], forced: str | ProfileHint | None, known: tuple[Profile, ...],
+                  guessed: Profile) -> layoutmatch.Match | None:
+    """The layout the header matches best among the profiles it may use (--profile: only
+    that one; a perfdsl-built file: those it names; else every profile known here)."""
+    if forced is not None and not isinstance(forced, str):
+        pool: tuple[Profile, ...] = forced.profiles
+    elif forced:
+        pool = (guessed,)
+    else:
+        # the guessed profile first: it wins ties with profiles that inherit its layout
+        pool = (guessed, *(p for p in known if p.id != guessed.id))
+    mt = layoutmatch.best(pool, zone)
+    return mt if layoutmatch.good(mt) else None
+
+
 def _declaration(zone: list[Line], rows: list[Row], forced: str | ProfileHint | None, out: Out,
-                 extra_fields: list[tuple[str, str]] = (), title: str = "") -> ast.Declaration:  # type: ignore[assignment]
+                 extra_fields: list[tuple[str, str]] = (), title: str = "",  # type: ignore[assignment]
+                 known: tuple[Profile, ...] = ()) -> ast.Declaration:
     texts = _zone_texts(zone) + [k for k, _ in extra_fields]
     kind = detect.choose_kind(texts, [r.l1 for r in rows])
     profile = detect.choose_profile(kind, texts, [(r.l1, r.l2) for r in rows], forced)
+    mt = _layout_match(zone, forced, known, profile)
+    if mt is not None:
+        profile = mt.profile
     if profile.kind != kind:
         kind = profile.kind
     hdr = _Header(profile, out)
-    hdr.read(zone)
+    hdr.read(zone, mt)
     for label, text in extra_fields:
         key = hdr.idx.pick(label, [], set(hdr.values))
         if key is not None:
@@ -501,9 +562,35 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
     return attrs.evolve(doc, declarations=tuple(decls))
 
 
-def document_from_book(book: Book, name: str,
-                       forced: str | ProfileHint | None) -> tuple[ast.Document, list[str], list[str]]:
-    out = Out()
+def known_profiles(profile_dirs: tuple[str, ...]) -> tuple[Profile, ...]:
+    """Every profile this import may match: built in, --profile-dir, profiles/ beside the
+    output, $PERFDSL_PROFILE_PATH (perfdsl.profilesearch decides the folders)."""
+    from perfdsl.profiles import ProfileError, find_profile, profile_ids
+
+    out: list[Profile] = []
+    for pid in profile_ids(profile_dirs):
+        try:
+            p = find_profile(pid, profile_dirs)
+        except ProfileError:
+            continue
+        if p is not None and not any(d.severity == "error" for d in p.problems):
+            out.append(p)
+    return tuple(out)
+
+
+def _boilerplate(profiles: tuple[Profile, ...]) -> set[str]:
+    out: set[str] = set()
+    for p in profiles:
+        for t in (*p.page.notes, *p.page.above):
+            if "{" not in t and squash(t):
+                out.add(squash(t))
+    return out
+
+
+def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
+                       profile_dirs: tuple[str, ...] = ()) -> tuple[ast.Document, list[str], list[str]]:
+    known = known_profiles(profile_dirs)
+    out = Out(boiler=_boilerplate(known))
     for n in book.notes:
         where, _, text = n.partition("：")
         out.note(where, text)
@@ -519,7 +606,7 @@ def document_from_book(book: Book, name: str,
                 flat_sets.append((label, [sec]))
                 continue
             rows = indicator_rows(sec, out)
-            decls.append(_declaration(sec.zone, rows, forced, out))
+            decls.append(_declaration(sec.zone, rows, forced, out, known=known))
     titles = {d.title for d in decls if d.title}
     for label, secs in flat_sets:
         for sec in secs:
@@ -536,7 +623,7 @@ def document_from_book(book: Book, name: str,
                     for k, v in r.left.items():
                         if v and k not in {e[0] for e in extra}:
                             extra.append((k, v))
-                decls.append(_declaration(sec.zone, drows, forced, out, extra, title=dname))
+                decls.append(_declaration(sec.zone, drows, forced, out, extra, title=dname, known=known))
     if not decls:
         raise ImportFailure(
             f"{name} 中没有找到绩效指标表：找的是含有“一级指标”“二级指标”和“三级指标”（或“指标值”）"
