@@ -93,3 +93,81 @@ def test_own_layout_example_with_every_field(tmp_path: Path, fmt: str) -> None:
     (folder / "a.perf").write_text(example(prof), encoding="utf-8")
     text, before, after = _round_trip(folder, fmt)
     _assert_same(text, before, after)
+
+
+# ----------------------------------------------------------------------------------------
+# A system export (hand-built: no published export file was found, see
+# tests/fixtures/forms/README.md): a key/value department sheet with its indicator sheet,
+# a one-row-per-project sheet and a flat indicator sheet joined to it by 项目名称.
+# ----------------------------------------------------------------------------------------
+
+DEPT = [("单位（部门）名称", "某县民政局"), ("年度", "2025"), ("联系人", "张三"), ("联系电话", "0934-1234567"),
+        ("部门单位核心职能", "负责全县社会救助和养老服务。"),
+        ("年度绩效目标", "1. 按月发放低保金。 2. 建成社区养老服务站3个。"), ("人员编制数（人）", "18")]
+PROJECTS = [
+    ["项目名称", "主管部门及代码", "实施单位", "项目期", "年度资金总额（万元）", "其中：财政拨款（万元）",
+     "其他资金（万元）", "年度目标"],
+    ["社区养老服务补助", "[101]某县民政局", "某县养老服务中心", "3年", "120.50", "100.50", "20", "建成养老服务站3个。"],
+    ["低保金发放", "[101]某县民政局", "某县社会救助中心", "1年", "300", "300", "0", "按月足额发放低保金。"],
+]
+PROJECT_INDICATORS = [
+    ["项目名称", "一级指标", "二级指标", "三级指标", "指标值"],
+    ["社区养老服务补助", "产出指标", "数量指标", "建成养老服务站数", "≥3个"],
+    ["社区养老服务补助", "满意度指标", "服务对象满意度指标", "老人满意度", "≥90%"],
+    ["低保金发放", "产出指标", "时效指标", "按月发放率", "＝100%"],
+    ["低保金发放", "效益指标", "社会效益指标", "困难群众基本生活保障", "有效保障"],
+]
+
+
+def _export(path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "部门信息"
+    ws.append(["项目", "内容"])
+    for row in DEPT:
+        ws.append(list(row))
+    ws = wb.create_sheet("部门指标")
+    ws.append(["一级指标", "二级指标", "三级指标", "指标值类型", "指标值", "度量单位"])
+    ws.append(["部门管理", "资金投入", "基本支出预算执行率", "≥", "95", "%"])
+    ws.append(["履职效果", "部门履职目标", "低保金按时发放率", "＝", "100", "%"])
+    ws = wb.create_sheet("项目信息")
+    for row in PROJECTS:
+        ws.append([*row, ""])  # padded with an empty cell, as exports often are
+    ws = wb.create_sheet("项目指标")
+    for row in PROJECT_INDICATORS:
+        ws.append(row)
+    wb.save(path)
+
+
+def test_system_export_key_value_and_record_sheets(tmp_path: Path) -> None:
+    src = tmp_path / "导出.xlsx"
+    _export(src)
+    target = tmp_path / "导出.perf"
+    res = run_cli("import", str(src), "-o", str(target))
+    assert res.code == 0, res.text
+    text = target.read_text(encoding="utf-8")
+    assert "请人工核对" not in text, text
+    res = check_paths([str(target)], ())
+    decls = {d.title: d for d in res.sets[0].dset.declarations}
+    assert set(decls) == {"某县民政局", "社区养老服务补助", "低保金发放"}
+    dept = decls["某县民政局"]
+    assert dept.profile.id == "gansu-dept"
+    assert dept.text("年度") == "2025" and dept.text("联系人") == "张三" and dept.text("联系电话") == "0934-1234567"
+    assert dept.text("核心职能") == "负责全县社会救助和养老服务。"
+    assert dept.list_items("年度绩效目标") == ["目标1：按月发放低保金。", "目标2：建成社区养老服务站3个。"]
+    assert dept.text("人员情况.编制数") == "18"
+    assert [i.name for i in dept.indicators] == ["基本支出预算执行率", "低保金按时发放率"]
+    header = PROJECTS[0]
+    for row in PROJECTS[1:]:
+        d = decls[row[0]]
+        values = dict(zip(header, row, strict=True))
+        assert d.text("主管部门") == values["主管部门及代码"]
+        assert d.text("实施单位") == values["实施单位"]
+        assert d.text("项目期") == values["项目期"]
+        assert d.text("年度资金总额") == values["年度资金总额（万元）"]
+        assert d.text("财政拨款") == values["其中：财政拨款（万元）"]
+        assert d.text("其他资金") == values["其他资金（万元）"]
+        assert d.text("年度目标") == values["年度目标"]
+    assert [i.name for i in decls["低保金发放"].indicators] == ["按月发放率", "困难群众基本生活保障"]

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import attrs
 
 from perfdsl import ast
-from perfdsl.importer import detect, layoutmatch
+from perfdsl.importer import detect, exports, layoutmatch
 from perfdsl.importer.grid import Book, GCell, Table
 from perfdsl.importer.numbered import split_numbered
 from perfdsl.importer.ownprofiles import ProfileHint
@@ -596,7 +596,21 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
         out.note(where, text)
     decls: list[ast.Declaration] = []
     flat_sets: list[tuple[str, list[Section]]] = []
+    kv_zone: list[Line] = []  # key/value sheets of a system export (项目 | 内容)
+    records: dict[str, list[tuple[str, str]]] = {}  # record sheets: one declaration per row
+    loose: list[tuple[str, list[Line]]] = []
     for label, lines in streams(book):
+        if book.kind == "xlsx" and not any(_header_of(ln) for ln in lines):
+            shape, found = exports.classify(lines)
+            if shape == "kv":
+                kv_zone += found  # type: ignore[arg-type]
+                continue
+            if shape == "records":
+                for nm, pairs, _where in found.rows:  # type: ignore[attr-defined]
+                    records.setdefault(nm, []).extend(pairs)
+                continue
+        loose.append((label, lines))
+    for label, lines in loose:
         secs = sections(lines, out)
         if secs and all(s.header.flat for s in secs):
             flat_sets.append((label, secs))
@@ -606,7 +620,12 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
                 flat_sets.append((label, [sec]))
                 continue
             rows = indicator_rows(sec, out)
-            decls.append(_declaration(sec.zone, rows, forced, out, known=known))
+            zone = sec.zone
+            if kv_zone and not any(ln.table is not None for ln in zone):
+                zone, kv_zone = kv_zone + zone, []  # the department's header is on its own sheet
+            decls.append(_declaration(zone, rows, forced, out, known=known))
+    if kv_zone:  # a header with no indicator table of its own
+        decls.append(_declaration(kv_zone, [], forced, out, known=known))
     titles = {d.title for d in decls if d.title}
     for label, secs in flat_sets:
         for sec in secs:
@@ -619,11 +638,16 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
                 continue
             for dname, drows in by_decl.items():
                 extra: list[tuple[str, str]] = []
+                for k, v in records.pop(dname, []):  # the record sheet's row of this project first
+                    if k not in {e[0] for e in extra}:
+                        extra.append((k, v))
                 for r in drows:
                     for k, v in r.left.items():
                         if v and k not in {e[0] for e in extra}:
                             extra.append((k, v))
                 decls.append(_declaration(sec.zone, drows, forced, out, extra, title=dname, known=known))
+    for dname, pairs in records.items():  # records with no indicator rows: declarations all the same
+        decls.append(_declaration([], [], forced, out, pairs, title=dname, known=known))
     if not decls:
         raise ImportFailure(
             f"{name} 中没有找到绩效指标表：找的是含有“一级指标”“二级指标”和“三级指标”（或“指标值”）"
