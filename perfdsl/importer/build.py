@@ -506,10 +506,22 @@ def _zone_texts(zone: list[Line]) -> list[str]:
     return out
 
 
+def _fit(profile: Profile, paths: list[tuple[str, str]]) -> int:
+    """How many indicators' 一级/二级 the profile's hierarchy has."""
+    n = 0
+    for l1, l2 in paths:
+        lv1 = profile.resolve_level1(l1)
+        if lv1 is not None and profile.resolve_level2(lv1, l2) is not None:
+            n += 1
+    return n
+
+
 def _layout_match(zone: list[Line], forced: str | ProfileHint | None, known: tuple[Profile, ...],
-                  guessed: Profile) -> layoutmatch.Match | None:
+                  guessed: Profile, paths: list[tuple[str, str]] = ()) -> layoutmatch.Match | None:  # type: ignore[assignment]
     """The layout the header matches best among the profiles it may use (--profile: only
-    that one; a perfdsl-built file: those it names; else every profile known here)."""
+    that one; a perfdsl-built file: those it names; else every profile known here whose
+    indicator hierarchy fits the indicators as well as any: a form of the 2021 system is
+    not read with a 2015 profile because their headers look alike)."""
     if forced is not None and not isinstance(forced, str):
         pool: tuple[Profile, ...] = forced.profiles
     elif forced:
@@ -517,6 +529,10 @@ def _layout_match(zone: list[Line], forced: str | ProfileHint | None, known: tup
     else:
         # the guessed profile first: it wins ties with profiles that inherit its layout
         pool = (guessed, *(p for p in known if p.id != guessed.id))
+        if paths:
+            fits = {p.id: _fit(p, paths) for p in pool}
+            top = max(fits.values())
+            pool = tuple(p for p in pool if fits[p.id] == top)
     mt = layoutmatch.best(pool, zone)
     return mt if layoutmatch.good(mt) else None
 
@@ -527,7 +543,7 @@ def _declaration(zone: list[Line], rows: list[Row], forced: str | ProfileHint | 
     texts = _zone_texts(zone) + [k for k, _ in extra_fields]
     kind = detect.choose_kind(texts, [r.l1 for r in rows])
     profile = detect.choose_profile(kind, texts, [(r.l1, r.l2) for r in rows], forced)
-    mt = _layout_match(zone, forced, known, profile)
+    mt = _layout_match(zone, forced, known, profile, [(r.l1, r.l2) for r in rows])
     if mt is not None:
         profile = mt.profile
     if profile.kind != kind:
@@ -560,6 +576,31 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
                      else st for st in d.body)
         decls.append(attrs.evolve(d, body=body))
     return attrs.evolve(doc, declarations=tuple(decls))
+
+
+def _flat_zone(sec: Section, forced: str | ProfileHint | None, known: tuple[Profile, ...]) -> list[Line]:
+    """A flat export's header: the lines above its heading, and — when a layout prints its
+    heading row and a department row under it (Sichuan's export) — those two rows too,
+    which are then not indicator rows."""
+    cn = sec.header.col("name")
+    pre: list[Line] = []
+    for ln in sec.rows:
+        if cn is not None and cn < len(ln.cells) and ln.cells[cn].text.strip():
+            break
+        pre.append(ln)
+    ext = [*sec.zone, sec.head_line, *pre]
+    if forced is not None and not isinstance(forced, str):
+        pool: tuple[Profile, ...] = forced.profiles
+    elif forced:
+        return sec.zone
+    else:
+        pool = known
+    mt = layoutmatch.best(pool, ext)
+    if not layoutmatch.good(mt) or not any((id(sec.head_line.table), sec.head_line.r, c) in mt.consumed  # type: ignore[union-attr]
+                                            for c in range(len(sec.head_line.cells))):
+        return sec.zone
+    sec.rows = sec.rows[len(pre):]
+    return ext
 
 
 def known_profiles(profile_dirs: tuple[str, ...]) -> tuple[Profile, ...]:
@@ -624,15 +665,20 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
             if kv_zone and not any(ln.table is not None for ln in zone):
                 zone, kv_zone = kv_zone + zone, []  # the department's header is on its own sheet
             decls.append(_declaration(zone, rows, forced, out, known=known))
-    if kv_zone:  # a header with no indicator table of its own
+    if kv_zone and (decls or flat_sets):  # a header with no indicator table of its own
         decls.append(_declaration(kv_zone, [], forced, out, known=known))
+    elif kv_zone:
+        for ln in kv_zone:  # no indicator table anywhere: not a declaration (reported below)
+            _unmapped_line(ln, out)
     titles = {d.title for d in decls if d.title}
     for label, secs in flat_sets:
         for sec in secs:
+            zone = _flat_zone(sec, forced, known)
             rows = indicator_rows(sec, out)
             by_decl: dict[str, list[Row]] = {}
             for r in rows:
                 by_decl.setdefault(r.decl, []).append(r)
+            titles |= {d.title for d in decls if d.title}  # a flat sheet before this one counts too
             if decls and set(by_decl) <= titles | {""}:
                 out.warnings.append(f"{label}：是逐行指标清单，与前面各表的指标重复，未重复导入")
                 continue
@@ -645,7 +691,7 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
                     for k, v in r.left.items():
                         if v and k not in {e[0] for e in extra}:
                             extra.append((k, v))
-                decls.append(_declaration(sec.zone, drows, forced, out, extra, title=dname, known=known))
+                decls.append(_declaration(zone, drows, forced, out, extra, title=dname, known=known))
     for dname, pairs in records.items():  # records with no indicator rows: declarations all the same
         decls.append(_declaration([], [], forced, out, pairs, title=dname, known=known))
     if not decls:

@@ -115,6 +115,10 @@ def _label_text(profile: Profile, ref: str) -> str:
     return _fixed(profile, ref)
 
 
+# what a typed field's value looks like inside a longer text (`{单位名称}{年度}年度…`)
+_TYPED = {"year": r"\d{4}", "int": r"\d+", "money": r"-?[\d,]+(?:\.\d+)?"}
+
+
 def _pattern(profile: Profile, template: str) -> re.Pattern[str]:
     """A regex over the squashed cell text capturing each `{键}`."""
     out = ""
@@ -127,7 +131,9 @@ def _pattern(profile: Profile, template: str) -> re.Pattern[str]:
         if ref.startswith(("@", "$")):
             out += re.escape(squash(_label_text(profile, ref)))
         else:
-            out += f"(?P<g{n}>.*?)" if m is not refs[-1] else f"(?P<g{n}>.*)"
+            spec = profile.field(ref)
+            typed = _TYPED.get(spec.type) if spec is not None else None
+            out += f"(?P<g{n}>{typed or ('.*?' if m is not refs[-1] else '.*')})"
             n += 1
         pos = m.end()
     out += re.escape(squash(template[pos:]))
@@ -332,15 +338,24 @@ def _captures(w: Want, text: str) -> list[tuple[str, str]] | None:
 
 def best(profiles: Sequence[Profile], zone: Sequence[object]) -> Match | None:
     """The profile whose layout the zone matches best: most labels confirmed, then the
-    highest alignment score, then the first given."""
+    highest alignment score, then a user's own profile before a built-in one, then the
+    first given."""
     found: Match | None = None
     for p in profiles:
         mt = match(p, zone)
         if mt is None or mt.labels == 0:
             continue
-        if found is None or (mt.labels, mt.score) > (found.labels, found.score):
+        if found is None or _rank(mt) > _rank(found):
             found = mt
     return found
+
+
+def _rank(mt: Match) -> tuple[int, int, bool]:
+    # equal layouts: the user's own profile (profiles/, --profile-dir, $PERFDSL_PROFILE_PATH)
+    # is the more specific one
+    from perfdsl.profiles import BUILTIN_PREFIX
+
+    return mt.labels, mt.score, not mt.profile.source.startswith(BUILTIN_PREFIX)
 
 
 def good(mt: Match | None) -> bool:
