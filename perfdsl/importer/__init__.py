@@ -19,7 +19,7 @@ import attrs
 from perfdsl import ast
 from perfdsl.importer.safety import ImportFailure
 
-__all__ = ["ImportFailure", "ImportResult", "import_bytes", "kind_of"]
+__all__ = ["ImportFailure", "ImportResult", "import_bytes", "kind_of", "learn_bytes"]
 
 
 @attrs.frozen
@@ -132,3 +132,15 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
                         "已按表格中看到的内容导入", *warnings]
     text = build.render_text(doc, comments, name)
     return ImportResult(text, tuple(warnings), False, doc)
+
+
+def learn_bytes(data: bytes, name: str, profile_id: str, profile_dirs: tuple[str, ...] = ()) -> object:
+    """`--new-profile`: a profile (importer.learn.Learned: TOML text and what was guessed)
+    learned from the layout of the file's first declaration."""
+    from perfdsl.importer import build, grid, learn, safety
+
+    kind = kind_of(name, data)
+    parts = safety.open_package(data, kind, name)
+    budget = safety.CellBudget(name)
+    book = grid.read_docx(parts, name, budget) if kind == "docx" else grid.read_xlsx(parts, name, budget)[0]
+    return learn.learn(book, name, profile_id, build.known_profiles(profile_dirs))
