@@ -145,9 +145,9 @@ def _key(label: str, taken: set[str]) -> str:
 def _type(label: str, value: str) -> str:
     v = squash(value)
     lab = squash(label)
-    if re.fullmatch(r"\d{4}", v) and "年" in lab:
+    if re.fullmatch(r"\d{4}", v) and detect.norm_label(lab) in ("年度", "年份", "预算年度", "申报年度"):
         return "year"
-    if v and _NUM.match(v) and any(w in lab for w in ("资金", "金额", "经费", "预算", "万元", "(元)", "拨款", "支出",
+    if (not v or _NUM.match(v)) and any(w in lab for w in ("资金", "金额", "经费", "预算", "万元", "(元)", "拨款", "支出",
                                                      "收入", "合计", "总额")):
         return "money"
     if v and re.fullmatch(r"\d+", v) and re.search(r"(个|人|数)[)]?$", lab):
@@ -240,7 +240,7 @@ def learn(book: Book, name: str, pid: str, known: tuple[Profile, ...]) -> Learne
             continue
         nxt = [c for c in rows[i + 1] if not c.covered] if i + 1 < len(rows) else []
         # a row of headings with their texts in the row below (side-by-side long texts)
-        if (live and all(cls.like(c.text) for c in live) and len(live) >= 2 and nxt
+        if (live and all(cls.like(c.text) for c in live) and nxt
                 and [(c.c, c.span) for c in nxt] == [(c.c, c.span) for c in live]
                 and not any(cls.strong(c.text) for c in nxt) and not all(cls.like(c.text) for c in nxt)):
             for c, v in zip(live, nxt, strict=True):
@@ -312,7 +312,7 @@ def learn(book: Book, name: str, pid: str, known: tuple[Profile, ...]) -> Learne
     guesses.append(f"指标体系照内置模板“{parent['id']}”（与表中的一级、二级指标最吻合），类型：{'部门整体' if kind == 'department' else '项目'}")
     if has_year and "年度" not in taken:
         fields.insert(0, {"key": "年度", "type": "year", "show": False})
-    title_field = next((f["key"] for f in fields if detect.norm_label(f["label"]) in _TITLE_NAMES), "")
+    title_field = next((f["key"] for f in fields if detect.norm_label(f.get("label", f["key"])) in _TITLE_NAMES), "")
     if not title_field:
         title_field = next((f["key"] for f in fields if "名称" in f["key"]), "")
     if title_field:
