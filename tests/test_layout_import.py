@@ -171,3 +171,69 @@ def test_system_export_key_value_and_record_sheets(tmp_path: Path) -> None:
         assert d.text("其他资金") == values["其他资金（万元）"]
         assert d.text("年度目标") == values["年度目标"]
     assert [i.name for i in decls["低保金发放"].indicators] == ["按月发放率", "困难群众基本生活保障"]
+
+
+# ----------------------------------------------------------------------------------------
+# A form made by hand in a known layout, with the variation real files have
+# ----------------------------------------------------------------------------------------
+
+
+def _hand_made_shanghai(path: Path) -> None:
+    """The test-sh-ah layout typed by someone else: seven columns instead of eight (one of
+    them padding), spaces and a line break inside labels, half-width brackets and colons,
+    项目中长期目标 for 项目总目标 (an alias in the profile), the year inside the title text."""
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("财政项目支出绩效目标申报表（2026年度）")
+    rows = [
+        ["项 目 名 称", "兰溪路-真南路下立交工程", "项目性质", "阶段性项目", "项目类别", "特定目标类", ""],
+        ["主管部门", "上海市普陀区建设和管理委员会", "实施单位", "上海市普陀区市政工程建设中心", "", "", ""],
+        ["计划开始\n日期", "2026/1/1", "计划完成日期 ", "2027/12/31", "", "", ""],
+        ["项目资金(元)", "项目资金总额", "771325800.00", "年度资金申请总额", "226145100.00", "", ""],
+        ["", "其中:财政资金", "771325800.00", "其中：当年财政拨款", "226145100.00", "", ""],
+        ["", "", "", "上年结转资金", "0", "", ""],
+        ["", "其他资金", "0", "其他资金", "0", "", ""],
+        ["项目绩效目标", "项目中长期目标", "", "年度总体目标", "", "", ""],
+        ["", "为居民出行提供快速便捷的通道。", "", "积极推进项目前期征收工作。", "", "", ""],
+        ["", "一级指标", "二级指标", "三级指标", "年度指标值", "权重", ""],
+        ["", "产出指标", "数量指标", "道路建设长度", "985米", "30", ""],
+        ["", "满意度指标", "服务对象满意度指标", "居民群众满意度", "≥90%", "10", ""],
+    ]
+    t = d.add_table(rows=len(rows), cols=7)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v:
+                t.cell(r, c).text = v
+    for r0, c0, r1, c1 in [(1, 3, 1, 5), (2, 3, 2, 5), (3, 0, 6, 0), (4, 1, 5, 1), (4, 2, 5, 2),
+                           (7, 0, 11, 0), (7, 1, 7, 2), (7, 3, 7, 5), (8, 1, 8, 2), (8, 3, 8, 5)]:
+        t.cell(r0, c0).merge(t.cell(r1, c1))
+    d.save(str(path))
+
+
+def test_hand_made_form_of_a_known_layout(tmp_path: Path) -> None:
+    folder = tmp_path / "手工表"
+    (folder / "profiles").mkdir(parents=True)
+    toml = (LAYOUTS / "profiles" / "test-sh-ah.toml").read_text(encoding="utf-8")
+    toml = toml.replace('key = "项目总目标"\n', 'key = "项目总目标"\naliases = ["项目中长期目标"]\n')
+    (folder / "profiles" / "test-sh-ah.toml").write_text(toml, encoding="utf-8")
+    src = folder / "手工.docx"
+    _hand_made_shanghai(src)
+    target = folder / "手工.perf"
+    res = run_cli("import", str(src), "-o", str(target))
+    assert res.code == 0, res.text
+    text = target.read_text(encoding="utf-8")
+    assert "请人工核对" not in text, text
+    assert "模板: test-sh-ah" in text
+    res = check_paths([str(target)], ())
+    d = res.sets[0].dset.declarations[0]
+    want = {
+        "年度": "2026", "项目性质": "阶段性项目", "项目类别": "特定目标类", "主管部门": "上海市普陀区建设和管理委员会",
+        "实施单位": "上海市普陀区市政工程建设中心", "计划开始日期": "2026/1/1", "计划完成日期": "2027/12/31",
+        "项目资金总额": "771325800.00", "财政资金": "771325800.00", "项目其他资金": "0",
+        "年度资金申请总额": "226145100.00", "当年财政拨款": "226145100.00", "上年结转资金": "0", "年度其他资金": "0",
+        "项目总目标": "为居民出行提供快速便捷的通道。", "年度总体目标": "积极推进项目前期征收工作。",
+    }
+    for key, value in want.items():
+        assert d.text(key) == value, (key, d.text(key))
+    assert d.title == "兰溪路-真南路下立交工程"

@@ -269,6 +269,12 @@ class _Header:
         self.order.append(key)
 
     def read(self, zone: list[Line], mt: layoutmatch.Match | None = None) -> None:
+        self.fallback: list[tuple[str, str]] = []
+        self._read(zone, mt)
+        for k, v in self.fallback:
+            self._set(k, v, "正文段落")
+
+    def _read(self, zone: list[Line], mt: layoutmatch.Match | None) -> None:
         consumed = self.place(mt)
         for li, ln in enumerate(zone):
             if ln.table is None:
@@ -335,8 +341,29 @@ class _Header:
         if m and self.profile.field("年度") is not None:
             self._set("年度", m.group(1))
 
+    def _titled(self, t: str) -> bool:
+        """The profile's title and/or subtitle (`财政项目支出绩效目标申报表（2026年度）`): their
+        fields (年度 …) are read from it."""
+        for tmpl in ("{$表名}{$副标题}", "{$表名}", "{$副标题}"):
+            want = layoutmatch.title_want(self.profile, tmpl)
+            if want.pattern is None or not want.template.strip():
+                continue
+            mm = want.pattern.fullmatch(squash(t))
+            if mm is None:
+                continue
+            for n, k in enumerate(want.keys):
+                if self.profile.field(k) is not None and mm.group(f"g{n}"):
+                    # used only where the table itself does not give the field
+                    self.fallback.append((k, mm.group(f"g{n}")))
+            if tmpl != "{$副标题}":
+                self.title_text = t
+            return True
+        return False
+
     def _paragraph(self, ln: Line) -> None:
         t = clean(ln.text)
+        if self._titled(t):
+            return
         if _YEAR.search(t) and len(squash(t)) <= 12:
             self._year(t)
             return

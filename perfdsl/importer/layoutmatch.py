@@ -97,7 +97,7 @@ def _want(profile: Profile, template: str, role: str, idx: FieldIndex) -> Want:
     refs = [m.group(1).strip() for m in PLACEHOLDER.finditer(template)]
     values = [r for r in refs if not r.startswith(("@", "$"))]
     if any(r in ("$表名", "$副标题") for r in refs) or role in ("title", "subtitle"):
-        return _title_want(profile, template)
+        return title_want(profile, template)
     if not values:
         if len(refs) == 1 and refs[0].startswith("@") and PLACEHOLDER.fullmatch(template.strip()):
             names = _label_names(profile, refs[0][1:], idx)
@@ -140,7 +140,7 @@ def _pattern(profile: Profile, template: str) -> re.Pattern[str]:
     return re.compile(out, re.S)
 
 
-def _title_want(profile: Profile, template: str) -> Want:
+def title_want(profile: Profile, template: str) -> Want:
     """`{$表名}` / `{$副标题}`: the profile's title templates with their fields captured."""
     t = template.replace("{$表名}", profile.title or "").replace("{$副标题}", profile.subtitle or "")
     keys = tuple(m.group(1).strip() for m in PLACEHOLDER.finditer(t) if not m.group(1).strip().startswith(("@", "$")))
