@@ -318,6 +318,8 @@ class _Header:
                     continue
                 if _label_like(g.text) and len(new) > 1:
                     continue  # a group label (e.g. 基本支出) read as context
+                if self._above(g.text, ln.pos(c)):
+                    continue
                 self.out.unmapped(ln.pos(c), g.text)
 
     def _below(self, zone: list[Line], li: int) -> tuple[Line, int, GCell] | None:
@@ -360,9 +362,22 @@ class _Header:
             return True
         return False
 
+    def _above(self, text: str, where: str) -> bool:
+        """A line the profile prints above the table (`填报日期：{填报日期}`): its fields."""
+        for tmpl in self.profile.page.above:
+            if "{" not in tmpl:
+                continue
+            got = layoutmatch.read_template(self.profile, tmpl, text)
+            if got is not None:
+                for k, v in got:
+                    if v:
+                        self.assign(k, v, where)
+                return True
+        return False
+
     def _paragraph(self, ln: Line) -> None:
         t = clean(ln.text)
-        if self._titled(t):
+        if self._titled(t) or self._above(t, "正文段落"):
             return
         if _YEAR.search(t) and len(squash(t)) <= 12:
             self._year(t)

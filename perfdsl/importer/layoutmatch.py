@@ -361,3 +361,12 @@ def _rank(mt: Match) -> tuple[int, int, bool]:
 def good(mt: Match | None) -> bool:
     """Enough of the layout confirmed to trust it over the label heuristics."""
     return mt is not None and mt.labels >= 2 and mt.labels * 10 >= mt.wanted * 6
+
+
+def read_template(profile: Profile, template: str, text: str) -> list[tuple[str, str]] | None:
+    """The fields of a text printed from `template` (a line above the table), or None."""
+    keys = [m.group(1).strip() for m in PLACEHOLDER.finditer(template) if not m.group(1).strip().startswith(("@", "$"))]
+    mm = _pattern(profile, template).fullmatch(squash(text))
+    if mm is None:
+        return None
+    return [(k, clean(mm.group(f"g{n}"))) for n, k in enumerate(keys)]
