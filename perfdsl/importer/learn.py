@@ -32,7 +32,6 @@ import attrs
 
 from perfdsl.importer import build, detect
 from perfdsl.importer.grid import Book, Table
-from perfdsl.importer.numbered import split_numbered
 from perfdsl.importer.safety import ImportFailure
 from perfdsl.importer.values import clean, parse_value, squash
 from perfdsl.profiles import Profile
@@ -152,10 +151,25 @@ def _type(label: str, value: str) -> str:
         return "money"
     if v and re.fullmatch(r"\d+", v) and re.search(r"(个|人|数)[)]?$", lab):
         return "int"
-    items = split_numbered(clean(value)) if value else None
-    if items is not None and len(items) >= 2:
+    if len([ln for ln in clean(value).split("\n") if ln.strip()]) >= 2:
         return "list"
     return "text"
+
+
+_ITEM_FORMATS = ((re.compile(r"^目标\d+([:：])"), "目标{n}{sep}{text}"), (re.compile(r"^\d+([.、．:：）)])"), "{n}{sep}{text}"),
+                 (re.compile(r"^（\d+(）)"), "（{n}{sep}{text}"))
+
+
+def item_format(value: str) -> str:
+    """How a list's paragraphs are numbered (`1.`, `目标1：`, `（1）`), as a field's item_format."""
+    lines = [ln.strip() for ln in clean(value).split("\n") if ln.strip()]
+    for pat, fmt in _ITEM_FORMATS:
+        ms = [pat.match(ln) for ln in lines]
+        if lines and all(ms):
+            seps = {m.group(1) for m in ms if m}
+            if len(seps) == 1:
+                return fmt.replace("{sep}", seps.pop())
+    return "{text}"
 
 
 def _quote(text: str) -> str:
@@ -205,6 +219,8 @@ def learn(book: Book, name: str, pid: str, known: tuple[Profile, ...]) -> Learne
         spec: dict[str, Any] = {"key": k, "label": clean(label).replace("\n", "")}
         if ty != "text":
             spec["type"] = ty
+        if ty == "list" and item_format(value) != "{text}":
+            spec["item_format"] = item_format(value)
         fields.append(spec)
         guesses.append(f"{where}“{spec['label']}”当作栏目，右边或下方的格当作它的值（字段“{k}”，类型：{TYPE_ZH[ty]}）")
         return k
