@@ -62,6 +62,8 @@ class Out:
     # the fixed texts of the known forms (notes under the table, lines above it): they are
     # the profile's, printed again by every build, so finding them is not a loss
     boiler: set[str] = attrs.Factory(set)
+    # layout matches of one import, by (profile, zone): a flat export's thousand projects share one zone
+    matches: dict[tuple[object, ...], layoutmatch.Match | None] = attrs.Factory(dict)
 
     def is_boiler(self, text: str) -> bool:
         return bool(self.boiler) and squash(text) in self.boiler
@@ -559,7 +561,8 @@ def _fit(profile: Profile, paths: list[tuple[str, str]]) -> int:
 
 
 def _layout_match(zone: list[Line], forced: str | ProfileHint | None, known: tuple[Profile, ...],
-                  guessed: Profile, paths: list[tuple[str, str]] = ()) -> layoutmatch.Match | None:  # type: ignore[assignment]
+                  guessed: Profile, paths: list[tuple[str, str]] = (),  # type: ignore[assignment]
+                  cache: dict[tuple[object, ...], layoutmatch.Match | None] | None = None) -> layoutmatch.Match | None:
     """The layout the header matches best among the profiles it may use (--profile: only
     that one; a perfdsl-built file: those it names; else every profile known here whose
     indicator hierarchy fits the indicators as well as any: a form of the 2021 system is
@@ -575,7 +578,7 @@ def _layout_match(zone: list[Line], forced: str | ProfileHint | None, known: tup
             fits = {p.id: _fit(p, paths) for p in pool}
             top = max(fits.values())
             pool = tuple(p for p in pool if fits[p.id] == top)
-    mt = layoutmatch.best(pool, zone)
+    mt = layoutmatch.best(pool, zone, cache)
     return mt if layoutmatch.good(mt) else None
 
 
@@ -585,7 +588,7 @@ def _declaration(zone: list[Line], rows: list[Row], forced: str | ProfileHint | 
     texts = _zone_texts(zone) + [k for k, _ in extra_fields]
     kind = detect.choose_kind(texts, [r.l1 for r in rows])
     profile = detect.choose_profile(kind, texts, [(r.l1, r.l2) for r in rows], forced)
-    mt = _layout_match(zone, forced, known, profile, [(r.l1, r.l2) for r in rows])
+    mt = _layout_match(zone, forced, known, profile, [(r.l1, r.l2) for r in rows], out.matches)
     if mt is not None:
         profile = mt.profile
     if profile.kind != kind:

@@ -24,6 +24,7 @@ build syntax nor read files.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -71,9 +72,10 @@ class Match:
     consumed: set[tuple[int, int, int]]  # (id(table), row, col) of every cell read
 
 
-def _norms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)
+def _norms(text: str) -> frozenset[str]:
     n = norm_label(text)
-    return {n, strip_paren(n)} - {""}
+    return frozenset({n, strip_paren(n)} - {""})
 
 
 def _label_names(profile: Profile, key: str, idx: FieldIndex) -> set[str]:
@@ -336,13 +338,21 @@ def _captures(w: Want, text: str) -> list[tuple[str, str]] | None:
     return [(k, clean(mm.group(f"g{n}"))) for n, k in enumerate(w.keys)]
 
 
-def best(profiles: Sequence[Profile], zone: Sequence[object]) -> Match | None:
+def best(profiles: Sequence[Profile], zone: Sequence[object],
+         cache: dict[tuple[object, ...], Match | None] | None = None) -> Match | None:
     """The profile whose layout the zone matches best: most labels confirmed, then the
     highest alignment score, then a user's own profile before a built-in one, then the
     first given."""
     found: Match | None = None
+    zkey = tuple(id(ln) for ln in zone)  # the lines are alive while the cache is (one import)
     for p in profiles:
-        mt = match(p, zone)
+        if cache is None:
+            mt = match(p, zone)
+        else:
+            key = (p.id, p.source, zkey)
+            if key not in cache:
+                cache[key] = match(p, zone)
+            mt = cache[key]
         if mt is None or mt.labels == 0:
             continue
         if found is None or _rank(mt) > _rank(found):
