@@ -1,0 +1,62 @@
+"""Performance work must not change a single output byte.
+
+The hashes in tests/golden/outputs/sha256.json were taken from main before the fast path,
+the cheap records and the slim workers landed (issue 15). Regenerate only on purpose:
+`PERFDSL_REGEN=1 .venv/bin/pytest tests/test_byte_identical.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+HASHES = ROOT / "tests" / "golden" / "outputs" / "sha256.json"
+
+# (name, CLI arguments); paths are relative to the repository root, as a user types them.
+RUNS: list[tuple[str, list[str]]] = [
+    ("ningxian", ["build", "examples/ningxian-2025", "--to", "docx,xlsx,json"]),
+    ("ningxian-split", ["build", "examples/ningxian-2025", "--to", "docx,xlsx,json", "--split"]),
+    ("ningxian-fasp2", ["build", "examples/ningxian-2025", "--to", "xlsx", "--dialect", "fasp2"]),
+    ("mof2021", ["build", "examples/mof2021-demo", "--to", "docx,xlsx,json"]),
+]
+CHECKS: list[tuple[str, list[str]]] = [
+    ("check-text", ["check", "examples"]),
+    ("check-json", ["check", "examples", "--format", "json"]),
+    ("check-sarif", ["check", "examples", "--format", "sarif"]),
+]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for jobs in ("1", "2"):
+        for name, args in RUNS:
+            folder = tmp_path_factory.mktemp(f"{name}-{jobs}")
+            res = run_cli(*args, "-o", str(folder), "-j", jobs, cwd=ROOT)
+            assert res.code == 0, res.text
+            for f in sorted(folder.iterdir()):
+                key = f"{name}/{f.name}"
+                digest = _digest(f.read_bytes())
+                assert out.setdefault(key, digest) == digest, f"{key} differs between -j 1 and -j {jobs}"
+        for name, args in CHECKS:
+            res = run_cli(*args, "-j", jobs, cwd=ROOT)
+            assert res.code == 0, res.text
+            digest = _digest(res.out.encode("utf-8"))
+            assert out.setdefault(name, digest) == digest, f"{name} differs between -j 1 and -j {jobs}"
+    return out
+
+
+def test_outputs_are_byte_identical_to_the_committed_hashes(produced: dict[str, str]) -> None:
+    if os.environ.get("PERFDSL_REGEN"):
+        HASHES.write_text(json.dumps(produced, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    expected = json.loads(HASHES.read_text(encoding="utf-8"))
+    assert produced == expected
