@@ -246,7 +246,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         title: str | None = None
         title_span: Span | None = None
         body = children[1:]
-        if body and isinstance(body[0], tuple):
+        if body and type(body[0]) is tuple:  # (title, span)
             title, title_span = body[0]
             body = body[1:]
         kind = "department" if str(kw) == "部门整体" else "project"
@@ -260,7 +260,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 def _span_of(path: str, node: Any) -> Span | None:
     if isinstance(node, Token):
         return token_span(path, node)
-    if isinstance(node, tuple) and len(node) == 2 and isinstance(node[1], Span):
+    if type(node) is tuple and len(node) == 2 and isinstance(node[1], Span):  # a title
         return node[1]
     span = getattr(node, "span", None)
     if isinstance(span, Span) and span.line:
@@ -313,9 +313,7 @@ def _attach_waivers(items: list[Any]) -> tuple[Any, ...]:
             pending.append(it)
             continue
         if pending and hasattr(it, "waivers"):
-            import attrs as _attrs
-
-            it = _attrs.evolve(it, waivers=tuple(pending) + it.waivers)
+            it = it._replace(waivers=tuple(pending) + it.waivers)
             pending = []
         out.append(it)
     out.extend(pending)
