@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -160,17 +160,28 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
     return build_set(label, results), sources
 
 
+def units_for(paths: list[str], profile_dirs: tuple[str, ...] = ()) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    """The (set root, files, profile dirs) units for `paths`; a missing path raises UsageError."""
+    return [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
+
+
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
-               use_cache: bool = False) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
+               use_cache: bool = False, slim: bool = False) -> Iterator[tuple[Any, ...]]:
     """Check `paths` set by set, in input order, so a caller can report and drop each set.
 
     Discovery happens before this returns: a missing path raises UsageError up front.
-    Memory then stays flat however many sets there are.
+    Memory then stays flat however many sets there are. Items are (SetResult, sources).
+    With `slim`, items are (`perfdsl.parallel.SetReport`, sources, paths): the report has
+    the name and diagnostics but no model, `sources` holds only the files the diagnostics
+    point into (for excerpts) and `paths` lists every source file of the set. That is
+    what `perfdsl check` prints, and all a worker sends back.
     """
-    from perfdsl.parallel import check_sets
+    from perfdsl import parallel
 
-    units = [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
-    return check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
+    units = units_for(paths, profile_dirs)
+    if slim:
+        return parallel.report_sets(units, jobs=jobs, use_cache=use_cache)
+    return parallel.check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
 
 
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,

@@ -6,14 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from perfdsl.commands.common import (
-    add_parallel_options,
-    add_profile_dir,
-    run_front,
-    safe_filename,
-    write_atomic,
-)
+from perfdsl.commands.common import add_parallel_options, add_profile_dir, safe_filename, write_atomic
+
+if TYPE_CHECKING:
+    from perfdsl.api import SetResult
+    from perfdsl.backends import RenderOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,9 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check and render set by set (in workers with -j: only bytes come back), then write."""
+    from functools import partial
+
     from perfdsl import report
-    from perfdsl.backends import BACKENDS, BackendInputError, RenderOptions, get_backend
-    from perfdsl.model import DeclarationSet
+    from perfdsl.api import UsageError, units_for
+    from perfdsl.backends import BACKENDS, RenderOptions
+    from perfdsl.diagnostics import Diagnostic
+    from perfdsl.parallel import build_sets
+    from perfdsl.profiles import ProfileError
+    from perfdsl.source import SourceFile
 
     formats = [f.strip().lower() for f in args.to.split(",") if f.strip()]
     unknown = [f for f in formats if f not in BACKENDS]
@@ -48,13 +54,6 @@ def run(args: argparse.Namespace) -> int:
     if args.reference_docx and not Path(args.reference_docx).is_file():
         sys.stderr.write(f"perfdsl：找不到参考 Word 文件：{args.reference_docx}\n")
         return 2
-    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache)
-    if isinstance(res, int):
-        return res
-    sys.stderr.write(report.format_all_text(res.diagnostics, res.sources))
-    if res.has_errors and not args.allow_errors:
-        sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
-        return 1
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     options = RenderOptions(
         reference_docx=args.reference_docx,
@@ -62,35 +61,39 @@ def run(args: argparse.Namespace) -> int:
         compiler_version=_version(),
         dialect=args.dialect,
     )
+    render = partial(render_set, formats=tuple(formats), split=args.split, options=options,
+                     allow_errors=args.allow_errors)
+    diags: list[Diagnostic] = []
+    sources: dict[str, SourceFile] = {}
+    has_errors = False
+    rendered: list[list[tuple[str, bytes]] | str] = []
+    try:
+        units = units_for(args.paths, tuple(args.profile_dir))
+        for rep, srcs, _paths, outputs in build_sets(units, render, jobs=_jobs(args.jobs), use_cache=args.cache):
+            diags.extend(rep.diagnostics)
+            sources.update(srcs)
+            has_errors = has_errors or rep.has_errors
+            rendered.append(outputs)
+    except (UsageError, ProfileError) as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
+        return 2
+    sys.stderr.write(report.format_all_text(diags, sources))
+    if has_errors and not args.allow_errors:
+        sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
+        return 1
     out = Path(args.output)
-    written: list[Path] = []
-    # Render everything first, then write: a failure leaves earlier outputs untouched.
+    # Everything is rendered before anything is written: a failure leaves earlier outputs untouched.
     pending: list[tuple[Path, bytes]] = []
-    for sres in res.sets:
-        dset = sres.dset
-        units: list[tuple[str, DeclarationSet]] = [(dset.name, dset)]
-        if args.split:
-            units = [(f"{dset.name}-{d.title}" if d.kind == "project" else dset.name,
-                      DeclarationSet(dset.name, (d,), dset.root)) for d in dset.declarations]
-        for fmt in formats:
-            backend = get_backend(fmt)
-            for name, unit in units:
-                if fmt == "json":
-                    from perfdsl.report import diagnostic_json
-
-                    findings = [_finding(diagnostic_json(d)) for d in sres.diagnostics]
-                    data = backend.render(unit, options, findings=findings)
-                else:
-                    try:
-                        data = backend.render(unit, options)
-                    except BackendInputError as exc:  # e.g. a broken --reference-docx
-                        sys.stderr.write(f"perfdsl：{exc}\n")
-                        return 2
-                pending.append((out / (safe_filename(name) + backend.EXTENSION), data))
+    for outputs in rendered:
+        if isinstance(outputs, str):  # e.g. a broken --reference-docx
+            sys.stderr.write(f"perfdsl：{outputs}\n")
+            return 2
+        pending.extend((out / name, data) for name, data in outputs)
     names = [p for p, _ in pending]
     if len(set(names)) != len(names):
         sys.stderr.write("perfdsl：多个声明集会写到同名文件，请分开构建或改名。\n")
         return 2
+    written: list[Path] = []
     for path, data in pending:
         try:
             write_atomic(path, data)
@@ -101,6 +104,41 @@ def run(args: argparse.Namespace) -> int:
     for p in written:
         sys.stdout.write(f"已生成 {p}\n")
     return 0
+
+
+def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, options: RenderOptions,
+               allow_errors: bool) -> list[tuple[str, bytes]] | str:
+    """One set's output files as (file name, bytes), or a backend's input error message.
+
+    Runs where the set was checked (a -j worker), so only bytes travel back. A set with
+    errors is not rendered unless `allow_errors` (nothing is written then anyway).
+    """
+    from perfdsl.backends import BackendInputError, get_backend
+    from perfdsl.model import DeclarationSet
+
+    if sres.has_errors and not allow_errors:
+        return []
+    dset = sres.dset
+    units: list[tuple[str, DeclarationSet]] = [(dset.name, dset)]
+    if split:
+        units = [(f"{dset.name}-{d.title}" if d.kind == "project" else dset.name,
+                  DeclarationSet(dset.name, (d,), dset.root)) for d in dset.declarations]
+    out: list[tuple[str, bytes]] = []
+    for fmt in formats:
+        backend = get_backend(fmt)
+        for name, unit in units:
+            if fmt == "json":
+                from perfdsl.report import diagnostic_json
+
+                findings = [_finding(diagnostic_json(d)) for d in sres.diagnostics]
+                data = backend.render(unit, options, findings=findings)
+            else:
+                try:
+                    data = backend.render(unit, options)
+                except BackendInputError as exc:
+                    return str(exc)
+            out.append((safe_filename(name) + backend.EXTENSION, data))
+    return out
 
 
 def _finding(d: dict[str, object]) -> dict[str, object]:
