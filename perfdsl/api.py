@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
+from perfdsl import record
 from perfdsl.checks import run_checks
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
@@ -32,7 +31,7 @@ class UsageError(Exception):
     """A problem with how perfdsl was called (missing path, …): exit code 2."""
 
 
-@attrs.frozen
+@record.frozen
 class FileResult:
     source: SourceFile | None
     declarations: tuple[Declaration, ...]
@@ -40,7 +39,7 @@ class FileResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-@attrs.frozen
+@record.frozen
 class SetResult:
     dset: DeclarationSet
     diagnostics: tuple[Diagnostic, ...]
@@ -50,7 +49,7 @@ class SetResult:
         return has_errors(list(self.diagnostics))
 
 
-@attrs.frozen
+@record.frozen
 class Result:
     sets: tuple[SetResult, ...]
     sources: dict[str, SourceFile]
@@ -135,7 +134,7 @@ def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) ->
         assert problem is not None
         d = diag("PD-S004", Span.point(path, problem.line, problem.col), detail=problem.message)
         return FileResult(None, (), (), (d,))
-    return attrs.evolve(compile_text(source.text, path, profile_dirs), source=source)
+    return record.evolve(compile_text(source.text, path, profile_dirs), source=source)
 
 
 def build_set(name: str, files: list[FileResult]) -> SetResult:

@@ -12,9 +12,6 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
-import time
-import traceback
 
 from perfdsl import __version__
 
@@ -52,7 +49,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that subcommand's module is imported and registered.
+
+    A one-file `perfdsl check` should not pay for importing every other subcommand
+    (cold start, issue 15); help and errors without a known subcommand register all.
+    """
     parser = _Parser(
         prog="perfdsl",
         description="perfdsl：预算绩效目标申报表的文本语言与编译器。检查、格式化、比较申报表，并生成 Word、Excel 与 JSON。",
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"perfdsl {__version__}", help="显示版本并退出")
     sub = parser.add_subparsers(dest="command", title="子命令", metavar="<命令>", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         mod = _command(name)
         if mod is not None:
             mod.register(sub)
@@ -77,7 +79,21 @@ def _command(name: str):  # type: ignore[no-untyped-def]
         raise
 
 
+def _requested(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first non-option word), if known."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+        if arg in ("-h", "--help", "--version"):
+            return None
+    return None
+
+
 def _crash_report(exc: BaseException) -> str:
+    import tempfile
+    import time
+    import traceback
+
     folder = os.environ.get("PERFDSL_CRASH_DIR") or tempfile.gettempdir()
     name = f"perfdsl-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
     path = os.path.join(folder, name)
@@ -103,7 +119,8 @@ def _tolerant_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_requested(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

@@ -19,17 +19,15 @@ every syntax error, recovery and message stays Lark's. tests/test_fastpath.py co
 the two over the corpus, all fixtures, the examples and generated and mutated inputs.
 
 What is derived is cached as `marshal` data (plain dicts, tuples and strings, never
-pickle) beside Lark's grammar cache, keyed by the grammar text, the Lark version, the
-Python version and this module's format, so a file the fast path accepts never imports
-Lark. A cache file that is unreadable, fails its checksum or does not have the expected
-shape is ignored and derived again. A grammar change changes the key: the fast path
+pickle; perfdsl.marshalcache) beside Lark's grammar cache, keyed by the grammar text, the
+Lark version, the Python version and this module's format, so a file the fast path
+accepts never imports Lark. A cache entry that is unreadable, stale, fails its checksum
+or does not have the expected shape is ignored and derived again. A grammar change changes the key: the fast path
 follows it without any edit here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import os
 import re
 import sys
@@ -40,7 +38,6 @@ from typing import Any
 from perfdsl.record import Record, fields
 
 FORMAT = 2  # bump when the shape of the derived data changes
-_MAGIC = b"perfdsl-fastpath\n"
 _new = tuple.__new__
 
 # Accepted / declined chunks in this process (reported by benchmarks/run.py).
@@ -228,14 +225,9 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
 
 def grammar_text() -> str:
     """grammar/perfdsl.lark, read as a file (no importlib.resources at start)."""
-    import perfdsl.grammar as g
+    from perfdsl.marshalcache import data_file
 
-    here = Path(g.__file__).with_name("perfdsl.lark") if g.__file__ else None
-    if here is not None and here.is_file():
-        return here.read_text(encoding="utf-8")
-    from importlib import resources  # zipped installs
-
-    return resources.files("perfdsl.grammar").joinpath("perfdsl.lark").read_text(encoding="utf-8")
+    return data_file("grammar", "perfdsl.lark")
 
 
 def _lark_version() -> str | None:
@@ -279,85 +271,34 @@ def tables() -> Tables | None:
     return result
 
 
-def _key(grammar: str, lark_version: str, methods: str) -> str:
-    text = f"{FORMAT}\0{grammar}\0{lark_version}\0{sys.version_info[:3]}\0{methods}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+def cache_material() -> str | None:
+    """What the derived tables depend on: the cache entry is used only if this is equal."""
+    from perfdsl.parser import _Builder
+
+    version = _lark_version()
+    if version is None:
+        return None
+    return f"fastpath {FORMAT}\0{grammar_text()}\0lark {version}\0python {sys.version_info[:3]}\0" \
+           f"{_builder_methods(_Builder)}"
 
 
 def _load_or_derive() -> Tables | None:
-    from perfdsl.parser import _Builder, _cache_dir
+    from perfdsl import marshalcache
 
-    grammar = grammar_text()
-    version = _lark_version()
-    methods = _builder_methods(_Builder)
-    folder = _cache_dir() if not os.environ.get("PERFDSL_NO_CACHE") else None
-    path = folder / f"fastpath-{_key(grammar, version, methods)}.marshal" if folder and version else None
-    if path is not None:
-        data = load_cached(path)
+    material = cache_material()
+    if material is not None:
+        data = marshalcache.load("fastpath", material)
         if data is not None:
             try:
                 return Tables(data)
-            except (re.error, KeyError, TypeError, ValueError, IndexError):
+            except (re.error, KeyError, TypeError, ValueError, IndexError, AttributeError):
                 pass
-    from perfdsl.parser import get_parser
+    from perfdsl.parser import _Builder, get_parser
 
     data = derive(get_parser(), _Builder)
-    if path is not None:
-        store_cached(path, data)
+    if material is not None:
+        marshalcache.store("fastpath", material, data)
     return Tables(data)
-
-
-
-def store_cached(path: Path, data: Any) -> None:
-    """Write `data` as marshal with a checksum, atomically; a failure only costs speed."""
-    try:
-        payload = marshal.dumps(data)
-    except ValueError:  # not marshallable: not cached
-        return
-    blob = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(blob)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-
-
-def load_cached(path: Path) -> Any:
-    """`data` from store_cached, or None if missing, corrupt, or not plain data."""
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return None
-    if not blob.startswith(_MAGIC):
-        return None
-    head, sep, payload = blob[len(_MAGIC):].partition(b"\n")
-    if not sep or hashlib.sha256(payload).hexdigest().encode() != head:
-        return None
-    try:
-        data = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return data if _plain(data) else None
-
-
-_PLAIN_ATOMS = (str, int, bool, float, type(None))
-
-
-def _plain(obj: Any, depth: int = 0) -> bool:
-    """Only dicts, lists, tuples, strings, numbers and None (no code objects, bytes, sets)."""
-    if depth > 12:
-        return False
-    if isinstance(obj, _PLAIN_ATOMS):
-        return True
-    if type(obj) in (list, tuple):
-        return all(_plain(x, depth + 1) for x in obj)
-    if type(obj) is dict:
-        return all(isinstance(k, (str, int)) and _plain(v, depth + 1) for k, v in obj.items())
-    return False
 
 
 def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:

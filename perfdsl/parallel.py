@@ -87,6 +87,9 @@ _WORKER_CACHES: dict[bool, Any] = {}
 
 
 def _worker_cache(use_cache: bool) -> Any:
+    """The file cache (`--cache`); without it none: perfdsl.cache (pickle, hashlib) is not imported."""
+    if not use_cache:
+        return None
     from perfdsl.cache import FileCache
 
     found = _WORKER_CACHES.get(use_cache)

@@ -50,14 +50,9 @@ def _grammar_text() -> str:
 
 
 def _cache_dir() -> FsPath | None:
-    base = os.environ.get("PERFDSL_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = FsPath(base) if base else FsPath.home() / ".cache"
-    target = root / "perfdsl" if not os.environ.get("PERFDSL_CACHE_DIR") else root
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return target
+    from perfdsl.marshalcache import cache_dir
+
+    return cache_dir()
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ wide: Lark's own context gets this wrong), then the indicator path, help and fix
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -114,6 +113,8 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def format_json(diags: Iterable[Diagnostic]) -> str:
+    import json  # only for --format json
+
     return json.dumps([diagnostic_json(d) for d in diags], ensure_ascii=False, indent=2) + "\n"
 
 

@@ -14,9 +14,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-import attrs
-
-from perfdsl import ast
+from perfdsl import ast, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
@@ -28,13 +26,13 @@ MAX_DEPTH = 3
 _CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
 
 
-@attrs.frozen
+@record.frozen
 class WaiverScope:
     waiver: ast.Waiver
     scope: Span  # the statement the waiver stands before
 
 
-@attrs.frozen
+@record.frozen
 class Resolved:
     declarations: tuple[Declaration, ...]
     waivers: tuple[WaiverScope, ...]
@@ -213,7 +211,7 @@ class _DeclResolver:
             else:
                 columns.append((col.key, at.value))
         if unit_attr is not None and target.op == "qual":
-            target = attrs.evolve(target, unit=unit_attr)
+            target = record.evolve(target, unit=unit_attr)
         self.indicators.append(Indicator(
             level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
             span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),

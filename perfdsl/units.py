@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from importlib import resources
 
-import attrs
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from perfdsl import record
 
 _SEP = re.compile(r"[.·•．・*／/]")
 
 
-@attrs.frozen
+@record.frozen
 class Unit:
     text: str
     factor: Fraction
@@ -62,7 +55,7 @@ class Unit:
             return value * Decimal(ratio.numerator) / Decimal(ratio.denominator)
 
 
-@attrs.frozen
+@record.frozen
 class _Table:
     bases: dict[str, str]
     atoms: dict[str, tuple[str, Fraction]]
@@ -71,7 +64,9 @@ class _Table:
 
 @lru_cache(maxsize=1)
 def _table() -> _Table:
-    raw = tomllib.loads(resources.files("perfdsl.data").joinpath("units.toml").read_text(encoding="utf-8"))
+    from perfdsl.marshalcache import data_file, load_toml  # cached parse: no tomllib at start
+
+    raw = load_toml(data_file("data", "units.toml"), "units")
     atoms = {name: (base, Fraction(factor)) for name, (base, factor) in raw["units"].items()}
     return _Table(dict(raw["bases"]), atoms, dict(raw.get("confusions", {})))
 

@@ -9,8 +9,7 @@ cannot be waived.
 
 from __future__ import annotations
 
-import attrs
-
+from perfdsl import record
 from perfdsl.diagnostics import Diagnostic, catalog, diag
 from perfdsl.resolve import WaiverScope
 
@@ -48,7 +47,7 @@ def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Di
             continue
         i, ws = hit
         used.add((i, d.code))
-        out.append(attrs.evolve(d, waived=True, waiver_reason=ws.waiver.reason or "（未写理由）"))
+        out.append(record.evolve(d, waived=True, waiver_reason=ws.waiver.reason or "（未写理由）"))
     for i, ws in enumerate(scopes):
         w = ws.waiver
         if w.error:

@@ -13,6 +13,7 @@ import importlib.util
 import marshal
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -147,23 +148,26 @@ def test_a_changed_grammar_is_followed_without_edits() -> None:
 
 
 def test_derived_data_is_plain_and_a_bad_cache_is_ignored(tmp_path: Path) -> None:
+    from perfdsl import marshalcache
     from perfdsl.parser import _Builder, get_parser
 
     data = fastpath.derive(get_parser(), _Builder)
-    assert fastpath._plain(data)
+    assert marshalcache.plain(data)
     path = tmp_path / "t.marshal"
-    fastpath.store_cached(path, data)
-    assert fastpath.load_cached(path) == data
+    marshalcache.write(path, "material", data)
+    assert marshalcache.read(path, "material") == data
+    assert marshalcache.read(path, "other material") is None  # stale: a miss
     blob = path.read_bytes()
     path.write_bytes(blob[:-5])  # truncated
-    assert fastpath.load_cached(path) is None
-    path.write_bytes(blob.replace(b"NAME", b"NAMF", 1))  # tampered: checksum fails
-    assert fastpath.load_cached(path) is None
-    code = compile("print('x')", "x", "exec")  # a code object, even with a valid checksum, is refused
-    fastpath.store_cached(path, {"x": code})  # type: ignore[dict-item]
-    assert fastpath.load_cached(path) is None
+    assert marshalcache.read(path, "material") is None
+    path.write_bytes(blob.replace(b"NAME", b"NAMF", 1))  # tampered: the CRC fails
+    assert marshalcache.read(path, "material") is None
+    code = compile("print('x')", "x", "exec")  # a code object, even with a valid CRC, is refused
+    payload = marshal.dumps(("material", {"x": code}))
+    path.write_bytes(b"perfdsl-marshal-1\n" + b"%08x\n" % zlib.crc32(payload) + payload)
+    assert marshalcache.read(path, "material") is None
     path.write_bytes(b"garbage")
-    assert fastpath.load_cached(path) is None
+    assert marshalcache.read(path, "material") is None
     assert marshal.loads(marshal.dumps(data)) == data
 
 

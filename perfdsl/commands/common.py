@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from perfdsl.api import Result, UsageError, check_paths
-from perfdsl.profiles import ProfileError
+if TYPE_CHECKING:
+    from perfdsl.api import Result
 
 
 def add_profile_dir(p: argparse.ArgumentParser) -> None:
@@ -27,6 +27,9 @@ def add_parallel_options(p: argparse.ArgumentParser) -> None:
 def run_front(paths: list[str], profile_dirs: list[str], *, jobs: int | None = None,
               use_cache: bool = False) -> Result | int:
     """Run the front end; on a usage problem print it and return exit code 2."""
+    from perfdsl.api import UsageError, check_paths
+    from perfdsl.profiles import ProfileError
+
     try:
         return check_paths(paths, tuple(profile_dirs), jobs=jobs, use_cache=use_cache)
     except (UsageError, ProfileError) as exc:
@@ -36,6 +39,8 @@ def run_front(paths: list[str], profile_dirs: list[str], *, jobs: int | None = N
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
