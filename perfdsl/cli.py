@@ -43,6 +43,29 @@ argparse._ = _zh  # type: ignore[attr-defined]  # argparse looks `_` up at call 
 
 
 class _Parser(argparse.ArgumentParser):
+    _showing = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # add_argument() builds a formatter only to validate metavars; the default one
+        # imports shutil for the terminal width. Use the real width only when showing text.
+        if self._showing:
+            return super()._get_formatter()
+        return self.formatter_class(prog=self.prog, width=80)
+
+    def format_help(self) -> str:
+        self._showing = True
+        try:
+            return super().format_help()
+        finally:
+            self._showing = False
+
+    def format_usage(self) -> str:
+        self._showing = True
+        try:
+            return super().format_usage()
+        finally:
+            self._showing = False
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}：错误：{message}\n")
@@ -61,7 +84,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog="运行 perfdsl 子命令 -h 查看各子命令的说明。退出码：0 无错误，1 有错误，2 用法或读写问题，3 内部错误。",
     )
     parser.add_argument("--version", action="version", version=f"perfdsl {__version__}", help="显示版本并退出")
-    sub = parser.add_subparsers(dest="command", title="子命令", metavar="<命令>", parser_class=_Parser)
+    # prog given: argparse would build a help formatter (importing shutil) just to compute it.
+    sub = parser.add_subparsers(dest="command", title="子命令", metavar="<命令>", parser_class=_Parser,
+                                prog=parser.prog)
     for name in COMMANDS if only is None else (only,):
         mod = _command(name)
         if mod is not None:

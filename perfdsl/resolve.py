@@ -9,7 +9,6 @@ fields and columns are kept (and reported).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -231,6 +230,8 @@ class _DeclResolver:
                 help=f"写成 {owner.removesuffix('指标')}.{s1.text}.… 或换用成本为一级指标的模板（如 mof2021）"))
             return None
         names = [n for h in self.profile.hierarchy for n in (h.name, h.name.removesuffix("指标"), *h.aliases)]
+        import difflib  # only for a suggestion
+
         close = difflib.get_close_matches(s1.text, names, n=1, cutoff=0.3)
         help_text = None
         fix = None
@@ -256,6 +257,8 @@ class _DeclResolver:
                 help=f"写成 成本.经济成本.{written[2]}，或换用成本为二级指标的模板（如 mof2015）"))
             return None
         names = [n for c in l1.children for n in (c.name, c.name.removesuffix("指标"), *c.aliases)]
+        import difflib  # only for a suggestion
+
         close = difflib.get_close_matches(s2.text, names, n=1, cutoff=0.3)
         elsewhere = [a.name for a, _b in self.profile.find_level2_anywhere(s2.text)]
         help_text = None

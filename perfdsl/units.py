@@ -10,7 +10,6 @@ silent misreading of 元/人.年, float-ish Decimal artefacts).
 
 from __future__ import annotations
 
-import difflib
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -118,6 +117,8 @@ def suggest(text: str, limit: int = 3) -> list[str]:
     names = list(_table().atoms)
     meant = _table().confusions.get(text)
     out = [meant] if meant else []
+    import difflib  # only when suggesting
+
     out += [n for n in difflib.get_close_matches(text, names, n=limit, cutoff=0.4) if n not in out]
     if not out:
         # A unit glued to a noun (人数, 元钱): try its prefixes and suffixes.
