@@ -79,64 +79,10 @@ class Tables:
                     for order in data["lexers"]]
         unless = [{t: re.compile(p) for t, p in u.items()} for u in data["unless"]]
         self.match: dict[int, Callable[..., Any]] = {s: compiled[i].match for s, i in data["lexer_of"].items()}
-        # For line traces: each state's terminal order and its ignore-skipping prefix.
-        self.traceable = merge
-        self.order_of: dict[int, list[tuple[str, str]]] = {s: data["lexers"][i] for s, i in data["lexer_of"].items()}
-        self.traces: dict[tuple[int, ...], list[_Trace]] = {}
-        self.seen: dict[tuple[Any, ...], int] = {}
         self.unless: dict[int, dict[str, Any]] = {s: unless[i] for s, i in data["lexer_of"].items() if unless[i]}
         self.actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = data["rules"]
         self.bound: dict[int, list[Any]] = {}  # id(builder) -> callbacks, one per rule
-
-
-class _Trace:
-    """One logical line (up to and including a filtered newline terminal) seen before
-    from the same parser stack: one regex for all its tokens, and the parser's actions.
-
-    The regex is built from the same per-state terminal orders: for each token, the
-    state's ignore-skipping prefix, then a negative lookahead for every terminal Lark
-    tries before it in that state, then the terminal itself, atomic. So it matches iff
-    Lark's contextual lexer would produce exactly these tokens from this stack, and the
-    LALR actions for a given stack and token types are fixed: they are replayed without
-    looking at the table. Used only from the exact same stack (`key`).
-    """
-
-    __slots__ = ("checks", "end_stack", "groups", "match", "ops")
-
-    def __init__(self, tables: Tables, tokens: list[tuple[int, str, str, list[int], int]],
-                 end_stack: list[int]) -> None:
-        parts = []
-        checks = []
-        for i, (lstate, scan_type, final_type, _reduces, _push) in enumerate(tokens):
-            order = tables.order_of[lstate]
-            names = [n for n, _r in order]
-            idx = names.index(scan_type)
-            earlier = "|".join(r for _n, r in order[:idx])
-            guard = f"(?!{earlier})" if earlier else ""
-            parts.append(f"{_skip_prefix(order, tables.ignore)}{guard}(?P<t{i}>(?>{order[idx][1]}))")
-            u = tables.unless.get(lstate, {}).get(scan_type)
-            if u is not None:
-                checks.append((i, u, final_type, scan_type))
-        compiled = re.compile("".join(parts))
-        self.match = compiled.match
-        self.groups = [compiled.groupindex[f"t{i}"] for i in range(len(tokens))]
-        self.ops = [(tuple(reduces), final_type, push) for _l, _s, final_type, reduces, push in tokens]
-        self.end_stack = end_stack
-        self.checks = checks
-
-
-def _skip_prefix(order: list[tuple[str, str]], skip: frozenset[str]) -> str:
-    skips = []
-    for i, (name, regex) in enumerate(order):
-        if name in skip:
-            earlier = "|".join(r for _n, r in order[:i])
-            guard = f"(?!{earlier})" if earlier else ""
-            skips.append(f"{guard}(?:{regex})")
-    return f"(?>(?:{'|'.join(skips)})*)" if skips else ""
-
-
-MAX_TRACES = 2048  # per grammar and process: a bound on memory for adversarial inputs
 
 
 def _scanner_pattern(order: list[tuple[str, str]], skip: frozenset[str]) -> str:
@@ -150,8 +96,15 @@ def _scanner_pattern(order: list[tuple[str, str]], skip: frozenset[str]) -> str:
     blank run; the token starts at `m.start(m.lastgroup)`.
     """
     alternation = "|".join(f"(?P<{name}>{regex})" for name, regex in order)
-    prefix = _skip_prefix(order, skip)
-    return f"{prefix}(?:{alternation})" if prefix else alternation
+    skips = []
+    for i, (name, regex) in enumerate(order):
+        if name in skip:
+            earlier = "|".join(r for _n, r in order[:i])
+            guard = f"(?!{earlier})" if earlier else ""
+            skips.append(f"{guard}(?:{regex})")
+    if not skips:
+        return alternation
+    return f"(?>(?:{'|'.join(skips)})*)(?:{alternation})"
 
 
 def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) -> list[Any] | None:
@@ -172,9 +125,6 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) 
     return result
 
 
-PUSH_TOKEN, PUSH_NONE, PUSH_CALLBACK_NONE, PUSH_CALLBACK = 0, 1, 2, 3
-
-
 def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) -> list[Any] | None:
     match = tables.match
     unless = tables.unless
@@ -184,9 +134,6 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
     newline_types = tables.newline_types
     callback_types = tables.callback_types
     filtered = tables.filtered
-    traces = tables.traces if tables.traceable else None
-    boundary_types = filtered & newline_types
-    seen = tables.seen
     callbacks = tables.bound.get(id(builder))
     if callbacks is None:
         callbacks = tables.bound[id(builder)] = [getattr(builder, name) if name else None
@@ -199,84 +146,12 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
     line = 1
     line_start = 0
     typ = "$END"
-    recording: list[tuple[int, str, str, list[int], int]] | None = None
-    key: tuple[int, ...] = ()
-    at_boundary = True
     while True:
-        if at_boundary and traces is not None and pos < size_text:
-            # A logical line starts here: replay a trace seen from this very stack, if one matches.
-            key = tuple(state_stack)
-            m = None
-            for trace in traces.get(key, ()):
-                m = trace.match(text, pos)
-                if m is not None:
-                    for i, u, want, scan_type in trace.checks:  # Lark's keyword rewriting, checked up front
-                        um = u.fullmatch(m.group(trace.groups[i]))
-                        if (um.lastgroup if um is not None else scan_type) != want:
-                            m = None
-                            break
-                if m is not None:
-                    break
-            if m is not None:
-                spans = m.regs
-                for (reduces, typ, push), g in zip(trace.ops, trace.groups, strict=True):
-                    for r in reduces:
-                        _origin, size, _name, expand1, include = rules[r]
-                        if size:
-                            children = value_stack[-size:]
-                            del value_stack[-size:]
-                        else:
-                            children = []
-                        if include is not None:
-                            filtered_children: list[Any] = []
-                            for i, inline in include:
-                                if inline:
-                                    filtered_children = (filtered_children + children[i].children
-                                                         if filtered_children else children[i].children)
-                                else:
-                                    filtered_children.append(children[i])
-                            children = filtered_children
-                        if expand1 and len(children) == 1:
-                            value_stack.append(children[0])
-                        else:
-                            cb = callbacks[r]
-                            value_stack.append(cb(children) if cb is not None else _Tree(children))
-                    start, end = spans[g]
-                    if push == PUSH_NONE:
-                        if typ in newline_types:
-                            value = text[start:end]
-                            k = value.count("\n")
-                            if k:
-                                line += k
-                                line_start = start + value.rindex("\n") + 1
-                        value_stack.append(None)
-                        continue
-                    value = text[start:end]
-                    tline, tcol = line, start - line_start + 1
-                    if typ in newline_types:
-                        k = value.count("\n")
-                        if k:
-                            line += k
-                            line_start = start + value.rindex("\n") + 1
-                    tok = FastToken(typ, value, tline, tcol, line, end - line_start + 1)
-                    if push == PUSH_TOKEN:
-                        value_stack.append(tok)
-                    elif push == PUSH_CALLBACK:
-                        value_stack.append(on_nl(tok))
-                    else:
-                        on_nl(tok)
-                        value_stack.append(None)
-                pos = m.end()
-                state_stack[:] = trace.end_stack
-                continue
-            recording = []
-        at_boundary = False
         if pos < size_text:
-            lstate = state_stack[-1]
-            m = match[lstate](text, pos)
+            m = match[state_stack[-1]](text, pos)
             if m is None:
                 return None
-            scan_type = typ = m.lastgroup
+            typ = m.lastgroup
             pos, end = m.span(typ)
             value = text[pos:end]
             tline, tcol = line, pos - line_start + 1
@@ -289,7 +164,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
             if typ in ignore:
                 continue
             if unless:
-                u = unless.get(lstate, {}).get(typ)
+                u = unless.get(state_stack[-1], {}).get(typ)
                 if u is not None:  # Lark's UnlessCallback: a keyword the regex also matched
                     um = u.fullmatch(value)
                     if um is not None:
@@ -298,21 +173,13 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
                 tok = on_nl(FastToken(typ, value, tline, tcol, line, end - line_start + 1))
                 if typ in filtered:
                     tok = None
-                    push = PUSH_CALLBACK_NONE
-                else:
-                    push = PUSH_CALLBACK
             elif typ in filtered:  # no rule keeps it: no token object needed
                 tok = None
-                push = PUSH_NONE
             else:
                 tok = FastToken(typ, value, tline, tcol, line, end - line_start + 1)
-                push = PUSH_TOKEN
-            reduces: list[int] = []
         else:
             tok = None
             typ = "$END"
-            reduces = []
-            push = PUSH_NONE
         while True:
             act = actions[state_stack[-1]].get(typ)
             if act is None:
@@ -323,7 +190,6 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
                 state_stack.append(act[1])
                 value_stack.append(tok)
                 break
-            reduces.append(act[1])
             origin, size, _name, expand1, include = rules[act[1]]
             if size:
                 children = value_stack[-size:]
@@ -332,14 +198,13 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
             else:
                 children = []
             if include is not None:
-                filtered_children = []
+                filtered: list[Any] = []
                 for i, inline in include:
                     if inline:
-                        filtered_children = (filtered_children + children[i].children
-                                             if filtered_children else children[i].children)
+                        filtered = filtered + children[i].children if filtered else children[i].children
                     else:
-                        filtered_children.append(children[i])
-                children = filtered_children
+                        filtered.append(children[i])
+                children = filtered
             if expand1 and len(children) == 1:
                 result = children[0]
             else:
@@ -353,21 +218,6 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
             if typ == "$END" and goto[1] == end_state:
                 out = value_stack[-1]
                 return out if isinstance(out, list) else None
-        if recording is not None:
-            recording.append((lstate, scan_type, typ, reduces, push))
-            if typ in boundary_types:  # a filtered newline terminal: the end of a logical line
-                at_boundary = True
-                signature = (key, tuple((r[0], r[1]) for r in recording))
-                count = seen.get(signature, 0) + 1
-                seen[signature] = count
-                if count == 2 and traces is not None and len(seen) < 4 * MAX_TRACES:
-                    known = traces.setdefault(key, [])
-                    if sum(map(len, traces.values())) < MAX_TRACES:
-                        try:
-                            known.append(_Trace(tables, recording, list(state_stack)))
-                        except (re.error, ValueError, KeyError):
-                            pass
-                recording = None
 
 
 # --- deriving the tables from Lark, and caching them --------------------------------------
