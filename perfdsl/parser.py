@@ -156,7 +156,9 @@ class _Builder:
         return ast.Segment(tok.value, token_span(_CTX.path, tok))
 
     def path(self, segs: list[ast.Segment]) -> ast.Path:
-        return ast.Path(tuple(segs), self._cover(segs))
+        # = self._cover(segs): every segment has a token's span (hot: ~3 per indicator)
+        first, last = segs[0].span, segs[-1].span
+        return ast.Path(tuple(segs), Span(first.path, first.line, first.col, last.end_line, last.end_col))
 
     # --- values ----------------------------------------------------------------------
     def plain_text(self, children: list[Any]) -> ast.Text:
@@ -178,7 +180,7 @@ class _Builder:
         raw = fold_number(text) if "," not in text and "，" not in text else \
             text.translate(_FOLD_GROUPED)
         value = Decimal(fold_number(text))
-        if too_large(value):
+        if len(text) > MAX_INTEGER_DIGITS and too_large(value):  # (never with 20 characters or fewer)
             self.diags.append(diag("PD-S007", self._tspan(num), text=text, limit=MAX_INTEGER_DIGITS))
         path = _CTX.path
         first = token_span(path, num)
@@ -198,7 +200,8 @@ class _Builder:
                 value = c
             elif isinstance(c, ast.Item):
                 items.append(c)
-        return ast.Field(key, value, tuple(items), self._cover(children))
+        last = children[-1]  # the key, value or last item: each has a span from a token
+        return ast.Field(key, value, tuple(items), _between(key.span, last.span))
 
     def item(self, children: list[Any]) -> ast.Item:
         tok = children[0]
@@ -221,17 +224,17 @@ class _Builder:
     def comparison(self, children: list[Any]) -> ast.Indicator:
         path, op, qty, *rest = children
         target = ast.Comparison(OP_NAMES[op.value], qty, op.value, token_span(_CTX.path, op))
-        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+        return ast.Indicator(path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else qty.span))
 
     def ranged(self, children: list[Any]) -> ast.Indicator:
         path, kw, low, sep, high, *rest = children
         target = ast.Range(low, high, kw.value, sep.value, token_span(_CTX.path, kw))
-        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+        return ast.Indicator(path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else high.span))
 
     def qualitative(self, children: list[Any]) -> ast.Indicator:
         path, kw, value, *rest = children
         target = ast.Qualitative(value, kw.value, token_span(_CTX.path, kw))
-        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+        return ast.Indicator(path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else value.span))
 
     def group(self, children: list[Any]) -> ast.Group:
         path, *body = children
@@ -262,6 +265,13 @@ class _Builder:
 
     def start(self, children: list[Any]) -> list[Any]:
         return list(children)
+
+
+def _between(first: Span, last: Any) -> Span:
+    """`_cover` where the first child is a node and the last a node's span or a token."""
+    if not isinstance(last, Span):
+        last = token_span(first.path, last)
+    return Span(first.path, first.line, first.col, last.end_line, last.end_col)
 
 
 def _span_of(path: str, node: Any) -> Span | None:
