@@ -133,7 +133,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
     ignore = tables.ignore
     newline_types = tables.newline_types
     callback_types = tables.callback_types
-    filtered = tables.filtered
+    filtered = tables.filtered  # (a frozenset: do not reuse the name below)
     callbacks = tables.bound.get(id(builder))
     if callbacks is None:
         callbacks = tables.bound[id(builder)] = [getattr(builder, name) if name else None
@@ -198,13 +198,13 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
             else:
                 children = []
             if include is not None:
-                filtered: list[Any] = []
+                kept: list[Any] = []
                 for i, inline in include:
                     if inline:
-                        filtered = filtered + children[i].children if filtered else children[i].children
+                        kept = kept + children[i].children if kept else children[i].children
                     else:
-                        filtered.append(children[i])
-                children = filtered
+                        kept.append(children[i])
+                children = kept
             if expand1 and len(children) == 1:
                 result = children[0]
             else:
