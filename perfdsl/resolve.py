@@ -21,6 +21,7 @@ from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_pro
 from perfdsl.source import Span
 
 PROFILE_KEYS = ("模板", "profile")
+_PROFILE_PARTS = frozenset((k,) for k in PROFILE_KEYS)
 MAX_DEPTH = 3
 _CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
 
@@ -50,12 +51,15 @@ class _DeclResolver:
         self.fields: dict[str, Field] = {}
         self.indicators: list[Indicator] = []
         self.attempted: list[str] = []
+        # (level-1 text, level-2 text) -> (level 1, level-2 name), for lookups that succeeded
+        # (a failed lookup reports a diagnostic at each indicator, so it is not cached).
+        self._levels: dict[tuple[str, str], tuple[Level1, str]] = {}
         self.profile = self._pick_profile()
 
     # --- profile ---------------------------------------------------------------------
     def _pick_profile(self) -> Profile:
         for st in self.decl.body:
-            if isinstance(st, ast.Field) and st.key.parts in {(k,) for k in PROFILE_KEYS}:
+            if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
                 name = st.value.text if st.value else ""
                 prof = find_profile(name, self.profile_dirs) if name else None
                 if prof is None:
@@ -123,7 +127,7 @@ class _DeclResolver:
     # --- fields ----------------------------------------------------------------------
     def _field(self, prefix: tuple[ast.Segment, ...], st: ast.Field) -> None:
         parts = tuple(s.text for s in prefix) + st.key.parts
-        if parts in {(k,) for k in PROFILE_KEYS}:
+        if parts in _PROFILE_PARTS:
             return
         key = _join(parts)
         spec = self.profile.field(key)
@@ -189,13 +193,20 @@ class _DeclResolver:
                                    path_text=_join(written)))
             return
         s1, s2, s3 = segs
-        level1 = self._level1(s1, s2, written)
-        if level1 is None:
-            return
-        level2 = self._level2(level1, s2, written)
-        if level2 is None:
-            self.attempted.append(level1.name)
-            return
+        hit = self._levels.get((s1.text, s2.text))
+        if hit is not None:
+            level1, level2 = hit
+        else:
+            found = self._level1(s1, s2, written)
+            if found is None:
+                return
+            level1 = found
+            name2 = self._level2(level1, s2, written)
+            if name2 is None:
+                self.attempted.append(level1.name)
+                return
+            level2 = name2
+            self._levels[(s1.text, s2.text)] = (level1, level2)
         target, unit_attr = self._target(st, written)
         columns: list[tuple[str, str]] = []
         for at in st.attrs:
