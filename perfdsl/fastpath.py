@@ -82,7 +82,7 @@ class Tables:
         self.unless: dict[int, dict[str, Any]] = {s: unless[i] for s, i in data["lexer_of"].items() if unless[i]}
         self.actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = data["rules"]
-        self.bound: dict[int, list[Any]] = {}  # id(builder) -> callbacks, one per rule
+        self.bound: dict[int, dict[int, dict[str, tuple[bool, Any]]]] = {}  # id(builder) -> bound actions
 
 
 def _scanner_pattern(order: list[tuple[str, str]], skip: frozenset[str]) -> str:
@@ -128,16 +128,13 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) 
 def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) -> list[Any] | None:
     match = tables.match
     unless = tables.unless
-    actions = tables.actions
-    rules = tables.rules
     ignore = tables.ignore
     newline_types = tables.newline_types
     callback_types = tables.callback_types
     filtered = tables.filtered  # (a frozenset: do not reuse the name below)
-    callbacks = tables.bound.get(id(builder))
-    if callbacks is None:
-        callbacks = tables.bound[id(builder)] = [getattr(builder, name) if name else None
-                                                 for _o, _n, name, _e, _i in rules]
+    actions = tables.bound.get(id(builder))
+    if actions is None:  # reduce actions carry their rule, with the builder's method bound
+        actions = tables.bound[id(builder)] = _bind(tables, builder)
     state_stack = [tables.start]
     value_stack: list[Any] = []
     end_state = tables.end
@@ -190,7 +187,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
                 state_stack.append(act[1])
                 value_stack.append(tok)
                 break
-            origin, size, _name, expand1, include = rules[act[1]]
+            origin, size, cb, expand1, include = act[1]
             if size:
                 children = value_stack[-size:]
                 del state_stack[-size:]
@@ -208,7 +205,6 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
             if expand1 and len(children) == 1:
                 result = children[0]
             else:
-                cb = callbacks[act[1]]
                 result = cb(children) if cb is not None else _Tree(children)
             goto = actions[state_stack[-1]].get(origin)
             if goto is None or not goto[0]:
@@ -218,6 +214,14 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
             if typ == "$END" and goto[1] == end_state:
                 out = value_stack[-1]
                 return out if isinstance(out, list) else None
+
+
+def _bind(tables: Tables, builder: Any) -> dict[int, dict[str, tuple[bool, Any]]]:
+    """The action table with each reduce's rule inlined: (origin, size, method, expand1, include)."""
+    rules = [(origin, size, getattr(builder, name) if name else None, expand1, include)
+             for origin, size, name, expand1, include in tables.rules]
+    return {state: {sym: (act[0], act[1] if act[0] else rules[act[1]]) for sym, act in row.items()}
+            for state, row in tables.actions.items()}
 
 
 # --- deriving the tables from Lark, and caching them --------------------------------------
