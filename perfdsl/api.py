@@ -95,14 +95,13 @@ def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def profile_dirs_for(root: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up."""
-    folder = Path(root) if Path(root).is_dir() else Path(root).parent
-    dirs = list(extra)
-    for cand in (folder / "profiles", folder.parent / "profiles"):
-        if cand.is_dir():
-            dirs.append(str(cand))
-    return tuple(dirs)
+def profile_dirs_for(root: str, extra: tuple[str, ...] = (), local: bool = True) -> tuple[str, ...]:
+    """Where a set's profiles are looked up: `extra`, then profiles/ beside it or one level up
+    (unless `local` is False: a reviewer checking someone else's folder trusts only their own).
+    The one discovery every command uses (perfdsl.profilesearch)."""
+    from perfdsl.profilesearch import profile_dirs_for as dirs_for
+
+    return dirs_for(root, extra, local)
 
 
 def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
@@ -146,7 +145,7 @@ def build_set(name: str, files: list[FileResult]) -> SetResult:
     diags.extend(run_checks(dset))
     scopes = [w for f in files for w in f.waivers]
     final = apply_waivers(diags, scopes)
-    final = sorted(set(final), key=Diagnostic.sort_key)
+    final = sorted(dict.fromkeys(final), key=Diagnostic.sort_key)  # not set(): ties keep a stable order
     return SetResult(dset, tuple(final))
 
 
@@ -159,37 +158,50 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
     return build_set(label, results), sources
 
 
-def units_for(paths: list[str], profile_dirs: tuple[str, ...] = ()) -> list[tuple[str, list[str], tuple[str, ...]]]:
-    """The (set root, files, profile dirs) units for `paths`; a missing path raises UsageError."""
-    return [(root, files, profile_dirs_for(root, profile_dirs)) for root, files in discover(paths)]
+def units_for(paths: list[str], profile_dirs: tuple[str, ...] = (),
+              local_profiles: bool | None = None) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    """The (set root, files, profile dirs) units for `paths`; a missing path raises UsageError.
+
+    `local_profiles=False` ignores profiles/ folders beside the inputs (None:
+    $PERFDSL_NO_LOCAL_PROFILES decides).
+    """
+    from perfdsl.profiles import local_profiles_allowed
+
+    local = local_profiles_allowed() if local_profiles is None else local_profiles
+    return [(root, files, profile_dirs_for(root, profile_dirs, local)) for root, files in discover(paths)]
 
 
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
-               use_cache: bool = False, slim: bool = False) -> Iterator[tuple[Any, ...]]:
+               use_cache: bool = False, local_profiles: bool | None = None,
+               slim: bool = False) -> Iterator[tuple[Any, ...]]:
     """Check `paths` set by set, in input order, so a caller can report and drop each set.
 
     Discovery happens before this returns: a missing path raises UsageError up front.
-    Memory then stays flat however many sets there are. Items are (SetResult, sources).
-    With `slim`, items are (`perfdsl.parallel.SetReport`, sources, paths): the report has
-    the name and diagnostics but no model, `sources` holds only the files the diagnostics
-    point into (for excerpts) and `paths` lists every source file of the set. That is
-    what `perfdsl check` prints, and all a worker sends back.
+    Memory then stays flat however many sets there are. `local_profiles=False` ignores
+    profiles/ folders beside the inputs (None: $PERFDSL_NO_LOCAL_PROFILES decides).
+    Items are (SetResult, sources). With `slim`, items are (`perfdsl.parallel.SetReport`,
+    sources, paths): the report has the name and diagnostics but no model, `sources`
+    holds only the files the diagnostics point into (for excerpts) and `paths` lists
+    every source file of the set. That is what `perfdsl check` prints, and all a worker
+    sends back.
     """
     from perfdsl import parallel
 
-    units = units_for(paths, profile_dirs)
+    units = units_for(paths, profile_dirs, local_profiles)
     if slim:
         return parallel.report_sets(units, jobs=jobs, use_cache=use_cache)
     return parallel.check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
 
 
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
-                jobs: int | None = None, use_cache: bool = False) -> Result:
+                jobs: int | None = None, use_cache: bool = False, local_profiles: bool | None = None) -> Result:
     """Check `paths`. `jobs` > 1 checks sets in parallel (same result, same order);
-    `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache)."""
+    `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache);
+    `local_profiles` as in `iter_check`."""
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
-    for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache):
+    for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache,
+                                 local_profiles=local_profiles):
         sets.append(sres)
         sources.update(srcs)
     return Result(tuple(sets), sources)

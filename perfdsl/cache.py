@@ -5,6 +5,16 @@ compiled again (in-memory memo). Across runs, when asked (`use_cache=True`, CLI
 `--cache`), the pickled `FileResult` is stored in the user cache dir
 ($PERFDSL_CACHE_DIR, else $XDG_CACHE_HOME/perfdsl, else ~/.cache/perfdsl).
 
+Unpickling runs code chosen by whoever wrote the bytes, and a cache folder may be shared
+or writable by others. So every entry is signed: HMAC-SHA256 over the entry's key and
+its bytes, with a 32-byte per-user key kept outside the cache folder, in the state folder
+(perfdsl/userdirs.py), created once with O_EXCL and mode 0600. An entry whose signature
+does not verify is never unpickled; it is a miss. Signing the key together with the
+bytes stops a valid entry from being replayed under another key. If the key cannot be
+made or is not private (wrong owner, readable by others, a symlink, inside the cache
+folder), the disk cache is simply not used. See docs/reliability.md for the decision
+(signing rather than a code-free format) and its measured cost.
+
 It must never be stale, so the key hashes everything a result depends on: the file's
 path (spans carry it) and bytes, the compiler version, a fingerprint of perfdsl's own
 source files (size and mtime, so an edited checkout never reuses old results), the
@@ -20,9 +30,12 @@ is a miss), and must not import the parser: a warm run should not pay for Lark.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import os
 import pickle
+import secrets
+import stat
 import sys
 import tempfile
 from collections import OrderedDict
@@ -34,19 +47,100 @@ from typing import Any
 
 from perfdsl import __version__
 from perfdsl.profiles import Profile, find_profile
+from perfdsl.userdirs import cache_root, private_dir, state_root
 
-FORMAT = "perfdsl-filecache-1"
+FORMAT = "perfdsl-filecache-2"
+MAGIC = b"PDSLC2\n"  # entry = MAGIC + HMAC-SHA256(key, entry key + payload) + payload
+KEY_BYTES = 32
+KEY_NAME = "cache-key"
+
+__all__ = ["FileCache", "cache_root", "dumps", "loads", "signing_key"]
 
 
-def cache_root() -> Path | None:
-    """The user cache dir for perfdsl, or None when disabled ($PERFDSL_NO_CACHE)."""
-    if os.environ.get("PERFDSL_NO_CACHE"):
+def _read_key(path: Path) -> bytes | None:
+    """The key in `path` if it is a private regular file of ours, else None."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
         return None
-    explicit = os.environ.get("PERFDSL_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "perfdsl"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != KEY_BYTES:
+            return None
+        if os.name == "posix" and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+            return None
+        data = os.read(fd, KEY_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) == KEY_BYTES else None
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def signing_key(cache_folder: Path | None = None) -> bytes | None:
+    """The per-user key that signs cache entries, made on first use; None if unusable.
+
+    The key file is written complete under a random name (mkstemp: O_EXCL, 0600) and then
+    linked into place, which fails if it exists: two first runs at once agree on one key,
+    and nobody ever reads a half-written key.
+    """
+    folder = state_root()
+    if cache_folder is not None and _within(folder, cache_folder):
+        return None  # the key must not sit where cache writers can reach it
+    path = folder / KEY_NAME
+    key = _read_key(path)
+    if key is not None:
+        return key
+    if private_dir(folder) is None or os.path.lexists(path):
+        return None  # a folder others can write, or a key file that is not ours: no disk cache
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".key-", dir=folder)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(KEY_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another run made it first: use theirs
+        except OSError:
+            return None
+    except OSError:
+        return None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    return _read_key(path)
+
+
+def sign(key: bytes, name: str, payload: bytes) -> bytes:
+    """A signed cache entry for `payload` stored under `name`."""
+    mac = hmac.new(key, name.encode("ascii") + b"\0" + payload, hashlib.sha256).digest()
+    return MAGIC + mac + payload
+
+
+def verified(key: bytes, name: str, entry: bytes) -> bytes | None:
+    """The payload of a signed entry, or None unless the signature is ours for `name`."""
+    head = len(MAGIC) + hashlib.sha256().digest_size
+    if len(entry) < head or not entry.startswith(MAGIC):
+        return None
+    payload = entry[head:]
+    mac = hmac.new(key, name.encode("ascii") + b"\0" + payload, hashlib.sha256).digest()
+    return payload if hmac.compare_digest(mac, entry[len(MAGIC):head]) else None
 
 
 @lru_cache(maxsize=1)
@@ -159,13 +253,17 @@ class FileCache:
     def __init__(self, persistent: bool = False, root: Path | None = None) -> None:
         self.memo: OrderedDict[str, Any] = OrderedDict()
         self.folder: Path | None = None
+        self.key: bytes | None = None
         self.hits = 0
         self.disk_hits = 0
         self.misses = 0
+        self.rejected = 0  # entries whose signature did not verify (never unpickled)
         if persistent:
             base = root if root is not None else cache_root()
             if base is not None:
-                self.folder = base / "files"
+                self.key = signing_key(base)
+                if self.key is not None:
+                    self.folder = base / "files"
 
     def get_or_compile(self, path: str, data: bytes, extra_dirs: tuple[str, ...],
                        compile_fn: Callable[[], Any]) -> Any:
@@ -193,11 +291,15 @@ class FileCache:
 
     def _load(self, key: str) -> Any:
         entry = self._entry(key)
-        if entry is None:
+        if entry is None or self.key is None:
             return None
         try:
-            data = entry.read_bytes()
+            signed = entry.read_bytes()
         except OSError:
+            return None
+        data = verified(self.key, key, signed)
+        if data is None:  # not written by us: never unpickle it
+            self.rejected += 1
             return None
         try:
             return loads(data)
@@ -210,14 +312,22 @@ class FileCache:
 
     def _store(self, key: str, result: Any, extra_dirs: tuple[str, ...]) -> None:
         entry = self._entry(key)
-        if entry is None:
+        if entry is None or self.key is None:
             return
+        tmp = None
         try:
-            data = dumps(result, extra_dirs)
-            entry.parent.mkdir(parents=True, exist_ok=True)
+            data = sign(self.key, key, dumps(result, extra_dirs))
+            entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, entry)
+            tmp = None
         except (OSError, pickle.PicklingError, TypeError, AttributeError):
             return  # an unwritable cache only costs speed
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from perfdsl import __version__
@@ -115,20 +114,13 @@ def _requested(argv: list[str]) -> str | None:
 
 
 def _crash_report(exc: BaseException) -> str:
-    import tempfile
-    import time
-    import traceback
+    import traceback  # only after a crash
 
-    folder = os.environ.get("PERFDSL_CRASH_DIR") or tempfile.gettempdir()
-    name = f"perfdsl-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-    path = os.path.join(folder, name)
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(f"perfdsl {__version__}\nPython {sys.version}\nargv: {sys.argv!r}\n\n")
-            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    except OSError:
-        return "（无法保存崩溃报告）"
-    return path
+    from perfdsl import crashreport  # random name, O_EXCL, user state folder
+
+    text = (f"perfdsl {__version__}\nPython {sys.version}\nargv: {sys.argv!r}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return crashreport.save(text) or "（无法保存崩溃报告）"
 
 
 def _tolerant_streams() -> None:
@@ -151,22 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     mod = _command(args.command)
-    try:
-        return int(mod.run(args))
-    except KeyboardInterrupt:
-        sys.stderr.write("已中断。\n")
-        return 130
-    except BrokenPipeError:
-        return 0
-    except SystemExit:
-        raise
-    except Exception as exc:  # internal error: never a traceback on screen
-        path = _crash_report(exc)
-        sys.stderr.write(
-            "perfdsl 内部错误：这是 perfdsl 的缺陷，不是您的输入有误。\n"
-            f"请把崩溃报告发给维护者：{path}\n"
-        )
-        return 3
+    from perfdsl.clirun import run_command  # signals, safe terminal and pipes, exit codes
+
+    return run_command(mod.run, args, _crash_report)
 
 
 if __name__ == "__main__":  # pragma: no cover

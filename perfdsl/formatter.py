@@ -165,18 +165,18 @@ def _too_deep(doc: ast.Document) -> Diagnostic | None:
     return None
 
 
-def _profile_of(decl: ast.Declaration) -> Any:
+def _profile_of(decl: ast.Declaration, profile_dirs: tuple[str, ...] = ()) -> Any:
+    """The declaration's profile as `check` resolves it, or None when its `模板` names a
+    profile that cannot be found here (its fields' order is then not ours to decide)."""
     from perfdsl.profiles import default_profile, find_profile
 
     for st in decl.body:
         if isinstance(st, ast.Field) and st.key.parts in {("模板",), ("profile",)} and st.value:
-            found = find_profile(st.value.text)
-            if found is not None:
-                return found
-    return default_profile(decl.kind)
+            return find_profile(st.value.text, profile_dirs)
+    return default_profile(decl.kind, profile_dirs)
 
 
-def sort_header_fields(text: str, doc: ast.Document) -> str:
+def sort_header_fields(text: str, doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> str:
     """The source with each declaration's leading header fields in the profile's order.
 
     Works on source lines, so every field moves together with the comments, waivers and
@@ -194,7 +194,9 @@ def sort_header_fields(text: str, doc: ast.Document) -> str:
             run.append(st)
         if len(run) < 2 or not decl.span.line:
             continue
-        profile = _profile_of(decl)
+        profile = _profile_of(decl, profile_dirs)
+        if profile is None:
+            continue
         index = {f.key: i for i, f in enumerate(profile.fields)}
         chunks: list[tuple[tuple[int, int, int], list[str]]] = []
         prev_end = decl.span.line
@@ -211,8 +213,12 @@ def sort_header_fields(text: str, doc: ast.Document) -> str:
     return "\n".join(lines)
 
 
-def format_source(text: str, path: str = "<输入>") -> tuple[str | None, list[Diagnostic]]:
-    """The canonical text of a .perf source, or None and the reasons for refusing."""
+def format_source(text: str, path: str = "<输入>",
+                  profile_dirs: tuple[str, ...] = ()) -> tuple[str | None, list[Diagnostic]]:
+    """The canonical text of a .perf source, or None and the reasons for refusing.
+
+    `profile_dirs` are the user's profile folders for this file (perfdsl.api.profile_dirs_for):
+    header fields are ordered by the declaration's own profile. May raise ProfileError."""
     original, diags = parse_text(text, path)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
@@ -221,7 +227,7 @@ def format_source(text: str, path: str = "<输入>") -> tuple[str | None, list[D
     if too_deep is not None:
         return None, [too_deep]
     # Header fields in profile order first (a line-level move), then the canonical print.
-    text = sort_header_fields(text, original)
+    text = sort_header_fields(text, original, profile_dirs)
     doc, diags = parse_text(text, path) if text else (original, diags)
     if [d for d in diags if d.severity == "error"] or _model(doc) != _model(original) or \
             sorted(map(repr, _waiver_signature(doc))) != sorted(map(repr, _waiver_signature(original))):

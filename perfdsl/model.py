@@ -50,6 +50,8 @@ class Indicator:
     name_span: Span = NO_SPAN
     written: tuple[str, str, str] = ("", "", "")  # the path as the author wrote it
     unit_span: Span | None = None  # where the unit was written, for precise carets
+    target_span: Span | None = None  # from the operator to the end of the value, for fixes
+    column_spans: tuple[tuple[str, Span], ...] = ()  # where each extra column was written
 
     @property
     def path(self) -> tuple[str, str, str]:
@@ -59,6 +61,12 @@ class Indicator:
         for k, v in self.columns:
             if k == key:
                 return v
+        return None
+
+    def column_span(self, key: str) -> Span | None:
+        for k, sp in self.column_spans:
+            if k == key:
+                return sp
         return None
 
 

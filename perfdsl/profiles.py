@@ -190,7 +190,7 @@ def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any]
     for entry in sorted(_builtin_dir().iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             data = load_toml(entry.read_text(encoding="utf-8"), "profile")
-            found[data["id"]] = (data, f"内置:{entry.name}")
+            found[data["id"]] = (data, f"{BUILTIN_PREFIX}{entry.name}")
     for d in _user_dirs(extra_dirs):
         if not d.is_dir():
             continue
@@ -288,6 +288,26 @@ def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
     return None
 
 
+BUILTIN_PREFIX = "内置:"
+
+
+@lru_cache(maxsize=1)
+def builtin_ids() -> frozenset[str]:
+    """Ids of the profiles shipped with perfdsl."""
+    return frozenset(pid for pid, (_d, src) in _raw_profiles(()).items() if src.startswith(BUILTIN_PREFIX))
+
+
+def shadows_builtin(profile: Profile) -> bool:
+    """True when `profile` comes from a user folder and takes the place of a built-in one."""
+    return not profile.source.startswith(BUILTIN_PREFIX) and profile.id in builtin_ids()
+
+
+def local_profiles_allowed() -> bool:
+    """False when $PERFDSL_NO_LOCAL_PROFILES is set (to 1, true, yes or on): then a
+    `profiles/` folder found beside the input is not used (the CLI's --no-local-profiles)."""
+    return os.environ.get("PERFDSL_NO_LOCAL_PROFILES", "").strip().lower() not in ("1", "true", "yes", "on")
+
+
 def profile_ids(extra_dirs: tuple[str, ...] = ()) -> list[str]:
     return sorted(_raw_profiles(extra_dirs))
 
@@ -296,3 +316,14 @@ def default_profile(kind: str, extra_dirs: tuple[str, ...] = ()) -> Profile:
     prof = find_profile(DEFAULT_PROFILE[kind], extra_dirs)
     assert prof is not None
     return prof
+
+
+def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The data of profile `name` (id or alias) with everything it `extends` merged in,
+    as `perfdsl profiles show` prints it; None when there is no such profile."""
+    prof = find_profile(name, extra_dirs)
+    if prof is None:
+        return None
+    data = _merged(prof.id, _raw_profiles(extra_dirs))
+    data.pop("extends", None)
+    return data

@@ -3,6 +3,8 @@
 The text form puts the location first as `path:line:col` (columns in characters), then
 the source line with carets placed by display width (CJK characters are two columns
 wide: Lark's own context gets this wrong), then the indicator path, help and fix.
+Text and GNU forms show control and bidi-override characters as `\\uXXXX`
+(perfdsl.terminal.visible): a source line or a name cannot drive the reader's terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from perfdsl.diagnostics import SEVERITY_ZH, Diagnostic, catalog
 from perfdsl.source import SourceFile, display_width
+from perfdsl.terminal import visible
 
 EXCERPT_CONTEXT = 60  # characters kept on each side of the span in a long line
 
@@ -30,14 +33,19 @@ def _window(line: str, col: int, end_col: int) -> tuple[str, int, int]:
 
 
 def _caret_line(line: str, col: int, end_col: int) -> str:
-    prefix = line[: max(col - 1, 0)]
+    """Carets under the span of `line` as it is shown (escaped by `visible`)."""
+    prefix = visible(line[: max(col - 1, 0)])
     pad = "".join("\t" if ch == "\t" else " " * display_width(ch) for ch in prefix)
-    seg = line[max(col - 1, 0): max(end_col - 1, col)]
+    seg = visible(line[max(col - 1, 0): max(end_col - 1, col)])
     width = max(display_width(seg), 1)
     return pad + "^" * width
 
 
 def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
+    return visible(_format_text(d, sources))
+
+
+def _format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
     sev = "已豁免" if d.waived else SEVERITY_ZH.get(d.severity, d.severity)
     title = catalog().get(d.code, {}).get("title", "")
     loc = f"{d.span.path}:{d.span.line}:{d.span.col}"
@@ -51,7 +59,7 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         gutter = " " * len(num)
         lines.append(f" {gutter} |")
         lines.append(f" {num} | {text}")
-        lines.append(f" {gutter} | {_caret_line(text, col, end_col)}")
+        lines.append(f" {gutter} | {_caret_line(text, col, end_col)}")  # escaped in format_text
     if d.path:
         what = "字段" if d.path_kind == "field" else "指标路径"
         lines.append(f"  = {what}：{' › '.join(d.path)}")
@@ -68,7 +76,9 @@ def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
     return "\n".join(lines)
 
 
-def summary(diags: list[Diagnostic]) -> str:
+def summary(diags: list[Diagnostic], quiet: bool = False) -> str:
+    """The last line of a check. `diags` is every finding, also those `-q` did not print
+    (`quiet`): the counts of warnings and waived findings are always given."""
     errors = sum(1 for d in diags if d.severity == "error" and not d.waived)
     warnings = sum(1 for d in diags if d.severity == "warning" and not d.waived)
     waived = sum(1 for d in diags if d.waived)
@@ -78,7 +88,8 @@ def summary(diags: list[Diagnostic]) -> str:
     if waived:
         parts.append(f"{waived} 条已豁免")
     head = "检查未通过" if errors else "检查通过"
-    return f"{head}：" + "，".join(parts) + "。"
+    tail = "（-q：警告与已豁免的问题未逐条列出）" if quiet and (warnings or waived) else ""
+    return f"{head}：" + "，".join(parts) + "。" + tail
 
 
 def format_all_text(diags: Iterable[Diagnostic], sources: dict[str, SourceFile]) -> str:
@@ -122,5 +133,5 @@ def format_gnu(diags: Iterable[Diagnostic]) -> str:
     out = []
     for d in diags:
         sev = "note" if d.waived or d.severity == "info" else d.severity
-        out.append(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}")
+        out.append(visible(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}"))
     return "\n".join(out) + ("\n" if out else "")

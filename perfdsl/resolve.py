@@ -18,7 +18,8 @@ from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
 from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile
-from perfdsl.source import Span
+from perfdsl.source import NO_SPAN, Span
+from perfdsl.units import canonical_unit
 
 PROFILE_KEYS = ("模板", "profile")
 _PROFILE_PARTS = frozenset((k,) for k in PROFILE_KEYS)
@@ -209,6 +210,7 @@ class _DeclResolver:
             self._levels[(s1.text, s2.text)] = (level1, level2)
         target, unit_attr = self._target(st, written)
         columns: list[tuple[str, str]] = []
+        column_spans: list[tuple[str, Span]] = []
         for at in st.attrs:
             if at.key.strip() in ("度量单位", "计量单位", "单位"):
                 unit_attr = at.value
@@ -218,14 +220,16 @@ class _DeclResolver:
                 if at.key.strip() not in self.profile.optional_columns:
                     self.diags.append(diag("PD-R007", at.span, path=written, profile=self.profile.id, key=at.key))
                 columns.append((at.key.strip(), at.value))
+                column_spans.append((at.key.strip(), at.span))
             else:
                 columns.append((col.key, at.value))
+                column_spans.append((col.key, at.span))
         if unit_attr is not None and target.op == "qual":
             target = record.evolve(target, unit=unit_attr)
         self.indicators.append(Indicator(
             level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
             span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),
-            unit_span=_unit_span(st.target),
+            unit_span=_unit_span(st.target), target_span=_target_span(st.target), column_spans=tuple(column_spans),
         ))
 
     def _level1(self, s1: ast.Segment, s2: ast.Segment, written: tuple[str, ...]) -> Level1 | None:
@@ -251,7 +255,10 @@ class _DeclResolver:
             help_text = f"“{s1.text}”是二级指标，属于“{owner}”；是否漏写了一级指标？"
         elif close:
             help_text = f"是否应为“{close[0]}”？"
-            fix = Fix(s1.span, close[0], f"改为 {close[0]}")
+            # Offer the fix only when the 二级 name written next fits under it (else a new PD-H002).
+            l1_fix = self.profile.resolve_level1(close[0])
+            if l1_fix is not None and self.profile.resolve_level2(l1_fix, s2.text) is not None:
+                fix = Fix(s1.span, close[0], f"改为 {close[0]}")
         self.diags.append(diag("PD-H001", s1.span, path=written, help=help_text, fix=fix,
                                name=s1.text, profile=self.profile.id))
         return None
@@ -287,9 +294,9 @@ class _DeclResolver:
     def _target(self, st: ast.Indicator, written: tuple[str, ...]) -> tuple[Target, str | None]:
         t = st.target
         if isinstance(t, ast.Comparison):
-            return Target(t.op, value=t.quantity.value, unit=t.quantity.unit), None
+            return Target(t.op, value=t.quantity.value, unit=canonical_unit(t.quantity.unit)), None
         if isinstance(t, ast.Range):
-            lu, hu = t.low.unit, t.high.unit
+            lu, hu = canonical_unit(t.low.unit), canonical_unit(t.high.unit)
             if lu and hu and lu != hu:
                 self.diags.append(diag("PD-V004", t.low.span, path=written, low_unit=lu, high_unit=hu))
             if t.low.value >= t.high.value and (not lu or not hu or lu == hu):
@@ -301,6 +308,21 @@ class _DeclResolver:
             return Target("range", low=t.low.value, high=t.high.value, unit=hu or lu), None
         assert isinstance(t, ast.Qualitative)
         return Target("qual", text=t.value.text), None
+
+
+def _target_span(t: ast.Target) -> Span | None:
+    """The operator and value as written (`定性 100%`, `>= 2600 人`), without attributes."""
+    if t.op_span == NO_SPAN:
+        return None
+    if isinstance(t, ast.Comparison):
+        last = t.quantity.unit_span or t.quantity.span
+    elif isinstance(t, ast.Range):
+        last = t.high.unit_span or t.high.span
+    else:
+        last = t.value.span
+    if last == NO_SPAN:
+        return None
+    return Span(t.op_span.path, t.op_span.line, t.op_span.col, last.end_line, last.end_col)
 
 
 def _unit_span(t: ast.Target) -> Span | None:

@@ -14,7 +14,7 @@ import re
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from perfdsl.diagnostics import Diagnostic, diag
+from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.source import Span
 
 # Chinese words for terminals, in the order they are listed in messages.
@@ -48,6 +48,41 @@ def token_span(path: str, tok: Token) -> Span:
     return Span(path, tok.line or 0, tok.column or 0, tok.end_line or tok.line or 0,
                 tok.end_column or (tok.column or 0) + len(tok))
 
+
+
+# What ends an indicator's path: the last operator that is followed by a value.
+_TARGET_OP = re.compile(
+    r"(?:＞＝|＜＝|>=|<=|==|[=≥≤≧≦＝＞＜><])(?=[ \t\u3000]*[+\-－]?[0-9０-９])"
+    r"|(?<=[ \t\u3000])(?:定性|区间值|区间)(?=[ \t\u3000]+\S)"
+)
+# Characters that may not appear in an unquoted name (docs/language.md), whitespace included.
+_NAME_SPECIAL = re.compile(r"[:：=＝<>＜＞≤≥≦≧#{}｛｝\[\]［］ \t\u3000]")
+
+
+def unquoted_name(line_text: str, col: int) -> tuple[int, int, str] | None:
+    """(start, end, name) of an indicator name that needs quotes, when the error at 1-based
+    `col` lies inside it: `产出.数量.完成率(>=90%) >= 3 个` fails at the name's own `>=`.
+
+    The name is the last path segment before the statement's real operator (the last one
+    followed by a value), from the segment holding the first special character. Indices
+    are 0-based code points, end exclusive.
+    """
+    ops = list(_TARGET_OP.finditer(line_text))
+    if not ops:
+        return None
+    indent = len(line_text) - len(line_text.lstrip(" \t\u3000"))
+    end = len(line_text[:ops[-1].start()].rstrip(" \t\u3000"))
+    path = line_text[indent:end]
+    special = _NAME_SPECIAL.search(path)
+    if special is None or '"' in path:
+        return None
+    dot = max(path.rfind(".", 0, special.start()), path.rfind("．", 0, special.start()))
+    start = indent + dot + 1
+    if not start - 1 <= col - 1 <= end or start >= end or dot < 0:
+        return None
+    if path.lstrip().startswith(("#", "-", "－", "部门整体", "项目 ")):
+        return None
+    return start, end, line_text[start:end]
 
 
 _BLANKS = re.compile(r"(?:[ \t\u3000]*(?:#(?!\[)[^\n]*)?\n)*[ \t\u3000]*")
@@ -112,6 +147,16 @@ class Recovery:
                 found = f"“{_short(word.group(0) if word else ch)}”"
                 if word:
                     span = Span(self.src, line, col, line, col + len(word.group(0)))
+        # A name with a character that has a meaning in the language: say it needs quotes.
+        named = unquoted_name(self._line_text(line), col)
+        if named is not None:
+            start, end, name = named
+            chars = "、".join(dict.fromkeys(f"“{c}”" if c.strip() else "空格"
+                                             for c in _NAME_SPECIAL.findall(name)))
+            nspan = Span(self.src, line, start + 1, line, end + 1)
+            self.diags.append(diag("PD-S009", nspan, name=_short(name, 40), chars=chars,
+                                   fix=Fix(nspan, f'"{name}"', "给名称加上英文双引号")))
+            return
         # A comparison followed by text: the most common mistake, with its own code.
         before = self._line_text(line)[: col - 1]
         sci = re.search(r"[0-9０-９][eE][+\-]?$", before)

@@ -18,6 +18,14 @@ from functools import lru_cache
 from perfdsl import record
 
 _SEP = re.compile(r"[.·•．・*／/]")
+# Full-width forms that mean exactly the same unit: the model keeps the half-width one,
+# so `100 ％` and `100 %` (what `perfdsl fmt` writes) give the same JSON and no diff.
+_CANONICAL = str.maketrans("％／．", "%/.")
+
+
+def canonical_unit(text: str | None) -> str | None:
+    """The unit as the model stores it: full-width ％ ／ ． folded to % / . (nothing else)."""
+    return None if text is None else text.translate(_CANONICAL)
 
 
 @record.frozen

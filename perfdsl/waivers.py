@@ -13,7 +13,7 @@ from perfdsl import record
 from perfdsl.diagnostics import Diagnostic, catalog, diag
 from perfdsl.resolve import WaiverScope
 
-UNWAIVABLE_PREFIXES = ("PD-S", "PD-W")
+UNWAIVABLE_PREFIXES = ("PD-S", "PD-W", "PD-L")  # PD-L: a submission must not hide its own profiles
 
 
 def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Diagnostic]:

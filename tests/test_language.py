@@ -63,7 +63,7 @@ def test_range_spellings(written: str) -> None:
 
 @pytest.mark.parametrize(("written", "unit"), [
     ("= 3.84 万元/人.年", "万元/人.年"), ("= 3.84万元/人·年", "万元/人·年"), ("= 100%", "%"),
-    ("= 100 ％", "％"), (">= 2600人", "人"), ("<= 5 个工作日", "个工作日"), ("= 1250 元/人/年", "元/人/年"),
+    ("= 100 ％", "%"), (">= 2600人", "人"), ("<= 5 个工作日", "个工作日"), ("= 1250 元/人/年", "元/人/年"),
 ])
 def test_units_with_or_without_space(written: str, unit: str) -> None:
     got, diags = one(f"成本.经济成本.标准 {written}")

@@ -36,3 +36,22 @@ def test_a_folder_without_declarations_is_a_usage_error(tmp_path: Path) -> None:
     res = run_cli("check", str(tmp_path / "空"))
     assert res.code == 2
     assert "没有 .perf 文件" in res.err
+
+
+def test_check_output_does_not_depend_on_hash_seed(tmp_path: Path) -> None:
+    # Several findings share one place (three PD-H001 on one group line): their order must not
+    # come from set() iteration, which changes with Python's string hash seed.
+    import subprocess
+    import sys
+
+    src = tmp_path / "a.perf"
+    src.write_text(
+        "部门整体 测试局 {\n  模板: gansu-dept\n  产出 {\n    数量.甲 >= 1 个\n    质量.乙 = 100 %\n"
+        "    时效.丙 定性 及时\n    成本.丁 <= 1 万元\n  }\n}\n", encoding="utf-8")
+    outs = set()
+    for seed in ("1", "2", "3", "4", "5"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run([sys.executable, "-m", "perfdsl", "check", str(src)], capture_output=True,
+                              env=env, cwd=tmp_path, timeout=60)
+        outs.add(proc.stdout)
+    assert len(outs) == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from perfdsl.checks import hierarchy, money, names, required, targets
+from perfdsl.checks import hierarchy, money, names, origin, required, targets
 from perfdsl.diagnostics import Diagnostic
 from perfdsl.model import Declaration, DeclarationSet
 
@@ -18,6 +18,7 @@ DeclRule = Callable[[Declaration], Iterable[Diagnostic]]
 SetRule = Callable[[DeclarationSet], Iterable[Diagnostic]]
 
 DECLARATION_RULES: tuple[DeclRule, ...] = (
+    origin.check_profile_origin,
     targets.check_values,
     targets.check_units,
     targets.check_unit_category,

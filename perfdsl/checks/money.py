@@ -171,12 +171,23 @@ def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
         value = parse_decimal(raw.rstrip("%％")) if raw is not None else None
         if value is None or value <= 0:
             ok = False
-            yield diag("PD-M005", ind.span, path=ind.path, severity=sev,
+            yield diag("PD-M005", ind.column_span(key) or ind.span, path=ind.path, severity=sev,
                        detail=f"“{ind.name}”的{key}{'没有填写' if raw is None else f'“{raw}”不是正数'}")
             continue
         total += value
     want = Decimal(decl.profile.weight_total)
     if ok and total != want:
-        first = weighted[0][0]
-        yield diag("PD-M005", first.span, path=(first.level1,), severity=sev,
-                   detail=f"全部指标的{key}合计为 {_fmt(total)}，应为 {_fmt(want)}")
+        # The sum is wrong: point at the weights themselves (each one listed), not at an indicator.
+        spans = [(ind.column_span(key) or ind.span, ind, raw) for ind, raw in weighted]
+        first = spans[0]
+        related = tuple((sp, f"{ind.name}：{key} {raw}") for sp, ind, raw in spans[1:])
+        yield diag("PD-M005", first[0], path=(), severity=sev, related=related,
+                   detail=f"全部指标的{key}合计为 {_sum_text([str(raw) for _s, _i, raw in spans])} = {_fmt(total)}，"
+                          f"应为 {_fmt(want)}（相差 {_fmt(abs(want - total))}）")
+
+
+def _sum_text(terms: list[str], limit: int = 12) -> str:
+    """`20 + 30 + 20`, shortened in the middle for long lists."""
+    if len(terms) > limit:
+        terms = [*terms[:limit - 2], "…", terms[-1]]
+    return " + ".join(terms)

@@ -28,10 +28,10 @@ def check_values(decl: Declaration) -> Iterator[Diagnostic]:
             if m and m.group(3) and parse_unit(m.group(3)) is None:
                 continue  # “5情效” is words that start with a digit, not a number with a unit
             fix = None
-            if m:
+            if m and ind.target_span is not None:
+                # Replace only `定性 …`: the path may be partly in a group block, and attributes stay.
                 op = {"≥": ">=", "≤": "<=", ">": ">", "<": "<", "＞": ">", "＜": "<"}.get(m.group(1), "=")
-                fix = Fix(ind.span, f"{'.'.join(ind.written)} {op} {m.group(2)} {m.group(3)}".rstrip(),
-                          "改为定量指标")
+                fix = Fix(ind.target_span, f"{op} {m.group(2)} {m.group(3)}".rstrip(), "改为定量指标")
             yield diag("PD-V002", ind.span, path=ind.path, text=t.text, fix=fix,
                        help="有数值的目标应写成 = ≥ ≤ 等定量指标")
 
@@ -48,19 +48,17 @@ def check_units(decl: Declaration) -> Iterator[Diagnostic]:
                        help="例如：>= 2600 人、= 100 %、<= 156 万元")
             continue
         if parse_unit(t.unit) is None:
-            bad = unknown_atoms(t.unit) or [t.unit]
-            cands = suggest(bad[0])
-            help_text = f"是否应为“{'”或“'.join(cands)}”？" if cands else None
+            fits = unit_replacements(ind.path, t.unit)
+            cands = fits or suggest((unknown_atoms(t.unit) or [t.unit])[0])
+            help_text = f"是否应为“{'”或“'.join(cands[:3])}”？" if cands else None
             fix = None
-            if cands and ind.unit_span and len(bad) == 1:
-                fixed = t.unit.replace(bad[0], cands[0], 1)
-                fix = Fix(_unit_span(ind), fixed, f"改为 {fixed}")
+            if fits and ind.unit_span:
+                fix = Fix(_unit_span(ind), fits[0], f"改为 {fits[0]}")
             yield diag("PD-U001", _unit_span(ind), path=ind.path, unit=t.unit, help=help_text, fix=fix)
 
 
-def _category_of(ind: Indicator) -> tuple[str, set[str], str] | None:
-    """(category words, acceptable unit categories, expected wording) for the indicator."""
-    l1, l2, name = ind.level1, ind.level2, ind.name
+def _category_of(l1: str, l2: str, name: str) -> tuple[str, set[str], str] | None:
+    """(category words, acceptable unit categories, expected wording) for an indicator path."""
     if "满意度" in l2 or "满意度" in name:
         return "满意度指标", {"percent"}, "百分比（%）"
     if name.endswith("率"):
@@ -73,30 +71,77 @@ def _category_of(ind: Indicator) -> tuple[str, set[str], str] | None:
     return None
 
 
+_PEOPLE = re.compile(r"(人数|人员|人次)$|人$")
+
+
+def unit_mismatch(path: tuple[str, str, str], unit_text: str) -> tuple[str, str] | None:
+    """(category words, expected wording) when `unit_text` does not suit the indicator at `path` (PD-U004)."""
+    l1, l2, name = path
+    unit = parse_unit(unit_text)
+    if unit is None:
+        return None
+    cat = unit.category
+    if cat == "rate" and "成本" in (l1 + l2) and unit.numerator_category != "money":
+        cat = "other"
+    spec = _category_of(l1, l2, name)
+    if spec is not None:
+        words, ok, expected = spec
+        if cat not in ok:
+            return words, expected
+    # People counted with a non-person unit (Sichuan: 230 人 written as 个).
+    if cat == "count" and _PEOPLE.search(name):
+        base = unit.dims[0][0] if unit.dims else ""
+        if base not in ("人", "人次"):
+            return "人数类指标", "“人”或“人次”"
+    return None
+
+
+def hint_rank(path: tuple[str, str, str], unit_text: str) -> int:
+    """0 for a unit of the kind the indicator's name suggests, 1 otherwise."""
+    l1, l2, name = path
+    unit = parse_unit(unit_text)
+    if unit is None:
+        return 2
+    base = unit.dims[0][0] if len(unit.dims) == 1 else ""
+    if _PEOPLE.search(name) or "人数" in name:
+        return 0 if base in ("人", "人次") else 1
+    if "户" in name:
+        return 0 if base == "户" else 1
+    if "成本" in (l1 + l2) or any(w in name for w in ("资金", "金额", "经费")):
+        return 0 if unit.category == "money" else 1
+    if name.endswith(("率", "比例")) or "满意度" in (l2 + name):
+        return 0 if unit.category == "percent" else 1
+    return 1
+
+
+def unit_replacements(path: tuple[str, str, str], unit_text: str) -> list[str]:
+    """Whole-unit replacements for a unit with one unknown part, fit for the indicator, likeliest first.
+
+    Each candidate parses and does not make the indicator's category wrong (no PD-U004),
+    so applying any of them clears PD-U001 without raising another finding.
+    """
+    bad = unknown_atoms(unit_text) or [unit_text]
+    if len(bad) != 1:
+        return []
+    out: list[str] = []
+    for cand in suggest(bad[0], limit=8):
+        fixed = unit_text.replace(bad[0], cand, 1)
+        if fixed in out or parse_unit(fixed) is None or unit_mismatch(path, fixed) is not None:
+            continue
+        out.append(fixed)
+    return sorted(out, key=lambda u: hint_rank(path, u))  # stable: suggest's order within a rank
+
+
 def check_unit_category(decl: Declaration) -> Iterator[Diagnostic]:
     for ind in decl.indicators:
         t = ind.target
         if t.op == "qual" or not t.unit:
             continue
-        unit = parse_unit(t.unit)
-        if unit is None:
-            continue
-        cat = unit.category
-        if cat == "rate" and "成本" in (ind.level1 + ind.level2) and unit.numerator_category != "money":
-            cat = "other"
-        spec = _category_of(ind)
-        if spec is not None:
-            words, ok, expected = spec
-            if cat not in ok:
-                yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category=words,
-                           expected=expected, unit=t.unit)
-                continue
-        # People counted with a non-person unit (Sichuan: 230 人 written as 个).
-        if cat == "count" and re.search(r"(人数|人员|人次)$|人$", ind.name):
-            base = unit.dims[0][0] if unit.dims else ""
-            if base not in ("人", "人次"):
-                yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category="人数类指标",
-                           expected="“人”或“人次”", unit=t.unit)
+        found = unit_mismatch(ind.path, t.unit)
+        if found is not None:
+            words, expected = found
+            yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category=words,
+                       expected=expected, unit=t.unit)
 
 
 def check_percentages(decl: Declaration) -> Iterator[Diagnostic]:

@@ -8,11 +8,23 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from perfdsl.commands.common import add_parallel_options, add_profile_dir, safe_filename, write_atomic
+from perfdsl.commands.common import (
+    add_parallel_options,
+    add_profile_dir,
+    local_profiles,
+    locked_folder,
+    name_problems,
+    output_name,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
     from perfdsl.api import SetResult
     from perfdsl.backends import RenderOptions
+
+# The zip format stores dates from 1980-01-01 to 2107-12-31 (DOS date fields).
+ZIP_FIRST_EPOCH = 315532800  # 1980-01-01T00:00:00Z
+ZIP_LAST_EPOCH = 4354819198  # 2107-12-31T23:59:58Z (two-second resolution)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,10 +66,12 @@ def run(args: argparse.Namespace) -> int:
     if args.reference_docx and not Path(args.reference_docx).is_file():
         sys.stderr.write(f"perfdsl：找不到参考 Word 文件：{args.reference_docx}\n")
         return 2
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    # The workers render, so the options exist before the check; their warnings are
+    # still shown where they always were: after the findings, and only if we go on.
+    epoch, epoch_warnings = _source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     options = RenderOptions(
         reference_docx=args.reference_docx,
-        source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None,
+        source_date_epoch=epoch,
         compiler_version=_version(),
         dialect=args.dialect,
     )
@@ -66,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     has_errors = False
-    rendered: list[list[tuple[str, bytes]] | str] = []
+    rendered: list[list[tuple[str, str, bytes]] | str] = []
     try:
-        units = units_for(args.paths, tuple(args.profile_dir))
+        units = units_for(args.paths, tuple(args.profile_dir), local_profiles(args))
         for rep, srcs, _paths, outputs in build_sets(units, render, jobs=_jobs(args.jobs), use_cache=args.cache):
             diags.extend(rep.diagnostics)
             sources.update(srcs)
@@ -81,34 +95,70 @@ def run(args: argparse.Namespace) -> int:
     if has_errors and not args.allow_errors:
         sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
         return 1
+    for warning in epoch_warnings:
+        sys.stderr.write(warning)
     out = Path(args.output)
+    written: list[Path] = []
     # Everything is rendered before anything is written: a failure leaves earlier outputs untouched.
     pending: list[tuple[Path, bytes]] = []
     for outputs in rendered:
         if isinstance(outputs, str):  # e.g. a broken --reference-docx
             sys.stderr.write(f"perfdsl：{outputs}\n")
             return 2
-        pending.extend((out / name, data) for name, data in outputs)
-    names = [p for p, _ in pending]
-    if len(set(names)) != len(names):
-        sys.stderr.write("perfdsl：多个声明集会写到同名文件，请分开构建或改名。\n")
+        pending.extend((out / output_name(name, ext), data) for name, ext, data in outputs)
+    # Every name is checked before anything is written: a clash or an over-long name
+    # found half-way would leave a mix of old and new files.
+    problems = name_problems([p for p, _ in pending])
+    if problems:
+        for msg in dict.fromkeys(problems):
+            sys.stderr.write(f"perfdsl：{msg}\n")
+        sys.stderr.write("perfdsl：未写入任何文件。请修改标题，或分开构建到不同的文件夹。\n")
         return 2
-    written: list[Path] = []
-    for path, data in pending:
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
-            sys.stderr.write(f"perfdsl：无法写入 {path}：{exc.strerror or exc}\n")
-            return 2
-        written.append(path)
+
+    def waiting() -> None:
+        sys.stderr.write(f"perfdsl：另一个 perfdsl 正在写入 {out}，等待它完成……\n")
+        sys.stderr.flush()
+
+    try:
+        with locked_folder(out, waiting):  # two builds to one folder write one after the other
+            for path, data in pending:
+                write_atomic(path, data)
+                written.append(path)
+    except OSError as exc:
+        where = exc.filename or out
+        sys.stderr.write(f"perfdsl：无法写入 {where}：{exc.strerror or exc}\n")
+        return 2
     for p in written:
         sys.stdout.write(f"已生成 {p}\n")
     return 0
 
 
+def source_date_epoch(text: str | None) -> int | None:
+    """$SOURCE_DATE_EPOCH as a timestamp the zip format can hold, warning when clamped."""
+    value, warnings = _source_date_epoch(text)
+    for warning in warnings:
+        sys.stderr.write(warning)
+    return value
+
+
+def _source_date_epoch(text: str | None) -> tuple[int | None, list[str]]:
+    if text is None or not text.strip():
+        return None, []
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None, [f"perfdsl：警告：SOURCE_DATE_EPOCH=“{text}”不是整数秒数，已忽略。\n"]
+    clamped = min(max(value, ZIP_FIRST_EPOCH), ZIP_LAST_EPOCH)
+    if clamped != value:
+        when = "1980-01-01" if clamped == ZIP_FIRST_EPOCH else "2107-12-31"
+        return clamped, [f"perfdsl：警告：SOURCE_DATE_EPOCH={value} 超出 Word/Excel 文件（zip 格式）"
+                         f"能记录的日期范围（1980 至 2107 年），已按 {when} 处理。\n"]
+    return clamped, []
+
+
 def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, options: RenderOptions,
-               allow_errors: bool) -> list[tuple[str, bytes]] | str:
-    """One set's output files as (file name, bytes), or a backend's input error message.
+               allow_errors: bool) -> list[tuple[str, str, bytes]] | str:
+    """One set's outputs as (name, extension, bytes), or a backend's input error message.
 
     Runs where the set was checked (a -j worker), so only bytes travel back. A set with
     errors is not rendered unless `allow_errors` (nothing is written then anyway).
@@ -123,7 +173,7 @@ def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, option
     if split:
         units = [(f"{dset.name}-{d.title}" if d.kind == "project" else dset.name,
                   DeclarationSet(dset.name, (d,), dset.root)) for d in dset.declarations]
-    out: list[tuple[str, bytes]] = []
+    out: list[tuple[str, str, bytes]] = []
     for fmt in formats:
         backend = get_backend(fmt)
         for name, unit in units:
@@ -137,7 +187,7 @@ def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, option
                     data = backend.render(unit, options)
                 except BackendInputError as exc:
                     return str(exc)
-            out.append((safe_filename(name) + backend.EXTENSION, data))
+            out.append((name, backend.EXTENSION, data))
     return out
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfdsl.commands.common import add_parallel_options, add_profile_dir
+from perfdsl.commands.common import add_parallel_options, add_profile_dir, local_profiles
 from perfdsl.diagnostics import Diagnostic
 
 FORMATS = ("text", "json", "gnu", "sarif")
+# Shown even with -q: a reviewer must always see that a submission brought its own rules.
+ALWAYS_SHOWN = frozenset({"PD-L001"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="输出格式：text（默认，给人看）、json、gnu（编辑器用）、sarif（代码审查用）")
-    p.add_argument("-q", "--quiet", action="store_true", help="只输出错误，不输出警告")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="只输出错误（以及本地模板覆盖内置模板的提示），不输出警告；结尾仍给出警告与豁免的条数")
     add_profile_dir(p)
     add_parallel_options(p)
 
@@ -29,15 +32,18 @@ def run(args: argparse.Namespace) -> int:
     from perfdsl.profiles import ProfileError
 
     collected: list[Diagnostic] = []
+    everything: list[Diagnostic] = []  # for the summary: -q hides warnings, it does not forget them
     paths: list[str] = []
     has_errors = False
     try:
         for sres, sources, src_paths in iter_check(args.paths, tuple(args.profile_dir), jobs=_jobs(args.jobs),
-                                                   use_cache=args.cache, slim=True):
+                                                   use_cache=args.cache, local_profiles=local_profiles(args),
+                                                   slim=True):
             has_errors = has_errors or sres.has_errors
             diags = list(sres.diagnostics)
+            everything.extend(diags)
             if args.quiet:
-                diags = [d for d in diags if d.severity == "error" and not d.waived]
+                diags = [d for d in diags if (d.severity == "error" and not d.waived) or d.code in ALWAYS_SHOWN]
             if args.format == "text":
                 for d in diags:
                     sys.stdout.write(report.format_text(d, sources) + "\n\n")
@@ -55,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(sarif.format_sarif(collected, dict.fromkeys(paths)))  # type: ignore[arg-type]
     else:
-        sys.stdout.write(report.summary(collected) + "\n")
+        sys.stdout.write(report.summary(everything, quiet=args.quiet) + "\n")
     return 1 if has_errors else 0
 
 

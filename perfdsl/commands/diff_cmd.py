@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--exit-code", action="store_true", help="有变化时退出码为 1")
     p.add_argument("--template", metavar="文件",
                    help="markdown 格式所用的 Jinja2 模板（默认为 perfdsl/data/templates/diff.md.j2，可复制后修改）")
+    from perfdsl.commands.common import add_profile_dir
+
+    add_profile_dir(p)
 
 
 def _git(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -62,7 +65,8 @@ def _export_rev(rev: str, dest: Path) -> list[str]:
         raise _Usage(f"无法读取 git 版本“{rev}”：{res.stderr.decode('utf-8', 'replace').strip()}")
     out = []
     for name in res.stdout.decode("utf-8").split("\0"):
-        if not name.endswith(SUFFIX):
+        # The revision's own profiles/ folders come along, so its files resolve as `check` did then.
+        if not name.endswith(SUFFIX) and not _is_local_profile(name):
             continue
         blob = _git("show", f"{rev}:{name}", cwd=top)
         if blob.returncode != 0:
@@ -70,8 +74,14 @@ def _export_rev(rev: str, dest: Path) -> list[str]:
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob.stdout)
-        out.append(str(target))
+        if name.endswith(SUFFIX):
+            out.append(str(target))
     return out
+
+
+def _is_local_profile(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) >= 2 and parts[-2] == "profiles" and name.endswith(".toml")
 
 
 def _worktree_files() -> tuple[str, list[str]]:
@@ -97,12 +107,13 @@ def _side(spec: str | None, tmp: str, label: str) -> tuple[str, list[str]]:
     raise _Usage(f"“{spec}”既不是文件或文件夹，也不是 git 版本")
 
 
-def _load(root: str, files: list[str]) -> tuple[list[tuple[str, object]], list[str]]:
+def _load(root: str, files: list[str], dirs: tuple[str, ...] = (),
+          local: bool = True) -> tuple[list[tuple[str, object]], list[str]]:
     from perfdsl.api import check_paths
 
     if not files:
         return [], []
-    res = check_paths(files)
+    res = check_paths(files, dirs, local_profiles=local)
     decls: list[tuple[str, object]] = []
     broken: list[str] = []
     for s in res.sets:
@@ -137,8 +148,16 @@ def run(args: argparse.Namespace) -> int:
         except _Usage as exc:
             sys.stderr.write(f"perfdsl：{exc}\n")
             return 2
-        old, broken_old = _load(old_root, old_files)
-        new, broken_new = _load(new_root, new_files)
+        from perfdsl.profiles import ProfileError
+        from perfdsl.profilesearch import local_wanted
+
+        dirs, local = tuple(args.profile_dir), local_wanted(args)
+        try:
+            old, broken_old = _load(old_root, old_files, dirs, local)
+            new, broken_new = _load(new_root, new_files, dirs, local)
+        except ProfileError as exc:
+            sys.stderr.write(f"perfdsl：{exc}\n")
+            return 2
     for side, broken in (("旧", broken_old), ("新", broken_new)):
         if broken:
             shown = "、".join(broken[:3]) + (f" 等 {len(broken)} 个文件" if len(broken) > 3 else "")

@@ -21,16 +21,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", metavar="输出", help="输出的 .perf 文件（默认：与输入同名、扩展名 .perf）")
     p.add_argument("--stdout", action="store_true", help="输出到标准输出")
     p.add_argument("--force", action="store_true", help="允许覆盖已存在的输出文件")
-    p.add_argument("--profile", metavar="模板", help="指定模板（默认按表格内容自动选择）")
+    p.add_argument("--profile", metavar="模板",
+                   help="指定模板：模板名称，或一个模板 .toml 文件的路径（默认：perfdsl 生成的文件用其中记录的模板，"
+                        "其他文件按表格内容自动选择）")
     p.add_argument("--ignore-embedded", action="store_true",
                    help="忽略 perfdsl 内嵌的数据，按表格版式读取")
+    from perfdsl.commands.common import add_profile_dir
+
+    add_profile_dir(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from perfdsl.api import profile_dirs_for
     from perfdsl.commands.common import write_atomic
     from perfdsl.importer import ImportFailure, import_bytes
+    from perfdsl.profiles import ProfileError
+    from perfdsl.profilesearch import local_wanted, profile_argument
 
     src = Path(args.file)
+    out = None if args.stdout else (Path(args.output) if args.output else src.with_suffix(".perf"))
+    # Refuse before any work: an existing output is never overwritten without --force.
+    if out is not None and out.exists() and not args.force:
+        sys.stderr.write(f"perfdsl：{out} 已存在，未覆盖（如需覆盖请加 --force，或用 -o 指定其他文件）。\n")
+        return 2
+    # The profiles the imported text will be checked with: beside the output (or the input
+    # when printing), --profile-dir and $PERFDSL_PROFILE_PATH, as `check` finds them.
+    dirs = profile_dirs_for(str(out if out is not None else src), tuple(args.profile_dir), local_wanted(args))
+    try:
+        profile, dirs = profile_argument(args.profile, dirs)
+    except ProfileError as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
+        return 2
     try:
         if not src.is_file():
             sys.stderr.write(f"perfdsl：找不到文件：{src}\n")
@@ -45,20 +66,22 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"perfdsl：无法读取 {src}：{exc.strerror}\n")
         return 2
     try:
-        res = import_bytes(data, src.name, args.profile, use_embedded=not args.ignore_embedded)
+        res = import_bytes(data, src.name, profile, use_embedded=not args.ignore_embedded, profile_dirs=dirs)
     except ImportFailure as exc:
         sys.stderr.write(f"perfdsl：无法导入：{exc}\n")
+        return 2
+    except ProfileError as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
         return 2
     except RecursionError:
         sys.stderr.write(f"perfdsl：无法导入：{src.name} 的结构嵌套过深。\n")
         return 2
     for w in res.warnings:
         sys.stderr.write(f"{src.name}: 警告：{w}\n")
-    if args.stdout:
+    if out is None:
         sys.stdout.write(res.text)
         return 0
-    out = Path(args.output) if args.output else src.with_suffix(".perf")
-    if out.exists() and not args.force:
+    if out.exists() and not args.force:  # appeared while importing
         sys.stderr.write(f"perfdsl：{out} 已存在，未覆盖（如需覆盖请加 --force，或用 -o 指定其他文件）。\n")
         return 2
     try:

@@ -71,7 +71,7 @@ def _embedded_xlsx(wb: object) -> bytes | None:
 FLAT_SHEET_NAME = "指标清单"
 
 
-def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: str | None) -> int:
+def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: object) -> int:
     """An XLSX carries its indicators twice (form sheets and the flat 指标清单); a person may
     edit only one. Count the targets that differ, so the edit is not silently dropped."""
     from perfdsl.importer import build, grid
@@ -86,10 +86,14 @@ def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: str |
     return flat_sheet_differences(doc, flat_doc)
 
 
-def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedded: bool = True) -> ImportResult:
-    """Import one file's bytes; `name` is used for messages and to tell docx from xlsx."""
+def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedded: bool = True,
+                 profile_dirs: tuple[str, ...] = ()) -> ImportResult:
+    """Import one file's bytes; `name` is used for messages and to tell docx from xlsx.
+    `profile_dirs`: the user's profile folders (perfdsl.api.profile_dirs_for), where the
+    profile asked for and those a perfdsl-built file names are looked up."""
     from perfdsl.importer import build, fromjson, grid, safety
     from perfdsl.importer.compare import differences
+    from perfdsl.importer.ownprofiles import hint_for
     from perfdsl.printer import format_document
 
     kind = kind_of(name, data)
@@ -103,16 +107,23 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
         book, wb = grid.read_xlsx(data, name)
         if use_embedded:
             embedded = _embedded_xlsx(wb)
-    doc, warnings, comments = build.document_from_book(book, name, profile)
-    flat_changed = _flat_sheet_check(book, doc, name, profile)
+    exact = fromjson.document_from_json(embedded, name) if embedded is not None else None
+    hint, missing = hint_for(profile, exact, profile_dirs)
+    doc, warnings, comments = build.document_from_book(book, name, hint)
+    flat_changed = _flat_sheet_check(book, doc, name, hint)
     if flat_changed:
         warnings = [f"{name}：工作表“{FLAT_SHEET_NAME}”与各表样中的指标有 {flat_changed} 处不一致，已按表样导入；"
                     f"如以“{FLAT_SHEET_NAME}”为准，请删除表样工作表后再导入", *warnings]
-    if embedded is not None:
-        exact = fromjson.document_from_json(embedded, name)
-        if profile:
-            exact = build.force_profile(exact, profile)
-        changed = differences(exact, doc)
+    if exact is not None:
+        if hint is not None and hint.forced:
+            exact = build.force_profile(exact, hint.profiles[0].id)
+        if missing:
+            # The tables cannot be read with a profile that is not here: trust the embedded data, say so.
+            shown = "、".join(f"“{m}”" for m in missing)
+            return ImportResult(format_document(exact), (
+                f"{name}：文件由模板{shown}生成，但这里找不到这个模板，无法核对表格在生成后是否被修改过；"
+                "已按内嵌数据导入。请把模板放在输出文件旁的 profiles/ 文件夹或用 --profile-dir 指定后重新导入",), True, exact)
+        changed = differences(exact, doc, profile_dirs)
         if not changed and not flat_changed:
             return ImportResult(format_document(exact), (), True, exact)
         if changed:

@@ -22,6 +22,8 @@ import attrs
 from perfdsl import ast
 from perfdsl.importer import detect
 from perfdsl.importer.grid import Book, GCell, Table
+from perfdsl.importer.numbered import split_numbered
+from perfdsl.importer.ownprofiles import ProfileHint
 from perfdsl.importer.safety import ImportFailure
 from perfdsl.importer.values import clean, parse_value, squash
 from perfdsl.profiles import Profile
@@ -147,6 +149,9 @@ def _unmapped_line(ln: Line, out: Out) -> None:
 
 
 def _list_items(text: str, fmt: str) -> list[str]:
+    found = split_numbered(clean(text))  # `1. … 2. …`, `（1）…`, `目标1：…`, even run together
+    if found is not None:
+        return found
     pat = re.escape(fmt).replace(r"\{n\}", r"\d+").replace(r"\{text\}", "(.*)")
     pat = pat.replace(r"\ ", r"\s*").replace(r"\.", r"[.．、]")
     own = re.compile("^" + pat + "$")
@@ -446,7 +451,7 @@ def _zone_texts(zone: list[Line]) -> list[str]:
     return out
 
 
-def _declaration(zone: list[Line], rows: list[Row], forced: str | None, out: Out,
+def _declaration(zone: list[Line], rows: list[Row], forced: str | ProfileHint | None, out: Out,
                  extra_fields: list[tuple[str, str]] = (), title: str = "") -> ast.Declaration:  # type: ignore[assignment]
     texts = _zone_texts(zone) + [k for k, _ in extra_fields]
     kind = detect.choose_kind(texts, [r.l1 for r in rows])
@@ -483,7 +488,8 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
     return doc._replace(declarations=tuple(decls))
 
 
-def document_from_book(book: Book, name: str, forced: str | None) -> tuple[ast.Document, list[str], list[str]]:
+def document_from_book(book: Book, name: str,
+                       forced: str | ProfileHint | None) -> tuple[ast.Document, list[str], list[str]]:
     out = Out()
     decls: list[ast.Declaration] = []
     flat_sets: list[tuple[str, list[Section]]] = []

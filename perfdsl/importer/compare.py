@@ -22,12 +22,13 @@ def _num(text: Any) -> str:
         return str(text)
 
 
-def signature(doc: ast.Document) -> set[tuple[Any, ...]]:
-    """What a declaration means, as a set of comparable facts (order-free)."""
+def signature(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> set[tuple[Any, ...]]:
+    """What a declaration means, as a set of comparable facts (order-free), resolved with
+    the user's profile folders (`profile_dirs`)."""
     from perfdsl.backends.jsonout import declaration_json
     from perfdsl.resolve import resolve_document
 
-    resolved, _diags = resolve_document(doc)
+    resolved, _diags = resolve_document(doc, profile_dirs)
     facts: set[tuple[Any, ...]] = set()
     for d in (declaration_json(x) for x in resolved.declarations):
         key = (d["kind"], d["title"])
@@ -48,9 +49,9 @@ def signature(doc: ast.Document) -> set[tuple[Any, ...]]:
     return facts
 
 
-def differences(embedded: ast.Document, visible: ast.Document) -> int:
+def differences(embedded: ast.Document, visible: ast.Document, profile_dirs: tuple[str, ...] = ()) -> int:
     """How many facts differ between the embedded data and what the tables show."""
-    a, b = signature(embedded), signature(visible)
+    a, b = signature(embedded, profile_dirs), signature(visible, profile_dirs)
     return len(a ^ b)
 
 

@@ -15,6 +15,7 @@ It must not build syntax (build.py) nor read files (grid.py).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import attrs
 
@@ -174,8 +175,11 @@ def choose_kind(texts: list[str], level1s: list[str]) -> str:
     return "project"
 
 
-def choose_profile(kind: str, texts: list[str], paths: list[tuple[str, str]], forced: str | None) -> Profile:
-    """The profile for one declaration (by --profile, else by what was found)."""
+def choose_profile(kind: str, texts: list[str], paths: list[tuple[str, str]], forced: Any) -> Profile:
+    """The profile for one declaration (by --profile or the profiles the file names — an
+    importer.ownprofiles.ProfileHint —, else by what was found)."""
+    if forced is not None and not isinstance(forced, str):
+        return forced.choose(kind, texts)  # type: ignore[no-any-return]
     if forced:
         prof = find_profile(forced)
         if prof is None:

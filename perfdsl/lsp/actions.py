@@ -10,51 +10,72 @@ lines, the diagnostics and a Span → Range converter; nothing is applied here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 from lsprotocol import types
 
+from perfdsl.checks.targets import hint_rank, unit_mismatch, unit_replacements
 from perfdsl.diagnostics import Diagnostic
 from perfdsl.lsp.context import scan_line
 from perfdsl.source import Span
-from perfdsl.units import suggest, unknown_atoms
+from perfdsl.units import unknown_atoms
 
 ToRange = Callable[[Span], types.Range]
 
 
-def _edit(uri: str, rng: types.Range, text: str) -> types.WorkspaceEdit:
-    return types.WorkspaceEdit(changes={uri: [types.TextEdit(rng, text)]})
+def likely_units(path: tuple[str, ...], money_unit: str, values: tuple[str, ...] = ()) -> list[str]:
+    """Units to propose for an indicator without one, the likeliest first.
+
+    Only units that suit the indicator's category (no PD-U004 once added) are offered;
+    a percentage is not offered for a value over 100.
+    """
+    full = (*path, "", "", "")[:3]
+    p3 = (full[0], full[1], full[2])
+    numbers = [n for n in (_number(v) for v in values) if n is not None]
+    over_100 = any(n > 100 for n in numbers)
+    out = []
+    for unit in (money_unit, "元", "%", "人", "人次", "户", "个", "次", "项", "天"):
+        if unit in out or unit_mismatch(p3, unit) is not None or (unit == "%" and over_100):
+            continue
+        out.append(unit)
+    ranked = sorted(out, key=lambda u: hint_rank(p3, u))
+    return ranked[:5]
 
 
-def likely_units(path: tuple[str, ...], money_unit: str) -> list[str]:
-    """Units to propose for an indicator without one, the likeliest first."""
-    name = path[-1] if path else ""
-    joined = "".join(path)
-    if name.endswith("率") or "满意度" in joined or name.endswith("比例"):
-        return ["%"]
-    if "成本" in joined or "资金" in name or "金额" in name or "经费" in name:
-        return [money_unit, "元"]
-    if "人数" in name or "人员" in name:
-        return ["人", "人次"]
-    if "户" in name:
-        return ["户"]
-    return ["个", "人", "次", "项", "%"]
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.translate(_FULL_WIDTH).replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
 
 
 def code_actions(uri: str, lines: list[str], pairs: list[tuple[Diagnostic, types.Diagnostic]],
                  to_range: ToRange, money_unit: str = "万元") -> list[types.CodeAction]:
+    """Quick fixes for the diagnostics, without duplicates; the first per diagnostic is preferred."""
     out: list[types.CodeAction] = []
     for pd, lsp_diag in pairs:
         if pd.waived:
             continue
+        found: list[tuple[str, list[types.TextEdit]]] = []
         if pd.fix is not None:
             desc = pd.fix.description or f"改为“{pd.fix.replacement}”"
-            out.append(types.CodeAction(
-                title=f"{desc}（{pd.code}）", kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag],
-                is_preferred=True, edit=_edit(uri, to_range(pd.fix.span), pd.fix.replacement)))
+            found.append((f"{desc}（{pd.code}）", [types.TextEdit(to_range(pd.fix.span), pd.fix.replacement)]))
         if pd.code == "PD-U002":
-            out.extend(_add_unit(uri, lines, pd, lsp_diag, to_range, money_unit))
+            found.extend(_add_unit(lines, pd, to_range, money_unit))
         if pd.code == "PD-U001":
-            out.extend(_replace_unit(uri, lines, pd, lsp_diag, to_range))
+            found.extend(_replace_unit(lines, pd, to_range))
+        seen: set[str] = set()
+        for title, edits in found:
+            key = repr([(e.range, e.new_text) for e in edits])
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(types.CodeAction(
+                title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag],
+                is_preferred=len(seen) == 1, edit=types.WorkspaceEdit(changes={uri: edits})))
     return out
 
 
@@ -65,8 +86,10 @@ def _indicator_line(lines: list[str], pd: Diagnostic) -> tuple[int, str] | None:
     return line_no, lines[line_no - 1]
 
 
-def _add_unit(uri: str, lines: list[str], pd: Diagnostic, lsp_diag: types.Diagnostic,
-              to_range: ToRange, money_unit: str) -> list[types.CodeAction]:
+Found = list[tuple[str, list[types.TextEdit]]]
+
+
+def _add_unit(lines: list[str], pd: Diagnostic, to_range: ToRange, money_unit: str) -> Found:
     found = _indicator_line(lines, pd)
     if found is None:
         return []
@@ -74,34 +97,23 @@ def _add_unit(uri: str, lines: list[str], pd: Diagnostic, lsp_diag: types.Diagno
     info = scan_line(text)
     if not info.numbers:
         return []
-    out = []
     ends = [n.end for n in info.numbers]
-    for i, unit in enumerate(likely_units(pd.path, money_unit)):
+    out: Found = []
+    for unit in likely_units(pd.path, money_unit, tuple(n.text for n in info.numbers)):
         changes = [types.TextEdit(to_range(Span(pd.span.path, line_no, e + 1, line_no, e + 1)), f" {unit}")
                    for e in ends]
-        out.append(types.CodeAction(
-            title=f"添加计量单位“{unit}”（{pd.code}）", kind=types.CodeActionKind.QuickFix,
-            diagnostics=[lsp_diag], is_preferred=i == 0, edit=types.WorkspaceEdit(changes={uri: changes})))
+        out.append((f"添加计量单位“{unit}”（{pd.code}）", changes))
     return out
 
 
-def _replace_unit(uri: str, lines: list[str], pd: Diagnostic, lsp_diag: types.Diagnostic,
-                  to_range: ToRange) -> list[types.CodeAction]:
-    found = _indicator_line(lines, pd)
-    if found is None:
+def _replace_unit(lines: list[str], pd: Diagnostic, to_range: ToRange) -> Found:
+    """Each fitting replacement of the unit the diagnostic points at (its span is the unit)."""
+    sp = pd.span
+    if not 1 <= sp.line <= len(lines) or sp.end_line != sp.line:
         return []
-    line_no, text = found
-    out = []
-    for piece in scan_line(text).units:
-        bad = unknown_atoms(piece.text)
-        if not bad:
-            continue
-        atom = bad[0]
-        offset = piece.text.find(atom)
-        start = piece.start + offset
-        for i, cand in enumerate(suggest(atom)):
-            span = Span(pd.span.path, line_no, start + 1, line_no, start + len(atom) + 1)
-            out.append(types.CodeAction(
-                title=f"把计量单位“{atom}”改为“{cand}”（{pd.code}）", kind=types.CodeActionKind.QuickFix,
-                diagnostics=[lsp_diag], is_preferred=i == 0, edit=_edit(uri, to_range(span), cand)))
-    return out
+    unit_text = lines[sp.line - 1][sp.col - 1:sp.end_col - 1]
+    if not unit_text or not unknown_atoms(unit_text) or len(pd.path) != 3:
+        return []
+    path: tuple[str, str, str] = (pd.path[0], pd.path[1], pd.path[2])
+    return [(f"把计量单位“{unit_text}”改为“{cand}”（{pd.code}）", [types.TextEdit(to_range(sp), cand)])
+            for cand in unit_replacements(path, unit_text)]

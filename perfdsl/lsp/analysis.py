@@ -23,11 +23,25 @@ from perfdsl.api import (
     build_set,
     compile_file,
     compile_text,
-    profile_dirs_for,
 )
+from perfdsl.api import profile_dirs_for as _profile_dirs_for
 from perfdsl.diagnostics import diag
 from perfdsl.profiles import ProfileError
 from perfdsl.source import Span
+
+# `perfdsl lsp --profile-dir D`: folders every file of this server also sees (set once at start).
+_extra_dirs: tuple[str, ...] = ()
+_local = True
+
+
+def configure(profile_dirs: tuple[str, ...], local: bool = True) -> None:
+    global _extra_dirs, _local
+    _extra_dirs, _local = tuple(profile_dirs), local
+
+
+def profile_dirs_for(path: str) -> tuple[str, ...]:
+    """The profile folders of a file, found as `check` finds them (perfdsl.api.profile_dirs_for)."""
+    return _profile_dirs_for(path, _extra_dirs, _local)
 
 
 @attrs.frozen
@@ -35,6 +49,7 @@ class SetAnalysis:
     files: tuple[str, ...]
     results: dict[str, FileResult]
     set_result: SetResult
+    skipped: tuple[str, ...] = ()  # members too big to check while editing: the file was checked alone
 
 
 def normalise_text(text: str) -> str:
@@ -59,8 +74,18 @@ def set_members(path: str) -> list[str]:
 
 
 class Analyser:
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int = 1024 * 1024) -> None:
         self._disk: dict[str, tuple[int, int, FileResult]] = {}
+        self.max_bytes = max_bytes
+
+    def _too_big(self, path: str, open_texts: dict[str, str]) -> bool:
+        if path in open_texts:
+            text = open_texts[path]
+            return len(text) * 4 > self.max_bytes and len(text.encode("utf-8", "surrogatepass")) > self.max_bytes
+        try:
+            return os.stat(path).st_size > self.max_bytes
+        except OSError:
+            return False
 
     def _from_disk(self, path: str, dirs: tuple[str, ...]) -> FileResult | None:
         try:
@@ -83,6 +108,9 @@ class Analyser:
     def analyse(self, path: str, open_texts: dict[str, str]) -> SetAnalysis:
         files = set_members(path)
         dirs = profile_dirs_for(path)
+        skipped = tuple(f for f in files if f != path and self._too_big(f, open_texts))
+        if skipped:
+            files = [path]  # a partial set would give false set-wide findings: check the file alone
         results: dict[str, FileResult] = {}
         for f in files:
             if f in open_texts:
@@ -93,7 +121,7 @@ class Analyser:
                     results[f] = fr
         label = Path(path).parent.name if len(files) > 1 else Path(path).stem
         sr = build_set(label, [results[f] for f in files if f in results])
-        return SetAnalysis(tuple(files), results, sr)
+        return SetAnalysis(tuple(files), results, sr, skipped)
 
 
 def compile_open(path: str, text: str, dirs: tuple[str, ...]) -> FileResult:

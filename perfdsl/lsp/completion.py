@@ -84,14 +84,17 @@ class _Maker:
             types.Position(line_no, units_before(line, end, encoding)),
         )
         self.rng = rng
+        self.typed = line[start:end]
         self.items: list[types.CompletionItem] = []
         self.seen: set[str] = set()
+        self.inserts: dict[str, str] = {}
 
     def add(self, label: str, insert: str, detail: str, kind: types.CompletionItemKind,
             doc: str | None = None, filter_text: str | None = None) -> None:
         if label in self.seen:
             return
         self.seen.add(label)
+        self.inserts[label] = insert
         self.items.append(types.CompletionItem(
             label=label, kind=kind, detail=detail,
             documentation=types.MarkupContent(types.MarkupKind.Markdown, doc) if doc else None,
@@ -99,6 +102,27 @@ class _Maker:
             filter_text=filter_text or (label if insert == label else f"{label} {insert}"),
             text_edit=types.TextEdit(self.rng, insert),
         ))
+
+    def result(self) -> list[types.CompletionItem]:
+        """The items that match what is typed so far, those that start with it first.
+
+        Filtering here, not only in the client, matters for Chinese: some clients (Neovim's
+        omnifunc) filter only ASCII words, so typing 满 would otherwise offer every item.
+        """
+        typed = self.typed.strip()
+        if not typed:
+            return self.items
+        starts, inside = [], []
+        for item in self.items:
+            words = (item.label, self.inserts[item.label])
+            if any(w.startswith(typed) for w in words):
+                starts.append(item)
+            elif any(typed in w for w in words):
+                inside.append(item)
+        out = starts + inside
+        for i, item in enumerate(out):
+            item.sort_text = f"{i:04d}"
+        return out
 
 
 def complete(lines: list[str], line_no: int, col: int, *, profile_dirs: tuple[str, ...] = (),
@@ -119,7 +143,7 @@ def complete(lines: list[str], line_no: int, col: int, *, profile_dirs: tuple[st
         mk = _Maker(line_no, line, m.start(1), col, encoding)
         mk.add("部门整体", "部门整体", "声明：部门（单位）整体绩效目标申报表", types.CompletionItemKind.Keyword)
         mk.add("项目", "项目", "声明：项目绩效目标表", types.CompletionItemKind.Keyword)
-        return mk.items
+        return mk.result()
     profile = declaration_profile(lines, stack, profile_dirs)
     if profile is None:
         return []
@@ -129,13 +153,13 @@ def complete(lines: list[str], line_no: int, col: int, *, profile_dirs: tuple[st
     if m:
         mk = _Maker(line_no, line, m.start(1), col, encoding)
         _units(mk, profile)
-        return mk.items
+        return mk.result()
     m = _PATH_IN_PROGRESS.match(prefix)
     if m:
         before = tuple(_split_path(m.group(1)))
         mk = _Maker(line_no, line, m.start(2), col, encoding)
         _path_items(mk, profile, gp + before, known_names)
-        return mk.items
+        return mk.result()
     m = _AFTER_PATH.match(prefix)
     if m and not re.match(r"[0-9０-９:：{｛]", m.group(2) or "x"):
         full = gp + tuple(_split_path(m.group(1)))
@@ -144,7 +168,7 @@ def complete(lines: list[str], line_no: int, col: int, *, profile_dirs: tuple[st
             for text, op, desc in OPERATORS:
                 shown = profile.op_display(op)
                 mk.add(text, f"{text} ", f"{desc}（表中显示为“{shown}”）", types.CompletionItemKind.Operator)
-            return mk.items
+            return mk.result()
     return []
 
 

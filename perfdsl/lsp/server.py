@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
-from perfdsl import __version__
+from perfdsl import __version__, record
 from perfdsl.diagnostics import Diagnostic, catalog
 from perfdsl.lsp import positions
 from perfdsl.lsp.actions import code_actions
 from perfdsl.lsp.analysis import Analyser, SetAnalysis, compile_open, normalise_text, profile_dirs_for
 from perfdsl.lsp.completion import complete
+from perfdsl.lsp.framing import BAD_FRAME_METHOD, FrameReader
 from perfdsl.lsp.hover import hover_at
 from perfdsl.lsp.symbols import document_symbols
+from perfdsl.profiles import ProfileError
 from perfdsl.source import Span
 
 DEBOUNCE_SECONDS = 0.05
@@ -39,12 +46,38 @@ _SEVERITY = {
 log = logging.getLogger(__name__)
 
 
+# Documents larger than this are not checked while editing (a 20 MB file took minutes per edit).
+MAX_CHECK_BYTES = 1024 * 1024
+_IGNORED = SimpleNamespace(jsonrpc="ignored")  # handle_message drops a message with another version
+
+
+class GuardedProtocol(LanguageServerProtocol):
+    """Answers a request whose params cannot be read (a position of 2^40 or -1) with an error.
+
+    pygls raises while decoding such a message and the client waits forever for a reply.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=types.ResponseError(
+                    code=JsonRpcInvalidParams.CODE,
+                    message=f"请求“{data.get('method')}”的参数无效（如位置超出范围）"))
+            return _IGNORED
+
+
 class PerfServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("perfdsl", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.analyser = Analyser()
+        super().__init__("perfdsl", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=GuardedProtocol)
+        self.analyser = Analyser(MAX_CHECK_BYTES)
         self.published: dict[str, list[tuple[Diagnostic, types.Diagnostic]]] = {}
         self.pending: dict[str, int] = {}
+        # files not open whose diagnostics are shown: unquoted URI -> URI as published
+        self.closed_published: dict[str, str] = {}
+        self.refused: set[str] = set()  # big documents already announced
 
     # --- helpers -----------------------------------------------------------------------
     @property
@@ -74,6 +107,8 @@ class PerfServer(LanguageServer):
 
     def cursor(self, uri: str, pos: types.Position) -> tuple[list[str], int, int]:
         lines = self.lines_of(uri)
+        if not 0 <= pos.line < max(len(lines), 1) or pos.character < 0:
+            raise JsonRpcInvalidParams(f"位置超出文件范围：第 {pos.line} 行（文件共 {len(lines)} 行）")
         line, col = positions.from_position(lines, pos.line, pos.character, self.encoding)
         return lines, line - 1, col - 1
 
@@ -103,27 +138,110 @@ class PerfServer(LanguageServer):
         )
 
     def check_and_publish(self, uri: str) -> SetAnalysis | None:
+        """Check `uri`'s declaration set and publish for every member file, open or not.
+
+        Files that are not open are read from disk, so a set-wide finding (PD-M004, a
+        duplicate title, …) is published for the file it belongs to even when only another
+        member is open; it is also shown in the edited file at its related place there.
+        """
         path = to_fs_path(uri)
         if not path:
             return None
         docs = self.open_docs()
         texts = {p: text for p, (_u, text, _v) in docs.items()}
+        size = too_big(texts.get(path, ""))
+        if size:
+            self.refuse_big(uri, size, docs.get(path, (uri, "", None))[2])
+            return None
         analysis = self.analyser.analyse(path, texts)
+        for big in analysis.skipped:
+            if big not in self.refused:
+                self.refused.add(big)
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, (
+                    f"同一文件夹中的 {Path(big).name} 超过 {MAX_CHECK_BYTES // 1024 // 1024} MB，编辑时不参与检查；"
+                    "跨文件的问题请在终端运行 perfdsl check 文件夹 查看")))
         uri_of = {p: docs[p][0] if p in docs else (from_fs_path(p) or p) for p in analysis.files}
         uri_of[path] = uri
         by_file: dict[str, list[Diagnostic]] = {p: [] for p in analysis.files}
         for d in analysis.set_result.diagnostics:
             by_file.setdefault(d.span.path if d.span.path in by_file else path, []).append(d)
+        by_file[path] = by_file.get(path, []) + _mirrored(by_file, path, texts)
         for p, diags in by_file.items():
-            if p not in texts:
-                continue  # only open documents get diagnostics
             u = uri_of[p]
-            lines = positions.split_lines(normalise_text(texts[p]))
+            if p in texts:
+                lines = positions.split_lines(normalise_text(texts[p]))
+                version = docs[p][2]
+                self.closed_published.pop(unquote(u), None)
+            else:
+                if not diags and unquote(u) not in self.closed_published:
+                    continue
+                lines = _disk_lines(p)
+                version = None
+                if diags:
+                    self.closed_published[unquote(u)] = u
+                else:
+                    self.closed_published.pop(unquote(u), None)
             pairs = [(d, self.lsp_diagnostic(d, lines, uri_of)) for d in diags]
             self.published[unquote(u)] = pairs
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                uri=u, diagnostics=[x for _, x in pairs], version=docs[p][2]))
+                uri=u, diagnostics=[x for _, x in pairs], version=version))
         return analysis
+
+    def refuse_big(self, uri: str, size: int, version: int | None) -> None:
+        """Say once, in the file and in a message, that a document this big is not checked here."""
+        text = (f"文件有 {size / 1024 / 1024:.1f} MB，超过编辑时检查的上限 {MAX_CHECK_BYTES // 1024 // 1024} MB，"
+                "未检查；请在终端运行 perfdsl check 检查这个文件")
+        d = types.Diagnostic(range=types.Range(types.Position(0, 0), types.Position(0, 0)), message=text,
+                             severity=types.DiagnosticSeverity.Information, source=SOURCE)
+        self.published[unquote(uri)] = []
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[d],
+                                                                              version=version))
+        if unquote(uri) not in self.refused:
+            self.refused.add(unquote(uri))
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, text))
+
+    def forget_closed(self, uri: str) -> None:
+        """`uri` was closed: recheck its set from another open member, or clear the set's files."""
+        path = to_fs_path(uri)
+        folder = str(Path(path).parent) if path else None
+        same_set = [u for p, (u, _t, _v) in self.open_docs().items()
+                    if folder is not None and str(Path(p).parent) == folder]
+        if same_set:
+            self.closed_published[unquote(uri)] = uri  # refreshed from its disk text, or cleared
+            self.check_and_publish(same_set[0])
+            return
+        gone = [u for u in self.closed_published.values()
+                if folder is not None and str(Path(to_fs_path(u) or "").parent) == folder]
+        for u in [*gone, uri]:
+            self.closed_published.pop(unquote(u), None)
+            self.published.pop(unquote(u), None)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=u, diagnostics=[]))
+
+
+def _mirrored(by_file: dict[str, list[Diagnostic]], path: str, texts: dict[str, str]) -> list[Diagnostic]:
+    """Set-wide findings of files that are not open, shown again where they point into `path`."""
+    out = []
+    for other, diags in by_file.items():
+        if other == path or other in texts:
+            continue
+        for d in diags:
+            if d.waived:
+                continue
+            for span, _label in d.related:
+                if span.path == path:
+                    where = f"{Path(other).name}:{d.span.line}"
+                    out.append(record.evolve(d, span=span, fix=None, related=((d.span, "问题所在"), *d.related),
+                                            message=f"{d.message}（问题报告在 {where}）"))
+                    break
+    return out
+
+
+def too_big(text: str) -> int:
+    """The size in bytes of a text too big to check while editing, else 0."""
+    if len(text) * 4 <= MAX_CHECK_BYTES:
+        return 0
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return size if size > MAX_CHECK_BYTES else 0
 
 
 def _disk_lines(path: str) -> list[str]:
@@ -135,7 +253,10 @@ def _disk_lines(path: str) -> list[str]:
 
 def _known_names(server: PerfServer, path: str) -> list[tuple[str, str, str]]:
     """三级 names of the declaration set (open text first), for completion."""
-    analysis = server.analyser.analyse(path, server.open_texts())
+    texts = server.open_texts()
+    if too_big(texts.get(path, "")):
+        return []
+    analysis = server.analyser.analyse(path, texts)
     seen: dict[tuple[str, str, str], None] = {}
     for d in analysis.set_result.dset.declarations:
         for ind in d.indicators:
@@ -145,6 +266,13 @@ def _known_names(server: PerfServer, path: str) -> list[tuple[str, str, str]]:
 
 def build_server() -> PerfServer:
     server = PerfServer()
+
+    @server.feature(BAD_FRAME_METHOD)
+    def bad_frame(ls: PerfServer, params: Any) -> None:
+        message = getattr(params, "message", "") or "无法解析"
+        log.warning("bad frame: %s", message)
+        ls.window_show_message(types.ShowMessageParams(
+            types.MessageType.Error, f"perfdsl 语言服务器收到一条无法解析的消息，已跳过：{message}"))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PerfServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -169,9 +297,7 @@ def build_server() -> PerfServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PerfServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.published.pop(unquote(uri), None)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        ls.forget_closed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION,
                     types.CompletionOptions(trigger_characters=[".", "．", " "]))
@@ -181,7 +307,8 @@ def build_server() -> PerfServer:
         path = to_fs_path(uri) or ""
         items = complete(lines, line, col, profile_dirs=profile_dirs_for(path),
                          known_names=_known_names(ls, path) if path else (), encoding=ls.encoding)
-        return types.CompletionList(is_incomplete=False, items=items)
+        # Filtered by the typed prefix on the server: ask again as the prefix changes.
+        return types.CompletionList(is_incomplete=True, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: PerfServer, params: types.HoverParams) -> types.Hover | None:
@@ -198,6 +325,8 @@ def build_server() -> PerfServer:
         uri = params.text_document.uri
         path = to_fs_path(uri) or uri
         text = ls.workspace.get_text_document(uri).source
+        if too_big(text):
+            return []
         fr = compile_open(path, text, profile_dirs_for(path))
         lines = positions.split_lines(normalise_text(text))
         return document_symbols(fr.declarations, lambda s: ls.to_range(lines, s))
@@ -207,11 +336,18 @@ def build_server() -> PerfServer:
         uri = params.text_document.uri
         path = to_fs_path(uri) or uri
         text = normalise_text(ls.workspace.get_text_document(uri).source)
+        if too_big(text):
+            ls.window_show_message(types.ShowMessageParams(
+                types.MessageType.Warning, "文件过大，编辑器中不做格式化；请在终端运行 perfdsl fmt"))
+            return None
         try:
             from perfdsl.formatter import format_source
         except ImportError:
             return None
-        new, _diags = format_source(text, path)
+        try:
+            new, _diags = format_source(text, path, profile_dirs_for(path))
+        except ProfileError:
+            new = None
         if new is None:
             ls.window_show_message(types.ShowMessageParams(
                 types.MessageType.Warning, "文件有语法错误或格式化会改变含义，未格式化（运行 perfdsl fmt 查看原因）"))
@@ -239,5 +375,8 @@ def build_server() -> PerfServer:
 def serve() -> int:
     """Run over stdio until the client says exit; 0 after a clean shutdown, else 1."""
     server = build_server()
-    server.start_io()
+    reader = FrameReader(sys.stdin.buffer)
+    server.start_io(stdin=reader)  # type: ignore[arg-type]
+    if reader.gave_up:
+        print("perfdsl lsp：输入中连续出现无法解析的消息，已退出。", file=sys.stderr)
     return 0 if getattr(server.protocol, "_shutdown", False) else 1
