@@ -17,6 +17,7 @@ BACKENDS: dict[str, str] = {
     "json": "perfdsl.backends.jsonout",
     "docx": "perfdsl.backends.docx",
     "xlsx": "perfdsl.backends.xlsx",
+    "html": "perfdsl.backends.html",
 }
 
 

@@ -43,6 +43,7 @@ class FileResult:
 class SetResult:
     dset: DeclarationSet
     diagnostics: tuple[Diagnostic, ...]
+    waivers: tuple[WaiverScope, ...] = ()  # kept for checks run later (check --against)
 
     @property
     def has_errors(self) -> bool:
@@ -146,7 +147,7 @@ def build_set(name: str, files: list[FileResult]) -> SetResult:
     scopes = [w for f in files for w in f.waivers]
     final = apply_waivers(diags, scopes)
     final = sorted(dict.fromkeys(final), key=Diagnostic.sort_key)  # not set(): ties keep a stable order
-    return SetResult(dset, tuple(final))
+    return SetResult(dset, tuple(final), tuple(scopes))
 
 
 def check_set(root: str, files: list[str], dirs: tuple[str, ...],
@@ -173,10 +174,11 @@ def units_for(paths: list[str], profile_dirs: tuple[str, ...] = (),
 
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
                use_cache: bool = False, local_profiles: bool | None = None,
-               slim: bool = False) -> Iterator[tuple[Any, ...]]:
+               against: str | None = None, slim: bool = False) -> Iterator[tuple[Any, ...]]:
     """Check `paths` set by set, in input order, so a caller can report and drop each set.
 
-    Discovery happens before this returns: a missing path raises UsageError up front.
+    Discovery (and reading the `against` baseline: a folder or git revision, for PD-A001)
+    happens before this returns: a missing path raises UsageError up front.
     Memory then stays flat however many sets there are. `local_profiles=False` ignores
     profiles/ folders beside the inputs (None: $PERFDSL_NO_LOCAL_PROFILES decides).
     Items are (SetResult, sources). With `slim`, items are (`perfdsl.parallel.SetReport`,
@@ -188,20 +190,34 @@ def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: in
     from perfdsl import parallel
 
     units = units_for(paths, profile_dirs, local_profiles)
-    if slim:
-        return parallel.report_sets(units, jobs=jobs, use_cache=use_cache)
-    return parallel.check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
+    if against is None:
+        if slim:  # the workers send back reports, not models
+            return parallel.report_sets(units, jobs=jobs, use_cache=use_cache)
+        return parallel.check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
+    from perfdsl import against as against_mod
+    from perfdsl.profiles import local_profiles_allowed
+
+    local = local_profiles_allowed() if local_profiles is None else local_profiles
+    base = against_mod.load_baseline(against, profile_dirs, under=paths[0] if len(paths) == 1 else None,
+                                     local_profiles=local)
+    results = ((against_mod.apply(s, base), srcs) for s, srcs in
+               parallel.check_sets(units, jobs=jobs, use_cache=use_cache))
+    if slim:  # PD-A001 needs the models: applied here, then slimmed
+        return (parallel.slim_result(s, srcs) for s, srcs in results)
+    return results
 
 
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,
-                jobs: int | None = None, use_cache: bool = False, local_profiles: bool | None = None) -> Result:
+                jobs: int | None = None, use_cache: bool = False, local_profiles: bool | None = None,
+                against: str | None = None) -> Result:
     """Check `paths`. `jobs` > 1 checks sets in parallel (same result, same order);
     `use_cache` reuses compiled files across runs from the user cache dir (perfdsl.cache);
-    `local_profiles` as in `iter_check`."""
+    `local_profiles` as in `iter_check`; `against` (a folder or git revision) adds PD-A001
+    for targets loosened since then."""
     sets: list[SetResult] = []
     sources: dict[str, SourceFile] = {}
     for sres, srcs in iter_check(paths, profile_dirs, jobs=jobs, use_cache=use_cache,
-                                 local_profiles=local_profiles):
+                                 local_profiles=local_profiles, against=against):
         sets.append(sres)
         sources.update(srcs)
     return Result(tuple(sets), sources)

@@ -1,4 +1,4 @@
-"""Command line: `perfdsl check|build|fmt|diff|import|explain|profiles|lsp`.
+"""Command line: `perfdsl check|build|fmt|diff|import|explain|profiles|lsp|serve`.
 
 Help and messages are Chinese. Each subcommand is a module in perfdsl/commands with
 `register(subparsers)` and `run(args) -> int`; modules stay light at import time and load
@@ -14,7 +14,7 @@ import sys
 
 from perfdsl import __version__
 
-COMMANDS = ("check", "build", "fmt", "diff", "import", "explain", "profiles", "lsp")
+COMMANDS = ("check", "build", "fmt", "diff", "import", "explain", "profiles", "lsp", "serve")
 
 _ZH = {
     "usage: ": "用法：",

@@ -149,7 +149,7 @@ def check_sets(units: Sequence[Unit], jobs: int | None = None, use_cache: bool =
 # --- slim results (CLI) ------------------------------------------------------------------
 
 
-def _slim(sres: SetResult, sources: dict[str, SourceFile]) -> tuple[SetReport, dict[str, SourceFile], list[str]]:
+def slim_result(sres: SetResult, sources: dict[str, SourceFile]) -> tuple[SetReport, dict[str, SourceFile], list[str]]:
     """The report, the sources its diagnostics point into, and every source path (in order)."""
     wanted = {d.span.path for d in sres.diagnostics}
     excerpts = {p: s for p, s in sources.items() if p in wanted}
@@ -157,7 +157,7 @@ def _slim(sres: SetResult, sources: dict[str, SourceFile]) -> tuple[SetReport, d
 
 
 def _report_unit(unit: Unit, use_cache: bool) -> tuple[SetReport, dict[str, SourceFile], list[str]]:
-    return _slim(*_check_unit(unit, use_cache))
+    return slim_result(*_check_unit(unit, use_cache))
 
 
 def report_sets(units: Sequence[Unit], jobs: int | None = None,
@@ -168,7 +168,7 @@ def report_sets(units: Sequence[Unit], jobs: int | None = None,
 
 def _build_unit(unit: Unit, use_cache: bool, render: Callable[[SetResult], Any]) -> tuple[Any, ...]:
     sres, sources = _check_unit(unit, use_cache)
-    return (*_slim(sres, sources), render(sres))
+    return (*slim_result(sres, sources), render(sres))
 
 
 def build_sets(units: Sequence[Unit], render: Callable[[SetResult], Any], jobs: int | None = None,

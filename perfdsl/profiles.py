@@ -327,3 +327,15 @@ def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any]
     data = _merged(prof.id, _raw_profiles(extra_dirs))
     data.pop("extends", None)
     return data
+
+
+def __getattr__(name: str) -> Any:
+    """`perfdsl.profiles.tomllib` still works, but tomllib is imported only when asked for
+    (profiles are read through the marshal cache, perfdsl.marshalcache)."""
+    if name == "tomllib":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # pragma: no cover  (Python < 3.11)
+            import tomli as tomllib  # type: ignore[no-redef]
+        return tomllib
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

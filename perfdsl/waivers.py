@@ -9,16 +9,20 @@ cannot be waived.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from perfdsl import record
 from perfdsl.diagnostics import Diagnostic, catalog, diag
 from perfdsl.resolve import WaiverScope
 
 UNWAIVABLE_PREFIXES = ("PD-S", "PD-W", "PD-L")  # PD-L: a submission must not hide its own profiles
+# Codes only some runs can produce (`check --against`): a waiver for them is not reported
+# as unused by a run that did not look for them.
+OPTIONAL_CODES = ("PD-A001",)
 
 
 def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    used: set[tuple[int, str]] = set()
     valid = catalog()
     for ws in scopes:
         w = ws.waiver
@@ -30,6 +34,16 @@ def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Di
         for code in w.codes:
             if code not in valid or code.startswith(UNWAIVABLE_PREFIXES):
                 out.append(diag("PD-W003", w.span, waived_code=code))
+    waived, used = waive(diags, scopes)
+    out.extend(waived)
+    out.extend(unused_waivers(scopes, used, lambda code: code not in OPTIONAL_CODES))
+    return out
+
+
+def waive(diags: list[Diagnostic], scopes: list[WaiverScope]) -> tuple[list[Diagnostic], set[tuple[int, str]]]:
+    """Mark the findings a waiver covers; also returns which (waiver, code) pairs were used."""
+    out: list[Diagnostic] = []
+    used: set[tuple[int, str]] = set()
     for d in diags:
         if d.code.startswith(UNWAIVABLE_PREFIXES):
             out.append(d)
@@ -48,11 +62,20 @@ def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Di
         i, ws = hit
         used.add((i, d.code))
         out.append(record.evolve(d, waived=True, waiver_reason=ws.waiver.reason or "（未写理由）"))
+    return out, used
+
+
+def unused_waivers(scopes: list[WaiverScope], used: set[tuple[int, str]],
+                   wanted: Callable[[str], bool]) -> list[Diagnostic]:
+    """PD-W002 for each waived code (among `wanted`) that matched nothing."""
+    valid = catalog()
+    out = []
     for i, ws in enumerate(scopes):
         w = ws.waiver
         if w.error:
             continue
         for code in w.codes:
-            if code in valid and not code.startswith(UNWAIVABLE_PREFIXES) and (i, code) not in used:
+            if (code in valid and not code.startswith(UNWAIVABLE_PREFIXES) and (i, code) not in used
+                    and wanted(code)):
                 out.append(diag("PD-W002", w.span, waived_code=code))
     return out

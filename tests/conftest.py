@@ -50,3 +50,70 @@ def cli():  # type: ignore[no-untyped-def]
 
 def regen() -> bool:
     return os.environ.get("PERFDSL_REGEN") == "1"
+
+
+# --- perfdsl serve: a live server in a thread ------------------------------------------
+
+
+class LiveServer:
+    """`perfdsl serve` on a free loopback port, in this process (stopped by `close`)."""
+
+    def __init__(self, folder: str, against: str | None = None, watch: bool = True) -> None:
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        from perfdsl.serve.app import create_app
+        from perfdsl.serve.site import Site
+
+        self.site = Site(folder, against=against)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.app = create_app(self.site, watch=watch, debounce_ms=100)
+        config = uvicorn.Config(self.app, host="127.0.0.1",
+                                port=self.port, log_level="error", timeout_graceful_shutdown=1, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("perfdsl serve did not start")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str, host: str | None = None) -> tuple[int, str, dict[str, str]]:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            # sent as written: no client-side normalisation of ..
+            conn.request("GET", path, headers={"Host": host} if host else {})
+            resp = conn.getresponse()
+            body = resp.read()
+            return resp.status, body.decode("utf-8", "replace"), {k.lower(): v for k, v in resp.getheaders()}
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.app.state.stopping.set()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server():  # type: ignore[no-untyped-def]
+    """Factory: `live_server(folder, against=None)`; every server is stopped after the test."""
+    started: list[LiveServer] = []
+
+    def start(folder: str, against: str | None = None, watch: bool = True) -> LiveServer:
+        srv = LiveServer(folder, against, watch)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.close()

@@ -1,7 +1,8 @@
 """Every diagnostic code has a failing and a passing fixture, written in .perf.
 
 tests/fixtures/diagnostics/<CODE>/fail.perf must produce <CODE>; pass.perf must not
-(except waived). fail.expected is the exact text `perfdsl check` prints for fail.perf:
+(except waived). A code found only against a baseline (PD-A001, `check --against`) keeps
+that baseline in <CODE>/against/, and both fixtures are checked against it. fail.expected is the exact text `perfdsl check` prints for fail.perf:
 the golden file, regenerated only on purpose with PERFDSL_REGEN=1.
 """
 
@@ -27,15 +28,25 @@ def test_every_code_has_fixtures() -> None:
     assert missing == []
 
 
+def _against(code: str) -> Path | None:
+    folder = FIXTURES / code / "against"
+    return folder if folder.is_dir() else None
+
+
+def _check(code: str, name: str) -> list:  # type: ignore[type-arg]
+    base = _against(code)
+    return check_paths([str(FIXTURES / code / name)], against=str(base) if base else None).diagnostics
+
+
 @pytest.mark.parametrize("code", CODES)
 def test_fail_fixture_reports_code(code: str) -> None:
-    diags = check_paths([str(FIXTURES / code / "fail.perf")]).diagnostics
+    diags = _check(code, "fail.perf")
     assert code in [d.code for d in diags]
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_pass_fixture_is_clean_of_code(code: str) -> None:
-    diags = check_paths([str(FIXTURES / code / "pass.perf")]).diagnostics
+    diags = _check(code, "pass.perf")
     assert code not in [d.code for d in diags if not d.waived]
     assert not [d for d in diags if d.is_error], [d.message for d in diags if d.is_error]
 
@@ -43,7 +54,9 @@ def test_pass_fixture_is_clean_of_code(code: str) -> None:
 @pytest.mark.parametrize("code", CODES)
 def test_fail_fixture_golden_text(code: str) -> None:
     rel = Path("tests/fixtures/diagnostics") / code / "fail.perf"
-    res = run_cli("check", str(rel), cwd=ROOT)
+    base = _against(code)
+    extra = ("--against", str(base.relative_to(ROOT))) if base else ()
+    res = run_cli("check", str(rel), *extra, cwd=ROOT)
     assert res.code in (0, 1, 2)
     assert "Traceback" not in res.text and "__ANON" not in res.text
     expected = FIXTURES / code / "fail.expected"

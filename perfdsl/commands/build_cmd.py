@@ -1,4 +1,6 @@
-"""`perfdsl build`: generate DOCX, XLSX and JSON for each declaration set."""
+"""`perfdsl build`: generate DOCX, XLSX, JSON and HTML for each declaration set.
+
+With `--to html` and several sets, an index.html listing the pages is written beside them."""
 
 from __future__ import annotations
 
@@ -28,11 +30,11 @@ ZIP_LAST_EPOCH = 4354819198  # 2107-12-31T23:59:58Z (two-second resolution)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("build", help="生成 Word、Excel、JSON",
+    p = sub.add_parser("build", help="生成 Word、Excel、JSON、网页",
                        description="检查并为每个声明集生成输出文件。有错误时不生成，除非指定 --allow-errors。")
     p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
     p.add_argument("--to", default="json", metavar="格式",
-                   help="输出格式，逗号分隔：docx、xlsx、json（默认 json）")
+                   help="输出格式，逗号分隔：docx、xlsx、json、html（默认 json）")
     p.add_argument("-o", "--output", default="out", metavar="目录", help="输出文件夹（默认 out）")
     p.add_argument("--allow-errors", action="store_true", help="即使有错误也生成输出")
     p.add_argument("--split", action="store_true", help="每张表单独生成一个文件")
@@ -81,13 +83,16 @@ def run(args: argparse.Namespace) -> int:
     sources: dict[str, SourceFile] = {}
     has_errors = False
     rendered: list[list[tuple[str, str, bytes]] | str] = []
+    summaries: list[dict[str, object]] = []  # per set, for the HTML index
     try:
         units = units_for(args.paths, tuple(args.profile_dir), local_profiles(args))
-        for rep, srcs, _paths, outputs in build_sets(units, render, jobs=_jobs(args.jobs), use_cache=args.cache):
+        for rep, srcs, _paths, (outputs, summary) in build_sets(units, render, jobs=_jobs(args.jobs),
+                                                                 use_cache=args.cache):
             diags.extend(rep.diagnostics)
             sources.update(srcs)
             has_errors = has_errors or rep.has_errors
             rendered.append(outputs)
+            summaries.append(summary)
     except (UsageError, ProfileError) as exc:
         sys.stderr.write(f"perfdsl：{exc}\n")
         return 2
@@ -106,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"perfdsl：{outputs}\n")
             return 2
         pending.extend((out / output_name(name, ext), data) for name, ext, data in outputs)
+    if "html" in formats and len(summaries) > 1:
+        pending.append(_html_index(summaries, pending, out, options))
     # Every name is checked before anything is written: a clash or an over-long name
     # found half-way would leave a mix of old and new files.
     problems = name_problems([p for p, _ in pending])
@@ -133,6 +140,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _html_index(summaries: list[dict[str, object]], pending: list[tuple[Path, bytes]], out: Path,
+                options: object) -> tuple[Path, bytes]:
+    """index.html for several sets built as HTML: one row per page, in build order."""
+    from perfdsl.backends import html
+
+    pages = [p for p, _ in pending if p.suffix == html.EXTENSION]
+    entries = [dict(summary, href=page.name) for summary, page in zip(summaries, pages, strict=False)]
+    return out / "index.html", html.render_index(entries, options)
+
+
 def source_date_epoch(text: str | None) -> int | None:
     """$SOURCE_DATE_EPOCH as a timestamp the zip format can hold, warning when clamped."""
     value, warnings = _source_date_epoch(text)
@@ -157,17 +174,26 @@ def _source_date_epoch(text: str | None) -> tuple[int | None, list[str]]:
 
 
 def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, options: RenderOptions,
-               allow_errors: bool) -> list[tuple[str, str, bytes]] | str:
-    """One set's outputs as (name, extension, bytes), or a backend's input error message.
+               allow_errors: bool) -> tuple[list[tuple[str, str, bytes]] | str, dict[str, object]]:
+    """One set's outputs as (name, extension, bytes) or a backend's input error message,
+    and the set's summary for the HTML index (name, declarations, indicators).
 
     Runs where the set was checked (a -j worker), so only bytes travel back. A set with
     errors is not rendered unless `allow_errors` (nothing is written then anyway).
     """
+    dset = sres.dset
+    summary: dict[str, object] = {"name": dset.name, "declarations": len(dset.declarations),
+                                  "indicators": sum(len(d.indicators) for d in dset.declarations)}
+    if sres.has_errors and not allow_errors:
+        return [], summary
+    return _render(sres, formats, split, options), summary
+
+
+def _render(sres: SetResult, formats: tuple[str, ...], split: bool,
+            options: RenderOptions) -> list[tuple[str, str, bytes]] | str:
     from perfdsl.backends import BackendInputError, get_backend
     from perfdsl.model import DeclarationSet
 
-    if sres.has_errors and not allow_errors:
-        return []
     dset = sres.dset
     units: list[tuple[str, DeclarationSet]] = [(dset.name, dset)]
     if split:

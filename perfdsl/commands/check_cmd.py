@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("paths", nargs="+", metavar="路径", help=".perf 文件或文件夹")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="输出格式：text（默认，给人看）、json、gnu（编辑器用）、sarif（代码审查用）")
+    p.add_argument("--against", metavar="版本或文件夹",
+                   help="与去年的文件夹或一个 git 版本比较：每个放宽的指标目标报告一条 PD-A001 警告（带原值）")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="只输出错误（以及本地模板覆盖内置模板的提示），不输出警告；结尾仍给出警告与豁免的条数")
     add_profile_dir(p)
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for sres, sources, src_paths in iter_check(args.paths, tuple(args.profile_dir), jobs=_jobs(args.jobs),
                                                    use_cache=args.cache, local_profiles=local_profiles(args),
-                                                   slim=True):
+                                                   against=args.against, slim=True):
             has_errors = has_errors or sres.has_errors
             diags = list(sres.diagnostics)
             everything.extend(diags)
