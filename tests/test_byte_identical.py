@@ -1,8 +1,10 @@
 """Performance work must not change a single output byte.
 
-The hashes in tests/golden/outputs/sha256.json were taken from main before the fast path,
-the cheap records and the slim workers landed (issue 15). Regenerate only on purpose:
-`PERFDSL_REGEN=1 .venv/bin/pytest tests/test_byte_identical.py`.
+The hashes in tests/golden/outputs/sha256.json were taken from main's own code, not this
+branch's: first before the fast path, the cheap records and the slim workers (issue 15,
+main c83e5f9), and again from main c1bbf73 when its new diagnostic codes changed the
+SARIF rule list. Regenerate only on purpose, and only after checking that main's code
+gives the same bytes: `PERFDSL_REGEN=1 .venv/bin/pytest tests/test_byte_identical.py`.
 """
 
 from __future__ import annotations
