@@ -167,13 +167,13 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
                     if um is not None:
                         typ = um.lastgroup
             if typ in callback_types:  # (derive() refuses a callback on an "unless" terminal)
-                tok = on_nl(FastToken(typ, value, tline, tcol, line, end - line_start + 1))
+                tok = on_nl(_new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1)))
                 if typ in filtered:
                     tok = None
             elif typ in filtered:  # no rule keeps it: no token object needed
                 tok = None
             else:
-                tok = FastToken(typ, value, tline, tcol, line, end - line_start + 1)
+                tok = _new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1))  # = FastToken(...)
         else:
             tok = None
             typ = "$END"

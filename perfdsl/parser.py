@@ -42,6 +42,10 @@ _WAIVER_RE = re.compile(r"^#\[\s*allow\s*[(（](?P<body>.*)[)）]\s*\]\s*$")
 _REASON_RE = re.compile(r"(?:理由|reason)\s*[=＝:：]\s*(?:\"(?P<a>[^\"]*)\"|“(?P<b>[^”]*)”|(?P<c>[^,，)）]+))")
 _CODE_RE = re.compile(r"^[A-Za-z]{2}-[A-Za-z]\d{3}$")
 _ATTR_RE = re.compile(r"^\s*([^:：]+?)\s*[:：]\s*(.*?)\s*$", re.S)
+# _new(Span, (path, line, col, end_line, end_col)) is Span(path, line, ...) without a Python
+# frame; on the hottest paths only, always with every field in order (see perfdsl.ast).
+_new = _span = tuple.__new__
+_FastToken = fastpath.FastToken
 _FOLD_GROUPED = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
 
 
@@ -153,17 +157,17 @@ class _Builder:
         tok = children[0]
         if tok.type == "STRING":
             return ast.Segment(_unquote(tok.value), token_span(_CTX.path, tok), True)
-        return ast.Segment(tok.value, token_span(_CTX.path, tok))
+        return _new(ast.Segment, (tok.value, token_span(_CTX.path, tok), False))
 
     def path(self, segs: list[ast.Segment]) -> ast.Path:
         # = self._cover(segs): every segment has a token's span (hot: ~3 per indicator)
         first, last = segs[0].span, segs[-1].span
-        return ast.Path(tuple(segs), Span(first.path, first.line, first.col, last.end_line, last.end_col))
+        return _new(ast.Path, (tuple(segs), _new(Span, (first[0], first[1], first[2], last[3], last[4]))))
 
     # --- values ----------------------------------------------------------------------
     def plain_text(self, children: list[Any]) -> ast.Text:
         tok = children[0]
-        return ast.Text(tok.value, "plain", token_span(_CTX.path, tok))
+        return _new(ast.Text, (tok.value, "plain", token_span(_CTX.path, tok)))
 
     def quoted_text(self, children: list[Any]) -> ast.Text:
         tok = children[0]
@@ -185,10 +189,10 @@ class _Builder:
         path = _CTX.path
         first = token_span(path, num)
         if unit is None:
-            return ast.Quantity(raw, value, None, first, None)
+            return _new(ast.Quantity, (raw, value, None, first, None))
         uspan = token_span(path, unit)
-        return ast.Quantity(raw, value, unit.value, Span(path, first.line, first.col, uspan.end_line, uspan.end_col),
-                            uspan)
+        return _new(ast.Quantity, (raw, value, unit.value, _new(Span, (path, first[1], first[2], uspan[3], uspan[4])),
+                                   uspan))
 
     # --- statements ------------------------------------------------------------------
     def field(self, children: list[Any]) -> ast.Field:
@@ -223,8 +227,9 @@ class _Builder:
 
     def comparison(self, children: list[Any]) -> ast.Indicator:
         path, op, qty, *rest = children
-        target = ast.Comparison(OP_NAMES[op.value], qty, op.value, token_span(_CTX.path, op))
-        return ast.Indicator(path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else qty.span))
+        target = _new(ast.Comparison, (OP_NAMES[op.value], qty, op.value, token_span(_CTX.path, op)))
+        return _new(ast.Indicator, (path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else qty.span),
+                                    ()))
 
     def ranged(self, children: list[Any]) -> ast.Indicator:
         path, kw, low, sep, high, *rest = children
@@ -271,7 +276,7 @@ def _between(first: Span, last: Any) -> Span:
     """`_cover` where the first child is a node and the last a node's span or a token."""
     if not isinstance(last, Span):
         last = token_span(first.path, last)
-    return Span(first.path, first.line, first.col, last.end_line, last.end_col)
+    return _span(Span, (first[0], first[1], first[2], last[3], last[4]))  # = Span(path, line, col, end_line, end_col)
 
 
 def _span_of(path: str, node: Any) -> Span | None:
@@ -287,6 +292,8 @@ def _span_of(path: str, node: Any) -> Span | None:
 
 def token_span(path: str, tok: Any) -> Span:
     """A token's span; the same formula as perfdsl.syntax_errors.token_span, without Lark."""
+    if type(tok) is _FastToken:  # (type, value, line, column, end_line, end_column), all set
+        return _span(Span, (path, tok[2], tok[3], tok[4], tok[5]))
     line = tok.line or 0
     col = tok.column or 0
     return Span(path, line, col, tok.end_line or line, tok.end_column or col + len(tok.value))
