@@ -11,7 +11,6 @@ is imported only when a reference document is given (it needs lxml).
 from __future__ import annotations
 
 import posixpath
-import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -36,21 +35,46 @@ def _resolve(base_part: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
 
 
-def build_parts(path: str, dset: DeclarationSet, json_bytes: bytes, version: str, when: datetime) -> dict[str, bytes]:
-    from lxml import etree
+def read_reference(path: str) -> dict[str, bytes]:
+    """Every part of the reference document, through the same gate as `perfdsl import`
+    (perfdsl.importer.safety.read_zip: size, zip bomb, macros, DOCTYPE/entities)."""
+    from perfdsl.importer.safety import MAX_FILE, ImportFailure, read_zip, sniff
 
     try:
-        with zipfile.ZipFile(path) as zf:
-            parts = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise ReferenceDocxError(f"参考文档 {path} 不是有效的 .docx 文件：{exc}") from exc
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise ReferenceDocxError(f"参考文档 {path} 无法读取：{exc.strerror}") from exc
+    try:
+        parts = read_zip(data, f"参考文档 {path}", "Word（.docx）", want=lambda _name: True)
+    except ImportFailure as exc:
+        if sniff(data) == "other":
+            raise ReferenceDocxError(f"参考文档 {path} 不是有效的 .docx 文件（文件内容不是 Office Open XML 压缩包）") from exc
+        raise ReferenceDocxError(str(exc)) from exc
     if "[Content_Types].xml" not in parts or "_rels/.rels" not in parts:
         raise ReferenceDocxError(f"参考文档 {path} 缺少 [Content_Types].xml 或 _rels/.rels")
+    return parts
+
+
+def build_parts(path: str, dset: DeclarationSet, json_bytes: bytes, version: str, when: datetime) -> dict[str, bytes]:
+    from perfdsl.importer.safety import ImportFailure
+
+    try:
+        return _build_parts(read_reference(path), path, dset, json_bytes, version, when)
+    except ImportFailure as exc:  # a part too big to parse, or not XML
+        raise ReferenceDocxError(str(exc)) from exc
+
+
+def _build_parts(parts: dict[str, bytes], path: str, dset: DeclarationSet, json_bytes: bytes, version: str,
+                 when: datetime) -> dict[str, bytes]:
+    from lxml import etree
+
+    from perfdsl.importer.safety import parse_xml
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
     def parse(name: str) -> Any:
-        return etree.fromstring(parts[name], parser)
+        return parse_xml(parts[name], f"参考文档 {path}", name)
 
     def dump(root: Any) -> bytes:
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

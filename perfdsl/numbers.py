@@ -77,3 +77,39 @@ def exact() -> AbstractContextManager[Context]:
     of decimals, so 200 significant digits keep every operation we do exact.
     """
     return localcontext(Context(prec=EXACT_PRECISION))
+
+
+_SCRIPT_ZH = (
+    ("EXTENDED ARABIC-INDIC", "波斯文（扩展阿拉伯-印度）数字"),
+    ("ARABIC-INDIC", "阿拉伯-印度数字"),
+    ("MATHEMATICAL", "数学粗体/双线数字"),
+    ("FULLWIDTH", "全角数字"),
+    ("DEVANAGARI", "天城文数字"),
+    ("BENGALI", "孟加拉文数字"),
+    ("THAI", "泰文数字"),
+    ("MYANMAR", "缅甸文数字"),
+    ("TIBETAN", "藏文数字"),
+    ("MONGOLIAN", "蒙古文数字"),
+)
+
+
+def other_digits(text: str) -> tuple[str, list[str]]:
+    """`text` with every decimal digit of another script (٢٦٠٠, 𝟐𝟕𝟎, ２６) as 0-9, and the Chinese
+    names of those scripts (empty when there were none). Full-width digits are part of the
+    language and folded silently by the caller; they are named here too when present."""
+    import unicodedata
+
+    out: list[str] = []
+    scripts: list[str] = []
+    for ch in text:
+        if ch.isdigit() and not ("0" <= ch <= "9"):
+            d = unicodedata.decimal(ch, None)
+            if d is not None:
+                out.append(str(d))
+                name = unicodedata.name(ch, "")
+                zh = next((z for key, z in _SCRIPT_ZH if name.startswith(key)), f"其他文字的数字（{name or ch}）")
+                if zh not in scripts:
+                    scripts.append(zh)
+                continue
+        out.append(ch)
+    return "".join(out), scripts

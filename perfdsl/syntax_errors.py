@@ -15,6 +15,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from perfdsl.diagnostics import Diagnostic, Fix, diag
+from perfdsl.numbers import other_digits
 from perfdsl.source import Span
 
 # Chinese words for terminals, in the order they are listed in messages.
@@ -147,6 +148,16 @@ class Recovery:
                 found = f"“{_short(word.group(0) if word else ch)}”"
                 if word:
                     span = Span(self.src, line, col, line, col + len(word.group(0)))
+        # Digits of another script (٢٦٠٠, 𝟐𝟕𝟎): say so, and offer the 0-9 spelling.
+        word = found.strip("“”")
+        ascii_word, scripts = other_digits(word) if found != "行尾" else (word, [])
+        if scripts:
+            self.diags.append(diag(
+                "PD-S001", span, found=f"“{word}”（{'、'.join(scripts)}）",
+                expected=f"用 0-9 书写的数值（{ascii_word}）",
+                help="数值只能用 0-9（或全角 ０-９）书写；这些字符看起来像数字，但不是",
+                fix=Fix(span, ascii_word, f"改为 {ascii_word}")))
+            return
         # A name with a character that has a meaning in the language: say it needs quotes.
         named = unquoted_name(self._line_text(line), col)
         if named is not None:

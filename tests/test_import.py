@@ -553,3 +553,390 @@ def test_an_edit_made_only_in_the_flat_sheet_is_reported(tmp_path: Path) -> None
     edited = run_cli("import", str(xlsx), "--stdout")
     assert edited.code == 0
     assert "“指标清单”与各表样中的指标有 2 处不一致" in edited.err
+
+
+# ----------------------------------------------------------------------------------------
+# Untrusted Office files, part 3 (issue #17 items 1–5): small files that describe huge
+# grids, every zip through one gate, hidden content, formulas without results, digits of
+# other scripts. Hostile files are built here from code; memory is measured with
+# tracemalloc (Python's own allocations, deterministic), never with a clock.
+# ----------------------------------------------------------------------------------------
+
+_HEAD = ["一级指标", "二级指标", "三级指标", "指标值"]
+_W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_S_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def _peak_import(path: Path) -> tuple[int, str, str, int]:
+    """(exit code, stdout, stderr, peak Python memory in bytes) of `perfdsl import path --stdout`."""
+    import contextlib
+    import tracemalloc
+
+    out, err = io.StringIO(), io.StringIO()
+    tracemalloc.start()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["import", str(path), "--stdout"])
+        _cur, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return code, out.getvalue(), err.getvalue(), peak
+
+
+def _indicator_sheet(ws, rows: list[list[object]]) -> None:  # type: ignore[no-untyped-def]
+    ws.append(_HEAD)
+    for r in rows:
+        ws.append(r)
+
+
+def test_far_cell_with_a_merge_is_refused_before_the_grid_is_built(tmp_path: Path) -> None:
+    """5 KB: one cell at GR20000 and one merged range. Before: imported after 24–62 s at 1.4 GB."""
+    wb = openpyxl.Workbook()
+    _indicator_sheet(wb.active, [["产出指标", "数量指标", "享受待遇人数", "2600人"]])
+    wb.active["GR20000"] = "x"
+    wb.active.merge_cells("A5:B6")
+    src = tmp_path / "far.xlsx"
+    wb.save(src)
+    assert src.stat().st_size < 10_000
+    code, _out, err, peak = _peak_import(src)
+    assert code == 2, err
+    assert "GR20000" in err and "上限" in err and "Traceback" not in err
+    assert peak < 50 * 1024 * 1024
+
+
+def test_cell_budget_counts_all_sheets_together(tmp_path: Path) -> None:
+    """Three sheets, each fine alone (100 000 cells), too many together. (Before, three GR20000
+    sheets ended in MemoryError / exit 3; these three were each loaded and imported.)"""
+    wb = openpyxl.Workbook()
+    for i in range(3):
+        ws = wb.active if i == 0 else wb.create_sheet(f"表{i}")
+        _indicator_sheet(ws, [["产出指标", "数量指标", f"指标{i}", "1人"]])
+        ws.cell(row=1000, column=100, value="远处的内容")
+    src = tmp_path / "three.xlsx"
+    wb.save(src)
+    code, _out, err, peak = _peak_import(src)
+    assert code == 2, err
+    assert "表格太大" in err and "工作表“表2”" in err
+    assert peak < 80 * 1024 * 1024
+
+
+def test_docx_rows_spanning_200_columns_are_refused(tmp_path: Path) -> None:
+    """Rows of one cell with gridSpan=200 and vMerge describe 200 cells each. Before: 16–112 s, 360–630 MB."""
+    import random
+
+    rnd = random.Random(7)
+    head = "<w:tr>" + "".join(f"<w:tc><w:p><w:r><w:t>{t}</w:t></w:r></w:p></w:tc>" for t in _HEAD) + "</w:tr>"
+    row = ('<w:tr><w:tc><w:tcPr><w:gridSpan w:val="200"/><w:vMerge/></w:tcPr>'
+           '<w:p><w:r><w:t>{}</w:t></w:r></w:p></w:tc></w:tr>')
+    body = "".join(row.format(rnd.randrange(10**9)) for _ in range(3000))
+    xml = f'<?xml version="1.0"?><w:document {_W_NS}><w:body><w:tbl>{head}{body}</w:tbl></w:body></w:document>'
+    src = tmp_path / "span.docx"
+    src.write_bytes(_docx_with(xml.encode()))
+    code, _out, err, peak = _peak_import(src)
+    assert code == 2, err
+    assert "表1" in err and "表格太大" in err
+    assert peak < 80 * 1024 * 1024
+
+
+def _sheet_xml(rows: str, extra: str = "", cols: str = "") -> str:
+    return f'<?xml version="1.0"?><worksheet xmlns="{_S_NS}">{cols}<sheetData>{rows}</sheetData>{extra}</worksheet>'
+
+
+def _xlsx_parts(sheets: dict[str, str], strings: tuple[str, ...] = ()) -> bytes:
+    """A minimal .xlsx from raw sheet XML (sheet part name → XML), in the given order."""
+    ct = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+          '<Default Extension="xml" ContentType="application/xml"/>'
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+          'spreadsheetml.sheet.main+xml"/></Types>')
+    rels = (f'<?xml version="1.0"?><Relationships xmlns="{_PKG_NS}"><Relationship Id="rId1" Type="{_R_NS}/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    wb_rels = [f'<Relationship Id="rS" Type="{_R_NS}/sharedStrings" Target="sharedStrings.xml"/>']
+    sheet_els = []
+    for n, part in enumerate(sheets, 1):
+        wb_rels.append(f'<Relationship Id="r{n}" Type="{_R_NS}/worksheet" Target="{part[3:]}"/>')
+        sheet_els.append(f'<sheet name="表{n}" sheetId="{n}" r:id="r{n}"/>')
+    wb = (f'<?xml version="1.0"?><workbook xmlns="{_S_NS}" xmlns:r="{_R_NS}"><sheets>{"".join(sheet_els)}'
+          '</sheets></workbook>')
+    sst = f'<?xml version="1.0"?><sst xmlns="{_S_NS}">' + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", ct)
+        zf.writestr("_rels/.rels", rels)
+        zf.writestr("xl/workbook.xml", wb)
+        zf.writestr("xl/_rels/workbook.xml.rels",
+                    f'<?xml version="1.0"?><Relationships xmlns="{_PKG_NS}">{"".join(wb_rels)}</Relationships>')
+        zf.writestr("xl/sharedStrings.xml", sst)
+        for part, xml in sheets.items():
+            zf.writestr(part, xml)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("nrows", "words"), [(200_000, ("XML 共有约", "个标记")), (25_000, ("A20001", "20,000 行"))])
+def test_a_long_sheet_is_refused_before_it_is_loaded(tmp_path: Path, nrows: int, words: tuple[str, ...]) -> None:
+    """Before: a 200,000-row sheet was refused only after openpyxl had loaded every row (30 s, 541 MB).
+    Now: counted before parsing; a sheet just under that count is refused at its first row past the limit."""
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c><c r="B{r}"><v>{r}</v></c></row>'
+                   for r in range(1, nrows + 1))
+    src = tmp_path / "rows.xlsx"
+    src.write_bytes(_xlsx_parts({"xl/worksheets/sheet1.xml": _sheet_xml(rows)}, strings=("产出指标",)))
+    code, _out, err, peak = _peak_import(src)
+    assert code == 2, err
+    assert all(w in err for w in words), err
+    assert peak < 150 * 1024 * 1024
+
+
+def _build_with_reference(out: Path, ref: Path) -> tuple[int, str]:
+    from conftest import EXAMPLE, run_cli
+
+    res = run_cli("build", str(EXAMPLE), "--to", "docx", "--reference-docx", str(ref), "-o", str(out))
+    return res.code, res.err
+
+
+def test_reference_docx_goes_through_the_same_zip_gate(tmp_path: Path) -> None:
+    """--reference-docx had no zip-bomb check (a 2 MB template reached 4.2 GB)."""
+    from conftest import EXAMPLE, run_cli
+
+    good = tmp_path / "good.docx"
+    assert run_cli("build", str(EXAMPLE), "--to", "docx", "-o", str(tmp_path / "g")).code == 0
+    good.write_bytes(next((tmp_path / "g").glob("*.docx")).read_bytes())
+    src = zipfile.ZipFile(good)
+    cases = {
+        "bomb": ({"word/media/huge.xml": b"\0" * (30 * 1024 * 1024)}, "压缩炸弹"),
+        "doctype": ({"word/styles.xml": b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY e "x">]><s/>'}, "DOCTYPE"),
+        "macro": ({"word/vbaProject.bin": b"\0" * 64}, "宏"),
+    }
+    for case, (extra, word) in cases.items():
+        ref = tmp_path / f"{case}.docx"
+        with zipfile.ZipFile(ref, "w", zipfile.ZIP_DEFLATED) as zf:
+            for n in src.namelist():
+                if n not in extra:
+                    zf.writestr(n, src.read(n))
+            for n, raw in extra.items():
+                zf.writestr(n, raw)
+        out = tmp_path / case
+        code, err = _build_with_reference(out, ref)
+        assert code == 2, (case, err)
+        assert word in err and "参考文档" in err and "Traceback" not in err, (case, err)
+        assert not out.exists() or not list(out.glob("*.docx"))
+    code, err = _build_with_reference(tmp_path / "ok", good)
+    assert code == 0, err
+
+
+def _docx_table(rows: list[list[str]], styles: str | None = None) -> bytes:
+    """A .docx with one table; each cell is raw run XML."""
+    body = "".join("<w:tr>" + "".join(f"<w:tc><w:p>{c}</w:p></w:tc>" for c in row) + "</w:tr>" for row in rows)
+    xml = f'<?xml version="1.0"?><w:document {_W_NS}><w:body><w:tbl>{body}</w:tbl></w:body></w:document>'
+    extra: dict[str, bytes] = {}
+    if styles is not None:
+        extra["word/styles.xml"] = f'<?xml version="1.0"?><w:styles {_W_NS}>{styles}</w:styles>'.encode()
+        extra["word/_rels/document.xml.rels"] = (
+            f'<?xml version="1.0"?><Relationships xmlns="{_PKG_NS}"><Relationship Id="rId1" '
+            f'Type="{_R_NS}/styles" Target="styles.xml"/></Relationships>').encode()
+    return _docx_with(xml.encode(), extra)
+
+
+def _r(text: str, props: str = "") -> str:
+    return f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}<w:t>{text}</w:t></w:r>"
+
+
+def test_hidden_word_runs_are_left_out_and_reported(tmp_path: Path) -> None:
+    """A hidden run turned a visible 2600 into 26000, silently."""
+    styles = ('<w:style w:type="character" w:styleId="Secret"><w:rPr><w:vanish/></w:rPr></w:style>'
+              '<w:style w:type="character" w:styleId="Secret2"><w:basedOn w:val="Secret"/></w:style>'
+              '<w:style w:type="paragraph" w:styleId="HP"><w:rPr><w:vanish/></w:rPr></w:style>'
+              '<w:style w:type="paragraph" w:styleId="HP2"><w:basedOn w:val="HP"/></w:style>')
+    rows = [[_r(t) for t in _HEAD],
+            [_r("产出指标"), _r("数量指标"), _r("享受待遇人数"), _r("2600") + _r("0", "<w:vanish/>") + _r("人")],
+            [_r("产出指标"), _r("数量指标"), _r("发放户数"), _r("1") + _r("9", '<w:rStyle w:val="Secret2"/>') + _r("20户")],
+            [_r("产出指标"), _r("数量指标"), _r("培训人数"), _r("3") + _r("5", "<w:specVanish/>") + _r("0人")],
+            [_r("产出指标"), _r("数量指标"), _r("网页隐藏"), _r("4") + _r("0", "<w:webHidden/>") + _r("人")],
+            [_r("产出指标"), _r("数量指标"), _r("显示的"), _r("7") + _r("0", '<w:vanish w:val="0"/>') + _r("人")],
+            [_r("产出指标"), _r("数量指标"), _r("补贴人数"),
+             '<w:pPr><w:pStyle w:val="HP2"/></w:pPr>' + _r("5") + _r("50人", '<w:vanish w:val="false"/>')]]
+    src = tmp_path / "hidden.docx"
+    src.write_bytes(_docx_table(rows, styles))
+    code, out, err, _peak = _peak_import(src)
+    assert code == 0, err
+    assert "享受待遇人数 = 2600 人" in out and "26000" not in out
+    assert "发放户数 = 120 户" in out
+    assert "培训人数 = 30 人" in out
+    assert "网页隐藏 = 40 人" in out  # webHidden: hidden only in Web Layout view, printed
+    assert "显示的 = 70 人" in out  # vanish switched off
+    assert "补贴人数 = 50 人" in out  # paragraph style (via basedOn) hides “5”; the run says not hidden
+    assert err.count("隐藏文字") == 4 and "隐藏文字“0”" in err and "隐藏文字“9”" in err and "隐藏文字“5”" in err
+    assert "隐藏文字“0”" in out  # also a comment in the imported text
+
+
+def test_hidden_excel_rows_columns_and_sheets_are_left_out_and_reported(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([*_HEAD, "备注"])
+    ws.append(["产出指标", "数量指标", "享受待遇人数", "2600人", "看得到"])
+    ws.append(["产出指标", "数量指标", "隐藏的指标", "99人", ""])
+    ws.append(["产出指标", "数量指标", "发放户数", "120户", ""])
+    ws["F2"] = "隐藏列里的字"
+    ws.row_dimensions[3].hidden = True
+    ws.column_dimensions["F"].hidden = True
+    other = wb.create_sheet("旧版")
+    _indicator_sheet(other, [["产出指标", "数量指标", "旧指标", "1人"]])
+    other.sheet_state = "hidden"
+    src = tmp_path / "hidden.xlsx"
+    wb.save(src)
+    code, out, err, _peak = _peak_import(src)
+    assert code == 0, err
+    assert "享受待遇人数 = 2600 人" in out and "发放户数 = 120 户" in out
+    body = out.split("\n\n", 1)[1]  # after the header comments
+    assert "隐藏的指标" not in body and "旧指标" not in out
+    assert "第3行（隐藏行）" in err and "隐藏的指标" in err
+    assert "F 列（隐藏列）" in err and "隐藏列里的字" in err
+    assert "工作表“旧版”：是隐藏的工作表" in err
+
+
+def test_formula_without_a_saved_result_is_reported_and_checked(tmp_path: Path) -> None:
+    """`=2000+600` with no cached value became 定性 "" silently."""
+    wb = openpyxl.Workbook()
+    _indicator_sheet(wb.active, [["产出指标", "数量指标", "享受待遇人数", "=2000+600"],
+                                 ["产出指标", "数量指标", "发放户数", "120户"]])
+    src = tmp_path / "formula.xlsx"
+    wb.save(src)
+    out_file = tmp_path / "formula.perf"
+    code = main(["import", str(src), "-o", str(out_file)])
+    assert code == 0
+    text = out_file.read_text("utf-8")
+    assert "=2000+600" in text and "没有保存计算结果" in text
+    diags = [d for d in check_paths([str(out_file)]).diagnostics if d.code == "PD-V005"]
+    assert [d.path[-1] for d in diags] == ["享受待遇人数"]
+    assert diags[0].severity == "error"
+
+
+def test_other_script_digits_import_as_0_to_9_and_are_reported(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """٢٦٠٠ and 𝟐𝟕𝟎 were imported as written and then failed with PD-S001."""
+    wb = openpyxl.Workbook()
+    _indicator_sheet(wb.active, [["产出指标", "数量指标", "享受待遇人数", "≥٢٦٠٠人"],
+                                 ["产出指标", "数量指标", "培训人数", "𝟐𝟕𝟎人"],
+                                 ["产出指标", "数量指标", "发放户数", "１２０户"],
+                                 ["产出指标", "时效指标", "完成时间", "٢٠٢٥年年底前"]])
+    src = tmp_path / "digits.xlsx"
+    wb.save(src)
+    out_file = tmp_path / "digits.perf"
+    assert main(["import", str(src), "-o", str(out_file)]) == 0
+    err = capsys.readouterr().err
+    text = out_file.read_text("utf-8")
+    assert "享受待遇人数 >= 2600 人" in text and "培训人数 = 270 人" in text and "发放户数 = 120 户" in text
+    assert "阿拉伯-印度数字" in err and "数学粗体/双线数字" in err
+    assert "全角" not in err  # full-width digits are part of the language: folded without a warning
+    assert "٢٠٢٥年年底前" in text  # qualitative text stays as written
+    codes = {d.code for d in check_paths([str(out_file)]).diagnostics}
+    assert "PD-S001" not in codes
+
+
+def test_import_docs_tell_one_story_about_embedded_data() -> None:
+    """#14 item 12: docs/xlsx.md said the embedded data wins and needs --ignore-embedded;
+    docs/import.md said import compares and follows the table (which is what the code does)."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    xlsx_md = (docs / "xlsx.md").read_text("utf-8")
+    import_md = (docs / "import.md").read_text("utf-8")
+    assert "以内嵌数据为准" not in xlsx_md
+    assert "按表格中看到的内容导入" in xlsx_md and "按表格中看到的内容导入" in import_md
+    assert "--ignore-embedded" in import_md
+
+
+def test_xml_element_caps_refuse_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part with more elements than a tree may hold, and a file with more elements than all
+    parts together may hold, are refused before lxml builds anything (limits lowered here so
+    the file can stay small; the real ones are 1,000,000 and 3,000,000)."""
+    from perfdsl.importer import safety
+
+    paras = "<w:p/>" * 2000
+    head = "<w:tr>" + "".join(f"<w:tc><w:p><w:r><w:t>{t}</w:t></w:r></w:p></w:tc>" for t in _HEAD) + "</w:tr>"
+    xml = f'<?xml version="1.0"?><w:document {_W_NS}><w:body>{paras}<w:tbl>{head}</w:tbl></w:body></w:document>'
+    data = _docx_with(xml.encode())
+    monkeypatch.setattr(safety, "MAX_NODES", 1000)
+    with pytest.raises(ImportFailure, match=r"word/document\.xml.*超过上限 1,000"):
+        import_bytes(data, "many.docx")
+    monkeypatch.setattr(safety, "MAX_NODES", 1_000_000)
+    monkeypatch.setattr(safety, "MAX_FILE_NODES", 1500)
+    with pytest.raises(ImportFailure, match=r"XML 共有约.*超过上限 1,500"):
+        import_bytes(data, "many.docx")
+
+
+def test_streaming_reader_reads_what_excel_shows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The hand-written .xlsx reader: cells without references, inline strings, zero-height rows
+    and zero-width columns (hidden too), cached error values, percent formats, shared strings."""
+
+    def c(v: str, t: str = "", s: str = "", ref: str = "") -> str:
+        attrs_ = (f' r="{ref}"' if ref else "") + (f' t="{t}"' if t else "") + (f' s="{s}"' if s else "")
+        if t == "inlineStr":
+            return f"<c{attrs_}><is><t>{v}</t></is></c>"
+        return f"<c{attrs_}><v>{v}</v></c>"
+
+    head = "".join(c(str(i), "s") for i in range(4))
+    rows = (f"<row>{head}</row>"
+            f'<row>{c("4", "s")}{c("5", "s")}{c("享受待遇人数", "inlineStr")}{c("0.955", s="1")}</row>'
+            f'<row ht="0" customHeight="1">{c("4", "s")}{c("5", "s")}{c("零高度行", "inlineStr")}{c("1", s="0")}</row>'
+            f'<row r="7">{c("4", "s", ref="A7")}{c("5", "s", ref="B7")}{c("错误值", "inlineStr", ref="C7")}'
+            f'{c("#DIV/0!", "e", ref="D7")}{c("零宽列", "inlineStr", ref="E7")}</row>')
+    cols = '<cols><col min="5" max="5" width="0" customWidth="1"/></cols>'
+    styles = (f'<?xml version="1.0"?><styleSheet xmlns="{_S_NS}"><numFmts count="1"><numFmt numFmtId="164" '
+              'formatCode="0.0%"/></numFmts><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+              '</styleSheet>')
+    data = _xlsx_parts({"xl/worksheets/sheet1.xml": _sheet_xml(rows, cols=cols)},
+                       strings=(*_HEAD, "产出指标", "数量指标"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for n in zin.namelist():
+            raw = zin.read(n)
+            if n == "xl/_rels/workbook.xml.rels":
+                raw = raw.replace(b"</Relationships>", f'<Relationship Id="rT" Type="{_R_NS}/styles" '
+                                  f'Target="styles.xml"/></Relationships>'.encode())
+            zout.writestr(n, raw)
+        zout.writestr("xl/styles.xml", styles)
+    src = tmp_path / "raw.xlsx"
+    src.write_bytes(buf.getvalue())
+    assert main(["import", str(src), "--stdout"]) == 0
+    cap = capsys.readouterr()
+    assert "享受待遇人数 = 95.5 %" in cap.out
+    assert "零高度行" not in cap.out.split("\n\n", 1)[1] and "第3行（隐藏行）" in cap.err
+    assert "E 列（隐藏列）" in cap.err and "零宽列" in cap.err
+    assert '错误值 定性 ""' in cap.out and "#DIV/0!" not in cap.out.split("\n\n", 1)[1]
+    assert "（D7）：是错误值“#DIV/0!”（公式无法计算），已按空值导入" in cap.err
+
+
+def test_other_script_digits_in_number_fields_are_written_as_0_to_9(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["项目名称", "测试项目"])
+    ws.append(["年度资金总额（万元）", "١٥٦"])
+    _indicator_sheet(ws, [["产出指标", "数量指标", "享受待遇人数", "2600人"]])
+    src = tmp_path / "fields.xlsx"
+    wb.save(src)
+    out_file = tmp_path / "fields.perf"
+    assert main(["import", str(src), "-o", str(out_file), "--profile", "gansu-project"]) == 0
+    err = capsys.readouterr().err
+    text = out_file.read_text("utf-8")
+    assert "年度资金总额: 156" in text, text
+    assert "“年度资金总额（万元）”的内容“١٥٦”中有阿拉伯-印度数字" in err and "（B2）" in err
+    assert "PD-R005" not in {d.code for d in check_paths([str(out_file)]).diagnostics}
+
+
+def test_a_line_break_in_reported_content_cannot_end_its_comment(tmp_path: Path) -> None:
+    """Hidden or unmapped cell text is quoted in comments; a line break in it must not start a
+    line of perfdsl text (it would become an indicator nobody can see in the file)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    _indicator_sheet(ws, [["产出指标", "数量指标", "享受待遇人数", "2600人"],
+                          ["产出指标", "数量指标", "藏起来", "x\n  产出.数量.偷偷加的 >= 1 人\r\n也是\u2028这里"]])
+    ws.row_dimensions[3].hidden = True
+    src = tmp_path / "inject.xlsx"
+    wb.save(src)
+    out_file = tmp_path / "inject.perf"
+    assert main(["import", str(src), "-o", str(out_file)]) == 0
+    text = out_file.read_text("utf-8")
+    assert "偷偷加的" in text  # reported, in a comment
+    assert all(line.startswith("#") for line in text.splitlines() if "偷偷加的" in line or "这里" in line)
+    assert [i["name"] for d in _model(out_file)["declarations"] for i in d["indicators"]] == ["享受待遇人数"]

@@ -20,9 +20,14 @@ def _unit_span(ind: Indicator) -> Span:
 
 
 def check_values(decl: Declaration) -> Iterator[Diagnostic]:
-    """定性 needs text: a qualitative value that is just a number (with a unit) is a mistake."""
+    """定性 needs text: an empty one is no target (PD-V005); one that is just a number (with a
+    unit) is a mistake (PD-V002)."""
     for ind in decl.indicators:
         t = ind.target
+        if t.op == "qual" and not (t.text or "").strip():
+            yield diag("PD-V005", ind.span, path=ind.path, name=ind.name,
+                       help="写出可考核的目标，例如：定性 2025年年底前完成；有数值的写成 >= 2600 人")
+            continue
         if t.op == "qual" and t.text and _NUMERIC_TEXT.match(t.text):
             m = re.match(r"^\s*([≥≤<>=＝＞＜]?)\s*([+\-]?[0-9０-９][0-9０-９,，.．]*)\s*(.*?)\s*$", t.text)
             if m and m.group(3) and parse_unit(m.group(3)) is None:

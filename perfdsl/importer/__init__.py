@@ -6,7 +6,8 @@
 - any other file is read as grids (grid.py), its tables found by their labels and its
   values parsed as people write them (detect.py, values.py, build.py).
 The result is formatted text (perfdsl.printer) plus warnings with cell positions;
-whatever could not be mapped is also in the text as comments. Failures raise
+whatever could not be mapped, was hidden in Word/Excel (not imported), was a formula
+without a saved result, or had its digits rewritten is also in the text as comments. Failures raise
 `ImportFailure` with a Chinese message. This package must not write files (the command
 does that) and must never resolve an XML entity or read anything outside the file.
 """
@@ -57,15 +58,10 @@ def _embedded_docx(data: bytes) -> bytes | None:
     return read_embedded_json(data)
 
 
-def _embedded_xlsx(wb: object) -> bytes | None:
-    from perfdsl.backends.xlsx import DATA_SHEET, embedded_json_from_rows
+def _embedded_xlsx(rows: list[list[object]] | None) -> bytes | None:
+    from perfdsl.backends.xlsx import embedded_json_from_rows
 
-    names = getattr(wb, "sheetnames", [])
-    if DATA_SHEET not in names:
-        return None
-    ws = wb[DATA_SHEET]  # type: ignore[index]
-    rows = [list(r) for r in ws.iter_rows(values_only=True, max_col=3)]
-    return embedded_json_from_rows(rows)
+    return embedded_json_from_rows(rows) if rows else None
 
 
 FLAT_SHEET_NAME = "指标清单"
@@ -99,14 +95,15 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
     kind = kind_of(name, data)
     parts = safety.open_package(data, kind, name)
     embedded: bytes | None = None
+    budget = safety.CellBudget(name)
     if kind == "docx":
         if use_embedded:
             embedded = _embedded_docx(data)
-        book = grid.read_docx(parts, name)
+        book = grid.read_docx(parts, name, budget)
     else:
-        book, wb = grid.read_xlsx(data, name)
+        book, data_rows = grid.read_xlsx(parts, name, budget)
         if use_embedded:
-            embedded = _embedded_xlsx(wb)
+            embedded = _embedded_xlsx(data_rows)
     exact = fromjson.document_from_json(embedded, name) if embedded is not None else None
     hint, missing = hint_for(profile, exact, profile_dirs)
     doc, warnings, comments = build.document_from_book(book, name, hint)
@@ -122,10 +119,13 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
             shown = "、".join(f"“{m}”" for m in missing)
             return ImportResult(format_document(exact), (
                 f"{name}：文件由模板{shown}生成，但这里找不到这个模板，无法核对表格在生成后是否被修改过；"
-                "已按内嵌数据导入。请把模板放在输出文件旁的 profiles/ 文件夹或用 --profile-dir 指定后重新导入",), True, exact)
+                "已按内嵌数据导入。请把模板放在输出文件旁的 profiles/ 文件夹或用 --profile-dir 指定后重新导入",
+                *book.notes), True, exact)
         changed = differences(exact, doc, profile_dirs)
         if not changed and not flat_changed:
-            return ImportResult(format_document(exact), (), True, exact)
+            # what was hidden is still reported: it is in the file, just not in its meaning
+            hidden = tuple(book.notes)
+            return ImportResult(format_document(exact), hidden, True, exact)
         if changed:
             warnings = [f"{name}：文件在 perfdsl 生成后被修改过（表格与内嵌数据有 {changed} 处不同），"
                         "已按表格中看到的内容导入", *warnings]

@@ -26,8 +26,11 @@ from perfdsl.importer.numbered import split_numbered
 from perfdsl.importer.ownprofiles import ProfileHint
 from perfdsl.importer.safety import ImportFailure
 from perfdsl.importer.values import clean, parse_value, squash
+from perfdsl.numbers import other_digits
 from perfdsl.profiles import Profile
 
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_NUMERIC_FIELDS = ("money", "int", "year", "date", "code")
 _YEAR = re.compile(r"(\d{4})\s*年度")
 _CJK = re.compile(r"[^\x00-\x7f]")
 
@@ -58,13 +61,14 @@ class Out:
     comments: list[str] = attrs.Factory(list)
 
     def unmapped(self, where: str, text: str, why: str = "未能对应到申报表栏目") -> None:
-        one = text.replace("\n", " / ")
+        one = _LINE_BREAKS.sub(" / ", text)
         self.warnings.append(f"{where}：{why}：{one}")
         self.comments.append(f"{where}：{one}")
 
     def note(self, where: str, text: str) -> None:
-        self.warnings.append(f"{where}：{text}")
-        self.comments.append(f"{where}：{text}")
+        one = _LINE_BREAKS.sub(" / ", text)
+        self.warnings.append(f"{where}：{one}")
+        self.comments.append(f"{where}：{one}")
 
 
 def join_lines(text: str) -> str:
@@ -208,13 +212,22 @@ class _Header:
         comp = _composite(self.profile, key, text) if spec is not None else None
         if comp:
             for k, v in comp.items():
-                self._set(k, v)
+                self._set(k, v, where)
             return
-        self._set(key, text)
+        self._set(key, text, where)
 
-    def _set(self, key: str, text: str) -> None:
+    def _set(self, key: str, text: str, where: str = "") -> None:
         if key in self.values:
             return
+        spec = self.profile.field(key)
+        if spec is not None and spec.type in _NUMERIC_FIELDS:
+            # as for indicator values: other scripts' digits are written as 0-9, and reported
+            ascii_text, scripts = other_digits(text)
+            foreign = [s for s in scripts if s != "全角数字"]
+            if foreign:
+                self.out.note(where or "表头栏目", f"“{spec.label}”的内容“{clean(text)}”中有{'、'.join(foreign)}，"
+                              "已改写为 0-9 的数字导入，请核对")
+                text = ascii_text
         self.values[key] = text
         self.order.append(key)
 
@@ -491,6 +504,9 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
 def document_from_book(book: Book, name: str,
                        forced: str | ProfileHint | None) -> tuple[ast.Document, list[str], list[str]]:
     out = Out()
+    for n in book.notes:
+        where, _, text = n.partition("：")
+        out.note(where, text)
     decls: list[ast.Declaration] = []
     flat_sets: list[tuple[str, list[Section]]] = []
     for label, lines in streams(book):
@@ -533,6 +549,7 @@ def render_text(doc: ast.Document, comments: list[str], name: str) -> str:
 
     head = [f"# 由 perfdsl import 从 {name} 按表格版式导入。"]
     if comments:
-        head.append("# 以下内容未能对应到申报表的栏目，请人工核对：")
-        head += [f"#   {c}" for c in comments]
+        head.append("# 以下内容没有导入（未能对应到申报表的栏目，或在原文件中是隐藏的），或导入时有改动，请人工核对：")
+        # one comment line each, whatever the cell held: a line break in a cell must not end the comment
+        head += [f"#   {_LINE_BREAKS.sub(' / ', c)}" for c in comments]
     return "\n".join(head) + "\n\n" + format_document(doc)

@@ -14,6 +14,7 @@ It must not build syntax (build.py) nor read files (grid.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ _TRAIL = re.compile(r"(?:[:：,，;；。、]|包括|如下)+$")
 _LEAD = re.compile(r"^(?:[*＊※]|其中[:：]?)+")
 
 
+@functools.lru_cache(maxsize=65536)
 def norm_label(text: str) -> str:
     """A label for matching: no spaces or line breaks, half-width brackets, no trailing 冒号/包括."""
     t = squash(text).replace("【", "[").replace("】", "]")
@@ -73,6 +75,8 @@ class Header:
 
 def indicator_header(texts: list[str], origins_own: list[bool]) -> Header | None:
     """The heading's column roles, or None. `origins_own[c]`: the cell starts in column c."""
+    if not any("级" in t for t in texts):
+        return None  # both required labels (一级…/二级…) contain 级: most rows end here, cheaply
     roles: dict[int, str] = {}
     extras: dict[int, str] = {}
     labels = [norm_label(t) for t in texts]

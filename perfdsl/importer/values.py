@@ -12,6 +12,7 @@ is not one: a value whose tail is not a known unit stays qualitative.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from perfdsl import ast
+from perfdsl.numbers import other_digits
 from perfdsl.units import parse_unit
 
 OP_WORDS: tuple[tuple[str, str], ...] = (
@@ -52,21 +54,23 @@ def clean(text: str | None) -> str:
     return unicodedata.normalize("NFC", t).strip(" \t\n\u3000")
 
 
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_SPACE = re.compile(r"\s+")
+
+
 def fold(text: str | None) -> str:
     """`clean`, then full-width ASCII (Ｎ％＝（）：) folded to half-width, 全角空格 to a space."""
-    out = []
-    for ch in clean(text):
-        if "\uff01" <= ch <= "\uff5e":
-            ch = chr(ord(ch) - 0xFEE0)
-        elif ch == "\u3000":
-            ch = " "
-        out.append(ch)
-    return "".join(out)
+    return clean(text).translate(_FOLD)
+
+
+@functools.lru_cache(maxsize=65536)
+def _squash(text: str) -> str:
+    return _SPACE.sub("", fold(text))
 
 
 def squash(text: str | None) -> str:
     """`fold` and remove all whitespace (for numbers, operators, units, labels)."""
-    return re.sub(r"\s+", "", fold(text))
+    return _squash(text) if text else ""
 
 
 @attrs.frozen
@@ -115,7 +119,16 @@ def op_from_column(text: str | None) -> tuple[str | None, bool]:
 def parse_value(value: str | None, op_text: str | None = None, unit_text: str | None = None) -> Parsed:
     """The target of one indicator from its value cell and, when present, its operator and unit cells."""
     raw_value = clean(value)
-    v = _THOUSANDS.sub("", squash(value))
+    v, scripts = other_digits(_THOUSANDS.sub("", squash(value)))
+    parsed = _parse_value(raw_value, v, op_text, unit_text)
+    if scripts and not isinstance(parsed.target, ast.Qualitative):
+        # other scripts' digits are not part of the language: write them as 0-9, and say so
+        note = f"指标值“{raw_value}”中有{'、'.join(scripts)}，已改写为 0-9 的数字导入，请核对"
+        return attrs.evolve(parsed, notes=(note, *parsed.notes))
+    return parsed
+
+
+def _parse_value(raw_value: str, v: str, op_text: str | None, unit_text: str | None) -> Parsed:
     col_unit = squash(unit_text)
     col_op, op_known = op_from_column(op_text)
     notes: list[str] = []
