@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import re
 import uuid
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -197,34 +199,38 @@ CONTENT_TYPES = (
 _SPACER = '<w:p><w:pPr><w:pStyle w:val="PerfdslSpacer"/></w:pPr></w:p>'
 
 
-def _declaration_xml(decl: Declaration, first: bool, text_width: int) -> str:
+def _declaration_xml(decl: Declaration, first: bool, text_width: int) -> Iterator[str]:
     title, subtitle = decl.heading()
     brk = "" if first else "<w:pageBreakBefore/>"
-    out = [g.paragraph(title, "PerfdslTitle", extra_ppr=brk)]
+    yield g.paragraph(title, "PerfdslTitle", extra_ppr=brk)
     if subtitle:
-        out.append(g.paragraph(subtitle, "PerfdslSubtitle"))
+        yield g.paragraph(subtitle, "PerfdslSubtitle")
     header = g.header_grid(decl)
-    out.append(g.table_xml(header, g.column_widths(header.columns, text_width)))
+    yield g.table_xml(header, g.column_widths(header.columns, text_width))
     # A 1-pt paragraph keeps the indicator table a table of its own, so its heading row
     # can repeat on every page (w:tblHeader only works on a table's first rows).
-    out.append(_SPACER)
+    yield _SPACER
     ind = g.indicator_grid(decl)
-    out.append(g.table_xml(ind, g.column_widths(ind.columns, text_width)))
-    return "".join(out)
+    yield from g.iter_table_xml(ind, g.column_widths(ind.columns, text_width))
 
 
 
 
 def body_xml(dset: DeclarationSet, text_width: int = DEFAULT_TEXT_WIDTH) -> str:
-    decls = ordered(dset)
-    parts = [_declaration_xml(d, i == 0, text_width) for i, d in enumerate(decls)]
-    parts.append(_SPACER)  # Word wants a paragraph after the last table
-    return "".join(parts)
+    return "".join(iter_body_xml(dset, text_width))
 
 
-def _document_xml(body: str, sectpr: str) -> str:
-    return (XML_DECL + f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:body>'
-            + body + sectpr + "</w:body></w:document>")
+def iter_body_xml(dset: DeclarationSet, text_width: int = DEFAULT_TEXT_WIDTH) -> Iterator[str]:
+    """The body in pieces (a table row each): streamed into the zip, never one string."""
+    for i, d in enumerate(ordered(dset)):
+        yield from _declaration_xml(d, i == 0, text_width)
+    yield _SPACER  # Word wants a paragraph after the last table
+
+
+def _document_xml(body: Iterable[str], sectpr: str) -> Iterator[str]:
+    yield XML_DECL + f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:body>'
+    yield from body
+    yield sectpr + "</w:body></w:document>"
 
 
 # ----------------------------------------------------------------------------------------
@@ -272,17 +278,25 @@ def _app_xml(version: str) -> str:
             f"<Application>{g.esc(version)}</Application><DocSecurity>0</DocSecurity></Properties>")
 
 
-def _provenance_parts(json_bytes: bytes, version: str) -> tuple[str, str]:
+_CHUNK = 1 << 20  # characters (or base64 bytes, a multiple of 3) per piece of a streamed part
+
+
+def _provenance_parts(json_bytes: bytes, version: str) -> tuple[Iterator[str], str]:
     """customXml item (the JSON, as XML text, or base64 when XML cannot hold it) and its
-    itemProps part. The sha256 lets the reader prove it got the exact bytes back."""
+    itemProps part. The sha256 lets the reader prove it got the exact bytes back. The item
+    comes in pieces, so the JSON is never copied whole a second time."""
     digest = hashlib.sha256(json_bytes).hexdigest()
     text = json_bytes.decode("utf-8")
     if "\r" in text or g._BAD_XML.search(text):
-        encoding, payload = "base64", base64.b64encode(json_bytes).decode("ascii")
+        encoding = "base64"
+        payload: Iterator[str] = (base64.b64encode(json_bytes[i:i + 3 * _CHUNK]).decode("ascii")
+                                  for i in range(0, len(json_bytes), 3 * _CHUNK))
     else:
-        encoding, payload = "xml-text", g.esc(text)
-    item = (XML_DECL + f'<perfdsl xmlns="{PROV_NS}" compiler="{g.esc(version)}" format="perfdsl-json" '
-            f'encoding="{encoding}" sha256="{digest}">' + payload + "</perfdsl>")
+        encoding = "xml-text"
+        payload = (g.esc(text[i:i + _CHUNK]) for i in range(0, len(text), _CHUNK))
+    head = (XML_DECL + f'<perfdsl xmlns="{PROV_NS}" compiler="{g.esc(version)}" format="perfdsl-json" '
+            f'encoding="{encoding}" sha256="{digest}">')
+    item = itertools.chain((head,), payload, ("</perfdsl>",))
     guid = "{" + str(uuid.UUID(bytes=bytes.fromhex(digest[:32]))).upper() + "}"
     props = (XML_DECL + '<ds:datastoreItem xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml" '
              f'ds:itemID="{guid}"><ds:schemaRefs><ds:schemaRef ds:uri="{PROV_NS}"/></ds:schemaRefs></ds:datastoreItem>')
@@ -301,8 +315,17 @@ def _item_rels(props_name: str) -> str:
 _FIRST = ("[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/_rels/document.xml.rels")
 
 
-def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
-    """A deterministic zip: fixed part order, fixed times and attributes, deflate."""
+def _set_compress_level(info: zipfile.ZipInfo, level: int) -> None:
+    """What writestr(compresslevel=) sets: `compress_level` from Python 3.13, `_compresslevel` before."""
+    try:
+        info.compress_level = level  # type: ignore[attr-defined]
+    except AttributeError:
+        info._compresslevel = level  # type: ignore[attr-defined]
+
+
+def _zip(parts: Mapping[str, bytes | Iterable[str]], when: datetime) -> bytes:
+    """A deterministic zip: fixed part order, fixed times and attributes, deflate.
+    A part given as pieces of text is streamed into its entry (compressed as it comes)."""
     names = [n for n in _FIRST if n in parts] + sorted(n for n in parts if n not in _FIRST)
     dt = (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
     buf = io.BytesIO()
@@ -312,7 +335,21 @@ def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 0
             info.external_attr = 0
-            zf.writestr(info, parts[name], compresslevel=3)
+            data = parts[name]
+            if isinstance(data, bytes):
+                zf.writestr(info, data, compresslevel=3)
+                continue
+            _set_compress_level(info, 3)
+            with zf.open(info, "w") as fh:
+                pieces: list[str] = []
+                size = 0
+                for piece in data:
+                    pieces.append(piece)
+                    size += len(piece)
+                    if size >= _CHUNK:
+                        fh.write("".join(pieces).encode())
+                        pieces, size = [], 0
+                fh.write("".join(pieces).encode())
     return buf.getvalue()
 
 
@@ -337,17 +374,17 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
         return _zip(docx_reference.build_parts(reference, dset, json_bytes, version, when), when)
 
     item, props = _provenance_parts(json_bytes, version)
-    parts: dict[str, bytes] = {
+    parts: dict[str, bytes | Iterable[str]] = {
         "[Content_Types].xml": CONTENT_TYPES.encode(),
         "_rels/.rels": ROOT_RELS.encode(),
-        "word/document.xml": _document_xml(body_xml(dset), DEFAULT_SECTPR).encode(),
+        "word/document.xml": _document_xml(iter_body_xml(dset), DEFAULT_SECTPR),
         "word/_rels/document.xml.rels": DOC_RELS.encode(),
         "word/styles.xml": STYLES_XML.encode(),
         "word/settings.xml": SETTINGS_XML.encode(),
         "word/footer1.xml": FOOTER_XML.encode(),
         "docProps/core.xml": _core_xml(dset, when, version).encode(),
         "docProps/app.xml": _app_xml(version).encode(),
-        "customXml/item1.xml": item.encode(),
+        "customXml/item1.xml": item,
         "customXml/itemProps1.xml": props.encode(),
         "customXml/_rels/item1.xml.rels": _item_rels("itemProps1.xml").encode(),
     }

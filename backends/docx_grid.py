@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -430,6 +430,11 @@ _BORDER = "".join(
 
 def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     """The `<w:tbl>` for `grid`, one pass; row spans become vMerge restart/continue."""
+    return "".join(iter_table_xml(grid, widths))
+
+
+def iter_table_xml(grid: Grid, widths: Sequence[int]) -> Iterator[str]:
+    """`table_xml` in pieces, one per row, so a huge table is never one string in memory."""
     ncol = len(widths)
     total = sum(widths)
     out: list[str] = [
@@ -442,6 +447,7 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
     ]
     out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
     out.append("</w:tblGrid>")
+    yield "".join(out)
     keeps = keep_flags(grid.rows)
     edge = [0]
     for w_ in widths:
@@ -462,8 +468,9 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
 
     # pending[col] = [rows still covered, span] for vertical merges in progress
     pending: dict[int, list[int]] = {}
-    add = out.append
     for row, keep in zip(grid.rows, keeps, strict=True):
+        out = []
+        add = out.append
         trpr = "<w:cantSplit/><w:tblHeader/>" if row.header else "<w:cantSplit/>"
         add(f'<w:tr><w:trPr>{trpr}<w:trHeight w:val="340"/></w:trPr>')
         kn = "<w:keepNext/>" if keep else ""
@@ -502,8 +509,8 @@ def table_xml(grid: Grid, widths: Sequence[int]) -> str:
             add("</w:tc>")
             col += span
         add("</w:tr>")
-    out.append("</w:tbl>")
-    return "".join(out)
+        yield "".join(out)
+    yield "</w:tbl>"
 
 
 # A merged block longer than this many rows may break across pages (else Word would

@@ -165,7 +165,7 @@ def _build_parts(parts: dict[str, bytes], path: str, dset: DeclarationSet, json_
         n += 1
     item_name, props_name = f"customXml/item{n}.xml", f"customXml/itemProps{n}.xml"
     item, props = d._provenance_parts(json_bytes, version)
-    parts[item_name] = item.encode()
+    parts[item_name] = "".join(item).encode()
     parts[props_name] = props.encode()
     parts[_rels_name(item_name)] = d._item_rels(posixpath.basename(props_name)).encode()
     set_override(props_name, d.CT_CUSTOM_PROPS)

@@ -8,9 +8,13 @@ for a lossless import.
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from perfdsl import __version__
 from perfdsl.model import Declaration, DeclarationSet, Field, Indicator, Target
@@ -89,4 +93,58 @@ def dumps(obj: Any) -> bytes:
 
 
 def render(dset: DeclarationSet, options: Any = None, findings: list[dict[str, Any]] | None = None) -> bytes:
-    return dumps(set_json(dset, findings))
+    """Exactly `dumps(set_json(dset, findings))`, but built indicator by indicator: the
+    dictionaries of a huge declaration never all exist at once (issue #16)."""
+    out = io.BytesIO()
+    pieces: list[str] = []
+    size = 0
+    for piece in _iter_json(_lazy_set_json(dset, findings), 0):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            out.write("".join(pieces).encode("utf-8"))
+            pieces, size = [], 0
+    pieces.append("\n")
+    out.write("".join(pieces).encode("utf-8"))
+    return out.getvalue()
+
+
+class _Lazy:
+    """A JSON array whose items are made only while it is written."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+def _lazy_set_json(dset: DeclarationSet, findings: list[dict[str, Any]] | None) -> dict[str, Any]:
+    out = set_json(DeclarationSet(dset.name, (), dset.root), findings)
+    out["year"] = dset.year
+    out["declarations"] = _Lazy(_lazy_declaration(d) for d in dset.declarations)
+    return out
+
+
+def _lazy_declaration(d: Declaration) -> dict[str, Any]:
+    out = declaration_json(attrs.evolve(d, indicators=()))
+    out["indicators"] = _Lazy(indicator_json(i) for i in d.indicators)
+    return out
+
+
+def _iter_json(obj: Any, level: int) -> Iterator[str]:
+    """json.dumps(obj, ensure_ascii=False, indent=2) in pieces, `obj` nested `level` deep."""
+    pad = "\n" + "  " * (level + 1)
+    if isinstance(obj, _Lazy):
+        first = True
+        for item in obj.items:
+            yield ("[" if first else ",") + pad
+            yield from _iter_json(item, level + 1)
+            first = False
+        yield "[]" if first else "\n" + "  " * level + "]"
+    elif isinstance(obj, dict) and obj and any(isinstance(v, (_Lazy, dict)) for v in obj.values()):
+        sep = "{"
+        for k, v in obj.items():
+            yield sep + pad + json.dumps(k, ensure_ascii=False) + ": "
+            yield from _iter_json(v, level + 1)
+            sep = ","
+        yield "\n" + "  " * level + "}"
+    else:
+        yield json.dumps(obj, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)

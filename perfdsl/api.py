@@ -9,12 +9,14 @@ errors; a path that does not exist is a `UsageError` for the CLI to report (exit
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfdsl import record
 from perfdsl.checks import run_checks
+from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
 from perfdsl.resolve import WaiverScope, resolve_document
@@ -64,13 +66,18 @@ class Result:
         return any(s.has_errors for s in self.sets)
 
 
-def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
+def discover(paths: list[str], on_warning: Callable[[str], None] | None = None) -> list[tuple[str, list[str]]]:
     """Group the inputs into declaration sets: (set root, files).
 
     A file is a set of its own. A folder with .perf files directly inside is one set (of
     those files); its subfolders, and those of a folder without .perf files, are sets of
-    their own, so a county's units each check on their own.
+    their own, so a county's units each check on their own. Folder symlinks are followed
+    but each real folder is read once (perfdsl.walk); a skipped loop is a warning, printed
+    on stderr unless `on_warning` takes it.
     """
+    from perfdsl.walk import walk_perf_folders
+
+    warn = on_warning or _stderr_warning
     out: list[tuple[str, list[str]]] = []
     for p in paths:
         path = Path(p)
@@ -80,20 +87,19 @@ def discover(paths: list[str]) -> list[tuple[str, list[str]]]:
         if not path.is_dir():
             raise UsageError(f"找不到文件或文件夹：{p}")
         found_before = len(out)
-        stack = [path]
-        while stack:
-            folder = stack.pop(0)
-            try:
-                entries = sorted(folder.iterdir(), key=lambda e: e.name)
-            except OSError as exc:
-                raise UsageError(f"无法读取文件夹 {folder}：{exc.strerror}") from exc
-            files = [str(e) for e in entries if e.is_file() and e.suffix == SUFFIX]
-            if files:
-                out.append((str(folder), files))
-            stack.extend(e for e in entries if e.is_dir() and not e.name.startswith(".") and e.name != "profiles")
+        try:
+            for folder, files in walk_perf_folders(str(path), warn):
+                if files:
+                    out.append((folder, files))
+        except OSError as exc:
+            raise UsageError(f"无法读取文件夹 {exc.filename or p}：{exc.strerror}") from exc
         if len(out) == found_before:
             raise UsageError(f"文件夹 {p} 及其子文件夹中没有 .perf 文件")
     return out
+
+
+def _stderr_warning(message: str) -> None:
+    sys.stderr.write(f"perfdsl：警告：{message}\n")
 
 
 def profile_dirs_for(root: str, extra: tuple[str, ...] = (), local: bool = True) -> tuple[str, ...]:
@@ -113,6 +119,7 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
     doc, diags = parse_text(text, path)
     resolved, rdiags = resolve_document(doc, profile_dirs)
     all_diags = diags + rdiags
+    all_diags.extend(check_invisible(text, path, resolved.declarations))
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):
         all_diags.append(diag("PD-D003", Span.point(path, 1, 1)))
     return FileResult(source, resolved.declarations, resolved.waivers, tuple(all_diags))

@@ -153,7 +153,7 @@ def code_fingerprint() -> str:
         if not root.is_dir():
             continue
         for f in sorted(root.rglob("*")):
-            if f.suffix in (".py", ".toml", ".lark", ".json") and "__pycache__" not in f.parts:
+            if f.suffix in (".py", ".toml", ".lark", ".json", ".tsv") and "__pycache__" not in f.parts:
                 st = f.stat()
                 h.update(f"{f.relative_to(root.parent)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     try:

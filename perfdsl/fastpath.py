@@ -107,8 +107,12 @@ def _scanner_pattern(order: list[tuple[str, str]], skip: frozenset[str]) -> str:
     return f"(?>(?:{'|'.join(skips)})*)(?:{alternation})"
 
 
-def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) -> list[Any] | None:
+def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
+          first_line: int = 1) -> list[Any] | None:
     """The value Lark's `parse(text)` would return with `builder` as transformer, or None.
+
+    `first_line`: the line number of `text`'s first line in the file (Lark's line counter
+    started there, as perfdsl.parser does for each declaration).
 
     None means "not fully accepted": the caller must give `text` to Lark.
     """
@@ -117,7 +121,7 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) 
     gc_was = gc.isenabled()
     gc.disable()  # as in parser._run: the value stack is rescanned otherwise
     try:
-        result = _parse(tables, text, builder, on_nl)
+        result = _parse(tables, text, builder, on_nl, first_line)
     finally:
         if gc_was:
             gc.enable()
@@ -125,7 +129,8 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) 
     return result
 
 
-def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any]) -> list[Any] | None:
+def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
+           first_line: int = 1) -> list[Any] | None:
     match = tables.match
     unless = tables.unless
     ignore = tables.ignore
@@ -140,7 +145,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any])
     end_state = tables.end
     pos = 0
     size_text = len(text)
-    line = 1
+    line = first_line
     line_start = 0
     typ = "$END"
     while True:

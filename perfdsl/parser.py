@@ -388,27 +388,29 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True) -> tuple
     tables = fastpath.tables() if fast else None
     for n, first in enumerate(starts):
         last = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
-        chunk = "\n" * (first - 1) + "\n".join(lines[first - 1:last])
+        # The chunk is lexed from its first line on (not padded with the lines before it:
+        # that made a file of many declarations quadratic, issue #16).
+        chunk = "\n".join(lines[first - 1:last])
         if n + 1 < len(starts):
             chunk += "\n"
         if tables is not None:
-            result = _run_fast(tables, chunk, diags, comments)
+            result = _run_fast(tables, chunk, diags, comments, first)
             if result is not None:
                 _collect(result, decls, stray)
                 continue
-        _parse_chunk_with_lark(chunk, path, text, diags, decls, stray)
+        _parse_chunk_with_lark(chunk, path, text, diags, decls, stray, first)
     uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
     return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
 
 
 def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
-              comments: list[ast.Comment]) -> list[Any] | None:
+              comments: list[ast.Comment], first_line: int = 1) -> list[Any] | None:
     """The chunk through the fast path; its findings join `diags`/`comments` only if it is accepted."""
     scratch_d: list[Diagnostic] = []
     scratch_c: list[ast.Comment] = []
     _CTX.diags, _CTX.comments = scratch_d, scratch_c
     try:
-        result = fastpath.parse(tables, chunk, _builder(), _on_nl)
+        result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line)
     finally:
         _CTX.diags, _CTX.comments = diags, comments
     if result is not None:
@@ -423,7 +425,7 @@ def _builder() -> _Builder:
 
 
 def _parse_chunk_with_lark(chunk: str, path: str, text: str, diags: list[Diagnostic],
-                           decls: list[ast.Declaration], stray: list[ast.Waiver]) -> None:
+                           decls: list[ast.Declaration], stray: list[ast.Waiver], first_line: int = 1) -> None:
     from lark.exceptions import UnexpectedInput
 
     from perfdsl.syntax_errors import Recovery
@@ -431,7 +433,7 @@ def _parse_chunk_with_lark(chunk: str, path: str, text: str, diags: list[Diagnos
     parser = get_parser()
     recovery = Recovery(path, text, diags)
     try:
-        result = _run(parser, chunk, recovery)
+        result = _run(parser, chunk, recovery, first_line)
     except UnexpectedInput as e:  # recovery declined: report if not yet reported
         if recovery.failed_at is None:
             recovery.report(e)
@@ -439,11 +441,28 @@ def _parse_chunk_with_lark(chunk: str, path: str, text: str, diags: list[Diagnos
             # The file ends inside a declaration (a missing “}”): PD-S003 is reported;
             # close the open blocks and parse again so everything written inside it
             # is still checked rather than silently skipped.
-            closed = _parse_closed(parser, chunk, path, text, diags)
+            closed = _parse_closed(parser, chunk, path, text, diags, first_line)
             if closed is not None:
                 _collect(closed, decls, stray)
         return
     _collect(result, decls, stray)
+def _parse_from_line(parser: Lark, text: str, recovery: Callable[[Any], bool], first_line: int) -> list[Any]:
+    """Lark's `parse(text, on_error=…)` with the lexer's line counter starting at `first_line`,
+    so tokens and errors carry the file's line numbers without lexing the lines before."""
+    from lark.lexer import LexerState, LexerThread, LineCounter
+
+    try:
+        from lark.utils import TextSlice
+
+        source: Any = TextSlice.cast_from(text)
+    except ImportError:  # Lark before TextSlice lexes plain strings
+        source = text
+    counter = LineCounter("\n")
+    counter.line = first_line
+    frontend = parser.parser
+    thread = LexerThread(frontend.lexer, LexerState(source, counter))
+    start = frontend._verify_start(None)
+    return frontend.parser.parse(thread, start, on_error=recovery)  # type: ignore[no-any-return]
 
 
 MAX_CLOSERS = 4  # a declaration, and groups up to 一级 and 二级 (deeper is PD-S008 anyway)
@@ -455,7 +474,8 @@ def _at_end(e: UnexpectedInput) -> bool:
     return isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
 
 
-def _parse_closed(parser: Lark, chunk: str, path: str, text: str, diags: list[Diagnostic]) -> list[Any] | None:
+def _parse_closed(parser: Lark, chunk: str, path: str, text: str, diags: list[Diagnostic],
+                  first_line: int = 1) -> list[Any] | None:
     """`chunk` with up to MAX_CLOSERS “}” appended; its new syntax findings join `diags`."""
     from lark.exceptions import UnexpectedInput
 
@@ -464,7 +484,7 @@ def _parse_closed(parser: Lark, chunk: str, path: str, text: str, diags: list[Di
     for k in range(1, MAX_CLOSERS + 1):
         scratch: list[Diagnostic] = []
         try:
-            result = _run(parser, chunk + "\n}" * k + "\n", Recovery(path, text, scratch))
+            result = _run(parser, chunk + "\n}" * k + "\n", Recovery(path, text, scratch), first_line)
         except UnexpectedInput:
             continue
         diags.extend(d for d in scratch if d.code != "PD-S003" and d not in diags)
@@ -480,13 +500,16 @@ def _collect(result: list[Any], decls: list[ast.Declaration], stray: list[ast.Wa
             stray.append(it)
 
 
-def _run(parser: Lark, text: str, recovery: Callable[[Any], bool]) -> list[Any]:
+def _run(parser: Lark, text: str, recovery: Callable[[Any], bool], first_line: int = 1) -> list[Any]:
+    """Parse `text`, whose first line is line `first_line` of the file."""
     import gc
 
     gc_was = gc.isenabled()
     gc.disable()  # the generational GC rescanning a growing value stack costs ~2x
     try:
-        return parser.parse(text, on_error=recovery)  # type: ignore[no-any-return]
+        if first_line == 1:
+            return parser.parse(text, on_error=recovery)  # type: ignore[no-any-return]
+        return _parse_from_line(parser, text, recovery, first_line)
     finally:
         if gc_was:
             gc.enable()

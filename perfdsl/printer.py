@@ -69,7 +69,7 @@ def _plain_ok(text: str, extra_start: str, inner: re.Pattern[str]) -> bool:
         return False
     if re.match(r"\s", text) or text[0] in '#"' + extra_start:
         return False
-    if text[-1] in _EDGE_WS or inner.search(text):
+    if text[-1] in _EDGE_WS or text[-1].isspace() or inner.search(text):  # a trailing NBSP is stripped too
         return False
     return True
 

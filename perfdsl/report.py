@@ -3,8 +3,9 @@
 The text form puts the location first as `path:line:col` (columns in characters), then
 the source line with carets placed by display width (CJK characters are two columns
 wide: Lark's own context gets this wrong), then the indicator path, help and fix.
-Text and GNU forms show control and bidi-override characters as `\\uXXXX`
-(perfdsl.terminal.visible): a source line or a name cannot drive the reader's terminal.
+Text and GNU forms show invisible and bidi control characters as `⟨U+200B⟩`
+(perfdsl.invisible) and other control characters as `\\uXXXX` (perfdsl.terminal.visible):
+a source line or a name cannot drive the reader's terminal or hide from the reader.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from perfdsl.diagnostics import SEVERITY_ZH, Diagnostic, catalog
+from perfdsl.invisible import visible as show_invisible
+from perfdsl.invisible import visible_span
 from perfdsl.source import SourceFile, display_width
 from perfdsl.terminal import visible
 
@@ -55,6 +58,7 @@ def _format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         text = src.line_text(d.span.line)
         end_col = d.span.end_col if d.span.end_line == d.span.line else len(text) + 1
         text, col, end_col = _window(text, d.span.col, end_col)
+        text, col, end_col = visible_span(text, col, end_col)  # Trojan Source: show, never obey
         num = str(d.span.line)
         gutter = " " * len(num)
         lines.append(f" {gutter} |")
@@ -62,7 +66,7 @@ def _format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         lines.append(f" {gutter} | {_caret_line(text, col, end_col)}")  # escaped in format_text
     if d.path:
         what = "字段" if d.path_kind == "field" else "指标路径"
-        lines.append(f"  = {what}：{' › '.join(d.path)}")
+        lines.append(f"  = {what}：{show_invisible(' › '.join(d.path))}")
     if d.help:
         lines.append(f"  = 帮助：{d.help}")
     if d.fix is not None:
@@ -73,7 +77,9 @@ def _format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
         lines.append(f"  = 相关：{span.path}:{span.line}:{span.col} {label}")
     if d.waived:
         lines.append(f"  = 豁免理由：{d.waiver_reason}")
-    return "\n".join(lines)
+    # Invisible and bidi characters in names, messages and paths as ⟨U+200B⟩ (PD-T001);
+    # format_text then escapes the remaining controls.
+    return show_invisible("\n".join(lines))
 
 
 def summary(diags: list[Diagnostic], quiet: bool = False) -> str:
@@ -133,5 +139,5 @@ def format_gnu(diags: Iterable[Diagnostic]) -> str:
     out = []
     for d in diags:
         sev = "note" if d.waived or d.severity == "info" else d.severity
-        out.append(visible(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}"))
+        out.append(visible(show_invisible(f"{d.span.path}:{d.span.line}:{d.span.col}: {sev}: [{d.code}] {d.message}")))
     return "\n".join(out) + ("\n" if out else "")

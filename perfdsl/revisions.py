@@ -7,8 +7,9 @@ disk under the tree's names, so a hostile tree name (`../x`, an absolute path) c
 ever be a label. Paths of a revision are shown as `REV:path`. Nothing here parses or
 checks; perfdsl/against.py does that.
 
-(The branch `h16` is making `perfdsl diff` read revisions the same way; when it lands,
-the two readers should become one.)
+Entry names are validated like `perfdsl diff` does (perfdsl.safepath). `perfdsl diff` still
+has its own reader (perfdsl/commands/diff_cmd.py), because it also reads a revision's
+profiles/ folders; the two could become one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+
+from perfdsl.safepath import relative_path_problem
 
 SUFFIX = ".perf"
 
@@ -66,9 +69,15 @@ def read_revision(rev: str, cwd: str | None = None, under: str | None = None) ->
             continue
         meta, _tab, raw_name = rec.partition(b"\t")
         parts = meta.split()
-        if len(parts) != 3 or parts[1] != b"blob":
-            continue
         name = raw_name.decode("utf-8", "replace")
+        # Every name is checked even though none is ever used as a path here (issue #16):
+        # a tree with `..`, an absolute path, NUL or a drive letter is hostile.
+        problem = relative_path_problem(name)
+        if problem is not None:
+            raise RevisionError(f"git 版本“{rev}”中的条目“{name!r}”{problem}，可能是恶意构造的版本，拒绝读取")
+        # Plain files only: a symlink's blob is the name of its target.
+        if len(parts) != 3 or parts[1] != b"blob" or parts[0] not in (b"100644", b"100755"):
+            continue
         if name.endswith(SUFFIX) and name.startswith(prefix):
             entries.append((name, parts[2].decode("ascii")))
     if not entries:

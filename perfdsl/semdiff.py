@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from perfdsl.invisible import visible
 from perfdsl.model import Declaration, Field, Indicator, Target
 
 KIND_ZH = {"department": "部门整体", "project": "项目"}
@@ -42,7 +43,9 @@ LABELS = {
     "field_removed": "删除字段",
     "field_changed": "字段变化",
     "money_changed": "金额变化",
+    "weight_changed": "权重变化",
 }
+POINTS = "个百分点"
 
 
 @attrs.frozen
@@ -55,7 +58,8 @@ class Change:
     new: str | None = None
     direction: str | None = None  # tightened | loosened | None
     percent: str | None = None  # "+7.7%"
-    difference: str | None = None  # money: "+20.00"
+    difference: str | None = None  # money: "+100,000.00"; percentage targets: "+5" (points)
+    unit: str | None = None  # of `difference`: 万元, 元, 个百分点
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -64,7 +68,7 @@ class Change:
             "declaration": {"kind": self.decl_kind, "title": self.decl_title},
             "path": list(self.path), "old": self.old, "new": self.new,
             "direction": self.direction, "percent": self.percent,
-            "difference": self.difference, "note": self.note,
+            "difference": self.difference, "unit": self.unit, "note": self.note,
         }
 
 
@@ -89,6 +93,28 @@ def percent(old: Decimal, new: Decimal) -> str | None:
     pct = ((new - old) / abs(old) * 100).quantize(Decimal("0.1"))
     sign = "+" if pct > 0 else ""
     return f"{sign}{pct}%"
+
+
+def money_text(d: Decimal) -> str:
+    """A money difference with its sign and thousands separators, at least to the fen:
+    `+100,000.00`, `-22.50`, `+0.125` (finer written precision is kept)."""
+    exp = d.as_tuple().exponent
+    places = min(exp if isinstance(exp, int) else 0, -2)
+    q = d.quantize(Decimal(1).scaleb(places))
+    return ("+" if q > 0 else "") + format(q, ",f")
+
+
+def points_text(old: Decimal, new: Decimal) -> str:
+    """A change of a percentage in percentage points: 90 → 95 is `+5`."""
+    d = new - old
+    return ("+" if d > 0 else "") + format(d, "f")
+
+
+def _category(unit: str | None) -> str:
+    from perfdsl.units import parse_unit
+
+    u = parse_unit(unit) if unit else None
+    return u.category if u is not None else ""
 
 
 def direction(op: str, old: Target, new: Target) -> str | None:
@@ -173,10 +199,9 @@ def _diff_fields(a: Declaration, b: Declaration) -> list[Change]:
             old_n, new_n = f.number or Decimal(0), g.number or Decimal(0)
             if f.number is not None and g.number is not None and old_n == new_n:
                 continue  # same amount written differently (322.5 vs 322.50)
-            diff = new_n - old_n
             out.append(Change("money_changed", k, t, tuple(g.key.split(".")), old=_field_value(f) or None,
-                              new=_field_value(g) or None,
-                              difference=("+" if diff > 0 else "") + format(diff, "f"),
+                              new=_field_value(g) or None, difference=money_text(new_n - old_n),
+                              unit=b.profile.money_unit,
                               percent=percent(old_n, new_n) if f.number is not None else None))
             continue
         if f.type == "list" or g.type == "list":
@@ -194,6 +219,7 @@ def _diff_fields(a: Declaration, b: Declaration) -> list[Change]:
 def _diff_indicators(a: Declaration, b: Declaration) -> list[Change]:
     out: list[Change] = []
     k, t = b.kind, b.title
+    weight = b.profile.weight_column
     ia: dict[tuple[str, str, str], Indicator] = {}
     for ind in a.indicators:
         ia.setdefault(ind.path, ind)
@@ -203,27 +229,36 @@ def _diff_indicators(a: Declaration, b: Declaration) -> list[Change]:
     removed = [p for p in ia if p not in ib]
     added = [p for p in ib if p not in ia]
     moved: list[tuple[tuple[str, str, str], tuple[str, str, str]]] = []
-    for p in list(removed):
-        match = next((q for q in added if q[2] == p[2] and q[0] == p[0]), None)
-        match = match or next((q for q in added if q[2] == p[2]), None)
+    # A removed name that reappears elsewhere is a move: prefer the same 一级, then any.
+    # Candidates are indexed by name, so this stays linear in the number of indicators.
+    by_name: dict[str, list[tuple[str, str, str]]] = {}
+    for q in added:
+        by_name.setdefault(q[2], []).append(q)
+    taken: set[tuple[str, str, str]] = set()
+    for p in removed:
+        cands = [q for q in by_name.get(p[2], ()) if q not in taken]
+        match = next((q for q in cands if q[0] == p[0]), None) or (cands[0] if cands else None)
         if match is not None:
             moved.append((p, match))
-            removed.remove(p)
-            added.remove(match)
+            taken.add(match)
+    gone = {p for p, _q in moved}
+    removed = [p for p in removed if p not in gone]
+    added = [q for q in added if q not in taken]
     for p in removed:
         out.append(Change("indicator_removed", k, t, p, old=target_text(ia[p].target)))
     for p in added:
         out.append(Change("indicator_added", k, t, p, new=target_text(ib[p].target)))
     for p, q in moved:
         out.append(Change("indicator_moved", k, t, q, old=PATH_SEP.join(p[:2]), new=PATH_SEP.join(q[:2])))
-        out.extend(_diff_indicator(k, t, q, ia[p], ib[q]))
+        out.extend(_diff_indicator(k, t, q, ia[p], ib[q], weight))
     for p, ind in ib.items():
         if p in ia:
-            out.extend(_diff_indicator(k, t, p, ia[p], ind))
+            out.extend(_diff_indicator(k, t, p, ia[p], ind, weight))
     return out
 
 
-def _diff_indicator(k: str, t: str, path: tuple[str, ...], a: Indicator, b: Indicator) -> list[Change]:
+def _diff_indicator(k: str, t: str, path: tuple[str, ...], a: Indicator, b: Indicator,
+                    weight: str = "权重") -> list[Change]:
     out: list[Change] = []
     ta, tb = a.target, b.target
     if ta.op != tb.op:
@@ -239,14 +274,26 @@ def _diff_indicator(k: str, t: str, path: tuple[str, ...], a: Indicator, b: Indi
             out.append(Change("unit_changed", k, t, path, old=target_text(ta), new=target_text(tb),
                               note="数值未变" if same_value else "数值同时变化"))
         elif not same_value:
-            pct = percent(ta.value, tb.value) if ta.value is not None and tb.value is not None else None
+            both = ta.value is not None and tb.value is not None
+            category = _category(tb.unit)
+            pct = diff = unit = None
+            if both and category == "percent":  # a change of a rate is told in points, not percent
+                assert ta.value is not None and tb.value is not None
+                diff, unit = points_text(ta.value, tb.value), POINTS
+            elif both:
+                assert ta.value is not None and tb.value is not None
+                pct = percent(ta.value, tb.value)
+                if category == "money":
+                    diff, unit = money_text(tb.value - ta.value), tb.unit
             out.append(Change("target_changed", k, t, path,
                               old=target_text(ta, with_op=False), new=target_text(tb, with_op=False),
-                              direction=direction(ta.op, ta, tb), percent=pct, note=OP_SHOW[ta.op]))
+                              direction=direction(ta.op, ta, tb), percent=pct, difference=diff, unit=unit,
+                              note=OP_SHOW[ta.op]))
     ca, cb = dict(a.columns), dict(b.columns)
     for key in [*ca, *(c for c in cb if c not in ca)]:
         if ca.get(key) != cb.get(key):
-            out.append(Change("wording_changed", k, t, path, old=ca.get(key), new=cb.get(key), note=key))
+            kind = "weight_changed" if key == weight else "wording_changed"
+            out.append(Change(kind, k, t, path, old=ca.get(key), new=cb.get(key), note=key))
     return out
 
 
@@ -260,11 +307,15 @@ def describe(c: Change) -> str:
         old, new = c.old or "", c.new or ""
         unit = ""
         parts_o, parts_n = old.rsplit(" ", 1), new.rsplit(" ", 1)
-        if len(parts_o) == 2 and len(parts_n) == 2 and parts_o[1] == parts_n[1]:
+        if c.unit == POINTS:  # `90% → 95%`
+            old, new = old.replace(" ", ""), new.replace(" ", "")
+        elif len(parts_o) == 2 and len(parts_n) == 2 and parts_o[1] == parts_n[1]:
             old, new, unit = parts_o[0], parts_n[0], " " + parts_n[1]
-        extra = "，".join(x for x in (c.percent, DIRECTION_ZH.get(c.direction or "")) if x)
+        extra = "，".join(x for x in (_amount(c), c.percent, DIRECTION_ZH.get(c.direction or "")) if x)
         tail = f"（{extra}）" if extra else ""
         return f"{where} {c.note} {old} → {new}{unit}{tail}"
+    if c.kind == "weight_changed":
+        return f"{where} {c.note} {c.old if c.old is not None else '（无）'} → {c.new if c.new is not None else '（无）'}"
     if c.kind in ("indicator_added",):
         return f"{LABELS[c.kind]}：{where} {c.new}"
     if c.kind in ("indicator_removed",):
@@ -274,8 +325,9 @@ def describe(c: Change) -> str:
     if c.kind in ("declaration_added", "declaration_removed"):
         return f"{LABELS[c.kind]}：{KIND_ZH.get(c.decl_kind, c.decl_kind)} {c.decl_title}"
     if c.kind == "money_changed":
-        extra = "，".join(x for x in (c.difference, c.percent) if x)
-        return f"{LABELS[c.kind]}：{where} {c.old or '（空）'} → {c.new or '（空）'}（{extra}）"
+        extra = "，".join(x for x in (_amount(c), c.percent) if x)
+        unit = f" {c.unit}" if c.unit and c.new else ""
+        return f"{LABELS[c.kind]}：{where} {c.old or '（空）'} → {c.new or '（空）'}{unit}（{extra}）"
     if c.kind == "field_added":
         return f"{LABELS[c.kind]}：{where}：{c.new}"
     if c.kind == "field_removed":
@@ -285,6 +337,13 @@ def describe(c: Change) -> str:
     if c.kind == "field_changed" and c.note:
         text += f"（{c.note}）"
     return text
+
+
+def _amount(c: Change) -> str | None:
+    """`+100,000.00 元`, `+5 个百分点`."""
+    if c.difference is None:
+        return None
+    return f"{c.difference} {c.unit}" if c.unit else c.difference
 
 
 def _by_decl(changes: list[Change]) -> list[tuple[str, list[Change]]]:
@@ -303,13 +362,23 @@ def render_text(changes: list[Change]) -> str:
         lines.extend(f"  {describe(c)}" for c in cs)
         lines.append("")
     lines.append(f"共 {len(changes)} 处变化。")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"  # an added zero-width space shows as ⟨U+200B⟩
 
 
-def _md(text: str | None) -> str:
+# Backslash-escaped in Markdown (inline syntax: emphasis, code, links, images, tables,
+# strikethrough, math, mentions); `&`, `<` and `>` become HTML entities instead.
+_MD_SPECIAL = {ord(c): "\\" + c for c in "\\`*_[]()!|~$@#"}
+_HTML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+
+
+def md_escape(text: str | None) -> str:
+    """One table cell or heading of the review comment: no text can open HTML (a comment,
+    a tag), start Markdown syntax or add table cells or rows. Invisible characters are
+    shown as `⟨U+200B⟩`; line breaks become `<br>`."""
     if text is None or text == "":
         return "—"
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    body = visible(text).translate(_MD_SPECIAL).translate(_HTML)
+    return body.replace("\r\n", "<br>").replace("\r", "<br>").replace("\n", "<br>")
 
 
 def _markdown_rows(changes: list[Change]) -> list[dict[str, Any]]:
@@ -317,8 +386,9 @@ def _markdown_rows(changes: list[Change]) -> list[dict[str, Any]]:
     for head, cs in _by_decl(changes):
         rows = []
         for c in cs:
-            note = "，".join(x for x in (c.difference, c.percent, DIRECTION_ZH.get(c.direction or ""),
-                                        c.note if c.kind != "target_changed" else None) if x)
+            note = "，".join(x for x in (_amount(c), c.percent, DIRECTION_ZH.get(c.direction or ""),
+                                        c.note if c.kind not in ("target_changed", "weight_changed") else None)
+                             if x)
             old, new = c.old, c.new
             if c.kind == "target_changed":
                 old, new = f"{c.note} {old}", f"{c.note} {new}"
@@ -337,8 +407,12 @@ def render_markdown(changes: list[Change], template: str | None = None) -> str:
 
     if template is None:
         template = resources.files("perfdsl.data").joinpath("templates/diff.md.j2").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters["md"] = lambda v: _md("" if v is None else str(v))
+    import markupsafe
+
+    # Autoescape on: whatever a template prints unfiltered is at least HTML-escaped; the
+    # `md` filter escapes Markdown and HTML fully and marks its result safe.
+    env = jinja2.Environment(autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["md"] = lambda v: markupsafe.Markup(md_escape("" if v is None else str(v)))
     return env.from_string(template).render(groups=_markdown_rows(changes), total=len(changes))
 
 

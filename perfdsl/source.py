@@ -9,7 +9,10 @@ into a diagnostic.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from array import array
+from functools import lru_cache
 
 from perfdsl.record import Record, fields
 
@@ -57,10 +60,29 @@ class SourceFile(Record):
         return _new(cls, (path, text))
 
     def line_text(self, line: int) -> str:
-        lines = self.text.split("\n")
-        if 1 <= line <= len(lines):
-            return lines[line - 1]
+        return line_of(self.text, line)
+
+
+def line_of(text: str, line: int) -> str:
+    """Line `line` (1-based) of `text`, or "". The line starts are found once per text, so
+    reporting many findings in a huge file stays linear (it used to split the whole text
+    for every finding: issue #16)."""
+    starts = _line_starts(text)
+    if not 1 <= line <= len(starts):
         return ""
+    start = starts[line - 1]
+    end = starts[line] - 1 if line < len(starts) else len(text)
+    return text[start:end]
+
+
+@lru_cache(maxsize=4)
+def _line_starts(text: str) -> array[int]:
+    starts = array("q", [0])
+    starts.extend(m.end() for m in _NEWLINE.finditer(text))
+    return starts
+
+
+_NEWLINE = re.compile("\n")
 
 
 class DecodeProblem(Record):

@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.numbers import other_digits
-from perfdsl.source import Span
+from perfdsl.source import Span, line_of
 
 # Chinese words for terminals, in the order they are listed in messages.
 TERMINAL_ZH: dict[str, str] = {
@@ -115,15 +115,15 @@ class Recovery:
         return "、".join(words) if words else "别的内容"
 
     def _line_text(self, line: int) -> str:
-        lines = self.text.split("\n")
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        return line_of(self.text, line)  # line starts indexed once: linear in the errors
 
     def report(self, e: UnexpectedInput) -> None:
         line, col = e.line, e.column
         expected = self._expected(e)
         if (isinstance(e, UnexpectedToken) and e.token.type == "$END") or isinstance(e, UnexpectedEOF):
-            last = self.text.rstrip("\n").split("\n")
-            span = Span.point(self.src, len(last), len(last[-1]) + 1)
+            body = self.text.rstrip("\n")
+            last_line = body[body.rfind("\n") + 1:]
+            span = Span.point(self.src, body.count("\n") + 1, len(last_line) + 1)
             self.diags.append(diag("PD-S003", span, expected=expected))
             return
         if isinstance(e, UnexpectedToken):
@@ -138,7 +138,9 @@ class Recovery:
                 span = Span(self.src, span.line, span.col, span.line, span.col + first.end())
         else:
             assert isinstance(e, UnexpectedCharacters)
-            ch = self.text[e.pos_in_stream] if e.pos_in_stream < len(self.text) else ""
+            # e.pos_in_stream counts from the chunk's start, not the file's: use line and column.
+            here = self._line_text(line)
+            ch = here[col - 1] if col - 1 < len(here) else "\n"
             span = Span.point(self.src, line, col)
             if ch == "\n":
                 found = "行尾"

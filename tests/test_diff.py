@@ -83,8 +83,8 @@ def test_every_kind_of_change(pair: tuple[Path, Path]) -> None:
         ("indicator_added", "新指标"),
     }
     text = run_cli("diff", str(old), str(new)).out
-    assert "人员经费 302.21 → 312.21（+10.00，+3.3%）" in text
-    assert "成本控制数 ≤ 322.5 → 300 万元（-7.0%，收紧）" in text
+    assert "人员经费 302.21 → 312.21 万元（+10.00 万元，+3.3%）" in text
+    assert "成本控制数 ≤ 322.5 → 300 万元（-22.50 万元，-7.0%，收紧）" in text
 
 
 def test_exit_code_option_and_bad_argument(pair: tuple[Path, Path]) -> None:
@@ -198,3 +198,49 @@ def test_markdown_template_can_be_replaced(pair: tuple[Path, Path], tmp_path: Pa
     bad.write_text("{% for %}", encoding="utf-8")
     res = run_cli("diff", str(old), str(new), "--format", "markdown", "--template", str(bad))
     assert res.code == 2 and "模板" in res.err and "Traceback" not in res.text
+
+
+def test_percentage_target_change_is_in_percentage_points(pair: tuple[Path, Path]) -> None:
+    """Issue #14 item 6: `≥ 90% → 95%（+5 个百分点，收紧）`, not `+5.6%`."""
+    old, new = pair
+    _edit(old / PROJECT, "待遇满意度 >= 93 %", "待遇满意度 >= 90 %")
+    _edit(new / PROJECT, "待遇满意度 >= 93 %", "待遇满意度 >= 95 %")
+    text = run_cli("diff", str(old), str(new)).out
+    assert "享受企业职工基本养老保险待遇满意度 ≥ 90% → 95%（+5 个百分点，收紧）" in text, text
+    assert "5.6%" not in text
+    c = json.loads(run_cli("diff", "--format", "json", str(old), str(new)).out)["changes"][0]
+    assert (c["difference"], c["unit"], c["percent"]) == ("+5", "个百分点", None)
+    md = run_cli("diff", "--format", "markdown", str(old), str(new)).out
+    assert "| +5 个百分点，收紧 |" in md
+
+
+def test_money_difference_has_separators_and_unit(pair: tuple[Path, Path]) -> None:
+    """Issue #14 item 7: `（+100,000.00 元，+2.9%）`."""
+    old, new = pair
+    _edit(old / PROJECT, "成本控制数 <= 156 万元", "成本控制数 <= 3400000 元")
+    _edit(new / PROJECT, "成本控制数 <= 156 万元", "成本控制数 <= 3500000 元")
+    _edit(new / DEPT, "基本支出.人员经费: 302.21", "基本支出.人员经费: 1302.21")
+    text = run_cli("diff", str(old), str(new)).out
+    assert "成本控制数 ≤ 3400000 → 3500000 元（+100,000.00 元，+2.9%，放宽）" in text, text
+    assert "人员经费 302.21 → 1302.21 万元（+1,000.00 万元，+330.9%）" in text, text
+    changes = json.loads(run_cli("diff", "--format", "json", str(old), str(new)).out)["changes"]
+    money = next(c for c in changes if c["kind"] == "money_changed")
+    assert (money["difference"], money["unit"]) == ("+1,000.00", "万元")
+
+
+def test_weight_change_is_a_weight_change(tmp_path: Path) -> None:
+    """Issue #14 item 8: `权重 20 → 30`, not 措辞变化."""
+    src = Path(__file__).resolve().parent / "fixtures" / "diagnostics" / "PD-M005" / "pass.perf"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    text = src.read_text(encoding="utf-8")
+    (tmp_path / "a" / "x.perf").write_text(text, encoding="utf-8")
+    (tmp_path / "b" / "x.perf").write_text(text.replace("100 人 [权重: 30]", "100 人 [权重: 20]")
+                                           .replace("100 % [权重: 20]", "100 % [权重: 30]"), encoding="utf-8")
+    out = run_cli("diff", str(tmp_path / "a"), str(tmp_path / "b")).out
+    assert "产出指标 › 数量指标 › 服务人数 权重 30 → 20" in out, out
+    assert "产出指标 › 质量指标 › 验收合格率 权重 20 → 30" in out
+    assert "措辞" not in out
+    kinds = [c["kind"] for c in json.loads(run_cli("diff", "--format", "json", str(tmp_path / "a"),
+                                                   str(tmp_path / "b")).out)["changes"]]
+    assert kinds == ["weight_changed", "weight_changed"]

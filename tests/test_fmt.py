@@ -360,3 +360,15 @@ def test_header_fields_are_sorted_in_profile_order_with_their_comments() -> None
             '  年度目标:\n    - 目标\n  #[allow(PD-R003, 理由 = "x")]\n  项目来源: 本级\n  产出.数量.人数 >= 1 人\n}\n')
     assert fmt(src) == want
     assert fmt(want) == want
+
+
+def test_trailing_no_break_space_is_quoted_so_it_survives() -> None:
+    """Found by test_round_trip_print_parse_resolve: `定性 一\\xa0` read back as `一`."""
+    from perfdsl.printer import qual_text_ok
+
+    assert not qual_text_ok("一\xa0")
+    text = "项目 {\n  模板: gansu-project\n  产出.数量.一 定性 \"一\xa0\"\n}\n"
+    doc, diags = parse_text(text, "t.perf")
+    assert not diags
+    again, _ = parse_text(format_document(doc), "t.perf")
+    assert again.declarations[0].body[1].target.value.text == "一\xa0"

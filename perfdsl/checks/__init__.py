@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from perfdsl.checks import hierarchy, money, names, origin, required, targets
+from perfdsl.checks import hierarchy, money, names, origin, required, targets, text
 from perfdsl.diagnostics import Diagnostic
 from perfdsl.model import Declaration, DeclarationSet
 
@@ -25,6 +25,7 @@ DECLARATION_RULES: tuple[DeclRule, ...] = (
     targets.check_percentages,
     names.check_names,
     names.check_placeholders,
+    text.check_confusable_names,
     hierarchy.check_mixed_hierarchy,
     required.check_required_fields,
     required.check_required_groups,

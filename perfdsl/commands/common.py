@@ -163,9 +163,13 @@ _NAME_BAD = set('<>:"/\\|?*')
 
 
 def safe_filename(name: str) -> str:
+    """An output file name made from a title: never leaves the output folder, never a device
+    name (perfdsl.safepath checks the result); length is output_name's job."""
+    from perfdsl.safepath import safe_component
+
     cleaned = "".join("_" if c in _NAME_BAD or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
                       for c in name).strip().strip(".")
-    return cleaned or "未命名"
+    return safe_component(cleaned, limit=None)
 
 
 def truncate_bytes(text: str, limit: int) -> str:

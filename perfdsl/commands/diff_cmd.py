@@ -1,21 +1,30 @@
 """`perfdsl diff OLD [NEW]`: what changed in meaning between two versions of declarations.
 
 OLD and NEW are files, folders or git revisions. One revision alone compares it with the
-working tree (all tracked .perf files); a revision's files are read with `git ls-tree` and
-`git show` into a temporary folder. The comparison itself is perfdsl/semdiff.py. Exit code
+working tree (all tracked .perf files); a revision's files are read in memory with `git ls-tree`
+and `git cat-file --batch`, and every name in its tree is validated (perfdsl.safepath). Its
+own profiles/ folders are used too: their files are written to a private temporary folder
+under generated names (never under names from the tree). The comparison itself is
+perfdsl/semdiff.py. Exit code
 0 whatever changed (1 with `--exit-code` when something changed), 2 on a usage problem.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import posixpath
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import attrs
+
 from perfdsl.api import SUFFIX
+from perfdsl.safepath import component_problem, relative_path_problem
 
 
 class _Usage(Exception):
@@ -57,26 +66,35 @@ def _toplevel() -> str:
     return res.stdout.decode("utf-8").strip()
 
 
-def _export_rev(rev: str, dest: Path) -> list[str]:
-    """Write every .perf file of `rev` under `dest`; return their paths."""
+def _read_rev(rev: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """(top-level folder, [(path, content)]) for every .perf file of `rev`, read in memory.
+
+    Nothing from the revision is ever written to disk, so names in a hostile tree cannot
+    place files anywhere. Still, every entry name is checked (perfdsl.safepath): a tree
+    with `..`, an absolute path, NUL or a drive letter is refused as a usage error.
+    """
     top = _toplevel()
-    res = _git("ls-tree", "-r", "-z", "--full-tree", "--name-only", rev, cwd=top)
+    res = _git("ls-tree", "-r", "-z", "--full-tree", rev, cwd=top)
     if res.returncode != 0:
         raise _Usage(f"无法读取 git 版本“{rev}”：{res.stderr.decode('utf-8', 'replace').strip()}")
-    out = []
-    for name in res.stdout.decode("utf-8").split("\0"):
+    wanted: list[tuple[str, str]] = []  # (path, blob id)
+    for entry in res.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _tab, raw_name = entry.partition(b"\t")
+        try:
+            name = raw_name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Usage(f"git 版本“{rev}”中的条目 {raw_name!r} 的名称不是 UTF-8，拒绝读取") from None
+        problem = relative_path_problem(name)
+        if problem is not None:
+            raise _Usage(f"git 版本“{rev}”中的条目“{_visible(name)}”{problem}，可能是恶意构造的版本，拒绝读取")
+        mode, kind, oid = [*meta.decode("ascii", "replace").split(" "), "", "", ""][:3]
+        # Plain files only: a symlink's blob is its target's name, a submodule has no blob here.
         # The revision's own profiles/ folders come along, so its files resolve as `check` did then.
-        if not name.endswith(SUFFIX) and not _is_local_profile(name):
-            continue
-        blob = _git("show", f"{rev}:{name}", cwd=top)
-        if blob.returncode != 0:
-            continue
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob.stdout)
-        if name.endswith(SUFFIX):
-            out.append(str(target))
-    return out
+        if kind == "blob" and mode in ("100644", "100755") and (name.endswith(SUFFIX) or _is_local_profile(name)):
+            wanted.append((name, oid))
+    return top, list(zip([n for n, _ in wanted], _cat_blobs(top, [oid for _, oid in wanted]), strict=True))
 
 
 def _is_local_profile(name: str) -> bool:
@@ -84,47 +102,151 @@ def _is_local_profile(name: str) -> bool:
     return len(parts) >= 2 and parts[-2] == "profiles" and name.endswith(".toml")
 
 
+def _cat_blobs(top: str, oids: list[str]) -> list[bytes]:
+    """The contents of `oids`, in order, from one `git cat-file --batch`."""
+    if not oids:
+        return []
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input="".join(f"{o}\n" for o in oids).encode(),
+                          capture_output=True, check=False)
+    out, pos, blobs = proc.stdout, 0, []
+    for oid in oids:
+        nl = out.find(b"\n", pos)
+        header = out[pos:nl].split(b" ") if nl >= 0 else []
+        if len(header) != 3 or header[1] != b"blob":
+            raise _Usage(f"无法从 git 读出对象 {oid}")
+        size = int(header[2])
+        blobs.append(out[nl + 1:nl + 1 + size])
+        pos = nl + 1 + size + 1  # content is followed by a newline
+    return blobs
+
+
+def _visible(name: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
+
+
 def _worktree_files() -> tuple[str, list[str]]:
     top = _toplevel()
     res = _git("ls-files", "-z", "--full-name", "--", f"*{SUFFIX}", cwd=top)
-    names = [n for n in res.stdout.decode("utf-8").split("\0") if n]
+    names = [n for n in res.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
     return top, [str(Path(top) / n) for n in names if (Path(top) / n).is_file()]
 
 
-def _side(spec: str | None, tmp: str, label: str) -> tuple[str, list[str]]:
-    """(root, files) for one side of the comparison."""
+Side = tuple[list[tuple[str, object]], list[str]]  # (relative path, declaration) and broken files
+
+
+def _side(spec: str | None, opts: _Options) -> Side:
+    """The declarations of one side of the comparison and its files with syntax errors."""
     if spec is None:
-        return _worktree_files()
+        root, files = _worktree_files()
+        return _load(root, files, opts)
     if os.path.exists(spec):
         if os.path.isfile(spec):
-            return str(Path(spec).parent), [spec]
-        files = sorted(str(f) for f in Path(spec).rglob(f"*{SUFFIX}") if f.is_file())
-        return spec, files
+            return _load(str(Path(spec).parent), [spec], opts)
+        from perfdsl.walk import walk_perf_folders
+
+        try:
+            files = sorted(f for _d, fs in walk_perf_folders(spec, _warn, skip=frozenset()) for f in fs)
+        except OSError as exc:
+            raise _Usage(f"无法读取文件夹 {exc.filename or spec}：{exc.strerror}") from exc
+        return _load(spec, files, opts)
     if _is_rev(spec):
-        dest = Path(tmp) / label
-        dest.mkdir()
-        return str(dest), _export_rev(spec, dest)
+        _top, blobs = _read_rev(spec)
+        return _load_blobs(blobs, opts)
     raise _Usage(f"“{spec}”既不是文件或文件夹，也不是 git 版本")
 
 
-def _load(root: str, files: list[str], dirs: tuple[str, ...] = (),
-          local: bool = True) -> tuple[list[tuple[str, object]], list[str]]:
-    from perfdsl.api import check_paths
+def _warn(message: str) -> None:
+    sys.stderr.write(f"perfdsl：警告：{message}\n")
 
-    if not files:
-        return [], []
-    res = check_paths(files, dirs, local_profiles=local)
+
+# One diff run compiles a file once however often it appears: the same relative path with
+# the same bytes and profiles on both sides (most files of a pull request) is parsed once.
+_compiled: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[object, ...], bool]] = {}
+
+
+def _compile(rel: str, path: str, data: bytes, dirs: tuple[str, ...]) -> tuple[tuple[object, ...], bool]:
+    """(declarations, has syntax errors) of one file, parsed and resolved without checks:
+    diff needs the model, not the findings."""
+    from perfdsl.api import compile_bytes
+
+    key = (rel, hashlib.sha256(data).hexdigest(), dirs)
+    got = _compiled.get(key)
+    if got is None:
+        res = compile_bytes(path, data, dirs)
+        got = (res.declarations, any(d.code.startswith("PD-S") and d.is_error for d in res.diagnostics))
+        _compiled[key] = got
+    return got
+
+
+@attrs.frozen
+class _Options:
+    dirs: tuple[str, ...]  # --profile-dir
+    local: bool  # use profiles/ beside the sources (not with --no-local-profiles)
+    tmp: str  # private folder for a revision's profiles
+
+
+def _load(root: str, files: list[str], opts: _Options) -> Side:
+    from perfdsl.api import profile_dirs_for
+
     decls: list[tuple[str, object]] = []
     broken: list[str] = []
-    for s in res.sets:
-        for d in s.dset.declarations:
-            decls.append((os.path.relpath(d.path or s.dset.root, root), d))
-    for d in res.diagnostics:
-        if d.code.startswith("PD-S") and d.is_error:
-            rel = os.path.relpath(d.span.path, root)
-            if rel not in broken:
-                broken.append(rel)
+    for f in files:
+        try:
+            data = Path(f).read_bytes()
+        except OSError as exc:
+            raise _Usage(f"无法读取文件 {f}：{exc.strerror}") from exc
+        rel = os.path.relpath(f, root)
+        found, bad = _compile(rel, f, data, profile_dirs_for(os.path.dirname(f) or ".", opts.dirs, opts.local))
+        decls.extend((rel, d) for d in found)
+        if bad:
+            broken.append(rel)
     return decls, broken
+
+
+def _load_blobs(blobs: list[tuple[str, bytes]], opts: _Options) -> Side:
+    """Compile files read from git, each with the revision's profiles/ folders beside it and
+    one level up (as `check` would have found them), after the --profile-dir folders."""
+    from perfdsl.profilesearch import env_dirs
+
+    profiles = _write_rev_profiles([(n, b) for n, b in blobs if not n.endswith(SUFFIX)], opts.tmp)
+    decls: list[tuple[str, object]] = []
+    broken: list[str] = []
+    for name, data in blobs:
+        if not name.endswith(SUFFIX):
+            continue
+        folder = posixpath.dirname(name)
+        local: tuple[str, ...] = ()
+        if opts.local:
+            near = (posixpath.join(folder, "profiles"), posixpath.join(posixpath.dirname(folder), "profiles"))
+            local = tuple(profiles[f] for f in near if f in profiles)
+        found, bad = _compile(name, name, data, (*opts.dirs, *local, *env_dirs()))
+        decls.extend((name, d) for d in found)
+        if bad:
+            broken.append(name)
+    return decls, broken
+
+
+def _write_rev_profiles(files: list[tuple[str, bytes]], tmp: str) -> dict[str, str]:
+    """Each revision profiles/ folder → a private folder holding its files under generated
+    names (`0.toml`, …). A profile without `id` is named by its file name, so that name is
+    written into it as `id` (after checking it is one safe path component)."""
+    import tomllib
+
+    out: dict[str, str] = {}
+    for n, (name, data) in enumerate(sorted(files)):
+        folder = posixpath.dirname(name)
+        if folder not in out:
+            out[folder] = tempfile.mkdtemp(prefix=f"{len(out)}-", dir=tmp)
+        stem = posixpath.basename(name).removesuffix(".toml")
+        try:
+            has_id = "id" in tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            has_id = True  # written as it is: loading it reports the problem
+        if not has_id and component_problem(stem) is None:
+            data = f"id = {json.dumps(stem, ensure_ascii=False)}\n".encode() + data
+        with open(os.path.join(out[folder], f"{n}.toml"), "xb") as fh:
+            fh.write(data)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,20 +263,18 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"perfdsl：无法读取模板文件 {args.template}：{exc}\n")
             return 2
 
+    from perfdsl.profiles import ProfileError
+    from perfdsl.profilesearch import local_wanted
+
+    _compiled.clear()
     with tempfile.TemporaryDirectory(prefix="perfdsl-diff-") as tmp:
+        opts = _Options(tuple(args.profile_dir), local_wanted(args), tmp)
         try:
-            old_root, old_files = _side(args.old, tmp, "old")
-            new_root, new_files = _side(args.new, tmp, "new")
+            old, broken_old = _side(args.old, opts)
+            new, broken_new = _side(args.new, opts)
         except _Usage as exc:
             sys.stderr.write(f"perfdsl：{exc}\n")
             return 2
-        from perfdsl.profiles import ProfileError
-        from perfdsl.profilesearch import local_wanted
-
-        dirs, local = tuple(args.profile_dir), local_wanted(args)
-        try:
-            old, broken_old = _load(old_root, old_files, dirs, local)
-            new, broken_new = _load(new_root, new_files, dirs, local)
         except ProfileError as exc:
             sys.stderr.write(f"perfdsl：{exc}\n")
             return 2

@@ -21,8 +21,6 @@ import os
 import sys
 from pathlib import Path
 
-from perfdsl.api import SUFFIX
-
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("fmt", help="把 .perf 文件整理成统一格式",
@@ -37,15 +35,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def find_files(paths: list[str]) -> list[Path] | str:
-    """The .perf files under `paths`, sorted; or the Chinese message for a missing path."""
+    """The .perf files under `paths`, sorted; or the Chinese message for a missing path.
+    Folder symlinks are followed once each (perfdsl.walk): a loop is a warning, not a hang."""
+    from perfdsl.walk import walk_perf_folders
     out: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_file():
             out.append(path)
         elif path.is_dir():
-            out.extend(sorted(f for f in path.rglob(f"*{SUFFIX}")
-                              if f.is_file() and not any(part.startswith(".") for part in f.parts)))
+            try:
+                found = [Path(f) for _d, fs in walk_perf_folders(str(path), _warn, skip=frozenset())
+                         for f in fs if not Path(f).name.startswith(".")]
+            except OSError as exc:
+                return f"无法读取文件夹 {exc.filename or p}：{exc.strerror}"
+            out.extend(sorted(found))
         else:
             return f"找不到文件或文件夹：{p}"
     # A file named twice (directly and through a link) is formatted once.
@@ -53,6 +57,10 @@ def find_files(paths: list[str]) -> list[Path] | str:
     for f in out:
         by_target.setdefault(os.path.realpath(f), f)
     return list(by_target.values())
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"perfdsl：警告：{message}\n")
 
 
 def run(args: argparse.Namespace) -> int:

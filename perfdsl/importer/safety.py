@@ -21,6 +21,8 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from perfdsl.safepath import relative_path_problem
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE = 100 * 1024 * 1024
 MAX_TOTAL = 200 * 1024 * 1024
@@ -83,6 +85,9 @@ def read_zip(data: bytes, name: str, what: str, want: Callable[[str], bool] | No
             raise ImportFailure(
                 f"{name} 解压后过大（内部文件 {info.filename} 压缩比 {ratio:.0f}:1，合计 {total // (1024 * 1024)} MB），"
                 "疑似“压缩炸弹”，已拒绝。")
+        problem = relative_path_problem(info.filename.rstrip("/") if info.is_dir() else info.filename)
+        if problem is not None:
+            raise ImportFailure(f"{name} 的内部文件名“{info.filename!r}”{problem}，疑似恶意文件，已拒绝。")
         low = info.filename.lower()
         if low.endswith("vbaproject.bin") or (low.endswith(".bin") and "vba" in low):
             raise ImportFailure(f"{name} 含有宏（VBA），为安全起见不使用。请另存为不含宏的 .docx/.xlsx 后再使用。")
