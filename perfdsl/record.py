@@ -36,6 +36,12 @@ class Record(tuple):  # type: ignore[type-arg]
 
     __hash__ = tuple.__hash__
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__attrs_attrs__" not in cls.__dict__ and cls.__dict__.get("_fields") and "FieldInfo" in globals():
+            # So that attrs.evolve/fields/asdict, still used elsewhere, work on these too.
+            cls.__attrs_attrs__ = _Fields(FieldInfo(n, n, True, True) for n in cls._fields)
+
     def __lt__(self, other: object) -> bool:  # attrs records had no order; keep it so
         return NotImplemented
 
@@ -91,6 +97,31 @@ def field(*, default: Any = _MISSING, factory: Any = None, init: bool = True, eq
 def evolve(inst: R, **changes: Any) -> R:
     """`attrs.evolve` for records."""
     return inst._replace(**changes)
+
+
+class _Fields(tuple):  # type: ignore[type-arg]
+    """A tuple of FieldInfo that, like attrs', also gives a field by name (`fields(C).x`)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        for f in self:
+            if f.name == name:
+                return f
+        raise AttributeError(name)
+
+
+class FieldInfo(Record):
+    """What `attrs.fields()` gives for a `@frozen` class, as far as `attrs.evolve`,
+    `attrs.fields` and `attrs.asdict` read it (name, alias, init, eq): code elsewhere that
+    still calls those on these classes keeps working."""
+
+    __slots__ = ()
+    _fields = ("name", "alias", "init", "eq")
+    name, alias, init, eq = fields(*_fields)
+
+    def __new__(cls, name: str, alias: str, init: bool, eq: bool) -> FieldInfo:
+        return tuple.__new__(cls, (name, alias, init, eq))
 
 
 def _frozen_setattr(self: Any, name: str, value: Any) -> None:
@@ -152,6 +183,9 @@ def frozen(cls: type) -> Any:
     for i, name in enumerate(tuple_fields):
         ns[name] = property(itemgetter(i), doc=name)
     ns["__new__"] = env["__new__"]
+    ns["__attrs_attrs__"] = _Fields(
+        FieldInfo(n, n.lstrip("_") or n, n not in extra, n not in extra)
+        for n in own.get("__annotations__", {}) if n in tuple_fields or n in extra)
     if extra:  # values kept beside the tuple (attrs init=False): a __dict__, but no setting
         ns["__setattr__"] = _frozen_setattr
         ns["__delattr__"] = _frozen_setattr

@@ -104,3 +104,21 @@ def test_replace_keywords_defaults_and_repr() -> None:
     assert seg.span == NO_SPAN and seg.quoted is False
     assert ast.Range(ast.Quantity("1", Decimal(1)), ast.Quantity("2", Decimal(2))).op_text == "区间"
     assert Span.point("p", 2, 3) == Span("p", 2, 3, 2, 4)
+
+
+def test_attrs_functions_still_work_on_records() -> None:
+    """Code elsewhere (backends, importers) may call attrs.evolve/fields/asdict on these classes."""
+    import attrs
+
+    from perfdsl.model import Target
+    from perfdsl.profiles import Profile
+
+    t = Target("ge", value=Decimal("1"))
+    assert attrs.evolve(t, unit="人") == Target("ge", value=Decimal("1"), unit="人")
+    assert attrs.asdict(t)["value"] == Decimal("1")
+    assert attrs.fields(Target).unit.name == "unit"
+    assert [f.name for f in attrs.fields(Profile) if not f.init] == ["_fields_by_key", "_level1_by_name"]
+    span = Span("p", 1, 2, 3, 4)
+    assert attrs.evolve(span, col=9) == Span("p", 1, 9, 3, 4)
+    seg = ast.Segment("产出", span)
+    assert attrs.evolve(seg, quoted=True) == ast.Segment("产出", span, True)
