@@ -26,9 +26,11 @@ from datetime import datetime
 from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet
+from perfdsl.profile_load import Page
 
 from . import docx_grid as g
-from .common import compiler_version, fixed_time, ordered
+from . import layout_grid as lg
+from .common import compiler_version, fixed_time, ordered, unit_name
 
 EXTENSION = ".docx"
 
@@ -79,58 +81,79 @@ def _pstyle(sid: str, name: str, ppr: str, rpr: str, based: str = "Normal") -> s
             f'<w:basedOn w:val="{based}"/><w:qFormat/><w:pPr>{ppr}</w:pPr><w:rPr>{rpr}</w:rPr></w:style>')
 
 
-# Our own styles. With --reference-docx, any of these the reference document defines
-# (same styleId) wins; the missing ones are added.
-OWN_STYLES: dict[str, str] = {
-    "PerfdslTitle": _pstyle(
-        "PerfdslTitle", "perfdsl 表名",
-        '<w:keepNext/><w:spacing w:before="120" w:after="120" w:line="240" w:lineRule="auto"/>'
-        '<w:jc w:val="center"/><w:outlineLvl w:val="0"/>',
-        f'{_rfonts("黑体", "黑体")}<w:b/><w:bCs/><w:sz w:val="36"/><w:szCs w:val="36"/>{_LANG}'),
-    "PerfdslSubtitle": _pstyle(
-        "PerfdslSubtitle", "perfdsl 年度",
-        '<w:keepNext/><w:spacing w:before="0" w:after="200"/><w:jc w:val="center"/>',
-        f'{_rfonts("楷体")}<w:sz w:val="28"/><w:szCs w:val="28"/>{_LANG}'),
-    "PerfdslCell": _pstyle(
-        "PerfdslCell", "perfdsl 表格文字",
-        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="260" w:lineRule="atLeast"/>',
-        f'{_rfonts("宋体")}<w:sz w:val="20"/><w:szCs w:val="20"/>{_LANG}'),
-    "PerfdslLabel": _pstyle(
-        "PerfdslLabel", "perfdsl 表格栏目", '<w:jc w:val="center"/>',
-        f'{_rfonts("宋体")}<w:sz w:val="20"/><w:szCs w:val="20"/>{_LANG}', based="PerfdslCell"),
-    "PerfdslHead": _pstyle(
-        "PerfdslHead", "perfdsl 表头", '<w:jc w:val="center"/>',
-        f'{_rfonts("黑体", "黑体")}<w:sz w:val="20"/><w:szCs w:val="20"/>{_LANG}', based="PerfdslCell"),
-    "PerfdslSpacer": _pstyle(
-        "PerfdslSpacer", "perfdsl 间隔",
-        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>',
-        '<w:sz w:val="2"/><w:szCs w:val="2"/>'),
-    "PerfdslFooter": _pstyle(
-        "PerfdslFooter", "perfdsl 页脚", '<w:jc w:val="center"/>',
-        f'{_rfonts("宋体")}<w:sz w:val="18"/><w:szCs w:val="18"/>{_LANG}'),
-}
+def own_styles(page: Page) -> dict[str, str]:
+    """Our own styles, from the form's page settings (sizes in half-points). With
+    --reference-docx, any of these the reference document defines (same styleId) wins;
+    the missing ones are added."""
+    def hp(points: float) -> int:
+        return max(2, round(points * 2))
 
-STYLES_XML = (
-    XML_DECL
-    + f'<w:styles xmlns:w="{W_NS}">'
-    '<w:docDefaults><w:rPrDefault><w:rPr>'
-    f'{_rfonts("宋体")}<w:kern w:val="2"/><w:sz w:val="21"/><w:szCs w:val="21"/>{_LANG}'
-    '</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
-    '</w:pPr></w:pPrDefault></w:docDefaults>'
-    '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
-    '<w:pPr><w:widowControl w:val="0"/><w:jc w:val="both"/></w:pPr>'
-    f'<w:rPr>{_rfonts("宋体")}{_LANG}</w:rPr></w:style>'
-    '<w:style w:type="character" w:default="1" w:styleId="DefaultParagraphFont">'
-    '<w:name w:val="Default Paragraph Font"/><w:uiPriority w:val="1"/><w:semiHidden/><w:unhideWhenUsed/></w:style>'
-    '<w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/>'
-    '<w:uiPriority w:val="99"/><w:semiHidden/><w:unhideWhenUsed/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>'
-    '<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="108" w:type="dxa"/>'
-    '<w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>'
-    '<w:style w:type="numbering" w:default="1" w:styleId="NoList"><w:name w:val="No List"/>'
-    '<w:uiPriority w:val="99"/><w:semiHidden/><w:unhideWhenUsed/></w:style>'
-    + "".join(OWN_STYLES.values())
-    + "</w:styles>"
-)
+    t, st, c = hp(page.title_size), hp(page.subtitle_size), hp(page.font_size)
+    bold = "<w:b/><w:bCs/>" if page.title_bold else ""
+    return {
+        "PerfdslTitle": _pstyle(
+            "PerfdslTitle", "perfdsl 表名",
+            '<w:keepNext/><w:spacing w:before="120" w:after="120" w:line="240" w:lineRule="auto"/>'
+            '<w:jc w:val="center"/><w:outlineLvl w:val="0"/>',
+            f'{_rfonts(page.title_font, page.title_font)}{bold}<w:sz w:val="{t}"/><w:szCs w:val="{t}"/>{_LANG}'),
+        "PerfdslSubtitle": _pstyle(
+            "PerfdslSubtitle", "perfdsl 年度",
+            '<w:keepNext/><w:spacing w:before="0" w:after="200"/><w:jc w:val="center"/>',
+            f'{_rfonts(page.subtitle_font)}<w:sz w:val="{st}"/><w:szCs w:val="{st}"/>{_LANG}'),
+        "PerfdslCell": _pstyle(
+            "PerfdslCell", "perfdsl 表格文字",
+            '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="260" w:lineRule="atLeast"/>',
+            f'{_rfonts(page.font)}<w:sz w:val="{c}"/><w:szCs w:val="{c}"/>{_LANG}'),
+        "PerfdslLabel": _pstyle(
+            "PerfdslLabel", "perfdsl 表格栏目", '<w:jc w:val="center"/>',
+            f'{_rfonts(page.font)}<w:sz w:val="{c}"/><w:szCs w:val="{c}"/>{_LANG}', based="PerfdslCell"),
+        "PerfdslHead": _pstyle(
+            "PerfdslHead", "perfdsl 表头", '<w:jc w:val="center"/>',
+            f'{_rfonts(page.head_font, page.head_font)}<w:sz w:val="{c}"/><w:szCs w:val="{c}"/>{_LANG}',
+            based="PerfdslCell"),
+        "PerfdslText": _pstyle(
+            "PerfdslText", "perfdsl 表外文字",
+            '<w:spacing w:before="60" w:after="60"/><w:jc w:val="left"/>',
+            f'{_rfonts(page.font)}<w:sz w:val="{c}"/><w:szCs w:val="{c}"/>{_LANG}'),
+        "PerfdslSpacer": _pstyle(
+            "PerfdslSpacer", "perfdsl 间隔",
+            '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>',
+            '<w:sz w:val="2"/><w:szCs w:val="2"/>'),
+        "PerfdslFooter": _pstyle(
+            "PerfdslFooter", "perfdsl 页脚", '<w:jc w:val="center"/>',
+            f'{_rfonts(page.font)}<w:sz w:val="18"/><w:szCs w:val="18"/>{_LANG}'),
+    }
+
+
+DEFAULT_PAGE = Page()
+OWN_STYLES = own_styles(DEFAULT_PAGE)
+
+
+def styles_xml(page: Page) -> str:
+    return (
+        XML_DECL
+        + f'<w:styles xmlns:w="{W_NS}">'
+        '<w:docDefaults><w:rPrDefault><w:rPr>'
+        f'{_rfonts(page.font)}<w:kern w:val="2"/><w:sz w:val="21"/><w:szCs w:val="21"/>{_LANG}'
+        '</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
+        '</w:pPr></w:pPrDefault></w:docDefaults>'
+        '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
+        '<w:pPr><w:widowControl w:val="0"/><w:jc w:val="both"/></w:pPr>'
+        f'<w:rPr>{_rfonts(page.font)}{_LANG}</w:rPr></w:style>'
+        '<w:style w:type="character" w:default="1" w:styleId="DefaultParagraphFont">'
+        '<w:name w:val="Default Paragraph Font"/><w:uiPriority w:val="1"/><w:semiHidden/><w:unhideWhenUsed/></w:style>'
+        '<w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/>'
+        '<w:uiPriority w:val="99"/><w:semiHidden/><w:unhideWhenUsed/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>'
+        '<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="108" w:type="dxa"/>'
+        '<w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>'
+        '<w:style w:type="numbering" w:default="1" w:styleId="NoList"><w:name w:val="No List"/>'
+        '<w:uiPriority w:val="99"/><w:semiHidden/><w:unhideWhenUsed/></w:style>'
+        + "".join(own_styles(page).values())
+        + "</w:styles>"
+    )
+
+
+STYLES_XML = styles_xml(DEFAULT_PAGE)
 
 SETTINGS_XML = (
     XML_DECL
@@ -140,23 +163,51 @@ SETTINGS_XML = (
     '</w:compat><w:themeFontLang w:val="en-US" w:eastAsia="zh-CN"/></w:settings>'
 )
 
-FOOTER_XML = (
-    XML_DECL
-    + f'<w:ftr xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:p><w:pPr><w:pStyle w:val="PerfdslFooter"/></w:pPr>'
-    '<w:r><w:t xml:space="preserve">第 </w:t></w:r>'
-    '<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
-    '<w:r><w:t xml:space="preserve"> 页  共 </w:t></w:r>'
-    '<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
-    '<w:r><w:t xml:space="preserve"> 页</w:t></w:r></w:p></w:ftr>'
-)
+def footer_xml(text: str) -> str:
+    """The page footer; `{page}` and `{pages}` become PAGE / NUMPAGES fields."""
+    parts = []
+    for piece in re.split(r"(\{page\}|\{pages\})", text):
+        if piece == "{page}":
+            parts.append('<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+        elif piece == "{pages}":
+            parts.append('<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+        elif piece:
+            parts.append(f'<w:r><w:t xml:space="preserve">{g.esc(piece)}</w:t></w:r>')
+    return (XML_DECL + f'<w:ftr xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:p><w:pPr><w:pStyle w:val="PerfdslFooter"/></w:pPr>'
+            + "".join(parts) + "</w:p></w:ftr>")
 
-DEFAULT_SECTPR = (
-    '<w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1"/>'
-    f'<w:pgSz w:w="{PAGE_W}" w:h="{PAGE_H}"/>'
-    f'<w:pgMar w:top="{MARGIN_T}" w:right="{MARGIN_R}" w:bottom="{MARGIN_B}" w:left="{MARGIN_L}" '
-    'w:header="851" w:footer="567" w:gutter="0"/>'
-    '<w:cols w:space="425"/><w:docGrid w:linePitch="312"/></w:sectPr>'
-)
+
+FOOTER_XML = footer_xml(DEFAULT_PAGE.footer)
+
+
+def _twips(cm: float) -> int:
+    return round(cm * 1440 / 2.54)
+
+
+def page_geometry(page: Page) -> tuple[int, int, tuple[int, int, int, int]]:
+    """(width, height, (top, right, bottom, left)) in twips."""
+    w, h = (PAGE_H, PAGE_W) if page.orientation == "landscape" else (PAGE_W, PAGE_H)
+    top, right, bottom, left = (_twips(x) for x in page.margins)
+    return w, h, (top, right, bottom, left)
+
+
+def sectpr_xml(page: Page) -> str:
+    w, h, (top, right, bottom, left) = page_geometry(page)
+    orient = ' w:orient="landscape"' if page.orientation == "landscape" else ""
+    footer = '<w:footerReference w:type="default" r:id="rIdFooter1"/>' if page.footer else ""
+    return (f'<w:sectPr>{footer}<w:pgSz w:w="{w}" w:h="{h}"{orient}/>'
+            f'<w:pgMar w:top="{top}" w:right="{right}" w:bottom="{bottom}" w:left="{left}" '
+            'w:header="851" w:footer="567" w:gutter="0"/>'
+            '<w:cols w:space="425"/><w:docGrid w:linePitch="312"/></w:sectPr>')
+
+
+def page_text_width(page: Page) -> int:
+    w, _h, (_t, right, _b, left) = page_geometry(page)
+    return w - left - right
+
+
+DEFAULT_SECTPR = sectpr_xml(DEFAULT_PAGE)
+
 
 ROOT_RELS = (
     XML_DECL
@@ -199,31 +250,69 @@ CONTENT_TYPES = (
 _SPACER = '<w:p><w:pPr><w:pStyle w:val="PerfdslSpacer"/></w:pPr></w:p>'
 
 
-def _declaration_xml(decl: Declaration, first: bool, text_width: int) -> Iterator[str]:
-    title, subtitle = decl.heading()
+_PAGE_BREAK_SPACER = '<w:p><w:pPr><w:pStyle w:val="PerfdslSpacer"/><w:pageBreakBefore/></w:pPr></w:p>'
+
+
+def _title_para(text: str, style: str, page: Page, base: Page, brk: str) -> str:
+    """The title/subtitle paragraph; direct formatting only where this form's page
+    settings differ from the document's styles (a set mixing profiles)."""
+    if style == "PerfdslTitle":
+        differs = (page.title_font, page.title_size, page.title_bold) != (base.title_font, base.title_size,
+                                                                           base.title_bold)
+        font, size, bold = page.title_font, page.title_size, page.title_bold
+    else:
+        differs = (page.subtitle_font, page.subtitle_size) != (base.subtitle_font, base.subtitle_size)
+        font, size, bold = page.subtitle_font, page.subtitle_size, False
+    if not differs:
+        return g.paragraph(text, style, extra_ppr=brk)
+    hp = max(2, round(size * 2))
+    b = "<w:b/><w:bCs/>" if bold else '<w:b w:val="0"/>'
+    rpr = (f'<w:rPr>{_rfonts(font, font)}{b}'
+           f'<w:sz w:val="{hp}"/><w:szCs w:val="{hp}"/></w:rPr>')
+    return (f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{brk}</w:pPr>'
+            f'<w:r>{rpr}<w:t xml:space="preserve">{g.esc(text)}</w:t></w:r></w:p>')
+
+
+def _declaration_xml(decl: Declaration, first: bool, width: int, base: Page) -> Iterator[str]:
+    f = lg.form(decl)
     brk = "" if first else "<w:pageBreakBefore/>"
-    yield g.paragraph(title, "PerfdslTitle", extra_ppr=brk)
-    if subtitle:
-        yield g.paragraph(subtitle, "PerfdslSubtitle")
-    header = g.header_grid(decl)
-    yield g.table_xml(header, g.column_widths(header.columns, text_width))
-    # A 1-pt paragraph keeps the indicator table a table of its own, so its heading row
-    # can repeat on every page (w:tblHeader only works on a table's first rows).
-    yield _SPACER
-    ind = g.indicator_grid(decl)
-    yield from g.iter_table_xml(ind, g.column_widths(ind.columns, text_width))
+    if not f.title_in_grid and f.title:
+        yield _title_para(f.title, "PerfdslTitle", f.page, base, brk)
+        brk = ""
+    if not f.subtitle_in_grid and f.subtitle:
+        yield _title_para(f.subtitle, "PerfdslSubtitle", f.page, base, brk)
+        brk = ""
+    for line in f.above:
+        yield g.paragraph(line, "PerfdslText", extra_ppr=brk)
+        brk = ""
+    if brk:  # the table comes first on a new page: a 1-pt paragraph carries the break
+        yield _PAGE_BREAK_SPACER
+    for i, grid in enumerate(f.tables):
+        if i:
+            # Two tables (layout one_table = false): a 1-pt paragraph keeps the indicator
+            # table a table of its own, so its heading row repeats on every page.
+            yield _SPACER
+        yield from g.iter_table_xml(grid, grid.twips(width))
+    for note in f.notes:
+        yield g.paragraph(note, "PerfdslText")
 
 
+def document_page(dset: DeclarationSet) -> Page:
+    """The page settings of the document: those of its first form."""
+    decls = ordered(dset)
+    return decls[0].profile.page if decls else DEFAULT_PAGE
 
 
-def body_xml(dset: DeclarationSet, text_width: int = DEFAULT_TEXT_WIDTH) -> str:
+def body_xml(dset: DeclarationSet, text_width: int | None = None) -> str:
     return "".join(iter_body_xml(dset, text_width))
 
 
-def iter_body_xml(dset: DeclarationSet, text_width: int = DEFAULT_TEXT_WIDTH) -> Iterator[str]:
+def iter_body_xml(dset: DeclarationSet, text_width: int | None = None) -> Iterator[str]:
     """The body in pieces (a table row each): streamed into the zip, never one string."""
+    base = document_page(dset)
+    width = text_width if text_width is not None else page_text_width(base)
     for i, d in enumerate(ordered(dset)):
-        yield from _declaration_xml(d, i == 0, text_width)
+        yield from _declaration_xml(d, i == 0, width, base)
     yield _SPACER  # Word wants a paragraph after the last table
 
 
@@ -254,7 +343,7 @@ def document_title(dset: DeclarationSet) -> str:
 def _core_xml(dset: DeclarationSet, when: datetime, version: str) -> str:
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     dept = dset.department
-    creator = dept.text("单位名称") if dept is not None else ""
+    creator = unit_name(dept) if dept is not None else ""
     subject = f"{dset.year}年度预算绩效目标" if dset.year else "预算绩效目标"
     return (
         XML_DECL
@@ -374,14 +463,15 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
         return _zip(docx_reference.build_parts(reference, dset, json_bytes, version, when), when)
 
     item, props = _provenance_parts(json_bytes, version)
+    page = document_page(dset)
     parts: dict[str, bytes | Iterable[str]] = {
         "[Content_Types].xml": CONTENT_TYPES.encode(),
         "_rels/.rels": ROOT_RELS.encode(),
-        "word/document.xml": _document_xml(iter_body_xml(dset), DEFAULT_SECTPR),
+        "word/document.xml": _document_xml(iter_body_xml(dset), sectpr_xml(page)),
         "word/_rels/document.xml.rels": DOC_RELS.encode(),
-        "word/styles.xml": STYLES_XML.encode(),
+        "word/styles.xml": styles_xml(page).encode(),
         "word/settings.xml": SETTINGS_XML.encode(),
-        "word/footer1.xml": FOOTER_XML.encode(),
+        "word/footer1.xml": footer_xml(page.footer or " ").encode(),
         "docProps/core.xml": _core_xml(dset, when, version).encode(),
         "docProps/app.xml": _app_xml(version).encode(),
         "customXml/item1.xml": item,

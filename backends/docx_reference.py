@@ -129,14 +129,14 @@ def _build_parts(parts: dict[str, bytes], path: str, dset: DeclarationSet, json_
     w = f"{{{d.W_NS}}}"
     if styles_part is None or styles_part not in parts:
         styles_part = _resolve(main, "styles.xml")
-        parts[styles_part] = d.STYLES_XML.encode()
+        parts[styles_part] = d.styles_xml(d.document_page(dset)).encode()
         rid = _free_id(doc_rels, "rIdPerfdslStyles", pr)
         etree.SubElement(doc_rels, pr, Id=rid, Type=d.REL_STYLES, Target=posixpath.relpath(styles_part, posixpath.dirname(main)))
         set_override(styles_part, d.CT_STYLES)
     else:
         styles = parse(styles_part)
         have = {s.get(f"{w}styleId") for s in styles.iter(f"{w}style")}
-        for sid, xml in d.OWN_STYLES.items():
+        for sid, xml in d.own_styles(d.document_page(dset)).items():
             if sid not in have:
                 styles.append(etree.fromstring(f'<w:styles xmlns:w="{d.W_NS}">{xml}</w:styles>'.encode(), parser)[0])
         parts[styles_part] = dump(styles)

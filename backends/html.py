@@ -2,7 +2,7 @@
 
 `render(dset, options) -> bytes` writes the 部门整体 form first, then each 项目绩效目标表,
 each starting a new printed page, from the same logical grids as the DOCX (merged cells,
-labels, column widths; backends/docx_grid.py). Print CSS sets A4 with the DOCX margins,
+labels, column widths; backends/layout_grid.py, drawn from the profile's layout data). Print CSS sets A4 with the DOCX margins,
 宋体 with CJK fallbacks, black borders, and a repeated heading row on the indicator table.
 The page has no external assets and needs no script. Jinja2 templates (shipped in
 backends/templates/) escape every text.
@@ -28,6 +28,7 @@ import attrs
 from perfdsl.model import Declaration, DeclarationSet, Indicator
 
 from . import docx_grid as g
+from . import layout_grid as lg
 from .common import compiler_version, ordered
 
 EXTENSION = ".html"
@@ -85,12 +86,13 @@ class FormLayout:
 
 
 def _form(decl: Declaration) -> FormLayout:
-    """The logical tables of one declaration's form, in print order (header, indicators)."""
-    title, subtitle = decl.heading()
-    grids = (g.header_grid(decl), g.indicator_grid(decl))
-    tables = tuple((grid, tuple(g.column_widths(grid.columns, TEXT_WIDTH))) for grid in grids)
-    inds = tuple(ind for _l1, l2s in decl.groups() for _l2, group in l2s for ind in group)
-    return FormLayout(title, subtitle, tables, inds)
+    """The logical tables of one declaration's form, in print order, from the profile's
+    layout data (backends/layout_grid.py, the same picture DOCX and XLSX draw)."""
+    f = lg.form(decl)
+    tables = tuple((grid, tuple(grid.twips(TEXT_WIDTH))) for grid in f.tables)
+    inds = tuple(decl.ordered_indicators())
+    return FormLayout("" if f.title_in_grid else f.title, "" if f.subtitle_in_grid else f.subtitle,
+                      tables, inds, f.above, f.notes)
 
 
 # ----------------------------------------------------------------------------------------

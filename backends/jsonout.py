@@ -70,7 +70,7 @@ def declaration_json(d: Declaration) -> dict[str, Any]:
         "form_title": title,
         "form_subtitle": subtitle,
         "fields": [field_json(f) for f in d.fields],
-        "indicators": [indicator_json(i) for i in d.indicators],
+        "indicators": [indicator_json(i) for i in d.ordered_indicators()],  # the order every output prints
     }
 
 
@@ -125,7 +125,7 @@ def _lazy_set_json(dset: DeclarationSet, findings: list[dict[str, Any]] | None) 
 
 def _lazy_declaration(d: Declaration) -> dict[str, Any]:
     out = declaration_json(attrs.evolve(d, indicators=()))
-    out["indicators"] = _Lazy(indicator_json(i) for i in d.indicators)
+    out["indicators"] = _Lazy(indicator_json(i) for i in d.ordered_indicators())  # the order every output prints
     return out
 
 

@@ -1,12 +1,13 @@
 """XLSX backend: a declaration set as an Excel workbook.
 
 `render(dset, options) -> bytes` writes, with XlsxWriter (imported inside `render`):
-- one sheet per declaration laid out like the printed form (the same logical grids as
-  the DOCX backend, backends/docx_grid.py): title, header grid with merged label cells,
-  the indicator table with 一级/二级 merged vertically, borders, wrap, 宋体, A4 fitted
-  to the page width, the indicator heading repeated on every printed page;
+- one sheet per declaration laid out like the printed form, from the same logical grid
+  as the DOCX backend (backends/layout_grid.py, drawn from the profile's layout data):
+  title, header grid with merged label cells, the indicator table with 一级/二级 merged
+  vertically, notes, borders, wrap, the profile's fonts, A4 fitted to the page width;
 - a flat sheet 指标清单, one indicator per row and no merged cells (the shape budget
-  systems' import templates take), numbers as numeric cells with the written decimals;
+  systems' import templates take), headed with the profile's column labels, numbers
+  and weights as numeric cells with the written decimals;
 - a very hidden sheet `_perfdsl` holding the canonical JSON (backends/jsonout.py) as
   base64 in chunks of at most 32,000 characters (Excel's cell limit is 32,767), with its
   SHA-256, so `perfdsl import` reads the workbook back exactly (`read_embedded_json`).
@@ -31,8 +32,8 @@ from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet, Indicator
 
-from . import docx_grid as g
-from .common import compiler_version, fixed_time, ordered
+from . import layout_grid as lg
+from .common import compiler_version, fixed_time, ordered, unit_name
 
 EXTENSION = ".xlsx"
 
@@ -139,25 +140,35 @@ def chunks(text: str, size: int = CHUNK) -> list[str]:
 
 
 class _Formats:
-    def __init__(self, wb: Any) -> None:
-        base = {"font_name": "宋体", "font_size": 10, "border": 1, "text_wrap": True, "valign": "vcenter"}
+    def __init__(self, wb: Any, page: lg.Page) -> None:
+        size = page.font_size
+        base = {"font_name": page.font, "font_size": size, "border": 1, "text_wrap": True, "valign": "vcenter"}
         self.wb = wb
-        self.cell = {
-            ("label", "center"): wb.add_format({**base, "align": "center"}),
-            ("value", "center"): wb.add_format({**base, "align": "center"}),
-            ("value", "left"): wb.add_format({**base, "align": "left"}),
-            ("head", "center"): wb.add_format({**base, "align": "center", "bold": True, "font_name": "黑体"}),
-        }
-        self.title = wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center",
-                                    "valign": "vcenter"})
-        self.subtitle = wb.add_format({"font_name": "楷体", "font_size": 12, "align": "center", "valign": "vcenter"})
+        self.base = base
+        self._cell: dict[tuple[str, str], Any] = {}
+        self.head_font = page.head_font
+        self.title = wb.add_format({"font_name": page.title_font, "font_size": page.title_size,
+                                    "bold": page.title_bold, "align": "center", "valign": "vcenter"})
+        self.subtitle = wb.add_format({"font_name": page.subtitle_font, "font_size": page.subtitle_size,
+                                       "align": "center", "valign": "vcenter"})
+        self.text = wb.add_format({"font_name": page.font, "font_size": size, "align": "left",
+                                   "valign": "vcenter", "text_wrap": True})
         self.flat_head = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9D9D9"})
         self.flat_text = wb.add_format({**base, "align": "left"})
         self._num: dict[tuple[str, str], Any] = {}
-        self.base = base
 
     def for_cell(self, role: str, align: str) -> Any:
-        return self.cell.get((role, align)) or self.cell[("value", "left")]
+        key = (role, align)
+        if key not in self._cell:
+            extra: dict[str, Any] = {"align": align}
+            if role == lg.HEAD:
+                extra.update(bold=True, font_name=self.head_font)
+            elif role == lg.TITLE:
+                return self.title
+            elif role == lg.SUBTITLE:
+                return self.subtitle
+            self._cell[key] = self.wb.add_format({**self.base, **extra})
+        return self._cell[key]
 
     def number(self, fmt: str, align: str = "center") -> Any:
         key = (fmt, align)
@@ -166,12 +177,11 @@ class _Formats:
         return self._num[key]
 
 
-def _text(cell: g.Cell) -> str:
+def _text(cell: lg.Cell) -> str:
     return "\n".join(cell.paras)
 
 
-def _write_grid(ws: Any, fm: _Formats, grid: g.Grid, top: int, widths: list[float],
-                numbers: dict[tuple[int, int], Decimal] | None = None) -> int:
+def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
     """Write `grid` from row `top`; returns the next free row. Heights are estimated."""
     ncol = len(widths)
     covered: set[tuple[int, int]] = set()
@@ -186,7 +196,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: g.Grid, top: int, widths: list[floa
                 continue
             cell = next(cells, None)
             if cell is None:
-                cell = g.Cell(span=ncol - col)
+                cell = lg.Cell(span=ncol - col)
             span = max(1, min(cell.span, ncol - col))
             nrows = max(1, cell.rows)
             fmt = fm.for_cell(cell.role, cell.align)
@@ -196,7 +206,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: g.Grid, top: int, widths: list[floa
                 for rr in range(r, r + nrows):
                     for cc in range(col, col + span):
                         covered.add((rr, cc))
-            num = numbers.get((i, col)) if numbers else None
+            num = cell.number
             dbl = as_double(num) if num is not None else None
             if dbl is not None and num is not None:
                 ws.write_number(r, col, dbl, fm.number(number_format(num), cell.align))
@@ -213,51 +223,54 @@ def _write_grid(ws: Any, fm: _Formats, grid: g.Grid, top: int, widths: list[floa
     return top + len(grid.rows)
 
 
-def _indicator_numbers(decl: Declaration, grid: g.Grid) -> dict[tuple[int, int], Decimal]:
-    """(grid row, column) → Decimal for comparison values, so they become numeric cells."""
-    out: dict[tuple[int, int], Decimal] = {}
-    if "value" not in grid.columns:
-        return out
-    vcol = grid.columns.index("value")
-    # indicator_grid lists indicators grouped by 一级 then 二级, in first-appearance order
-    flat = [ind for _l1, l2s in decl.groups() for _l2, inds in l2s for ind in inds]
-    for i, ind in enumerate(flat, start=1):
-        if ind.target.op in ("eq", "ge", "le", "gt", "lt") and ind.target.value is not None:
-            out[(i, vcol)] = ind.target.value
-    return out
-
-
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
     ws = wb.add_worksheet(name)
-    header = g.header_grid(decl)
-    ind = g.indicator_grid(decl)
-    ncol = max(len(header.columns), len(ind.columns))
-    keys = list(ind.columns) + [f"_{i}" for i in range(len(ind.columns), ncol)]
-    twips = g.column_widths(keys, 9638)
-    widths = [FORM_WIDTH * t / 9638 for t in twips]
+    form = lg.form(decl)
+    grid_widths = form.tables[0].widths if form.tables else (1.0,)
+    ncol = len(grid_widths)
+    total = sum(grid_widths) or 1.0
+    widths = [FORM_WIDTH * w / total for w in grid_widths]
     for c, w in enumerate(widths):
         ws.set_column(c, c, round(w, 2))
-    title, subtitle = decl.heading()
-    ws.merge_range(0, 0, 0, ncol - 1, "", fm.title)
-    ws.write_string(0, 0, title, fm.title)
-    ws.set_row(0, 30)
-    row = 1
-    if subtitle:
-        ws.merge_range(1, 0, 1, ncol - 1, "", fm.subtitle)
-        ws.write_string(1, 0, subtitle, fm.subtitle)
-        ws.set_row(1, 20)
-        row = 2
-    row = _write_grid(ws, fm, header, row, widths)
-    row += 1  # one empty row between the header grid and the indicator table
-    ind_top = row
-    _write_grid(ws, fm, ind, row, widths, _indicator_numbers(decl, ind))
+    row = 0
+
+    def line(text: str, fmt: Any, height: float) -> None:
+        nonlocal row
+        if ncol > 1:
+            ws.merge_range(row, 0, row, ncol - 1, "", fmt)
+        ws.write_string(row, 0, text, fmt)
+        ws.set_row(row, height)
+        row += 1
+
+    if form.title and not form.title_in_grid:
+        line(form.title, fm.title, 30)
+    if form.subtitle and not form.subtitle_in_grid:
+        line(form.subtitle, fm.subtitle, 20)
+    for text in form.above:
+        line(text, fm.text, 18)
+    repeat = None
+    for i, grid in enumerate(form.tables):
+        if i:
+            row += 1  # two tables: one empty row between them
+            if grid.rows and grid.rows[0].header:
+                repeat = row
+        row = _write_grid(ws, fm, grid, row, widths)
+    for note in form.notes:
+        line(note, fm.text, max(MIN_ROW_HEIGHT, lines_needed([note], FORM_WIDTH) * LINE_HEIGHT + 4))
     ws.set_paper(9)  # A4
-    ws.set_portrait()
+    if form.page.orientation == "landscape":
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
-    ws.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.7)
-    ws.repeat_rows(ind_top)
-    ws.set_footer("&C第 &P 页  共 &N 页")
+    top, right, bottom, left = (m / 2.54 for m in form.page.margins)
+    ws.set_margins(left=left, right=right, top=top, bottom=bottom)
+    if repeat is not None:
+        ws.repeat_rows(repeat)
+    if form.page.footer:
+        footer = form.page.footer.replace("&", "&&").replace("{page}", "&P").replace("{pages}", "&N")
+        ws.set_footer("&C" + footer)
     ws.hide_gridlines(2)
 
 
@@ -279,22 +292,56 @@ def flat_targets(decl: Declaration, ind: Indicator, dialect: str) -> list[tuple[
     return [(ind.name, FASP2_OPS.get(t.op, t.op), value)]
 
 
+_FLAT_KEYS = ("level1", "level2", "name", "op", "value", "unit")
+_NOTE_KEYS = ("指标值内容", "备注")
+
+
+def flat_headings(decls: Sequence[Declaration]) -> tuple[list[str], list[str]]:
+    """(headings, note keys) of the flat sheet. The labels are the profile's (the first
+    declaration's): 目标值 where the form says 目标值. A label another column already uses
+    falls back to the standard one, so no two columns share a heading. 指标值内容/备注
+    appear only when a profile prints them or an indicator fills them."""
+    labels = dict(zip(("表/项目名称", *_FLAT_KEYS, *_NOTE_KEYS), FLAT_COLUMNS, strict=True))
+    if decls:
+        prof = decls[0].profile
+        for c in prof.columns:
+            if c.key in labels and c.label and c.label not in labels.values():
+                labels[c.key] = c.label
+    notes = []
+    for key in _NOTE_KEYS:
+        printed = any(c.key == key and not c.optional for d in decls for c in d.profile.columns)
+        used = any(column_value(d, i, key) for d in decls for i in d.indicators)
+        if printed or used:
+            notes.append(key)
+    heads = [labels["表/项目名称"], *(labels[k] for k in _FLAT_KEYS), *(labels[k] for k in notes)]
+    return heads, notes
+
+
+def _is_weight(decls: Sequence[Declaration], key: str) -> bool:
+    return any(key == d.profile.weight_column for d in decls)
+
+
 def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: str = "native") -> None:
     ws = wb.add_worksheet(FLAT_SHEET)
     extra = flat_extra_keys(decls)
-    heads = list(FLAT_COLUMNS) + extra
+    fixed, notes = flat_headings(decls)
+    heads = fixed + extra
     for c, h in enumerate(heads):
         ws.write_string(0, c, h, fm.flat_head)
-    widths = [24, 12, 16, 36, 10, 10, 10, 16, 14] + [12] * len(extra)
+    widths = [24, 12, 16, 36, 10, 10, 10] + [16, 14][:len(notes)] + [12] * len(extra)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
+    weights = {k for k in extra if _is_weight(decls, k)}
     r = 1
     for d in decls:
-        for ind in d.indicators:
+        for ind in d.ordered_indicators():
             for name, op, value in flat_targets(d, ind, dialect):
-                row: list[str | Decimal] = [d.title, ind.level1, ind.level2, name, op, value]
-                row += [ind.target.unit or "", column_value(d, ind, "指标值内容"), column_value(d, ind, "备注")]
-                row += [column_value(d, ind, k) for k in extra]
+                row: list[str | Decimal] = [d.title, ind.level1, ind.level2, name, op, value, ind.target.unit or ""]
+                row += [column_value(d, ind, k) for k in notes]
+                for k in extra:
+                    text = column_value(d, ind, k)
+                    num = lg.number_of(text) if k in weights and text else None
+                    row.append(num if num is not None else text)
                 for c, v in enumerate(row):
                     if isinstance(v, Decimal):
                         dbl = as_double(v)
@@ -346,12 +393,12 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
     wb.set_properties({
         "title": decls[0].heading()[0] if decls else dset.name,
         "subject": f"{dset.year}年度预算绩效目标" if dset.year else "预算绩效目标",
-        "author": dept.text("单位名称") if dept is not None else "",
+        "author": unit_name(dept) if dept is not None else "",
         "keywords": "预算绩效目标申报表",
         "comments": f"由 {compiler_version(options)} 生成",
         "created": when,
     })
-    fm = _Formats(wb)
+    fm = _Formats(wb, decls[0].profile.page if decls else lg.Page())
     taken: set[str] = set()
     for d in decls:
         wanted = "部门整体" if d.kind == "department" else (d.title or "项目")

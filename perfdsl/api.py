@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perfdsl import record
+from perfdsl import colon_names, record
 from perfdsl.checks import run_checks
 from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
@@ -117,6 +117,8 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
 
     source = SourceFile(path, text)
     doc, diags = parse_text(text, path)
+    doc, colon_diags = colon_names.check(doc, text)  # `指标1:名称 = 8 个` is not a header field
+    diags = [*diags, *colon_diags]
     resolved, rdiags = resolve_document(doc, profile_dirs)
     all_diags = diags + rdiags
     all_diags.extend(check_invisible(text, path, resolved.declarations))
@@ -144,11 +146,11 @@ def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) ->
     return record.evolve(compile_text(source.text, path, profile_dirs), source=source)
 
 
-def build_set(name: str, files: list[FileResult]) -> SetResult:
+def build_set(name: str, files: list[FileResult], root: str = "") -> SetResult:
     decls = [d for f in files for d in f.declarations]
     decls.sort(key=lambda d: 0 if d.kind == "department" else 1)  # stable: file order kept
     dset_name = next((d.title for d in decls if d.kind == "department" and d.title), name)
-    dset = DeclarationSet(dset_name, tuple(decls), root=name)
+    dset = DeclarationSet(dset_name, tuple(decls), root=root or name)
     diags = [d for f in files for d in f.diagnostics]
     diags.extend(run_checks(dset))
     scopes = [w for f in files for w in f.waivers]
@@ -163,7 +165,7 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
     results = [compile_file(f, dirs, cache) for f in files]
     sources = {r.source.path: r.source for r in results if r.source is not None}
     label = Path(root).stem if os.path.isfile(root) else Path(root).name
-    return build_set(label, results), sources
+    return build_set(label, results, root), sources
 
 
 def units_for(paths: list[str], profile_dirs: tuple[str, ...] = (),

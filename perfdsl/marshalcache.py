@@ -154,5 +154,9 @@ def data_file(package_dir: str, name: str) -> str:
         return (folder / name).read_text(encoding="utf-8")
     from importlib import resources
 
-    pkg = "perfdsl.grammar" if package_dir == "grammar" else "perfdsl." + package_dir.replace("/", ".")
-    return resources.files(pkg).joinpath(name).read_text(encoding="utf-8")
+    top, _sep, sub = package_dir.partition("/")
+    pkg = "perfdsl.grammar" if top == "grammar" else f"perfdsl.{top}"
+    where = resources.files(pkg)
+    for part in [*sub.split("/"), name] if sub else [name]:
+        where = where.joinpath(part)
+    return where.read_text(encoding="utf-8")

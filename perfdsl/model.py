@@ -70,6 +70,31 @@ class Indicator:
         return None
 
 
+def hierarchy_order(indicators: tuple[Indicator, ...] | list[Indicator], profile: Profile) -> tuple[Indicator, ...]:
+    """Indicators in the profile's 一级/二级 order, the author's order within a 二级.
+    Levels the profile does not know follow the known ones, in order of first appearance.
+    The one order of DOCX, XLSX and JSON."""
+    l1_index: dict[str, int] = {}
+    l2_index: dict[tuple[str, str], int] = {}
+    for i, l1 in enumerate(profile.hierarchy):
+        l1_index[l1.name] = i
+        for j, l2 in enumerate(l1.children):
+            l2_index[(l1.name, l2.name)] = j
+    first1: dict[str, int] = {}
+    first2: dict[tuple[str, str], int] = {}
+    for n, ind in enumerate(indicators):
+        first1.setdefault(ind.level1, n)
+        first2.setdefault((ind.level1, ind.level2), n)
+    big = 10**6
+
+    def key(ind: Indicator) -> tuple[int, int, int, int]:
+        a = l1_index.get(ind.level1, big)
+        b = l2_index.get((ind.level1, ind.level2), big)
+        return (a, first1[ind.level1] if a == big else 0, b, first2[(ind.level1, ind.level2)] if b == big else 0)
+
+    return tuple(sorted(indicators, key=key))
+
+
 @record.frozen
 class Field:
     """A header field. `text` is verbatim; `number` is set for int/money/year fields."""
@@ -116,10 +141,15 @@ class Declaration:
             return "、".join(f.items)
         return f.text or ""
 
+    def ordered_indicators(self) -> tuple[Indicator, ...]:
+        """The indicators as every output prints them: the profile's 一级/二级 order, then
+        the author's order (`hierarchy_order`)."""
+        return hierarchy_order(self.indicators, self.profile)
+
     def groups(self) -> list[tuple[str, list[tuple[str, list[Indicator]]]]]:
-        """Indicators grouped by 一级 then 二级, each in order of first appearance."""
+        """Indicators grouped by 一级 then 二级, in the profile's order (`ordered_indicators`)."""
         out: dict[str, dict[str, list[Indicator]]] = {}
-        for ind in self.indicators:
+        for ind in self.ordered_indicators():
             out.setdefault(ind.level1, {}).setdefault(ind.level2, []).append(ind)
         return [(l1, list(l2s.items())) for l1, l2s in out.items()]
 

@@ -191,7 +191,9 @@ class _Builder:
         if unit is None:
             return _new(ast.Quantity, (raw, value, None, first, None))
         uspan = token_span(path, unit)
-        return _new(ast.Quantity, (raw, value, unit.value, _new(Span, (path, first[1], first[2], uspan[3], uspan[4])),
+        # A unit in brackets (PAREN_UNIT, `100.00(%)` as Shanghai's forms print it) means the unit inside.
+        unit_text = unit.value[1:-1] if unit.type == "PAREN_UNIT" else unit.value
+        return _new(ast.Quantity, (raw, value, unit_text, _new(Span, (path, first[1], first[2], uspan[3], uspan[4])),
                                    uspan))
 
     # --- statements ------------------------------------------------------------------
@@ -230,6 +232,13 @@ class _Builder:
         target = _new(ast.Comparison, (OP_NAMES[op.value], qty, op.value, token_span(_CTX.path, op)))
         return _new(ast.Indicator, (path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else qty.span),
                                     ()))
+
+    def bare(self, children: list[Any]) -> ast.Indicator:
+        """A quantity with no operator (`8 个`, as Anhui's forms print it): "=", written
+        as nothing (op_text ""); resolve accepts it where the profile allows it."""
+        path, qty, *rest = children
+        target = ast.Comparison("eq", qty, "", qty.span)
+        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
 
     def ranged(self, children: list[Any]) -> ast.Indicator:
         path, kw, low, sep, high, *rest = children

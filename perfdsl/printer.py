@@ -125,6 +125,10 @@ def quantity_text(q: ast.Quantity, with_unit: bool = True) -> str:
 
 def target_text(t: ast.Target) -> str:
     if isinstance(t, ast.Comparison):
+        if not t.op_text and t.op == "eq" and t.op_span.line:
+            # a bare quantity as the author wrote it (`8 个`, parsed: it has a position) stays
+            # bare, since its profile decides what it means; built nodes (import) print "="
+            return quantity_text(t.quantity)
         return f"{OP_TEXT[t.op]} {quantity_text(t.quantity)}"
     if isinstance(t, ast.Range):
         lu, hu = t.low.unit, t.high.unit

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from perfdsl import record
+from perfdsl.diagnostics import Diagnostic
 from perfdsl.marshalcache import load_toml
+from perfdsl.profile_load import Layout, Page, build_layout, load_data
 
 DEFAULT_PROFILE = {"department": "gansu-dept", "project": "gansu-project"}
 KIND_ZH = {"department": "部门整体", "project": "项目"}
@@ -49,9 +51,10 @@ class FieldSpec:
 
 @record.frozen
 class ColumnSpec:
-    key: str  # level1 level2 name op value unit, or an extra column's name
+    key: str  # level1 level2 name op value unit target side, or an extra column's name
     label: str
     aliases: tuple[str, ...] = ()
+    optional: bool = False  # printed only when an indicator fills it
 
 
 @record.frozen
@@ -69,7 +72,7 @@ class Profile:
     title: str
     subtitle: str
     title_field: str
-    layout: str
+    layout: Layout
     hierarchy: tuple[Level1, ...]
     fields: tuple[FieldSpec, ...]
     columns: tuple[ColumnSpec, ...]
@@ -85,6 +88,7 @@ class Profile:
     weight_column: str = "权重"
     weight_total: str = "100"
     weight_severity: str = "warning"  # real published tables sum to 90: make it an error per profile
+    bare_equals: bool = False  # a quantity with no operator (`8 个`) means "="
     budget_field: str = ""
     projects_total_field: str = ""
     project_amount_field: str = ""
@@ -93,6 +97,10 @@ class Profile:
     composites: dict[str, str] = record.field(factory=dict)
     counts: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    page: Page = record.field(factory=Page)
+    # Problems found while loading (schema, layout, extends), reported by every check of
+    # a declaration that uses this profile.
+    problems: tuple[Diagnostic, ...] = ()
     # Lookup indexes, built once from the fields above and kept on the profile itself.
     _fields_by_key: dict[str, FieldSpec] = record.field(init=False, eq=False, repr=False)
     _level1_by_name: dict[str, Level1] = record.field(init=False, eq=False, repr=False)
@@ -141,7 +149,7 @@ class Profile:
 
     @property
     def extra_columns(self) -> tuple[ColumnSpec, ...]:
-        fixed = {"level1", "level2", "name", "op", "value", "unit"}
+        fixed = {"level1", "level2", "name", "op", "value", "unit", "target", "side"}
         return tuple(c for c in self.columns if c.key not in fixed)
 
     def op_display(self, op: str) -> str:
@@ -205,75 +213,88 @@ def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any]
     return found
 
 
-def _merged(pid: str, raw: dict[str, tuple[dict[str, Any], str]], seen: tuple[str, ...] = ()) -> dict[str, Any]:
-    data, _src = raw[pid]
-    parent = data.get("extends")
-    if parent:
-        if parent in seen or parent not in raw:
-            raise ProfileError(f"模板 {pid} 继承的模板 {parent} 不存在或循环继承")
-        base = dict(_merged(parent, raw, (*seen, pid)))
-        base.update(data)
-        base.pop("extends", None)
-        return base
-    return dict(data)
+def _build(data: dict[str, Any], source: str, problems: list[Diagnostic] | None = None,
+           owner: dict[str, Any] | None = None) -> Profile:
+    """A Profile from merged, schema-checked data. Entries with the wrong shape were
+    reported already (profile_load); here they are skipped, so loading never raises."""
+    problems = list(problems or ())
 
+    def strs(v: Any) -> tuple[str, ...]:
+        return tuple(x for x in v if isinstance(x, str)) if isinstance(v, list | tuple) else ()
 
-def _build(data: dict[str, Any], source: str) -> Profile:
-    try:
-        hierarchy = tuple(
-            Level1(
-                name=h["name"],
-                aliases=tuple(h.get("aliases", ())),
-                children=tuple(Level2(c["name"], tuple(c.get("aliases", ())), tuple(c.get("indicators", ())))
-                               for c in h.get("children", ())),
-            )
-            for h in data.get("hierarchy", ())
+    def tables(v: Any) -> list[dict[str, Any]]:
+        return [e for e in v if isinstance(e, dict)] if isinstance(v, list) else []
+
+    def text(v: Any, default: str = "") -> str:
+        return v if isinstance(v, str) else (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else default)
+
+    hierarchy = tuple(
+        Level1(
+            name=h["name"], aliases=strs(h.get("aliases")),
+            children=tuple(Level2(c["name"], strs(c.get("aliases")), strs(c.get("indicators")))
+                           for c in tables(h.get("children")) if isinstance(c.get("name"), str)),
         )
-        fields = tuple(
-            FieldSpec(
-                key=f["key"], label=f.get("label", f["key"]), type=f.get("type", "text"),
-                required=bool(f.get("required", False)), show=bool(f.get("show", True)),
-                item_format=f.get("item_format", "{text}"), default=f.get("default"),
-                aliases=tuple(f.get("aliases", ())),
-            )
-            for f in data.get("fields", ())
+        for h in tables(data.get("hierarchy")) if isinstance(h.get("name"), str)
+    )
+    fields = tuple(
+        FieldSpec(
+            key=f["key"], label=text(f.get("label"), f["key"]), type=text(f.get("type"), "text"),
+            required=f.get("required") is True, show=f.get("show", True) is not False,
+            item_format=text(f.get("item_format"), "{text}"),
+            default=f.get("default") if isinstance(f.get("default"), str) else None,
+            aliases=strs(f.get("aliases")),
         )
-        columns = tuple(
-            ColumnSpec(c["key"], c.get("label", c["key"]), tuple(c.get("aliases", ())))
-            for c in data.get("columns", ())
-        )
-        bal = data.get("balance")
-        return Profile(
-            id=data["id"], name=data.get("name", data["id"]), kind=data.get("kind", "project"),
-            hierarchy_set=data.get("hierarchy_set", ""), title=data.get("title", ""),
-            subtitle=data.get("subtitle", ""), title_field=data.get("title_field", ""),
-            layout=data.get("layout", "project"), hierarchy=hierarchy, fields=fields, columns=columns,
-            operators=dict(data.get("operators", {})), aliases=tuple(data.get("aliases", ())),
-            money_unit=data.get("money_unit", "万元"),
-            allow_unknown_fields=bool(data.get("allow_unknown_fields", False)),
-            required_level1=tuple(data.get("required_level1", ())),
-            satisfaction_floor=str(data.get("satisfaction_floor", "85")),
-            optional_columns=tuple(data.get("optional_columns", ("权重", "指标方向性", "指标解释", "评分标准", "指标值说明"))),
-            weight_column=data.get("weight_column", "权重"),
-            weight_total=str(data.get("weight_total", "100")),
-            weight_severity=data.get("weight_severity", "warning"),
-            budget_field=data.get("budget_field", ""),
-            projects_total_field=data.get("projects_total_field", ""),
-            project_amount_field=data.get("project_amount_field", ""),
-            sums=tuple(SumRule(s["total"], tuple(s["parts"])) for s in data.get("sums", ())),
-            balance=(bal["income"], bal["expense"]) if bal else None,
-            composites=dict(data.get("composites", {})),
-            counts=tuple((c["count"], c["list"]) for c in data.get("counts", ())),
-            source=source,
-        )
-    except (KeyError, TypeError) as exc:
-        raise ProfileError(f"模板 {data.get('id', '?')}（{source}）格式不对：缺少或错误的键 {exc}") from exc
+        for f in tables(data.get("fields")) if isinstance(f.get("key"), str)
+    )
+    columns = tuple(
+        ColumnSpec(c["key"], text(c.get("label"), c["key"]), strs(c.get("aliases")), c.get("optional") is True)
+        for c in tables(data.get("columns")) if isinstance(c.get("key"), str)
+    )
+    composites = {k: v for k, v in data.get("composites", {}).items() if isinstance(v, str)} \
+        if isinstance(data.get("composites"), dict) else {}
+    pid = text(data.get("id"), "?")
+    layout, page, lproblems = build_layout(data, {f.key for f in fields}, set(composites), owner or {}, pid)
+    problems.extend(lproblems)
+    bal = data.get("balance")
+    ops = data.get("operators")
+    return Profile(
+        id=pid, name=text(data.get("name"), pid), kind=text(data.get("kind"), "project"),
+        hierarchy_set=text(data.get("hierarchy_set")), title=text(data.get("title")),
+        subtitle=text(data.get("subtitle")), title_field=text(data.get("title_field")),
+        layout=layout, hierarchy=hierarchy, fields=fields, columns=columns,
+        operators={k: v for k, v in ops.items() if isinstance(v, str)} if isinstance(ops, dict) else {},
+        aliases=strs(data.get("aliases")),
+        money_unit=text(data.get("money_unit"), "万元"),
+        allow_unknown_fields=data.get("allow_unknown_fields") is True,
+        required_level1=strs(data.get("required_level1")),
+        satisfaction_floor=text(data.get("satisfaction_floor"), "85"),
+        optional_columns=strs(data["optional_columns"]) if "optional_columns" in data
+        else ("权重", "指标方向性", "指标解释", "评分标准", "指标值说明"),
+        weight_column=text(data.get("weight_column"), "权重"),
+        weight_total=text(data.get("weight_total"), "100"),
+        weight_severity=text(data.get("weight_severity"), "warning"),
+        bare_equals=data.get("bare_equals") is True,
+        budget_field=text(data.get("budget_field")),
+        projects_total_field=text(data.get("projects_total_field")),
+        project_amount_field=text(data.get("project_amount_field")),
+        sums=tuple(SumRule(e["total"], strs(e.get("parts"))) for e in tables(data.get("sums"))
+                   if isinstance(e.get("total"), str)),
+        balance=(bal["income"], bal["expense"]) if isinstance(bal, dict) and isinstance(bal.get("income"), str)
+        and isinstance(bal.get("expense"), str) else None,
+        composites=composites,
+        counts=tuple((e["count"], e["list"]) for e in tables(data.get("counts"))
+                     if isinstance(e.get("count"), str) and isinstance(e.get("list"), str)),
+        source=source,
+        page=page,
+        problems=tuple(problems),
+    )
 
 
 @lru_cache(maxsize=64)
 def _load(pid: str, extra_dirs: tuple[str, ...]) -> Profile:
     raw = _raw_profiles(extra_dirs)
-    return _build(_merged(pid, raw), raw[pid][1])
+    data, problems, owner = load_data(pid, raw, DEFAULT_PROFILE)
+    return _build(data, raw[pid][1], problems, owner)
 
 
 def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
@@ -324,8 +345,9 @@ def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any]
     prof = find_profile(name, extra_dirs)
     if prof is None:
         return None
-    data = _merged(prof.id, _raw_profiles(extra_dirs))
+    data, _problems, _owner = load_data(prof.id, _raw_profiles(extra_dirs), DEFAULT_PROFILE)
     data.pop("extends", None)
+    data.pop("replace", None)
     return data
 
 

@@ -44,6 +44,16 @@ def _caret_line(line: str, col: int, end_col: int) -> str:
     return pad + "^" * width
 
 
+def _profile_source(path: str) -> SourceFile | None:
+    """A profile file a diagnostic points into (PD-C…): read it for the excerpt."""
+    if not path.endswith(".toml"):
+        return None
+    try:
+        return SourceFile(path, open(path, encoding="utf-8").read())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
     return visible(_format_text(d, sources))
 
@@ -53,7 +63,7 @@ def _format_text(d: Diagnostic, sources: dict[str, SourceFile]) -> str:
     title = catalog().get(d.code, {}).get("title", "")
     loc = f"{d.span.path}:{d.span.line}:{d.span.col}"
     lines = [f"{loc}: {sev}[{d.code}] {title}：{d.message}"]
-    src = sources.get(d.span.path)
+    src = sources.get(d.span.path) or _profile_source(d.span.path)
     if src is not None and d.span.line > 0:
         text = src.line_text(d.span.line)
         end_col = d.span.end_col if d.span.end_line == d.span.line else len(text) + 1

@@ -56,6 +56,7 @@ class _DeclResolver:
         # (a failed lookup reports a diagnostic at each indicator, so it is not cached).
         self._levels: dict[tuple[str, str], tuple[Level1, str]] = {}
         self.profile = self._pick_profile()
+        self.diags.extend(self.profile.problems)  # a broken profile file (PD-C…), at its own lines
 
     # --- profile ---------------------------------------------------------------------
     def _pick_profile(self) -> Profile:
@@ -294,6 +295,11 @@ class _DeclResolver:
     def _target(self, st: ast.Indicator, written: tuple[str, ...]) -> tuple[Target, str | None]:
         t = st.target
         if isinstance(t, ast.Comparison):
+            if not t.op_text and not self.profile.bare_equals:  # `8 个` with no operator
+                q = t.quantity
+                shown = f"{q.raw} {q.unit}" if q.unit else q.raw
+                self.diags.append(diag("PD-V006", q.span, path=written, value=shown, profile=self.profile.id,
+                                       fix=Fix(q.span, f"= {shown}", f"写成 = {shown}")))
             return Target(t.op, value=t.quantity.value, unit=canonical_unit(t.quantity.unit)), None
         if isinstance(t, ast.Range):
             lu, hu = canonical_unit(t.low.unit), canonical_unit(t.high.unit)

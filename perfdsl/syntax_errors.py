@@ -28,6 +28,7 @@ TERMINAL_ZH: dict[str, str] = {
     "RANGE_KW": "“区间”",
     "NUMBER": "数值",
     "UNIT": "计量单位",
+    "PAREN_UNIT": "括号中的计量单位",
     "RANGE_SEP": "区间分隔符（- ~ 至）",
     "FIELD_TEXT": "文字",
     "QUAL_TEXT": "文字",

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -115,6 +116,24 @@ def tables(data: bytes) -> list[list[list[str]]]:
                 line.extend([text] * c.get("span", 1))
             grid.append(line)
         out.append(grid)
+    return out
+
+
+def parts(data: bytes) -> list[list[list[str]]]:
+    """Header grid and indicator grid of each form, in order: a one-table form is cut at
+    its indicator heading row (the row whose cells read 一级指标 …)."""
+    out: list[list[list[str]]] = []
+    for grid in tables(data):
+        cut = next((i for i, row in enumerate(grid)
+                    if "一级指标" in [c.replace("\n", "") for c in row] and "三级指标" in row), None)
+        if cut is None:
+            out.append(grid)
+        else:
+            if cut:
+                out.append(grid[:cut])
+            # 一级/二级 names and headings break between words in narrow columns
+            # (生态环境/成本指标): compare indicator texts without those line breaks
+            out.append([[c.replace("\n", "") for c in row] for row in grid[cut:]])
     return out
 
 
@@ -217,7 +236,7 @@ def _row(grid: list[list[str]], first: str, col: int = 0) -> list[str]:
 
 
 def test_seed_department_header_cells(seed_docx: bytes) -> None:
-    head = tables(seed_docx)[0]
+    head = parts(seed_docx)[0]
     assert head[0][0].replace("\n", "") == "单位（部门）名称"
     assert head[0][1:] == ["宁县社会保险局"] * 7
     assert head[1] == ["联系人", "付亚军", "付亚军", "联系电话", "联系电话"] + ["0934-6622397"] * 3
@@ -241,7 +260,7 @@ def test_seed_department_header_cells(seed_docx: bytes) -> None:
 
 
 def test_seed_budget_block(seed_docx: bytes) -> None:
-    head = tables(seed_docx)[0]
+    head = parts(seed_docx)[0]
     budget = [r for r in head if r[0].replace("\n", "") == "预算情况（万元）"]
     assert len(budget) == 7
     assert [c.replace("\n", "") for c in budget[0][1:]] == ["按支出类型分", "按支出类型分", "预算金额（万元）", "按来源类型分", "按来源类型分",
@@ -258,7 +277,7 @@ def test_seed_budget_block(seed_docx: bytes) -> None:
 
 
 def test_seed_indicator_cells(seed_docx: bytes) -> None:
-    all_tables = tables(seed_docx)
+    all_tables = parts(seed_docx)
     dept = all_tables[1]
     assert dept[0] == ["一级指标", "二级指标", "三级指标", "指标值类型", "指标值", "度量单位", "指标值", "备注"]
     row = _row(dept, "待遇发放及时性", 2)
@@ -275,14 +294,17 @@ def test_seed_indicator_cells(seed_docx: bytes) -> None:
 
 def test_seed_merges(seed_docx: bytes) -> None:
     blocks = [b["table"] for b in structure(seed_docx)["blocks"] if "table" in b]
-    dept_rows = blocks[1]["rows"]
+    assert len(blocks) == 5  # one table per form: header and indicators, no spacer between
+    rows = blocks[0]["rows"]
+    heading = next(i for i, r in enumerate(rows) if "一级指标" in r)
+    dept_rows = rows[heading:]
     first = dept_rows[1]
     assert first[0] == {"t": "部门管理", "vm": "restart"} and first[1] == {"t": "资金投入", "vm": "restart"}
     assert dept_rows[2][0] == {"t": "", "vm": "continue"}
     restarts = [r[0]["t"] for r in dept_rows if isinstance(r[0], dict) and r[0].get("vm") == "restart"]
     assert restarts == ["部门管理", "履职效果", "能力建设"]
-    for t in blocks[1::2]:  # every indicator table: one repeating header row, no row splits
-        assert t["header_rows"] == 1 and t["splittable_rows"] == 0
+    for t in blocks:  # no row splits across pages
+        assert t["splittable_rows"] == 0
 
 
 def test_no_none_or_placeholder_text(seed_docx: bytes) -> None:
@@ -382,7 +404,7 @@ def test_package_well_formed(seed_docx: bytes) -> None:
     import docx  # python-docx opens it
 
     d = docx.Document(io.BytesIO(seed_docx))
-    assert len(d.tables) == 10
+    assert len(d.tables) == 5
     assert d.core_properties.title == "宁县社会保险局整体绩效目标申报表"
 
 
@@ -402,7 +424,7 @@ def test_split_subsets(seed: DeclarationSet) -> None:
     dept = seed.department
     assert dept is not None
     only_dept = docx_backend.render(DeclarationSet(seed.name, (dept,)), RenderOptions())
-    assert len(tables(only_dept)) == 2
+    assert len(parts(only_dept)) == 2
     proj = seed.projects[1]
     only_proj = docx_backend.render(DeclarationSet(seed.name, (proj,)), RenderOptions())
     paras = [b for b in structure(only_proj)["blocks"] if "p" in b]
@@ -410,7 +432,7 @@ def test_split_subsets(seed: DeclarationSet) -> None:
     assert docx_backend.read_embedded_json(only_proj) == jsonout.render(DeclarationSet(seed.name, (proj,)))
     empty = docx_backend.render(DeclarationSet("空", ()), RenderOptions())
     assert_well_formed(empty)
-    assert tables(empty) == []
+    assert parts(empty) == []
 
 
 def test_project_first_when_listed_before_department(seed: DeclarationSet) -> None:
@@ -420,7 +442,11 @@ def test_project_first_when_listed_before_department(seed: DeclarationSet) -> No
 
 
 def test_sixty_indicators_repeat_header_and_never_split() -> None:
+    # layout one_table = false: the indicator table is a table of its own, so its
+    # heading row repeats on every page
     decl = project(n=60)
+    prof = decl.profile
+    decl = attrs.evolve(decl, profile=attrs.evolve(prof, layout=attrs.evolve(prof.layout, one_table=False)))
     data = docx_backend.render(DeclarationSet("大表", (decl,)), RenderOptions())
     ind = [b["table"] for b in structure(data)["blocks"] if "table" in b][1]
     assert len(ind["rows"]) == 61
@@ -429,8 +455,10 @@ def test_sixty_indicators_repeat_header_and_never_split() -> None:
     trs = list(doc.find(f"{W}body").findall(f"{W}tbl"))[1].findall(f"{W}tr")
     assert trs[0].find(f"{W}trPr/{W}tblHeader") is not None
     assert all(tr.find(f"{W}trPr/{W}tblHeader") is None for tr in trs[1:])
-    grid = tables(data)[1]
-    assert grid[1][:3] == ["产出指标", "数量指标", "指标01"] and grid[60][2] == "指标60"
+    grid = parts(data)[1]
+    # the profile's hierarchy order: 成本指标 (指标46–60) comes first, whatever the author's order
+    assert grid[1][:3] == ["成本指标", "经济成本指标", "指标46"] and grid[16][:3] == ["产出指标", "数量指标", "指标01"]
+    assert grid[60][2] == "指标45"
     assert sum(1 for r in grid[1:] if r[1] == "数量指标") == 15
 
 
@@ -439,7 +467,7 @@ def test_special_characters_verbatim() -> None:
     decl = project(fields=(_f("二级项目名称", "二级项目名称", nasty), _f("基本情况", "基本情况", "第一行\n第二行")),
                    indicators=(_ind("产出指标", "数量指标", "x<y&z", Target("qual", text='"好"&<坏>'), 备注="a&b"),))
     data = docx_backend.render(DeclarationSet("特殊", (decl,)), RenderOptions())
-    head, ind = tables(data)
+    head, ind = parts(data)
     assert _row(head, "二级项目名称", 3)[4] == nasty
     assert _row(head, "基本情况")[1] == "第一行\n第二行"
     assert ind[1][2:5] == ["x<y&z", "定性", '"好"&<坏>'] and ind[1][7] == "a&b"
@@ -450,10 +478,10 @@ def test_special_characters_verbatim() -> None:
 
 
 def test_empty_cells_stay_empty(seed_docx: bytes) -> None:
-    head = tables(seed_docx)[2]  # first project header
+    head = parts(seed_docx)[2]  # first project header
     assert _row(head, "其他依据")[1:] == [""] * 7
     decl = project()
-    head, _ind_grid = tables(docx_backend.render(DeclarationSet("空", (decl,))))
+    head, _ind_grid = parts(docx_backend.render(DeclarationSet("空", (decl,))))
     assert _row(head, "一级项目名称")[1] == "" and _row(head, "基本情况")[1] == ""
 
 
@@ -464,7 +492,7 @@ def test_unknown_fields_and_extra_columns() -> None:
                 _f("附件", "附件", None, "list", ("附件一", "附件二"), known=False)),
         indicators=(_ind("产出指标", "数量指标", "人数", Target("eq", Decimal("3"), unit="人"), 备注="注", 数据来源="统计局"),))
     data = docx_backend.render(DeclarationSet("未知", (decl,)))
-    head, ind = tables(data)
+    head, ind = parts(data)
     assert head[-3][0].replace("\n", "") == "年度资金总额（万元）" and head[-3][1] == "12.5"
     assert head[-2][:2] == ["联系人", "张三"]
     assert head[-1][:2] == ["附件", "附件一\n附件二"]
@@ -488,14 +516,19 @@ def test_generic_layout_golden() -> None:
     ))
     data = docx_backend.render(DeclarationSet("mof2021 示例", (decl,)), RenderOptions())
     check_golden("generic-mof2021", data)
-    head = tables(data)[0]
+    head = parts(data)[0]
     assert head[0][:2] == ["项目名称", "项目名称"] and head[0][2] == "示例项目"  # label over 2 columns
     assert _row(head, "年度目标")[2] == "目标1：完成甲\n目标2：完成乙"
-    assert _row(head, "其中：财政拨款（万元）")[2] == ""
+    assert _row(head, "其中：财政拨款（万元）", 2)[4] == ""
+    assert _row(head, "年度资金总额（万元）", 2)[0] == "项目资金\n（万元）"  # the money block's vertical label
     assert head[-1][0] == "备用字段"
-    ind = tables(data)[1]
-    assert _row(ind, "培训人次", 2)[3:6] == ["区间", "500-600", "人次"]
-    assert _row(ind, "成本控制数", 2)[3:5] == ["≤", "100.00"]
+    ind = parts(data)[1]
+    # the national form: 绩效指标 down the left, one combined 指标值 column, 指标值内容 only when used
+    assert ind[0] == ["绩效指标", "一级指标", "二级指标"] + ["三级指标"] * 3 + ["指标值"] * 2 + ["指标值内容"]
+    assert {r[0] for r in ind} == {"绩效指标"}
+    assert _row(ind, "培训人次", 3)[6:] == ["500-600人次", "500-600人次", ""]
+    assert _row(ind, "成本控制数", 3)[6] == "≤100.00万元"
+    assert _row(ind, "满意度", 3)[6:] == ["≥90%", "≥90%", "问卷"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -550,7 +583,7 @@ def test_reference_docx(seed: DeclarationSet, tmp_path: Path) -> None:
     assert d.sections[0].header.paragraphs[0].text == "参考页眉：宁县财政局"
     assert d.sections[0].page_width > d.sections[0].page_height  # landscape kept
     assert "PerfdslTitle" in [s.style_id for s in d.styles]
-    assert len(d.tables) == 10
+    assert len(d.tables) == 5
     tw = int(d.sections[0].page_width.twips - d.sections[0].left_margin.twips - d.sections[0].right_margin.twips)
     grid = [int(c.get(f"{W}w")) for c in _document(data).find(f"{W}body/{W}tbl").iter(f"{W}gridCol")]
     assert sum(grid) == tw
@@ -624,7 +657,7 @@ def test_any_text_reaches_its_cell(name: str, basic: str, ind_names: list[str], 
     data = docx_backend.render(dset, RenderOptions())
     assert_well_formed(data)
     assert docx_backend.read_embedded_json(data) == jsonout.render(dset)
-    head, ind = tables(data)
+    head, ind = parts(data)
     assert _row(head, "二级项目名称", 3)[4] == name
     assert _row(head, "基本情况")[1] == basic
     assert [r[2] for r in ind[1:]] == ind_names
@@ -669,3 +702,36 @@ def test_source_date_epoch_sets_the_timestamps(tmp_path: Path, monkeypatch: pyte
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert {i.date_time[:3] for i in zf.infolist()} == {(2023, 11, 14)}
         assert "2023-11-14T" in zf.read("docProps/core.xml").decode("utf-8")
+
+
+def test_build_dot_is_named_after_the_set_never_untitled(tmp_path: Path) -> None:
+    from perfdsl.api import load_sets
+
+    from conftest import EXAMPLE, run_cli
+
+    # a folder of projects only: `build .` names the file after the folder
+    folder = tmp_path / "城区道路项目"
+    folder.mkdir()
+    shutil.copy(EXAMPLE / "02-企业厂长经理生活费.perf", folder)
+    res = run_cli("build", ".", "--to", "docx,xlsx", "-o", "out", cwd=folder)
+    assert res.code == 0, res.text
+    assert sorted(p.name for p in (folder / "out").iterdir()) == ["城区道路项目.docx", "城区道路项目.xlsx"]
+    res = run_cli("build", ".", "--to", "docx", "--split", "-o", "split", cwd=folder)
+    assert [p.name for p in (folder / "split").iterdir()] == ["城区道路项目-企业厂长经理生活费.docx"]
+    # a set with a 部门整体: named after its unit, whatever the folder is called
+    dept = tmp_path / "材料"
+    shutil.copytree(EXAMPLE, dept)
+    res = run_cli("build", ".", "--to", "docx", "-o", "out", cwd=dept)
+    assert [p.name for p in (dept / "out").iterdir()] == ["宁县社会保险局.docx"]
+    # one file given on its own: the file's name; no file name starts with "-"
+    one = tmp_path / "x.perf"
+    shutil.copy(EXAMPLE / "02-企业厂长经理生活费.perf", one)
+    res = run_cli("build", str(one), "--to", "docx", "--split", "-o", str(tmp_path / "one"))
+    names = [p.name for p in (tmp_path / "one").iterdir()]
+    assert names == ["x-企业厂长经理生活费.docx"] and not any(n.startswith("-") for n in names)
+    from perfdsl.backends.common import set_file_name, split_name
+    from perfdsl.model import DeclarationSet
+
+    dset = load_sets([str(one)])[0][0]
+    assert set_file_name(DeclarationSet("", dset.declarations, "")) == "企业厂长经理生活费"  # no folder, no file
+    assert split_name("", "企业厂长经理生活费", "project") == "企业厂长经理生活费"

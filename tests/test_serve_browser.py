@@ -81,7 +81,7 @@ def _norm(text: str) -> str:
 
 
 def test_index_set_page_grid_and_finding_in_chromium(browser: Any, county: Path, live_server, shots: Path) -> None:  # type: ignore[no-untyped-def]
-    from perfdsl.backends import docx_grid
+    from perfdsl.backends import layout_grid
     from perfdsl.backends.common import ordered
 
     srv = live_server(str(county))
@@ -98,7 +98,7 @@ def test_index_set_page_grid_and_finding_in_chromium(browser: Any, county: Path,
         dset = srv.site.get("宁县社会保险局").result.dset
         want = []
         for d in ordered(dset):
-            for grid in (docx_grid.header_grid(d), docx_grid.indicator_grid(d)):
+            for grid in layout_grid.form(d).tables:
                 want.append([[[c.span, c.rows, _norm("".join(c.paras))] for c in row.cells] for row in grid.rows])
         assert [[[[cs, rs, _norm(t)] for cs, rs, t in row] for row in table] for table in got] == want
         # a finding is marked at its cell, its message on hover, listed as path:line:col

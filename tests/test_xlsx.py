@@ -43,7 +43,7 @@ def test_seed_workbook_sheets_and_flat_sheet_hold_every_indicator(tmp_path: Path
     rows = list(flat.iter_rows(values_only=True))
     assert rows[0][:9] == xlsx.FLAT_COLUMNS
     assert not flat.merged_cells.ranges
-    expected = [(d.title, i.level1, i.level2, i.name) for d in dset.declarations for i in d.indicators]
+    expected = [(d.title, i.level1, i.level2, i.name) for d in dset.declarations for i in d.ordered_indicators()]
     assert [tuple(r[:4]) for r in rows[1:]] == expected
     # numbers are numeric cells with the written decimals
     by_name = {r[3]: r for r in rows[1:]}
@@ -169,3 +169,30 @@ def test_fasp2_dialect_splits_ranges_and_uses_system_operators(tmp_path: Path) -
     native = openpyxl.load_workbook(_build(tmp_path, SEED, "n"))
     names = {r[3].value: r for r in native["指标清单"].iter_rows(min_row=2)}
     assert names["厂长经理生活补助标准"][5].value == "500-1940"
+
+
+def test_flat_sheet_uses_the_profile_labels_and_numeric_weights(tmp_path: Path) -> None:
+    # issue #14 item 13: weights as numbers, the profile's column labels, no empty note columns
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.perf").write_text((SEED / "01-企业职工养老保险县级财政补助资金.perf").read_text(encoding="utf-8"),
+                                encoding="utf-8")
+    wb = openpyxl.load_workbook(_build(tmp_path, src))
+    heads = [c.value for c in wb["指标清单"][1]]
+    assert heads == ["表/项目名称", "一级指标", "二级指标", "三级指标", "指标值类型", "目标值", "度量单位", "指标值内容", "备注"]
+    mof = tmp_path / "mof"
+    mof.mkdir()
+    (mof / "b.perf").write_text(
+        "项目 测试项目 {\n  模板: mof2021\n  主管部门: 测试局\n  实施单位: 测试中心\n  年度目标:\n    - 完成年度任务\n"
+        "  成本.经济成本.成本控制数 <= 10 万元 [权重: 20]\n  产出.数量.服务人数 >= 100 人 [权重: 30.5]\n"
+        "  效益.社会效益.群众获得感 定性 提高 [权重: 19.5]\n"
+        "  满意度.服务对象满意度.服务对象满意度 >= 90 % [权重: 30]\n}\n", encoding="utf-8")
+    wb = openpyxl.load_workbook(_build(tmp_path, mof, "o2"))
+    flat = wb["指标清单"]
+    assert [c.value for c in flat[1]] == ["表/项目名称", "一级指标", "二级指标", "三级指标", "指标值类型", "指标值", "度量单位",
+                                          "权重"]
+    weights = [r[7].value for r in flat.iter_rows(min_row=2)]
+    assert weights == [20, 30.5, 19.5, 30] and flat.cell(3, 8).number_format == "0.0"
+    form = wb[wb.sheetnames[0]]
+    cells = [c for row in form.iter_rows() for c in row if isinstance(c.value, int | float)]
+    assert {c.value for c in cells} >= {20, 30.5, 19.5, 30}  # the form sheet's 权重 column too

@@ -192,13 +192,15 @@ def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, option
 def _render(sres: SetResult, formats: tuple[str, ...], split: bool,
             options: RenderOptions) -> list[tuple[str, str, bytes]] | str:
     from perfdsl.backends import BackendInputError, get_backend
+    from perfdsl.backends.common import set_file_name, split_name
     from perfdsl.model import DeclarationSet
 
     dset = sres.dset
-    units: list[tuple[str, DeclarationSet]] = [(dset.name, dset)]
+    base = set_file_name(dset)
+    units: list[tuple[str, DeclarationSet]] = [(base, dset)]
     if split:
-        units = [(f"{dset.name}-{d.title}" if d.kind == "project" else dset.name,
-                  DeclarationSet(dset.name, (d,), dset.root)) for d in dset.declarations]
+        units = [(split_name(base, d.title, d.kind), DeclarationSet(dset.name, (d,), dset.root))
+                 for d in dset.declarations]
     out: list[tuple[str, str, bytes]] = []
     for fmt in formats:
         backend = get_backend(fmt)

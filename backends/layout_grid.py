@@ -1,0 +1,638 @@
+"""Layout → logical grid: the backend-neutral picture of one declaration's form.
+
+`form(decl)` reads the declaration's profile layout (perfdsl/profile_load.Layout, parsed
+from the profile's TOML) and returns a `Form`: title, subtitle, lines above the table,
+one or two `Grid`s (rows of cells with column spans, row spans, roles and texts), notes
+under the table and the page settings. DOCX, XLSX and HTML all draw this one picture;
+none of them knows a province. This module must not validate, must not see syntax and
+must not import an Office library.
+
+Rules every backend gets for free:
+- header cells come from the layout grid; `{键}` prints a field's value (list fields as
+  numbered paragraphs), `{@键}` its label, `{$金额单位}` the profile's money unit;
+- present fields no layout cell shows (unknown fields, say) are added as label/value
+  rows under the header, so nothing is lost;
+- the indicator table prints the profile's columns; optional columns only when an
+  indicator fills them; columns the indicators use that the profile does not name are
+  appended; when the form is one table, the header cells to their left widen;
+- indicators are in the profile's 一级/二级 order, then in the author's order.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from itertools import pairwise
+from typing import NamedTuple
+
+import attrs
+
+from perfdsl.layout_notation import PLACEHOLDER, GridCell
+from perfdsl.model import Declaration, Field, Indicator, Target
+from perfdsl.profile_load import EXTRA_WIDTH, Column, Layout, Page
+
+LABEL = "label"  # a form label (centred, broken into balanced lines when too long)
+VALUE = "value"  # a value
+HEAD = "head"  # a column heading (bold)
+TITLE = "title"  # the form's title printed inside the table
+SUBTITLE = "subtitle"
+
+
+class Cell(NamedTuple):
+    """One cell: paragraphs, column span, row span, role, alignment, whether a too-long
+    text is broken into even lines, and the exact number behind a numeric text (XLSX
+    writes it as a number cell)."""
+
+    paras: tuple[str, ...] = ()
+    span: int = 1
+    rows: int = 1
+    role: str = VALUE
+    align: str = "center"
+    balanced: bool = False
+    number: Decimal | None = None
+
+
+class Row(NamedTuple):
+    cells: tuple[Cell, ...]
+    header: bool = False  # repeat on every page (only meaningful as a table's first rows)
+    keep: bool = False  # keep with the next row
+
+
+@attrs.frozen
+class Grid:
+    """A table: relative column widths, rows. Cells covered by a span are omitted."""
+
+    widths: tuple[float, ...]
+    rows: tuple[Row, ...]
+    columns: tuple[str, ...] = ()  # column keys where known (indicator columns), else ""
+
+    def twips(self, total: int) -> list[int]:
+        return scale(self.widths, total)
+
+
+@attrs.frozen
+class Form:
+    title: str
+    subtitle: str
+    above: tuple[str, ...]
+    tables: tuple[Grid, ...]
+    notes: tuple[str, ...]
+    page: Page
+    title_in_grid: bool = False  # the header grid prints the title itself
+    subtitle_in_grid: bool = False
+
+
+def scale(weights: Sequence[float], total: int) -> list[int]:
+    """Integer widths in proportion to `weights`, summing exactly to `total`."""
+    if not weights:
+        return []
+    s = sum(weights) or 1.0
+    out = [int(w * total / s) for w in weights]
+    big = max(range(len(out)), key=lambda i: weights[i])
+    out[big] += total - sum(out)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Texts
+# ----------------------------------------------------------------------------------------
+
+_TRUE = {"true", "是", "yes", "y", "1", "对", "✓", "√"}
+_FALSE = {"false", "否", "no", "n", "0", "不"}
+
+
+def bool_text(text: str | None) -> str:
+    if text is None:
+        return ""
+    low = text.strip().lower()
+    if low in _TRUE:
+        return "是"
+    if low in _FALSE:
+        return "否"
+    return text
+
+
+class _Reader:
+    """Field texts of one declaration; remembers which keys the layout used."""
+
+    def __init__(self, decl: Declaration) -> None:
+        self.decl = decl
+        self.used: set[str] = set()
+        self.title, self.subtitle = decl.heading()
+
+    def label(self, key: str) -> str:
+        self.used.add(key)
+        spec = self.decl.profile.field(key)
+        if spec is not None:
+            return spec.label
+        f = self.decl.field(key)
+        return f.label if f is not None and f.label else key
+
+    def text(self, key: str) -> str:
+        self.used.add(key)
+        prof = self.decl.profile
+        if key in prof.composites and prof.field(key) is None:
+            return self.composite(key)
+        f = self.decl.field(key)
+        if f is not None and f.type == "bool":
+            return bool_text(f.text)
+        return self.decl.text(key)
+
+    def paras(self, key: str) -> list[str]:
+        self.used.add(key)
+        f = self.decl.field(key)
+        if f is not None and f.type == "list":
+            return self.decl.list_items(key)
+        t = self.text(key)
+        return [t] if t else []
+
+    def filled(self, key: str) -> bool:
+        prof = self.decl.profile
+        if key in prof.composites and prof.field(key) is None:
+            return any(self.filled(k) for k in PLACEHOLDER.findall(prof.composites[key]))
+        f = self.decl.field(key)
+        return f is not None and not f.is_empty
+
+    def composite(self, name: str) -> str:
+        keys = PLACEHOLDER.findall(self.decl.profile.composites.get(name, ""))
+        self.used.update(keys)
+        if not any(self.filled(k) for k in keys):
+            return ""
+        return self.decl.composite(name)
+
+    def reserved(self, name: str) -> str:
+        if name == "金额单位":
+            return self.decl.profile.money_unit
+        if name == "表名":
+            return self.title
+        if name == "副标题":
+            return self.subtitle
+        return ""
+
+    def fill(self, template: str) -> str:
+        def sub(m: re.Match[str]) -> str:
+            ref = m.group(1).strip()
+            if ref.startswith("@"):
+                return self.label(ref[1:])
+            if ref.startswith("$"):
+                return self.reserved(ref[1:])
+            return self.text(ref)
+
+        return PLACEHOLDER.sub(sub, template)
+
+    def cell_paras(self, template: str, role: str) -> list[str]:
+        whole = PLACEHOLDER.fullmatch(template.strip())
+        if whole and not whole.group(1).strip().startswith(("@", "$")):
+            return self.paras(whole.group(1).strip())
+        if role == VALUE:
+            values = [r.strip() for r in PLACEHOLDER.findall(template) if not r.strip().startswith(("@", "$"))]
+            if values and not any(self.filled(k) for k in values):
+                self.used.update(values)
+                return []
+        t = self.fill(template)
+        return [t] if t else []
+
+
+# ----------------------------------------------------------------------------------------
+# Placed cells (row, col) before they become rows
+# ----------------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Placed:
+    row: int
+    col: int
+    span: int
+    rows: int
+    cell: Cell
+
+
+def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed], int, int]:
+    """The header grid's cells, then rows for fields it does not show. Returns the cells,
+    the number of rows and the label width used for added rows."""
+    decl = r.decl
+    placed: list[_Placed] = []
+    first = 2
+    nrows = 0
+    if layout.header is not None:
+        for gc in layout.header:
+            placed.append(_Placed(gc.row, gc.col, gc.span, gc.rows, _grid_cell(r, gc)))
+        nrows = layout.header_rows
+        firsts = [p for p in placed if p.row == 0 and p.col == 0]
+        first = firsts[0].span if firsts and firsts[0].span < ncols else 1
+    else:
+        for spec in decl.profile.fields:
+            if not spec.show:
+                r.used.add(spec.key)
+                continue
+            placed.append(_Placed(nrows, 0, first, 1, _label(r.label(spec.key))))
+            placed.append(_Placed(nrows, first, ncols - first, 1, _value(r.paras(spec.key), "left")))
+            nrows += 1
+    for f in decl.fields:  # nothing is lost: present fields the layout did not show
+        if f.key in r.used:
+            continue
+        spec = decl.profile.field(f.key) if f.known else None
+        if spec is not None and (not spec.show or spec.key in r.used):
+            continue
+        placed.append(_Placed(nrows, 0, first, 1, _label(f.label or f.key)))
+        placed.append(_Placed(nrows, first, ncols - first, 1, _value(_field_paras(r, f), "left")))
+        nrows += 1
+    return placed, nrows, first
+
+
+def _grid_cell(r: _Reader, gc: GridCell) -> Cell:
+    paras = tuple(r.cell_paras(gc.text, gc.role))
+    return Cell(paras, gc.span, gc.rows, gc.role, gc.align, balanced=gc.role in (LABEL, HEAD))
+
+
+def _label(text: str) -> Cell:
+    return Cell((text,), role=LABEL, balanced=True)
+
+
+def _value(paras: Sequence[str], align: str = "center", number: Decimal | None = None) -> Cell:
+    return Cell(tuple(p for p in paras if p is not None), role=VALUE, align=align, number=number)
+
+
+def _level(name: str) -> Cell:
+    """An 一级/二级 name: broken between words when the column is narrow (生态环境/成本指标)."""
+    return Cell((name,), role=VALUE, balanced=True)
+
+
+def _field_paras(r: _Reader, f: Field) -> list[str]:
+    if f.type == "list":
+        if f.known and r.decl.profile.field(f.key) is not None:
+            return r.decl.list_items(f.key)
+        return list(f.items)
+    if f.type == "bool":
+        t = bool_text(f.text)
+        return [t] if t else []
+    if f.text:
+        return [f.text]
+    return list(f.items)
+
+
+# ----------------------------------------------------------------------------------------
+# Indicator table
+# ----------------------------------------------------------------------------------------
+
+FIXED = ("level1", "level2", "name", "op", "value", "unit", "target", "side")
+
+
+def _names(decl: Declaration, col: Column) -> tuple[str, ...]:
+    """The names an indicator's `[键: 值]` may use for column `col`."""
+    spec = decl.profile.column(col.key)
+    names = [col.key, col.label, *col.aliases]
+    if spec is not None:
+        names += [spec.key, spec.label, *spec.aliases]
+    return tuple(dict.fromkeys(names))
+
+
+def column_value(decl: Declaration, ind: Indicator, names: Sequence[str]) -> str:
+    if not ind.columns:
+        return ""
+    found = dict(ind.columns)
+    for n in names:
+        v = found.get(n)
+        if v is not None:
+            return v
+    return ""
+
+
+def indicator_columns(decl: Declaration) -> list[tuple[Column, bool]]:
+    """(column, inserted) for the printed indicator columns: the layout's (optional ones
+    only when used), then columns the indicators use that the profile does not name.
+    `inserted` marks columns that are not part of the layout's base grid."""
+    cols = list(decl.profile.layout.columns)
+    used = {k for ind in decl.indicators for k, _v in ind.columns}
+    out: list[tuple[Column, bool]] = []
+    claimed: set[str] = set()
+    for c in cols:
+        names = _names(decl, c)
+        claimed.update(names)
+        if c.optional and not any(n in used for n in names):
+            continue
+        out.append((c, c.optional))
+    for ind in decl.indicators:
+        for k, _v in ind.columns:
+            if k in claimed:
+                continue
+            spec = decl.profile.column(k)
+            if spec is not None and spec.key in claimed:
+                continue
+            out.append((Column(k, k, EXTRA_WIDTH), True))
+            claimed.add(k)
+    return out
+
+
+def ordered_indicators(decl: Declaration) -> list[tuple[str, list[tuple[str, list[Indicator]]]]]:
+    """Indicators grouped by 一级 then 二级: the profile's order, then the author's."""
+    return decl.groups()
+
+
+def target_text(decl: Declaration, t: Target, fmt: str) -> str:
+    """The combined 指标值 cell: `≥90%`, `=100.00(%)`, `8个`, `≤1000万元`."""
+    if t.op == "qual":
+        return t.text or ""
+    op = "" if t.op == "range" else decl.profile.op_display(t.op)
+    parts = {"op": op, "value": t.value_text(), "unit": t.unit or ""}
+    return re.sub(r"\{(op|value|unit)\}", lambda m: parts[m.group(1)], fmt)
+
+
+def number_of(text: str) -> Decimal | None:
+    try:
+        d = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[list[_Placed], int]:
+    layout = decl.profile.layout
+    placed: list[_Placed] = []
+    groups = ordered_indicators(decl)
+    n_ind = sum(len(inds) for _l1, l2s in groups for _l2, inds in l2s)
+    starts = []
+    c = 0
+    for col in cols:
+        starts.append(c)
+        c += col.span
+    row = top
+    if layout.heading:
+        for col, start in zip(cols, starts, strict=True):
+            if col.key == "side":
+                continue
+            placed.append(_Placed(row, start, col.span, 1, Cell((col.label,), role=HEAD, balanced=True)))
+        row += 1
+    body_top = row
+    for col, start in zip(cols, starts, strict=True):  # the vertical side label
+        if col.key == "side":
+            rows = (row - top) + max(n_ind, 0)
+            if col.label != "^" and rows > 0:
+                placed.append(_Placed(top, start, col.span, rows, Cell((col.label,), role=LABEL, balanced=True)))
+        elif col.field and n_ind > 0:  # a header field beside every indicator row (flat exports)
+            r = _Reader(decl)
+            placed.append(_Placed(body_top, start, col.span, n_ind, _value(r.paras(col.field))))
+    names = {col.key: _names(decl, col) for col in cols if col.key not in FIXED and not col.field}
+    weight_names = {decl.profile.weight_column}
+    merge = set(layout.merge)
+    row = body_top
+    for l1, l2s in groups:
+        n1 = sum(len(inds) for _l2, inds in l2s)
+        first1 = True
+        for l2, inds in l2s:
+            first2 = True
+            for ind in inds:
+                t = ind.target
+                for col, start in zip(cols, starts, strict=True):
+                    k = col.key
+                    cell: Cell | None
+                    rows = 1
+                    if k == "side" or col.field:
+                        cell = None
+                    elif k == "level1":
+                        if "level1" in merge:
+                            cell, rows = (_level(l1), n1) if first1 else (None, 1)
+                        else:
+                            cell = _level(l1)
+                    elif k == "level2":
+                        if "level2" in merge:
+                            cell, rows = (_level(l2), len(inds)) if first2 else (None, 1)
+                        else:
+                            cell = _level(l2)
+                    elif k == "name":
+                        cell = _value((ind.name,), "left")
+                    elif k == "op":
+                        cell = _value((decl.profile.op_display(t.op),))
+                    elif k == "value":
+                        num = t.value if t.op in ("eq", "ge", "le", "gt", "lt") else None
+                        cell = _value((t.value_text(),), number=num)
+                    elif k == "unit":
+                        cell = _value((t.unit or "",))
+                    elif k == "target":
+                        cell = _value((target_text(decl, t, col.format),))
+                    else:
+                        text = column_value(decl, ind, names[k])
+                        num = number_of(text) if (k in weight_names or col.label in weight_names) and text else None
+                        cell = _value((text,) if text else (), number=num)
+                    if cell is not None:
+                        placed.append(_Placed(row, start, col.span, rows, cell))
+                row += 1
+                first1 = first2 = False
+    return placed, row
+
+
+# ----------------------------------------------------------------------------------------
+# Putting it together
+# ----------------------------------------------------------------------------------------
+
+
+def _widen(placed: list[_Placed], inserts: list[int]) -> None:
+    """Make room for grid columns inserted at base positions `inserts`: a cell absorbs an
+    insertion at its right edge or inside it; cells to the right move over."""
+    for p in placed:
+        c, s = p.col, p.span
+        before = sum(1 for q in inserts if q <= c and not (q == 0 and c == 0))
+        inside = sum(1 for q in inserts if c < q <= c + s or (q == 0 and c == 0))
+        p.col, p.span = c + before, s + inside
+
+
+def _rows(placed: list[_Placed], nrows: int, header_rows: set[int], keep: set[int] = frozenset()) -> tuple[Row, ...]:  # type: ignore[assignment]
+    by_row: dict[int, list[_Placed]] = {}
+    for p in placed:
+        by_row.setdefault(p.row, []).append(p)
+    out = []
+    for r in range(nrows):
+        cells = sorted(by_row.get(r, []), key=lambda p: p.col)
+        out.append(Row(tuple(p.cell._replace(span=p.span, rows=p.rows) for p in cells), header=r in header_rows,
+                       keep=r in keep))
+    return tuple(out)
+
+
+def _fill_gaps(placed: list[_Placed], nrows: int, ncols: int) -> None:
+    """Give every uncovered grid position an empty cell, so each row is complete."""
+    covered = [[False] * ncols for _ in range(nrows)]
+    for p in placed:
+        for rr in range(p.row, min(p.row + p.rows, nrows)):
+            for cc in range(p.col, min(p.col + p.span, ncols)):
+                covered[rr][cc] = True
+    for rr in range(nrows):
+        cc = 0
+        while cc < ncols:
+            if covered[rr][cc]:
+                cc += 1
+                continue
+            start = cc
+            while cc < ncols and not covered[rr][cc]:
+                cc += 1
+            placed.append(_Placed(rr, start, cc - start, 1, Cell()))
+
+
+def form(decl: Declaration) -> Form:
+    """The logical picture of `decl`'s form."""
+    layout = decl.profile.layout
+    page = decl.profile.page
+    r = _Reader(decl)
+    chosen = indicator_columns(decl)
+    cols = [c for c, _ins in chosen]
+    base_widths = list(layout.widths)
+    ncols = len(base_widths)
+    r.used.update(c.field for c in cols if c.field)  # printed in the indicator table
+    header, hrows, _first = _header_cells(r, layout, ncols)
+    # grid positions of inserted (optional / extra) columns, in base coordinates
+    inserts: list[int] = []
+    widths: list[float] = []
+    pos = 0
+    for c, ins in chosen:
+        if ins:
+            inserts.append(pos)
+        else:
+            pos += c.span
+    pos = 0
+    base_iter = iter(base_widths)
+    for c, ins in chosen:
+        if ins:
+            widths.append(c.width)
+        else:
+            widths.extend(next(base_iter, EXTRA_WIDTH) for _ in range(c.span))
+    widths.extend(base_iter)  # a layout grid wider than its indicator columns
+    _widen(header, inserts)
+    total_cols = len(widths)
+    above = tuple(r.fill(t) for t in page.above)
+    notes = tuple(r.fill(t) for t in page.notes)
+    title, subtitle = r.title, r.subtitle
+    keys = tuple(k for c in cols for k in [c.key] + [""] * (c.span - 1))
+    if layout.one_table:
+        inds, end = _indicator_cells(decl, cols, hrows)
+        placed = header + inds
+        _side_continue(placed, cols, hrows)
+        _fill_gaps(placed, end, total_cols)
+        # the indicator heading stays with the first indicator row
+        grid = Grid(tuple(widths), _rows(placed, end, set(), {hrows} if layout.heading else set()), keys)
+        tables: tuple[Grid, ...] = (grid,)
+    else:
+        _fill_gaps(header, hrows, total_cols)
+        inds, end = _indicator_cells(decl, cols, 0)
+        _fill_gaps(inds, end, total_cols)
+        head_grid = Grid(tuple(widths), _rows(header, hrows, set()), ())
+        ind_grid = Grid(tuple(widths), _rows(inds, end, {0} if layout.heading else set()), keys)
+        tables = (head_grid, ind_grid) if hrows else (ind_grid,)
+    return Form(title, subtitle, above, tables, notes, page, layout.title_in_grid, layout.subtitle_in_grid)
+
+
+def _side_continue(placed: list[_Placed], cols: list[Column], top: int) -> None:
+    """A side column labelled `^` continues the header cell above it down the table."""
+    start = 0
+    for col in cols:
+        if col.key == "side" and col.label == "^":
+            above = [p for p in placed if p.row < top and p.col == start and p.row + p.rows == top]
+            body = max((p.row + p.rows for p in placed), default=top)
+            if above:
+                above[0].rows += body - top
+        start += col.span
+
+
+# ----------------------------------------------------------------------------------------
+# Line breaking of labels (used by DOCX at its real widths, by XLSX at nominal ones)
+# ----------------------------------------------------------------------------------------
+
+# Label text is 10 pt: a wide (CJK) character takes 200 twips, a narrow one about 100;
+# the cell loses 2 x 85 twips of margin.
+_CHAR = 200
+_MARGIN = 170
+_NO_BREAK_BEFORE = set("）】》〕」』，、。：；！？）%％")
+_NO_BREAK_AFTER = set("（【《〔「『(")
+_CLOSE = set("）】》〕」』)")
+
+# Words of form labels: a label breaks only between words (二级项目/名称, never 二级项/目名称).
+WORDS = frozenset("""
+一级 二级 三级 项目 名称 日期 开始 完成 计划 单位 部门 主管 实施 组织 监督 管理 分类 申报 属性 用途 资金
+基本 情况 信息 立项 必要性 保障 制度 措施 政策 依据 其他 需要 说明 的 年度 绩效 目标 指标 总体 中期 长期
+职能 核心 直属 内设 人员 编制 编制数 在职 总数 预算 金额 财政 拨款 补助 安排 收入 支出 合计 其中 当年 上年
+结转 申请 总额 来源 性质 类别 类型 度量 计量 内容 备注 权重 方向性 指标值 联系人 联系 电话 负责人 经费
+公用 本级 对下 转移 支付 上级 按 分 填报 范围 纳入 一并 本表 包括 任务 主要 工作 概述 项目期 代码 及
+成本 产出 效益 满意度 数量 质量 时效 经济 社会 生态 环境 可持续 影响 服务 对象 部门 履职 效果 能力 建设
+长效 人力 资源 档案 重点 采购 财务 资产 投入 公众 或
+""".split())
+_MAX_WORD = max(len(w) for w in WORDS)
+
+
+def _cw(ch: str) -> int:
+    return _CHAR if unicodedata.east_asian_width(ch) in ("W", "F") else _CHAR // 2
+
+
+@lru_cache(maxsize=8192)
+def natural_breaks(text: str) -> frozenset[int]:
+    """Positions where `text` may break: between words (longest known word first; two
+    unknown characters are taken to be one word), after ，、：；and closing brackets,
+    before opening ones; never inside brackets, never before closing punctuation."""
+    segs: list[tuple[int, bool]] = []  # (start, known word)
+    i, n = 0, len(text)
+    while i < n:
+        for size in range(min(_MAX_WORD, n - i), 1, -1):
+            if text[i:i + size] in WORDS:
+                segs.append((i, True))
+                i += size
+                break
+        else:
+            segs.append((i, text[i] in WORDS))
+            i += 1
+    bounds = {b for (_a, ka), (b, kb) in pairwise(segs) if ka or kb}
+    depth = 0
+    inside = []
+    for c in text:
+        inside.append(depth > 0)
+        depth = max(depth + (c in _NO_BREAK_AFTER) - (c in _CLOSE), 0)
+    ok = set()
+    for pos in range(1, n):
+        if text[pos] in _NO_BREAK_BEFORE or text[pos - 1] in _NO_BREAK_AFTER or inside[pos]:
+            continue
+        if pos in bounds or text[pos - 1] in "，、：；）)" or text[pos] in "（(":
+            ok.add(pos)
+    return frozenset(ok)
+
+
+@lru_cache(maxsize=4096)
+def balance(text: str, width: int) -> str:
+    """Break a label that does not fit on one line of `width` twips into lines of about
+    equal width, only at natural points ("部门（单位）/基本信息", "二级项目/名称").
+    Returns the text unchanged when it fits or when no natural break fits."""
+    if "\n" in text or not text:
+        return text
+    widths = [_cw(c) for c in text]
+    total = sum(widths)
+    room = max(width - _MARGIN, _CHAR)
+    if total <= room:
+        return text
+    # A trailing "（万元）" goes to a line of its own when both parts fit: "年度资金总额/（万元）".
+    m = re.search(r"[（(][^（()）]*[）)]$", text)
+    if m and m.start() > 0:
+        head_w, tail_w = sum(widths[:m.start()]), sum(widths[m.start():])
+        if head_w <= room and tail_w <= room and m.start() in natural_breaks(text) | {m.start()}:
+            return text[:m.start()] + "\n" + text[m.start():]
+    breaks = sorted(natural_breaks(text))
+    prefix = [0]
+    for w in widths:
+        prefix.append(prefix[-1] + w)
+    # fewest lines first, then the most even split (small dynamic programme)
+    n = len(text)
+    # dp[pos] = (lines, max line width, cuts) for text[:pos]
+    dp: dict[int, tuple[int, int, list[int]]] = {0: (0, 0, [])}
+    for pos in [*breaks, n]:
+        cands = []
+        for start, (lines, worst, cuts) in dp.items():
+            if start >= pos:
+                continue
+            w = prefix[pos] - prefix[start]
+            if w > room:
+                continue
+            cands.append((lines + 1, max(worst, w), [*cuts, pos]))
+        if cands:
+            dp[pos] = min(cands, key=lambda c: (c[0], c[1], [-x for x in c[2]]))
+    best = dp.get(n)
+    if best is None:
+        return text  # no natural break fits: the backend widens or lets the line wrap
+    cuts = [0, *best[2]]
+    return "\n".join(text[a:b] for a, b in pairwise(cuts))
