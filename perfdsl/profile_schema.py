@@ -13,7 +13,6 @@ file, line and column of the key.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -193,6 +192,8 @@ def dotted(path: Path) -> str:
 
 
 def suggest(word: str, choices: Any) -> str | None:
+    import difflib  # only for a suggestion
+
     got = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return got[0] if got else None
 
