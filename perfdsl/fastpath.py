@@ -74,37 +74,36 @@ class Tables:
         self.newline_types = frozenset(data["newline_types"])
         self.callback_types = frozenset(data["callback_types"])
         self.filtered = frozenset(data["filtered"])
-        merge = not (self.ignore & self.newline_types)
-        compiled = [re.compile(_scanner_pattern(order, self.ignore if merge else frozenset()))
-                    for order in data["lexers"]]
+        # Compiled on first use, as Lark does: a one-file check reaches only some of the states.
+        self.match: dict[int, Callable[..., Any]] = _Matchers(data["lexers"], data["lexer_of"])
         unless = [{t: re.compile(p) for t, p in u.items()} for u in data["unless"]]
-        self.match: dict[int, Callable[..., Any]] = {s: compiled[i].match for s, i in data["lexer_of"].items()}
         self.unless: dict[int, dict[str, Any]] = {s: unless[i] for s, i in data["lexer_of"].items() if unless[i]}
         self.actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = data["rules"]
         self.bound: dict[int, dict[int, dict[str, tuple[bool, Any]]]] = {}  # id(builder) -> bound actions
 
 
-def _scanner_pattern(order: list[tuple[str, str]], skip: frozenset[str]) -> str:
-    """Lark's scanner regex for one lexer state, with its ignored terminals skipped up front.
+class _Matchers(dict):  # type: ignore[type-arg]
+    """state -> the `match` of its lexer's scanner regex, compiled when first asked for."""
 
-    The alternation is exactly Lark's (`Scanner._build_mres`: `(?P<NAME>regex)` in the
-    lexer's order), so `lastgroup` names the terminal Lark would pick. In front of it, an
-    atomic, repeated `(?!earlier)IGNORED` consumes what Lark would consume as ignored
-    tokens one by one: an ignored terminal is taken only where no terminal before it in
-    the order matches, as in Lark's first-match alternation. This saves one match per
-    blank run; the token starts at `m.start(m.lastgroup)`.
-    """
-    alternation = "|".join(f"(?P<{name}>{regex})" for name, regex in order)
-    skips = []
-    for i, (name, regex) in enumerate(order):
-        if name in skip:
-            earlier = "|".join(r for _n, r in order[:i])
-            guard = f"(?!{earlier})" if earlier else ""
-            skips.append(f"{guard}(?:{regex})")
-    if not skips:
-        return alternation
-    return f"(?>(?:{'|'.join(skips)})*)(?:{alternation})"
+    def __init__(self, lexers: list[list[tuple[str, str]]], lexer_of: dict[int, int]) -> None:
+        super().__init__()
+        self._lexers, self._lexer_of = lexers, lexer_of
+        self._compiled: dict[int, Callable[..., Any]] = {}
+
+    def __missing__(self, state: int) -> Callable[..., Any]:
+        i = self._lexer_of[state]
+        found = self._compiled.get(i)
+        if found is None:
+            found = self._compiled[i] = re.compile(_scanner_pattern(self._lexers[i])).match
+        self[state] = found
+        return found
+
+
+def _scanner_pattern(order: list[tuple[str, str]]) -> str:
+    """Lark's scanner regex for one lexer state (`Scanner._build_mres`): `(?P<NAME>regex)`
+    for each terminal, in the lexer's order, so `lastgroup` names the terminal Lark picks."""
+    return "|".join(f"(?P<{name}>{regex})" for name, regex in order)
 
 
 def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
@@ -154,7 +153,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
             if m is None:
                 return None
             typ = m.lastgroup
-            pos, end = m.span(typ)
+            end = m.end()
             value = text[pos:end]
             tline, tcol = line, pos - line_start + 1
             if typ in newline_types:
@@ -377,7 +376,7 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
         if id(basic) not in seen:
             scanner = basic.scanner  # builds it: terminal order after Lark's own rewriting
             order = [(str(t.name), str(t.pattern.to_regexp())) for t in scanner.terminals]
-            if len(scanner._mres) != 1 or scanner._mres[0].pattern != _scanner_pattern(order, frozenset()):
+            if len(scanner._mres) != 1 or scanner._mres[0].pattern != _scanner_pattern(order):
                 raise ValueError("the scanner is not one alternation of its terminals")
             lexers.append(order)
             u: dict[str, str] = {}
