@@ -309,6 +309,30 @@ def find_profile(name: str, extra_dirs: tuple[str, ...] = ()) -> Profile | None:
     return None
 
 
+def user_profiles_stamp(extra_dirs: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """What the user profile files in `extra_dirs` (and $PERFDSL_PROFILE_PATH) look like on disk now:
+    a long-running process (the language server) compares stamps to see a profile edited."""
+    out = []
+    for d in _user_dirs(extra_dirs):
+        try:
+            entries = sorted(d.glob("*.toml"))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                st = e.stat()
+            except OSError:
+                continue
+            out.append((str(e), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def forget_loaded() -> None:
+    """Drop every loaded profile, so the next lookup reads the files again."""
+    _raw_profiles.cache_clear()
+    _load.cache_clear()
+
+
 BUILTIN_PREFIX = "内置:"
 
 

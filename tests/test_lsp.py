@@ -600,3 +600,37 @@ def test_big_document_is_refused_with_a_message(client: Client, folder: Path) ->
     other = folder / PROJECT
     pub = _open(client, other, other.read_text(encoding="utf-8"))
     assert "PD-M004" not in [x["code"] for x in pub["diagnostics"]]  # the big sibling is left out, not miscounted
+
+
+def test_profile_problem_is_shown_in_the_profile_and_at_the_template_line(tmp_path: Path) -> None:
+    # A misspelt key in a local profile (PD-C001) belongs to the .toml at its own line; the open
+    # declaration gets a note at its 模板: line, never at the profile's line numbers.
+    src = ROOT / "tests" / "fixtures" / "diagnostics" / "PD-C001"
+    work = tmp_path / "unit"
+    shutil.copytree(src, work)
+    path = work / "fail.perf"
+    text = path.read_text(encoding="utf-8")
+    toml_uri = (work / "profiles" / "bad.toml").as_uri()
+    c = Client()
+    try:
+        c.request("initialize", {"processId": None, "rootUri": work.as_uri(), "capabilities": {}})
+        c.notify("initialized", {})
+        pub = _open(c, path, text)
+        (note,) = [d for d in pub["diagnostics"] if d["code"] == "PD-C001"]
+        assert note["range"]["start"]["line"] == _line_of(text, "模板: bad")
+        assert "bad.toml:6" in note["message"]
+        other = c.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == toml_uri)
+        (own,) = [d for d in other["diagnostics"] if d["code"] == "PD-C001"]
+        assert own["range"]["start"] == {"line": 5, "character": 0}
+        # Fixing the profile on disk and editing the declaration clears both.
+        bad = work / "profiles" / "bad.toml"
+        bad.write_text(bad.read_text(encoding="utf-8").replace("lable", "label"), encoding="utf-8")
+        c.notify("textDocument/didSave", {"textDocument": {"uri": path.as_uri()}})
+        c.notify("textDocument/didChange", {"textDocument": {"uri": path.as_uri(), "version": 2},
+                                             "contentChanges": [{"text": text + "\n"}]})
+        pub = c.wait_note("textDocument/publishDiagnostics",
+                          lambda p: p["uri"] == path.as_uri() and p.get("version") == 2)
+        assert [d for d in pub["diagnostics"] if d["code"] == "PD-C001"] == []
+        c.wait_note("textDocument/publishDiagnostics", lambda p: p["uri"] == toml_uri and not p["diagnostics"])
+    finally:
+        c.close()

@@ -26,7 +26,7 @@ from perfdsl.api import (
 )
 from perfdsl.api import profile_dirs_for as _profile_dirs_for
 from perfdsl.diagnostics import diag
-from perfdsl.profiles import ProfileError
+from perfdsl.profiles import ProfileError, forget_loaded, user_profiles_stamp
 from perfdsl.source import Span
 
 # `perfdsl lsp --profile-dir D`: folders every file of this server also sees (set once at start).
@@ -76,6 +76,7 @@ def set_members(path: str) -> list[str]:
 class Analyser:
     def __init__(self, max_bytes: int = 1024 * 1024) -> None:
         self._disk: dict[str, tuple[int, int, FileResult]] = {}
+        self._profiles_seen: dict[tuple[str, ...], tuple[tuple[str, int, int], ...]] = {}
         self.max_bytes = max_bytes
 
     def _too_big(self, path: str, open_texts: dict[str, str]) -> bool:
@@ -108,6 +109,11 @@ class Analyser:
     def analyse(self, path: str, open_texts: dict[str, str]) -> SetAnalysis:
         files = set_members(path)
         dirs = profile_dirs_for(path)
+        stamp = user_profiles_stamp(dirs)
+        if self._profiles_seen.get(dirs, stamp) != stamp:  # a profile was edited: read them again
+            forget_loaded()
+            self._disk.clear()
+        self._profiles_seen[dirs] = stamp
         skipped = tuple(f for f in files if f != path and self._too_big(f, open_texts))
         if skipped:
             files = [path]  # a partial set would give false set-wide findings: check the file alone

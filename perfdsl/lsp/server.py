@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,6 +38,7 @@ from perfdsl.source import Span
 
 DEBOUNCE_SECONDS = 0.05
 SOURCE = "perfdsl"
+_TEMPLATE_LINE = re.compile(r"\s*模板\s*[:：]")
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,
@@ -78,6 +80,7 @@ class PerfServer(LanguageServer):
         # files not open whose diagnostics are shown: unquoted URI -> URI as published
         self.closed_published: dict[str, str] = {}
         self.refused: set[str] = set()  # big documents already announced
+        self.profile_files: set[str] = set()  # profile .toml files that had problems published
 
     # --- helpers -----------------------------------------------------------------------
     @property
@@ -163,11 +166,19 @@ class PerfServer(LanguageServer):
         uri_of = {p: docs[p][0] if p in docs else (from_fs_path(p) or p) for p in analysis.files}
         uri_of[path] = uri
         by_file: dict[str, list[Diagnostic]] = {p: [] for p in analysis.files}
+        for p in self.profile_files:  # profile files published before: cleared when fixed
+            by_file.setdefault(p, [])
+        profile_notes = []
         for d in analysis.set_result.diagnostics:
-            by_file.setdefault(d.span.path if d.span.path in by_file else path, []).append(d)
-        by_file[path] = by_file.get(path, []) + _mirrored(by_file, path, texts)
+            if not _is_profile(d.span.path):
+                by_file.setdefault(d.span.path if d.span.path in by_file else path, []).append(d)
+            else:  # a problem in a profile (PD-C…): shown in that .toml, and noted at 模板: here
+                by_file.setdefault(d.span.path, []).append(d)
+                self.profile_files.add(d.span.path)
+                profile_notes.append(_profile_note(d, path, texts.get(path, "")))
+        by_file[path] = by_file.get(path, []) + _mirrored(by_file, path, texts) + profile_notes
         for p, diags in by_file.items():
-            u = uri_of[p]
+            u = uri_of.setdefault(p, from_fs_path(p) or p)
             if p in texts:
                 lines = positions.split_lines(normalise_text(texts[p]))
                 version = docs[p][2]
@@ -216,6 +227,20 @@ class PerfServer(LanguageServer):
             self.closed_published.pop(unquote(u), None)
             self.published.pop(unquote(u), None)
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=u, diagnostics=[]))
+
+
+def _is_profile(path: str) -> bool:
+    return path.endswith(".toml")
+
+
+def _profile_note(d: Diagnostic, path: str, text: str) -> Diagnostic:
+    """A profile problem shown in the declaration that uses the profile, at its `模板:` line."""
+    line = next((i for i, raw in enumerate(text.split("\n"), 1) if _TEMPLATE_LINE.match(raw)), 1)
+    width = len(text.split("\n")[line - 1]) if text else 1
+    where = f"{Path(d.span.path).name}:{d.span.line}"
+    return attrs.evolve(d, span=Span(path, line, 1, line, max(width, 1) + 1), fix=None,
+                        related=((d.span, "模板中的位置"), *d.related),
+                        message=f"{d.message}（问题在模板文件 {where}）")
 
 
 def _mirrored(by_file: dict[str, list[Diagnostic]], path: str, texts: dict[str, str]) -> list[Diagnostic]:
