@@ -238,7 +238,7 @@ def _profile_note(d: Diagnostic, path: str, text: str) -> Diagnostic:
     line = next((i for i, raw in enumerate(text.split("\n"), 1) if _TEMPLATE_LINE.match(raw)), 1)
     width = len(text.split("\n")[line - 1]) if text else 1
     where = f"{Path(d.span.path).name}:{d.span.line}"
-    return attrs.evolve(d, span=Span(path, line, 1, line, max(width, 1) + 1), fix=None,
+    return record.evolve(d, span=Span(path, line, 1, line, max(width, 1) + 1), fix=None,
                         related=((d.span, "模板中的位置"), *d.related),
                         message=f"{d.message}（问题在模板文件 {where}）")
 
