@@ -35,14 +35,14 @@ def _time(fn: Any, repeat: int = 5) -> float:
 
 def main(argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 else 100
-    import attrs
 
+    from perfdsl import record
     from perfdsl.api import load_sets
     from perfdsl.backends import RenderOptions, docx, jsonout
 
     sets, _diags = load_sets([str(EXAMPLE)])
     base = sets[0]
-    dsets = [attrs.evolve(base, name=f"{base.name}-{i}") for i in range(n)]
+    dsets = [record.evolve(base, name=f"{base.name}-{i}") for i in range(n)]
     opts = RenderOptions(compiler_version="bench")
     # warm up imports and caches once, as a long-running build would
     docx.render(dsets[0], opts)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import attrs
 
+from perfdsl import record
 from perfdsl.api import SetResult, compile_bytes, profile_dirs_for
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration
@@ -117,4 +118,4 @@ def apply(sres: SetResult, baseline: Baseline) -> SetResult:
     if not extra:
         return sres
     diags = sorted(set(sres.diagnostics) | set(extra), key=Diagnostic.sort_key)
-    return attrs.evolve(sres, diagnostics=tuple(diags))
+    return record.evolve(sres, diagnostics=tuple(diags))

@@ -12,11 +12,9 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from perfdsl import colon_names
+from perfdsl import colon_names, record
 from perfdsl.checks import run_checks
 from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
@@ -35,7 +33,7 @@ class UsageError(Exception):
     """A problem with how perfdsl was called (missing path, …): exit code 2."""
 
 
-@attrs.frozen
+@record.frozen
 class FileResult:
     source: SourceFile | None
     declarations: tuple[Declaration, ...]
@@ -43,7 +41,7 @@ class FileResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-@attrs.frozen
+@record.frozen
 class SetResult:
     dset: DeclarationSet
     diagnostics: tuple[Diagnostic, ...]
@@ -54,7 +52,7 @@ class SetResult:
         return has_errors(list(self.diagnostics))
 
 
-@attrs.frozen
+@record.frozen
 class Result:
     sets: tuple[SetResult, ...]
     sources: dict[str, SourceFile]
@@ -145,7 +143,7 @@ def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) ->
         assert problem is not None
         d = diag("PD-S004", Span.point(path, problem.line, problem.col), detail=problem.message)
         return FileResult(None, (), (), (d,))
-    return attrs.evolve(compile_text(source.text, path, profile_dirs), source=source)
+    return record.evolve(compile_text(source.text, path, profile_dirs), source=source)
 
 
 def build_set(name: str, files: list[FileResult], root: str = "") -> SetResult:
@@ -170,29 +168,52 @@ def check_set(root: str, files: list[str], dirs: tuple[str, ...],
     return build_set(label, results, root), sources
 
 
+def units_for(paths: list[str], profile_dirs: tuple[str, ...] = (),
+              local_profiles: bool | None = None) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    """The (set root, files, profile dirs) units for `paths`; a missing path raises UsageError.
+
+    `local_profiles=False` ignores profiles/ folders beside the inputs (None:
+    $PERFDSL_NO_LOCAL_PROFILES decides).
+    """
+    from perfdsl.profiles import local_profiles_allowed
+
+    local = local_profiles_allowed() if local_profiles is None else local_profiles
+    return [(root, files, profile_dirs_for(root, profile_dirs, local)) for root, files in discover(paths)]
+
+
 def iter_check(paths: list[str], profile_dirs: tuple[str, ...] = (), *, jobs: int | None = None,
                use_cache: bool = False, local_profiles: bool | None = None,
-               against: str | None = None) -> Iterator[tuple[SetResult, dict[str, SourceFile]]]:
+               against: str | None = None, slim: bool = False) -> Iterator[tuple[Any, ...]]:
     """Check `paths` set by set, in input order, so a caller can report and drop each set.
 
     Discovery (and reading the `against` baseline: a folder or git revision, for PD-A001)
     happens before this returns: a missing path raises UsageError up front.
     Memory then stays flat however many sets there are. `local_profiles=False` ignores
     profiles/ folders beside the inputs (None: $PERFDSL_NO_LOCAL_PROFILES decides).
+    Items are (SetResult, sources). With `slim`, items are (`perfdsl.parallel.SetReport`,
+    sources, paths): the report has the name and diagnostics but no model, `sources`
+    holds only the files the diagnostics point into (for excerpts) and `paths` lists
+    every source file of the set. That is what `perfdsl check` prints, and all a worker
+    sends back.
     """
-    from perfdsl.parallel import check_sets
+    from perfdsl import parallel
+
+    units = units_for(paths, profile_dirs, local_profiles)
+    if against is None:
+        if slim:  # the workers send back reports, not models
+            return parallel.report_sets(units, jobs=jobs, use_cache=use_cache)
+        return parallel.check_sets(units, jobs=jobs, use_cache=use_cache)  # type: ignore[no-any-return]
+    from perfdsl import against as against_mod
     from perfdsl.profiles import local_profiles_allowed
 
     local = local_profiles_allowed() if local_profiles is None else local_profiles
-    units = [(root, files, profile_dirs_for(root, profile_dirs, local)) for root, files in discover(paths)]
-    results = check_sets(units, jobs=jobs, use_cache=use_cache)
-    if against is None:
-        return results  # type: ignore[no-any-return]
-    from perfdsl import against as against_mod
-
     base = against_mod.load_baseline(against, profile_dirs, under=paths[0] if len(paths) == 1 else None,
                                      local_profiles=local)
-    return ((against_mod.apply(s, base), srcs) for s, srcs in results)
+    results = ((against_mod.apply(s, base), srcs) for s, srcs in
+               parallel.check_sets(units, jobs=jobs, use_cache=use_cache))
+    if slim:  # PD-A001 needs the models: applied here, then slimmed
+        return (parallel.slim_result(s, srcs) for s, srcs in results)
+    return results
 
 
 def check_paths(paths: list[str], profile_dirs: tuple[str, ...] = (), *,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import traceback
 
 from perfdsl import __version__
 
@@ -43,21 +42,51 @@ argparse._ = _zh  # type: ignore[attr-defined]  # argparse looks `_` up at call 
 
 
 class _Parser(argparse.ArgumentParser):
+    _showing = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # add_argument() builds a formatter only to validate metavars; the default one
+        # imports shutil for the terminal width. Use the real width only when showing text.
+        if self._showing:
+            return super()._get_formatter()
+        return self.formatter_class(prog=self.prog, width=80)
+
+    def format_help(self) -> str:
+        self._showing = True
+        try:
+            return super().format_help()
+        finally:
+            self._showing = False
+
+    def format_usage(self) -> str:
+        self._showing = True
+        try:
+            return super().format_usage()
+        finally:
+            self._showing = False
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}：错误：{message}\n")
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that subcommand's module is imported and registered.
+
+    A one-file `perfdsl check` should not pay for importing every other subcommand
+    (cold start, issue 15); help and errors without a known subcommand register all.
+    """
     parser = _Parser(
         prog="perfdsl",
         description="perfdsl：预算绩效目标申报表的文本语言与编译器。检查、格式化、比较申报表，并生成 Word、Excel 与 JSON。",
         epilog="运行 perfdsl 子命令 -h 查看各子命令的说明。退出码：0 无错误，1 有错误，2 用法或读写问题，3 内部错误。",
     )
     parser.add_argument("--version", action="version", version=f"perfdsl {__version__}", help="显示版本并退出")
-    sub = parser.add_subparsers(dest="command", title="子命令", metavar="<命令>", parser_class=_Parser)
-    for name in COMMANDS:
+    # prog given: argparse would build a help formatter (importing shutil) just to compute it.
+    sub = parser.add_subparsers(dest="command", title="子命令", metavar="<命令>", parser_class=_Parser,
+                                prog=parser.prog)
+    for name in COMMANDS if only is None else (only,):
         mod = _command(name)
         if mod is not None:
             mod.register(sub)
@@ -74,7 +103,19 @@ def _command(name: str):  # type: ignore[no-untyped-def]
         raise
 
 
+def _requested(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first non-option word), if known."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+        if arg in ("-h", "--help", "--version"):
+            return None
+    return None
+
+
 def _crash_report(exc: BaseException) -> str:
+    import traceback  # only after a crash
+
     from perfdsl import crashreport  # random name, O_EXCL, user state folder
 
     text = (f"perfdsl {__version__}\nPython {sys.version}\nargv: {sys.argv!r}\n\n"
@@ -95,7 +136,8 @@ def _tolerant_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_requested(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import re
 
-import attrs
-
-from perfdsl import ast
+from perfdsl import ast, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.source import Span
 
@@ -45,7 +43,7 @@ def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]
                 inner = prefix + tuple(s.text for s in st.path.segments)
                 # an indicator path is 一级.二级.名称: deeper groups hold none (and nesting
                 # depth is the user's, so this walk must stay shallow)
-                out.append(attrs.evolve(st, body=body(st.body, inner)) if len(inner) <= 2 else st)
+                out.append(record.evolve(st, body=body(st.body, inner)) if len(inner) <= 2 else st)
                 continue
             if isinstance(st, ast.Field) and _looks_like_indicator(st, len(prefix)):
                 d = _diagnostic(st, lines, prefix)
@@ -55,10 +53,10 @@ def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]
             out.append(st)
         return tuple(out)
 
-    decls = tuple(attrs.evolve(d, body=body(d.body, ())) for d in doc.declarations)
+    decls = tuple(record.evolve(d, body=body(d.body, ())) for d in doc.declarations)
     if not diags:
         return doc, []
-    return attrs.evolve(doc, declarations=decls), diags
+    return record.evolve(doc, declarations=decls), diags
 
 
 def _looks_like_indicator(st: ast.Field, depth: int) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from importlib import resources
 
 from perfdsl.invisible import NAMES as INVISIBLE
 
@@ -19,7 +18,9 @@ from perfdsl.invisible import NAMES as INVISIBLE
 @lru_cache(maxsize=1)
 def _table() -> dict[int, str | None]:
     table: dict[int, str | None] = {c: None for c in INVISIBLE}
-    text = resources.files("perfdsl.data").joinpath("confusables.tsv").read_text(encoding="utf-8")
+    from perfdsl.marshalcache import data_file  # no importlib.resources at start (cold start, issue 15)
+
+    text = data_file("data", "confusables.tsv")
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue

@@ -8,24 +8,16 @@ checker, `perfdsl explain` and the docs cannot drift apart.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import attrs
-
+from perfdsl import record
 from perfdsl.source import Span
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-@attrs.frozen
+@record.frozen
 class Fix:
     """Replace the text at `span` with `replacement`."""
 
@@ -34,7 +26,7 @@ class Fix:
     description: str = ""
 
 
-@attrs.frozen
+@record.frozen
 class Diagnostic:
     code: str
     severity: str
@@ -58,8 +50,9 @@ class Diagnostic:
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
-    data = resources.files("perfdsl.data").joinpath("diagnostics.toml").read_bytes()
-    return tomllib.loads(data.decode("utf-8"))
+    from perfdsl.marshalcache import data_file, load_toml  # cached parse: no tomllib at start
+
+    return load_toml(data_file("data", "diagnostics.toml"), "diagnostics")
 
 
 def diag(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-import attrs
+from perfdsl import record
 
 ROLES = ("label", "value", "head", "title", "subtitle")
 ALIGNS = ("left", "center", "right")
@@ -33,7 +33,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SPAN = re.compile(r"^\*(\d+)$")
 
 
-@attrs.frozen
+@record.frozen
 class GridCell:
     text: str  # a template: fixed text with {键} / {@键} / {$名称}
     row: int
@@ -45,7 +45,7 @@ class GridCell:
     line: int  # 0-based line inside the grid text
 
 
-@attrs.frozen
+@record.frozen
 class GridProblem:
     code: str  # PD-C004 / PD-C005
     line: int  # 0-based line inside the grid text
@@ -54,7 +54,7 @@ class GridProblem:
     help: str | None = None
 
 
-@attrs.frozen
+@record.frozen
 class ParsedGrid:
     cells: tuple[GridCell, ...]
     nrows: int
@@ -90,7 +90,7 @@ def _split(line: str) -> list[tuple[str, int]]:
     return cells
 
 
-@attrs.frozen
+@record.frozen
 class _Token:
     kind: str  # cell | up | left
     text: str = ""
@@ -148,7 +148,7 @@ def parse_grid(text: str, ncols: int | None) -> ParsedGrid:
         for raw, col in _split(line):
             tok = _token(raw, col)
             if isinstance(tok, GridProblem):
-                problems.append(attrs.evolve(tok, line=ln))
+                problems.append(record.evolve(tok, line=ln))
                 ok = False
                 break
             c = len(slots)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import attrs
-
+from perfdsl import record
 from perfdsl.profiles import Profile
 from perfdsl.source import NO_SPAN, Span
 
 
-@attrs.frozen
+@record.frozen
 class Target:
     """An indicator's target: operator (eq ge le gt lt qual range) and value."""
 
@@ -40,7 +39,7 @@ def _num(v: Decimal | None) -> str:
     return "" if v is None else format(v, "f")
 
 
-@attrs.frozen
+@record.frozen
 class Indicator:
     level1: str
     level2: str
@@ -96,7 +95,7 @@ def hierarchy_order(indicators: tuple[Indicator, ...] | list[Indicator], profile
     return tuple(sorted(indicators, key=key))
 
 
-@attrs.frozen
+@record.frozen
 class Field:
     """A header field. `text` is verbatim; `number` is set for int/money/year fields."""
 
@@ -114,7 +113,7 @@ class Field:
         return not self.text and not self.items
 
 
-@attrs.frozen
+@record.frozen
 class Declaration:
     kind: str  # department | project
     title: str
@@ -188,7 +187,7 @@ class Declaration:
         return fill(self.profile.title), subtitle
 
 
-@attrs.frozen
+@record.frozen
 class DeclarationSet:
     """A 部门整体 declaration and its projects (one folder, or one file)."""
 

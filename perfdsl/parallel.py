@@ -1,12 +1,20 @@
 """Run the front end over many declaration sets on several cores, in a deterministic order.
 
-`check_sets` maps `perfdsl.api.check_set` over (root, files, profile dirs) units with a
-process pool and yields the results in input order, so the output is byte-identical to
-a sequential run whatever `jobs` is. Results travel back pickled with profiles by
-reference (perfdsl.cache), so the parent shares one object per profile instead of one
-copy per set. Small inputs (one unit, or `jobs` <= 1) run in-process: a pool costs more
-than it saves for the single file an editor checks on save, and multiprocessing is only
-imported when a pool is used.
+Each (root, files, profile dirs) unit is handled by a module-level worker function, and
+`_map` yields the results in input order, so the output is byte-identical to a
+sequential run whatever `jobs` is. Small inputs (one unit, fewer than
+MIN_FILES_FOR_POOL files, or `jobs` <= 1) run in-process with the same functions: a pool
+costs more than it saves for the single file an editor checks on save, and
+multiprocessing is only imported when a pool is used.
+
+What travels back from a worker is what the caller needs, never more (issue 15):
+- `check_sets` (library: `check_paths`, `iter_check`): the whole result, pickled with
+  profiles by reference (perfdsl.cache);
+- `report_sets` (`perfdsl check`): a `SetReport` (the set's diagnostics) and the
+  sources of the files its diagnostics point into, for excerpts. No model: pickling the
+  model to the parent cost more CPU than the parallel check saved;
+- `build_sets` (`perfdsl build`): the report, plus the rendered files as bytes; the
+  workers render.
 
 This module must not print, must not change any result, and must not hide a worker's
 exception: a `UsageError` raised for a set is raised again in the caller.
@@ -16,13 +24,37 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from perfdsl.record import Record, fields
+
+if TYPE_CHECKING:
+    from perfdsl.api import SetResult
+    from perfdsl.diagnostics import Diagnostic
+    from perfdsl.source import SourceFile
 
 Unit = tuple[str, list[str], tuple[str, ...]]  # (set root, files, profile dirs)
 
 # Below this many files a pool does not pay for itself (fork + result transfer).
 MIN_FILES_FOR_POOL = 8
+
+_new = tuple.__new__
+
+
+class SetReport(Record):
+    """What `perfdsl check` needs of a set: its name and its (sorted) diagnostics."""
+
+    __slots__ = ()
+    _fields = ("name", "diagnostics")
+    name, diagnostics = fields(*_fields)
+
+    def __new__(cls, name: str, diagnostics: tuple[Diagnostic, ...]) -> SetReport:
+        return _new(cls, (name, diagnostics))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" and not d.waived for d in self.diagnostics)
 
 
 def default_jobs() -> int:
@@ -51,19 +83,13 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _work(unit: Unit, use_cache: bool) -> bytes:
-    from perfdsl import cache
-    from perfdsl.api import check_set
-
-    root, files, dirs = unit
-    fcache = _worker_cache(use_cache)
-    return cache.dumps(check_set(root, files, dirs, fcache), dirs)
-
-
 _WORKER_CACHES: dict[bool, Any] = {}
 
 
 def _worker_cache(use_cache: bool) -> Any:
+    """The file cache (`--cache`); without it none: perfdsl.cache (pickle, hashlib) is not imported."""
+    if not use_cache:
+        return None
     from perfdsl.cache import FileCache
 
     found = _WORKER_CACHES.get(use_cache)
@@ -72,23 +98,84 @@ def _worker_cache(use_cache: bool) -> Any:
     return found
 
 
-def check_sets(units: Sequence[Unit], jobs: int | None = None, use_cache: bool = False) -> Iterator[Any]:
-    """Yield `check_set(root, files, dirs, cache)` for each unit, in the order given."""
-    from perfdsl import cache
-    from perfdsl.api import check_set
-
+def _map(fn: Callable[..., Any], units: Sequence[Unit], jobs: int | None, *args: Any) -> Iterator[Any]:
+    """`fn(unit, *args)` for each unit, in order; in-process or on a fork pool."""
     n = effective_jobs(jobs, units)
     if n <= 1:
-        fcache = cache.FileCache(persistent=use_cache)
-        for root, files, dirs in units:
-            yield check_set(root, files, dirs, fcache)
+        _WORKER_CACHES.clear()  # a fresh in-run memo per call, as before
+        for unit in units:
+            yield fn(unit, *args)
         return
     from concurrent.futures import ProcessPoolExecutor  # lazy: ~10-20 ms a single-file check never pays
 
-    from perfdsl.parser import get_parser
+    from perfdsl import fastpath
 
-    get_parser()  # load the grammar once in the parent; forked workers inherit it
+    if fastpath.tables() is None:  # load the grammar once in the parent; forked workers inherit it
+        from perfdsl.parser import get_parser
+
+        get_parser()
     chunk = max(1, len(units) // (n * 8))
     with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
-        for data in pool.map(_work, units, [use_cache] * len(units), chunksize=chunk):
-            yield cache.loads(data)
+        yield from pool.map(fn, units, *([a] * len(units) for a in args), chunksize=chunk)
+
+
+# --- full results (library) --------------------------------------------------------------
+
+
+def _check_unit(unit: Unit, use_cache: bool) -> Any:
+    from perfdsl.api import check_set
+
+    root, files, dirs = unit
+    return check_set(root, files, dirs, _worker_cache(use_cache))
+
+
+def _check_unit_pickled(unit: Unit, use_cache: bool) -> bytes:
+    from perfdsl import cache
+
+    return cache.dumps(_check_unit(unit, use_cache), unit[2])
+
+
+def check_sets(units: Sequence[Unit], jobs: int | None = None, use_cache: bool = False) -> Iterator[Any]:
+    """Yield `check_set(root, files, dirs, cache)` for each unit, in the order given."""
+    if effective_jobs(jobs, units) <= 1:
+        yield from _map(_check_unit, units, 1, use_cache)
+        return
+    from perfdsl import cache
+
+    for data in _map(_check_unit_pickled, units, jobs, use_cache):
+        yield cache.loads(data)
+
+
+# --- slim results (CLI) ------------------------------------------------------------------
+
+
+def slim_result(sres: SetResult, sources: dict[str, SourceFile]) -> tuple[SetReport, dict[str, SourceFile], list[str]]:
+    """The report, the sources its diagnostics point into, and every source path (in order)."""
+    wanted = {d.span.path for d in sres.diagnostics}
+    excerpts = {p: s for p, s in sources.items() if p in wanted}
+    return SetReport(sres.dset.name, sres.diagnostics), excerpts, list(sources)
+
+
+def _report_unit(unit: Unit, use_cache: bool) -> tuple[SetReport, dict[str, SourceFile], list[str]]:
+    return slim_result(*_check_unit(unit, use_cache))
+
+
+def report_sets(units: Sequence[Unit], jobs: int | None = None,
+                use_cache: bool = False) -> Iterator[tuple[SetReport, dict[str, SourceFile], list[str]]]:
+    """Yield (report, excerpt sources, all source paths) for each unit, in order."""
+    return _map(_report_unit, units, jobs, use_cache)
+
+
+def _build_unit(unit: Unit, use_cache: bool, render: Callable[[SetResult], Any]) -> tuple[Any, ...]:
+    sres, sources = _check_unit(unit, use_cache)
+    return (*slim_result(sres, sources), render(sres))
+
+
+def build_sets(units: Sequence[Unit], render: Callable[[SetResult], Any], jobs: int | None = None,
+               use_cache: bool = False) -> Iterator[tuple[Any, ...]]:
+    """Yield (report, excerpt sources, all source paths, render(set result)) for each unit, in order.
+
+    `render` runs where the set was checked (a worker): only its return value (bytes)
+    comes back. It must be picklable (a module-level function or a partial of one).
+    """
+    return _map(_build_unit, units, jobs, use_cache, render)

@@ -10,7 +10,6 @@ the next declaration header. Lark's own messages never reach the user.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -18,18 +17,17 @@ import threading
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path as FsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
-from perfdsl import ast
+from perfdsl import ast, fastpath
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number, too_large
 from perfdsl.source import Span
-from perfdsl.syntax_errors import Recovery, token_span
+
+if TYPE_CHECKING:  # Lark is imported only when a chunk goes to it (perfdsl.fastpath)
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
 
 OP_NAMES = {
     ">=": "ge", "≥": "ge", "≧": "ge", "＞＝": "ge", "＞=": "ge", ">＝": "ge",
@@ -43,27 +41,31 @@ _DECL_HEADER = re.compile(r"^[ \t\u3000]*(部门整体|项目)[^\n]*[{｛][ \t\u
 _WAIVER_RE = re.compile(r"^#\[\s*allow\s*[(（](?P<body>.*)[)）]\s*\]\s*$")
 _REASON_RE = re.compile(r"(?:理由|reason)\s*[=＝:：]\s*(?:\"(?P<a>[^\"]*)\"|“(?P<b>[^”]*)”|(?P<c>[^,，)）]+))")
 _CODE_RE = re.compile(r"^[A-Za-z]{2}-[A-Za-z]\d{3}$")
+_ATTR_RE = re.compile(r"^\s*([^:：]+?)\s*[:：]\s*(.*?)\s*$", re.S)
+# _new(Span, (path, line, col, end_line, end_col)) is Span(path, line, ...) without a Python
+# frame; on the hottest paths only, always with every field in order (see perfdsl.ast).
+_new = _span = tuple.__new__
+_FastToken = fastpath.FastToken
+_FOLD_GROUPED = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
 
 
 def _grammar_text() -> str:
-    return resources.files("perfdsl.grammar").joinpath("perfdsl.lark").read_text(encoding="utf-8")
+    return fastpath.grammar_text()
 
 
 def _cache_dir() -> FsPath | None:
-    base = os.environ.get("PERFDSL_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = FsPath(base) if base else FsPath.home() / ".cache"
-    target = root / "perfdsl" if not os.environ.get("PERFDSL_CACHE_DIR") else root
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return target
+    from perfdsl.marshalcache import cache_dir
+
+    return cache_dir()
 
 
 @lru_cache(maxsize=1)
 def get_parser() -> Lark:
     """The LALR parser, cached on disk keyed by grammar text and library versions."""
+    import hashlib
+
     import lark
+    from lark import Lark
 
     grammar = _grammar_text()
     key = hashlib.sha256(
@@ -76,7 +78,7 @@ def get_parser() -> Lark:
     kwargs: dict[str, Any] = dict(
         parser="lalr", lexer="contextual", propagate_positions=False, maybe_placeholders=False
     )
-    kwargs["transformer"] = _Builder()
+    kwargs["transformer"] = _builder()
     kwargs["lexer_callbacks"] = {"_NL": _on_nl}
     try:
         return Lark(grammar, cache=cache, **kwargs)
@@ -96,12 +98,12 @@ class _Context(threading.local):
 _CTX = _Context()
 
 
-def _on_nl(tok: Token) -> Token:
+def _on_nl(tok: Any) -> Any:
     """Lexer callback: comments live inside _NL tokens; keep them for the formatter."""
-    if "#" in tok:
+    if "#" in tok.value:
         line = tok.line or 1
         col = tok.column or 1
-        for part in str(tok).split("\n"):
+        for part in tok.value.split("\n"):
             idx = part.find("#")
             if idx >= 0:
                 _CTX.comments.append(ast.Comment(line, col + idx, part[idx:].rstrip()))
@@ -110,8 +112,14 @@ def _on_nl(tok: Token) -> Token:
     return tok
 
 
-class _Builder(Transformer):  # type: ignore[type-arg]
-    """Inline transformer: rule callbacks build AST nodes directly."""
+class _Builder:
+    """Rule callbacks that build AST nodes directly, one method per rule (or alias).
+
+    A plain object, not a lark Transformer: Lark (`transformer=`) and the fast path
+    (perfdsl.fastpath) both call `method(children)` with the same children, so the two
+    build the same tree. Tokens are Lark `Token`s or `fastpath.FastToken`s; both have
+    `type`, `value`, `line`, `column`, `end_line`, `end_column`.
+    """
 
     @property
     def src(self) -> str:
@@ -141,48 +149,52 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return Span(path, 0, 0, 0, 0)
         return Span(path, first.line, first.col, last.end_line, last.end_col)
 
-    def _tspan(self, tok: Token) -> Span:
-        return token_span(self.src, tok)
+    def _tspan(self, tok: Any) -> Span:
+        return token_span(_CTX.path, tok)
 
     # --- paths -----------------------------------------------------------------------
-    @v_args(inline=True)
-    def segment(self, tok: Token) -> ast.Segment:
+    def segment(self, children: list[Any]) -> ast.Segment:
+        tok = children[0]
         if tok.type == "STRING":
-            return ast.Segment(_unquote(str(tok)), self._tspan(tok), quoted=True)
-        return ast.Segment(str(tok), self._tspan(tok))
+            return ast.Segment(_unquote(tok.value), token_span(_CTX.path, tok), True)
+        return _new(ast.Segment, (tok.value, token_span(_CTX.path, tok), False))
 
     def path(self, segs: list[ast.Segment]) -> ast.Path:
-        return ast.Path(tuple(segs), self._cover(segs))
+        # = self._cover(segs): every segment has a token's span (hot: ~3 per indicator)
+        first, last = segs[0].span, segs[-1].span
+        return _new(ast.Path, (tuple(segs), _new(Span, (first[0], first[1], first[2], last[3], last[4]))))
 
     # --- values ----------------------------------------------------------------------
-    @v_args(inline=True)
-    def plain_text(self, tok: Token) -> ast.Text:
-        return ast.Text(str(tok), "plain", self._tspan(tok))
+    def plain_text(self, children: list[Any]) -> ast.Text:
+        tok = children[0]
+        return _new(ast.Text, (tok.value, "plain", token_span(_CTX.path, tok)))
 
-    @v_args(inline=True)
-    def quoted_text(self, tok: Token) -> ast.Text:
-        return ast.Text(_unquote(str(tok)), "quoted", self._tspan(tok))
+    def quoted_text(self, children: list[Any]) -> ast.Text:
+        tok = children[0]
+        return ast.Text(_unquote(tok.value), "quoted", token_span(_CTX.path, tok))
 
-    @v_args(inline=True)
-    def block_text(self, tok: Token) -> ast.Text:
-        return ast.Text(_dedent_block(str(tok)[3:-3]), "block", self._tspan(tok))
+    def block_text(self, children: list[Any]) -> ast.Text:
+        tok = children[0]
+        return ast.Text(_dedent_block(tok.value[3:-3]), "block", token_span(_CTX.path, tok))
 
-    def quantity(self, children: list[Token]) -> ast.Quantity:
+    def quantity(self, children: list[Any]) -> ast.Quantity:
         num = children[0]
+        text = num.value
         unit = children[1] if len(children) > 1 else None
-        unit_text = str(unit)[1:-1] if unit is not None and unit.type == "PAREN_UNIT" else unit
-        raw = fold_number(str(num)) if "," not in str(num) and "，" not in str(num) else \
-            str(num).translate(str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+"))
-        value = Decimal(fold_number(str(num)))
-        if too_large(value):
-            self.diags.append(diag("PD-S007", self._tspan(num), text=str(num), limit=MAX_INTEGER_DIGITS))
-        return ast.Quantity(
-            raw=raw,
-            value=value,
-            unit=str(unit_text) if unit_text is not None else None,
-            span=self._cover(children),
-            unit_span=self._tspan(unit) if unit is not None else None,
-        )
+        raw = fold_number(text) if "," not in text and "，" not in text else \
+            text.translate(_FOLD_GROUPED)
+        value = Decimal(fold_number(text))
+        if len(text) > MAX_INTEGER_DIGITS and too_large(value):  # (never with 20 characters or fewer)
+            self.diags.append(diag("PD-S007", self._tspan(num), text=text, limit=MAX_INTEGER_DIGITS))
+        path = _CTX.path
+        first = token_span(path, num)
+        if unit is None:
+            return _new(ast.Quantity, (raw, value, None, first, None))
+        uspan = token_span(path, unit)
+        # A unit in brackets (PAREN_UNIT, `100.00(%)` as Shanghai's forms print it) means the unit inside.
+        unit_text = unit.value[1:-1] if unit.type == "PAREN_UNIT" else unit.value
+        return _new(ast.Quantity, (raw, value, unit_text, _new(Span, (path, first[1], first[2], uspan[3], uspan[4])),
+                                   uspan))
 
     # --- statements ------------------------------------------------------------------
     def field(self, children: list[Any]) -> ast.Field:
@@ -194,28 +206,32 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 value = c
             elif isinstance(c, ast.Item):
                 items.append(c)
-        return ast.Field(key, value, tuple(items), self._cover(children))
+        last = children[-1]  # the key, value or last item: each has a span from a token
+        return ast.Field(key, value, tuple(items), _between(key.span, last.span))
 
-    @v_args(inline=True)
-    def item(self, tok: Token) -> ast.Item:
-        text = str(tok)[1:].strip(" \t\u3000")
-        return ast.Item(text, self._tspan(tok))
+    def item(self, children: list[Any]) -> ast.Item:
+        tok = children[0]
+        text = tok.value[1:].strip(" \t\u3000")
+        return ast.Item(text, token_span(_CTX.path, tok))
 
     def _attrs(self, toks: list[Any]) -> tuple[ast.Attr, ...]:
+        if not toks:
+            return ()
         out = []
         for tok in toks:
-            inner = str(tok)[1:-1]
-            m = re.match(r"^\s*([^:：]+?)\s*[:：]\s*(.*?)\s*$", inner, re.S)
+            inner = tok.value[1:-1]
+            m = _ATTR_RE.match(inner)
             if not m:
-                self.diags.append(diag("PD-S006", self._tspan(tok), text=str(tok)))
+                self.diags.append(diag("PD-S006", self._tspan(tok), text=tok.value))
                 continue
             out.append(ast.Attr(m.group(1), m.group(2), self._tspan(tok)))
         return tuple(out)
 
     def comparison(self, children: list[Any]) -> ast.Indicator:
         path, op, qty, *rest = children
-        target = ast.Comparison(OP_NAMES[str(op)], qty, str(op), self._tspan(op))
-        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+        target = _new(ast.Comparison, (OP_NAMES[op.value], qty, op.value, token_span(_CTX.path, op)))
+        return _new(ast.Indicator, (path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else qty.span),
+                                    ()))
 
     def bare(self, children: list[Any]) -> ast.Indicator:
         """A quantity with no operator (`8 个`, as Anhui's forms print it): "=", written
@@ -226,54 +242,70 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def ranged(self, children: list[Any]) -> ast.Indicator:
         path, kw, low, sep, high, *rest = children
-        target = ast.Range(low, high, str(kw), str(sep), self._tspan(kw))
-        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+        target = ast.Range(low, high, kw.value, sep.value, token_span(_CTX.path, kw))
+        return ast.Indicator(path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else high.span))
 
     def qualitative(self, children: list[Any]) -> ast.Indicator:
         path, kw, value, *rest = children
-        target = ast.Qualitative(value, str(kw), self._tspan(kw))
-        return ast.Indicator(path, target, self._attrs(rest), self._cover(children))
+        target = ast.Qualitative(value, kw.value, token_span(_CTX.path, kw))
+        return ast.Indicator(path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else value.span))
 
     def group(self, children: list[Any]) -> ast.Group:
         path, *body = children
         return ast.Group(path, _attach_waivers(body), self._cover(children))
 
-    @v_args(inline=True)
-    def waiver(self, tok: Token) -> ast.Waiver:
-        return parse_waiver(str(tok), self._tspan(tok))
+    def waiver(self, children: list[Any]) -> ast.Waiver:
+        tok = children[0]
+        return parse_waiver(tok.value, token_span(_CTX.path, tok))
 
     top_waiver = waiver
 
-    @v_args(inline=True)
-    def title(self, tok: Token) -> tuple[str, Span]:
-        text = _unquote(str(tok)) if tok.type == "STRING" else str(tok).strip()
-        return text, self._tspan(tok)
+    def title(self, children: list[Any]) -> tuple[str, Span]:
+        tok = children[0]
+        text = _unquote(tok.value) if tok.type == "STRING" else tok.value.strip()
+        return text, token_span(_CTX.path, tok)
 
     def decl(self, children: list[Any]) -> ast.Declaration:
         kw = children[0]
         title: str | None = None
         title_span: Span | None = None
         body = children[1:]
-        if body and isinstance(body[0], tuple):
+        if body and type(body[0]) is tuple:  # (title, span)
             title, title_span = body[0]
             body = body[1:]
-        kind = "department" if str(kw) == "部门整体" else "project"
+        kind = "department" if kw.value == "部门整体" else "project"
         return ast.Declaration(kind, title, _attach_waivers(body), self._cover(children),
-                               kind_text=str(kw), title_span=title_span)
+                               kind_text=kw.value, title_span=title_span)
 
     def start(self, children: list[Any]) -> list[Any]:
         return list(children)
 
 
+def _between(first: Span, last: Any) -> Span:
+    """`_cover` where the first child is a node and the last a node's span or a token."""
+    if not isinstance(last, Span):
+        last = token_span(first.path, last)
+    return _span(Span, (first[0], first[1], first[2], last[3], last[4]))  # = Span(path, line, col, end_line, end_col)
+
+
 def _span_of(path: str, node: Any) -> Span | None:
-    if isinstance(node, Token):
-        return token_span(path, node)
-    if isinstance(node, tuple) and len(node) == 2 and isinstance(node[1], Span):
-        return node[1]
     span = getattr(node, "span", None)
-    if isinstance(span, Span) and span.line:
-        return span
+    if span is not None:  # an AST node
+        return span if isinstance(span, Span) and span.line else None
+    if type(node) is tuple and len(node) == 2 and isinstance(node[1], Span):  # a title
+        return node[1]
+    if hasattr(node, "end_column"):  # a token (Lark's or the fast path's)
+        return token_span(path, node)
     return None
+
+
+def token_span(path: str, tok: Any) -> Span:
+    """A token's span; the same formula as perfdsl.syntax_errors.token_span, without Lark."""
+    if type(tok) is _FastToken:  # (type, value, line, column, end_line, end_column), all set
+        return _span(Span, (path, tok[2], tok[3], tok[4], tok[5]))
+    line = tok.line or 0
+    col = tok.column or 0
+    return Span(path, line, col, tok.end_line or line, tok.end_column or col + len(tok.value))
 
 
 def _unquote(text: str) -> str:
@@ -321,9 +353,7 @@ def _attach_waivers(items: list[Any]) -> tuple[Any, ...]:
             pending.append(it)
             continue
         if pending and hasattr(it, "waivers"):
-            import attrs as _attrs
-
-            it = _attrs.evolve(it, waivers=tuple(pending) + it.waivers)
+            it = it._replace(waivers=tuple(pending) + it.waivers)
             pending = []
         out.append(it)
     out.extend(pending)
@@ -348,9 +378,14 @@ def _chunks(lines: list[str]) -> list[int]:
     return starts
 
 
-def parse_text(text: str, path: str = "<输入>") -> tuple[ast.Document, list[Diagnostic]]:
-    """Parse one file's text. Never raises on user input."""
-    parser = get_parser()
+def parse_text(text: str, path: str = "<输入>", *, fast: bool = True) -> tuple[ast.Document, list[Diagnostic]]:
+    """Parse one file's text. Never raises on user input.
+
+    Each chunk (one declaration) first goes to the grammar-derived fast path
+    (perfdsl.fastpath); a chunk it does not fully accept goes to Lark unchanged, so every
+    syntax error, recovery and message is Lark's. `fast=False` sends every chunk to Lark
+    (the differential test compares the two).
+    """
     diags: list[Diagnostic] = []
     comments: list[ast.Comment] = []
     decls: list[ast.Declaration] = []
@@ -359,6 +394,7 @@ def parse_text(text: str, path: str = "<输入>") -> tuple[ast.Document, list[Di
 
     lines = text.split("\n")
     starts = _chunks(lines)
+    tables = fastpath.tables() if fast else None
     for n, first in enumerate(starts):
         last = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
         # The chunk is lexed from its first line on (not padded with the lines before it:
@@ -366,25 +402,59 @@ def parse_text(text: str, path: str = "<输入>") -> tuple[ast.Document, list[Di
         chunk = "\n".join(lines[first - 1:last])
         if n + 1 < len(starts):
             chunk += "\n"
-        recovery = Recovery(path, text, diags)
-        try:
-            result = _run(parser, chunk, recovery, first)
-        except UnexpectedInput as e:  # recovery declined: report if not yet reported
-            if recovery.failed_at is None:
-                recovery.report(e)
-            if _at_end(e):
-                # The file ends inside a declaration (a missing “}”): PD-S003 is reported;
-                # close the open blocks and parse again so everything written inside it
-                # is still checked rather than silently skipped.
-                closed = _parse_closed(parser, chunk, path, text, diags, first)
-                if closed is not None:
-                    _collect(closed, decls, stray)
-            continue
-        _collect(result, decls, stray)
+        if tables is not None:
+            result = _run_fast(tables, chunk, diags, comments, first)
+            if result is not None:
+                _collect(result, decls, stray)
+                continue
+        _parse_chunk_with_lark(chunk, path, text, diags, decls, stray, first)
     uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
     return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
 
 
+def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
+              comments: list[ast.Comment], first_line: int = 1) -> list[Any] | None:
+    """The chunk through the fast path; its findings join `diags`/`comments` only if it is accepted."""
+    scratch_d: list[Diagnostic] = []
+    scratch_c: list[ast.Comment] = []
+    _CTX.diags, _CTX.comments = scratch_d, scratch_c
+    try:
+        result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line)
+    finally:
+        _CTX.diags, _CTX.comments = diags, comments
+    if result is not None:
+        diags.extend(scratch_d)
+        comments.extend(scratch_c)
+    return result
+
+
+@lru_cache(maxsize=1)
+def _builder() -> _Builder:
+    return _Builder()
+
+
+def _parse_chunk_with_lark(chunk: str, path: str, text: str, diags: list[Diagnostic],
+                           decls: list[ast.Declaration], stray: list[ast.Waiver], first_line: int = 1) -> None:
+    from lark.exceptions import UnexpectedInput
+
+    from perfdsl.syntax_errors import Recovery
+
+    parser = get_parser()
+    recovery = Recovery(path, text, diags)
+    try:
+        result = _run(parser, chunk, recovery, first_line)
+    except UnexpectedInput as e:  # recovery declined: report if not yet reported
+        if recovery.failed_at is None:
+            recovery.report(e)
+        if _at_end(e):
+            # The file ends inside a declaration (a missing “}”): PD-S003 is reported;
+            # close the open blocks and parse again so everything written inside it
+            # is still checked rather than silently skipped.
+            closed = _parse_closed(parser, chunk, path, text, diags, first_line)
+            if closed is not None:
+                _collect(closed, decls, stray)
+        return
+    _collect(result, decls, stray)
 def _parse_from_line(parser: Lark, text: str, recovery: Callable[[Any], bool], first_line: int) -> list[Any]:
     """Lark's `parse(text, on_error=…)` with the lexer's line counter starting at `first_line`,
     so tokens and errors carry the file's line numbers without lexing the lines before."""
@@ -408,12 +478,18 @@ MAX_CLOSERS = 4  # a declaration, and groups up to 一级 and 二级 (deeper is 
 
 
 def _at_end(e: UnexpectedInput) -> bool:
+    from lark.exceptions import UnexpectedEOF, UnexpectedToken
+
     return isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END")
 
 
 def _parse_closed(parser: Lark, chunk: str, path: str, text: str, diags: list[Diagnostic],
                   first_line: int = 1) -> list[Any] | None:
     """`chunk` with up to MAX_CLOSERS “}” appended; its new syntax findings join `diags`."""
+    from lark.exceptions import UnexpectedInput
+
+    from perfdsl.syntax_errors import Recovery
+
     for k in range(1, MAX_CLOSERS + 1):
         scratch: list[Diagnostic] = []
         try:

@@ -11,12 +11,10 @@ located at the profile file, line and column of the key (`locate`).
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from perfdsl import record
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.layout_notation import RESERVED, GridCell, parse_grid, references
 from perfdsl.profile_schema import COLUMN, PAGE, Problem, check_keys, dotted, merge, suggest
@@ -66,7 +64,7 @@ def locate(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
     return out
 
 
-@attrs.frozen
+@record.frozen
 class SourceText:
     """A profile file: its display path (for spans) and its text (for lines)."""
 
@@ -77,7 +75,9 @@ class SourceText:
     def of(source: str) -> SourceText:
         if source.startswith("内置:"):
             name = source.split(":", 1)[1]
-            text = resources.files("perfdsl.data").joinpath("profiles", name).read_text(encoding="utf-8")
+            from perfdsl.marshalcache import data_file  # no importlib.resources at start
+
+            text = data_file("data/profiles", name)
             return SourceText(f"perfdsl/data/profiles/{name}", text)
         try:
             return SourceText(source, Path(source).read_text(encoding="utf-8"))
@@ -193,7 +193,7 @@ DEFAULT_WIDTHS = {"side": 6.0, "level1": 14.0, "level2": 12.0, "name": 19.5, "op
 EXTRA_WIDTH = 9.5
 
 
-@attrs.frozen
+@record.frozen
 class Column:
     """An indicator table column as the layout prints it."""
 
@@ -207,7 +207,7 @@ class Column:
     field: str = ""  # print this header field's value beside all indicator rows
 
 
-@attrs.frozen
+@record.frozen
 class Page:
     orientation: str = "portrait"
     margins: tuple[float, float, float, float] = (2.5, 2.0, 2.0, 2.0)
@@ -224,7 +224,7 @@ class Page:
     notes: tuple[str, ...] = ()
 
 
-@attrs.frozen
+@record.frozen
 class Layout:
     """A form's layout: the header grid (None: one row per shown field), the grid column
     widths, the indicator columns, and whether header and indicators are one table."""

@@ -13,11 +13,10 @@ file, line and column of the key.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
+from perfdsl import record
 
 # ----------------------------------------------------------------------------------------
 # Schema data
@@ -30,7 +29,7 @@ TYPE_ZH = {
 }
 
 
-@attrs.frozen
+@record.frozen
 class Key:
     type: str
     doc: str
@@ -177,7 +176,7 @@ LIST_KEYS = tuple(k for k, v in SCHEMA.items() if v.type == "table-list")
 Path = tuple[str | int, ...]
 
 
-@attrs.frozen
+@record.frozen
 class Problem:
     code: str
     path: Path  # key path in the file, e.g. ("fields", 3, "type")
@@ -193,6 +192,8 @@ def dotted(path: Path) -> str:
 
 
 def suggest(word: str, choices: Any) -> str | None:
+    import difflib  # only for a suggestion
+
     got = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return got[0] if got else None
 

@@ -10,41 +10,34 @@ touching Python. A profile may `extends` another one; top-level keys then overri
 from __future__ import annotations
 
 import os
-import sys
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from perfdsl import record
 from perfdsl.diagnostics import Diagnostic
+from perfdsl.marshalcache import load_toml
 from perfdsl.profile_load import Layout, Page, build_layout, load_data
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_PROFILE = {"department": "gansu-dept", "project": "gansu-project"}
 KIND_ZH = {"department": "部门整体", "project": "项目"}
 
 
-@attrs.frozen
+@record.frozen
 class Level2:
     name: str
     aliases: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()  # common 三级 names, offered by editors (not enforced)
 
 
-@attrs.frozen
+@record.frozen
 class Level1:
     name: str
     children: tuple[Level2, ...]
     aliases: tuple[str, ...] = ()
 
 
-@attrs.frozen
+@record.frozen
 class FieldSpec:
     key: str
     label: str
@@ -56,7 +49,7 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()
 
 
-@attrs.frozen
+@record.frozen
 class ColumnSpec:
     key: str  # level1 level2 name op value unit target side, or an extra column's name
     label: str
@@ -64,13 +57,13 @@ class ColumnSpec:
     optional: bool = False  # printed only when an indicator fills it
 
 
-@attrs.frozen
+@record.frozen
 class SumRule:
     total: str
     parts: tuple[str, ...]
 
 
-@attrs.frozen
+@record.frozen
 class Profile:
     id: str
     name: str
@@ -101,16 +94,16 @@ class Profile:
     project_amount_field: str = ""
     sums: tuple[SumRule, ...] = ()
     balance: tuple[str, str] | None = None
-    composites: dict[str, str] = attrs.field(factory=dict)
+    composites: dict[str, str] = record.field(factory=dict)
     counts: tuple[tuple[str, str], ...] = ()
     source: str = ""
-    page: Page = attrs.field(factory=Page)
+    page: Page = record.field(factory=Page)
     # Problems found while loading (schema, layout, extends), reported by every check of
     # a declaration that uses this profile.
     problems: tuple[Diagnostic, ...] = ()
     # Lookup indexes, built once from the fields above and kept on the profile itself.
-    _fields_by_key: dict[str, FieldSpec] = attrs.field(init=False, eq=False, repr=False)
-    _level1_by_name: dict[str, Level1] = attrs.field(init=False, eq=False, repr=False)
+    _fields_by_key: dict[str, FieldSpec] = record.field(init=False, eq=False, repr=False)
+    _level1_by_name: dict[str, Level1] = record.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         by_key: dict[str, FieldSpec] = {}
@@ -183,6 +176,11 @@ class ProfileError(Exception):
 
 
 def _builtin_dir() -> Any:
+    here = Path(__file__).resolve().parent / "data" / "profiles"
+    if here.is_dir():  # no importlib.resources (and zipfile) at start
+        return here
+    from importlib import resources
+
     return resources.files("perfdsl.data").joinpath("profiles")
 
 
@@ -199,15 +197,15 @@ def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any]
     found: dict[str, tuple[dict[str, Any], str]] = {}
     for entry in sorted(_builtin_dir().iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            data = load_toml(entry.read_text(encoding="utf-8"), "profile")
             found[data["id"]] = (data, f"{BUILTIN_PREFIX}{entry.name}")
     for d in _user_dirs(extra_dirs):
         if not d.is_dir():
             continue
         for f in sorted(d.glob("*.toml")):
             try:
-                data = tomllib.loads(f.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                data = load_toml(f.read_text(encoding="utf-8"), "profile")
+            except (OSError, ValueError) as exc:  # ValueError: UnicodeDecodeError, TOMLDecodeError
                 raise ProfileError(f"模板文件 {f} 无法读取：{exc}") from exc
             pid = data.get("id") or f.stem
             data["id"] = pid
@@ -375,3 +373,15 @@ def resolved_data(name: str, extra_dirs: tuple[str, ...] = ()) -> dict[str, Any]
     data.pop("extends", None)
     data.pop("replace", None)
     return data
+
+
+def __getattr__(name: str) -> Any:
+    """`perfdsl.profiles.tomllib` still works, but tomllib is imported only when asked for
+    (profiles are read through the marshal cache, perfdsl.marshalcache)."""
+    if name == "tomllib":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # pragma: no cover  (Python < 3.11)
+            import tomli as tomllib  # type: ignore[no-redef]
+        return tomllib
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

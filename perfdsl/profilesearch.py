@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import attrs
+from perfdsl import record
 
 ENV_VAR = "PERFDSL_PROFILE_PATH"
 LOCAL_FOLDER = "profiles"
@@ -33,7 +33,7 @@ ORIGIN_ZH = {
 }
 
 
-@attrs.frozen
+@record.frozen
 class ProfileDir:
     path: str
     origin: str  # option | local | env
@@ -107,13 +107,14 @@ def profile_argument(text: str | None, dirs: tuple[str, ...]) -> tuple[str | Non
     path = Path(text)
     if not (text.lower().endswith(".toml") or path.is_file()):
         return text, dirs
-    from perfdsl.profiles import ProfileError, tomllib
+    from perfdsl.marshalcache import load_toml
+    from perfdsl.profiles import ProfileError
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = load_toml(path.read_text(encoding="utf-8"), "profile")
     except FileNotFoundError as exc:
         raise ProfileError(f"找不到模板文件：{text}") from exc
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: UnicodeDecodeError, TOMLDecodeError
         raise ProfileError(f"模板文件 {text} 无法读取：{exc}") from exc
     pid = data.get("id") if isinstance(data.get("id"), str) else path.stem
     return pid, (*dirs, str(path.parent))

@@ -10,7 +10,6 @@ a source line or a name cannot drive the reader's terminal or hide from the read
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -141,6 +140,8 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def format_json(diags: Iterable[Diagnostic]) -> str:
+    import json  # only for --format json
+
     return json.dumps([diagnostic_json(d) for d in diags], ensure_ascii=False, indent=2) + "\n"
 
 

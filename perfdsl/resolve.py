@@ -9,14 +9,11 @@ fields and columns are kept (and reported).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-import attrs
-
-from perfdsl import ast
+from perfdsl import ast, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
@@ -25,17 +22,18 @@ from perfdsl.source import NO_SPAN, Span
 from perfdsl.units import canonical_unit
 
 PROFILE_KEYS = ("模板", "profile")
+_PROFILE_PARTS = frozenset((k,) for k in PROFILE_KEYS)
 MAX_DEPTH = 3
 _CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
 
 
-@attrs.frozen
+@record.frozen
 class WaiverScope:
     waiver: ast.Waiver
     scope: Span  # the statement the waiver stands before
 
 
-@attrs.frozen
+@record.frozen
 class Resolved:
     declarations: tuple[Declaration, ...]
     waivers: tuple[WaiverScope, ...]
@@ -54,13 +52,16 @@ class _DeclResolver:
         self.fields: dict[str, Field] = {}
         self.indicators: list[Indicator] = []
         self.attempted: list[str] = []
+        # (level-1 text, level-2 text) -> (level 1, level-2 name), for lookups that succeeded
+        # (a failed lookup reports a diagnostic at each indicator, so it is not cached).
+        self._levels: dict[tuple[str, str], tuple[Level1, str]] = {}
         self.profile = self._pick_profile()
         self.diags.extend(self.profile.problems)  # a broken profile file (PD-C…), at its own lines
 
     # --- profile ---------------------------------------------------------------------
     def _pick_profile(self) -> Profile:
         for st in self.decl.body:
-            if isinstance(st, ast.Field) and st.key.parts in {(k,) for k in PROFILE_KEYS}:
+            if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
                 name = st.value.text if st.value else ""
                 prof = find_profile(name, self.profile_dirs) if name else None
                 if prof is None:
@@ -128,7 +129,7 @@ class _DeclResolver:
     # --- fields ----------------------------------------------------------------------
     def _field(self, prefix: tuple[ast.Segment, ...], st: ast.Field) -> None:
         parts = tuple(s.text for s in prefix) + st.key.parts
-        if parts in {(k,) for k in PROFILE_KEYS}:
+        if parts in _PROFILE_PARTS:
             return
         key = _join(parts)
         spec = self.profile.field(key)
@@ -194,13 +195,20 @@ class _DeclResolver:
                                    path_text=_join(written)))
             return
         s1, s2, s3 = segs
-        level1 = self._level1(s1, s2, written)
-        if level1 is None:
-            return
-        level2 = self._level2(level1, s2, written)
-        if level2 is None:
-            self.attempted.append(level1.name)
-            return
+        hit = self._levels.get((s1.text, s2.text))
+        if hit is not None:
+            level1, level2 = hit
+        else:
+            found = self._level1(s1, s2, written)
+            if found is None:
+                return
+            level1 = found
+            name2 = self._level2(level1, s2, written)
+            if name2 is None:
+                self.attempted.append(level1.name)
+                return
+            level2 = name2
+            self._levels[(s1.text, s2.text)] = (level1, level2)
         target, unit_attr = self._target(st, written)
         columns: list[tuple[str, str]] = []
         column_spans: list[tuple[str, Span]] = []
@@ -218,7 +226,7 @@ class _DeclResolver:
                 columns.append((col.key, at.value))
                 column_spans.append((col.key, at.span))
         if unit_attr is not None and target.op == "qual":
-            target = attrs.evolve(target, unit=unit_attr)
+            target = record.evolve(target, unit=unit_attr)
         self.indicators.append(Indicator(
             level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
             span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),
@@ -238,6 +246,8 @@ class _DeclResolver:
                 help=f"写成 {owner.removesuffix('指标')}.{s1.text}.… 或换用成本为一级指标的模板（如 mof2021）"))
             return None
         names = [n for h in self.profile.hierarchy for n in (h.name, h.name.removesuffix("指标"), *h.aliases)]
+        import difflib  # only for a suggestion
+
         close = difflib.get_close_matches(s1.text, names, n=1, cutoff=0.3)
         help_text = None
         fix = None
@@ -266,6 +276,8 @@ class _DeclResolver:
                 help=f"写成 成本.经济成本.{written[2]}，或换用成本为二级指标的模板（如 mof2015）"))
             return None
         names = [n for c in l1.children for n in (c.name, c.name.removesuffix("指标"), *c.aliases)]
+        import difflib  # only for a suggestion
+
         close = difflib.get_close_matches(s2.text, names, n=1, cutoff=0.3)
         elsewhere = [a.name for a, _b in self.profile.find_level2_anywhere(s2.text)]
         help_text = None

@@ -14,16 +14,24 @@ import unicodedata
 from array import array
 from functools import lru_cache
 
-import attrs
+from perfdsl.record import Record, fields
+
+_new = tuple.__new__
 
 
-@attrs.frozen
-class Span:
-    path: str
-    line: int
-    col: int
-    end_line: int
-    end_col: int
+class Span(Record):
+    """Where a piece of text is: `path`, 1-based `line`/`col`, `end_line`/`end_col` (exclusive).
+
+    A `perfdsl.record.Record` (one tuple), not an attrs class: a corpus check builds
+    about 700k of them.
+    """
+
+    __slots__ = ()
+    _fields = ("path", "line", "col", "end_line", "end_col")
+    path, line, col, end_line, end_col = fields(*_fields)
+
+    def __new__(cls, path: str, line: int, col: int, end_line: int, end_col: int) -> Span:
+        return _new(cls, (path, line, col, end_line, end_col))
 
     @staticmethod
     def point(path: str, line: int, col: int, width: int = 1) -> Span:
@@ -43,10 +51,13 @@ def display_width(text: str) -> int:
     return width
 
 
-@attrs.frozen
-class SourceFile:
-    path: str
-    text: str
+class SourceFile(Record):
+    __slots__ = ()
+    _fields = ("path", "text")
+    path, text = fields(*_fields)
+
+    def __new__(cls, path: str, text: str) -> SourceFile:
+        return _new(cls, (path, text))
 
     def line_text(self, line: int) -> str:
         return line_of(self.text, line)
@@ -74,17 +85,18 @@ def _line_starts(text: str) -> array[int]:
 _NEWLINE = re.compile("\n")
 
 
-@attrs.frozen
-class DecodeProblem:
+class DecodeProblem(Record):
     """Why a file's bytes are not readable text: a Chinese message and where it happened.
 
     Returned, never raised: the caller turns it into a PD-S004 diagnostic.
     """
 
-    message: str
-    guessed: str | None
-    line: int
-    col: int
+    __slots__ = ()
+    _fields = ("message", "guessed", "line", "col")
+    message, guessed, line, col = fields(*_fields)
+
+    def __new__(cls, message: str, guessed: str | None, line: int, col: int) -> DecodeProblem:
+        return _new(cls, (message, guessed, line, col))
 
 
 def decode_source(path: str, data: bytes) -> tuple[SourceFile | None, DecodeProblem | None]:

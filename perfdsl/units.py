@@ -10,20 +10,12 @@ silent misreading of 元/人.年, float-ish Decimal artefacts).
 
 from __future__ import annotations
 
-import difflib
 import re
-import sys
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from importlib import resources
 
-import attrs
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from perfdsl import record
 
 _SEP = re.compile(r"[.·•．・*／/]")
 # Full-width forms that mean exactly the same unit: the model keeps the half-width one,
@@ -36,7 +28,7 @@ def canonical_unit(text: str | None) -> str | None:
     return None if text is None else text.translate(_CANONICAL)
 
 
-@attrs.frozen
+@record.frozen
 class Unit:
     text: str
     factor: Fraction
@@ -70,7 +62,7 @@ class Unit:
             return value * Decimal(ratio.numerator) / Decimal(ratio.denominator)
 
 
-@attrs.frozen
+@record.frozen
 class _Table:
     bases: dict[str, str]
     atoms: dict[str, tuple[str, Fraction]]
@@ -79,7 +71,9 @@ class _Table:
 
 @lru_cache(maxsize=1)
 def _table() -> _Table:
-    raw = tomllib.loads(resources.files("perfdsl.data").joinpath("units.toml").read_text(encoding="utf-8"))
+    from perfdsl.marshalcache import data_file, load_toml  # cached parse: no tomllib at start
+
+    raw = load_toml(data_file("data", "units.toml"), "units")
     atoms = {name: (base, Fraction(factor)) for name, (base, factor) in raw["units"].items()}
     return _Table(dict(raw["bases"]), atoms, dict(raw.get("confusions", {})))
 
@@ -131,6 +125,8 @@ def suggest(text: str, limit: int = 3) -> list[str]:
     names = list(_table().atoms)
     meant = _table().confusions.get(text)
     out = [meant] if meant else []
+    import difflib  # only when suggesting
+
     out += [n for n in difflib.get_close_matches(text, names, n=limit, cutoff=0.4) if n not in out]
     if not out:
         # A unit glued to a noun (人数, 元钱): try its prefixes and suffixes.

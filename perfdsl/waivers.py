@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
-
+from perfdsl import record
 from perfdsl.diagnostics import Diagnostic, catalog, diag
 from perfdsl.resolve import WaiverScope
 
@@ -62,7 +61,7 @@ def waive(diags: list[Diagnostic], scopes: list[WaiverScope]) -> tuple[list[Diag
             continue
         i, ws = hit
         used.add((i, d.code))
-        out.append(attrs.evolve(d, waived=True, waiver_reason=ws.waiver.reason or "（未写理由）"))
+        out.append(record.evolve(d, waived=True, waiver_reason=ws.waiver.reason or "（未写理由）"))
     return out, used
 
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +23,7 @@ from perfdsl.backends.jsonout import declaration_json
 from perfdsl.formatter import format_source
 from perfdsl.parser import parse_text
 from perfdsl.printer import PrintError, format_document
+from perfdsl.record import Record
 from perfdsl.resolve import resolve_document
 
 from conftest import EXAMPLE, ROOT, run_cli
@@ -214,12 +214,12 @@ def _strip(node: Any) -> Any:
     """A tree as plain data without positions and spelling choices (quotes, operator text)."""
     if isinstance(node, ast.Waiver):
         return ("waiver", node.codes, node.reason)
-    if attrs.has(type(node)):
+    if isinstance(node, Record):
         out: dict[str, Any] = {"_": type(node).__name__}
-        for f in attrs.fields(type(node)):
-            if f.name in _SPANLESS or (isinstance(node, ast.Document) and f.name in ("path", "comments")):
+        for name in node._fields:
+            if name in _SPANLESS or (isinstance(node, ast.Document) and name in ("path", "comments")):
                 continue
-            out[f.name] = _strip(getattr(node, f.name))
+            out[name] = _strip(getattr(node, name))
         if isinstance(node, ast.Quantity):
             out["raw"] = node.raw
         return out
@@ -273,7 +273,7 @@ def declarations(draw: st.DrawFn) -> ast.Declaration:
     inds = draw(st.lists(indicators(), max_size=6))
     if inds and draw(st.booleans()):
         first = inds[0].path.segments[0]
-        inside = [attrs.evolve(i, path=ast.Path(i.path.segments[1:])) for i in inds
+        inside = [i._replace(path=ast.Path(i.path.segments[1:])) for i in inds
                   if i.path.segments[0] == first]
         rest = [i for i in inds if i.path.segments[0] != first]
         body.append(ast.Group(ast.Path((first,)), tuple(inside)))

@@ -104,3 +104,35 @@ def test_jobs_option_in_help() -> None:
     for cmd in ("check", "build"):
         out = _cli([cmd, "-h"]).stdout
         assert "-j N, --jobs N" in out and "--cache" in out
+
+
+def test_build_renders_in_workers_with_identical_bytes(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    paths = _tree(tmp_path / "in", 9)
+    for i, dept in enumerate(sorted((tmp_path / "in").glob("set*/00-部门整体.perf"))):
+        dept.write_text(dept.read_text(encoding="utf-8").replace("宁县社会保险局", f"宁县社会保险局{i}"), encoding="utf-8")
+    outs = []
+    for j in ("1", "2"):
+        out = tmp_path / f"out{j}"
+        res = _cli(["build", "-j", j, "--allow-errors", "--to", "json,docx,xlsx", "-o", str(out), *paths])
+        assert res.returncode == 0, res.stderr
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert len(outs[0]) == 27 and outs[0] == outs[1]
+
+
+def test_check_workers_send_back_no_model(tmp_path: Path) -> None:
+    """`perfdsl check` gets reports (diagnostics) and only the sources its excerpts need."""
+    import pickle as pk
+
+    from perfdsl.api import iter_check
+    from perfdsl.parallel import SetReport
+
+    paths = _tree(tmp_path, 9)
+    full = list(iter_check(paths, jobs=2))
+    slim = list(iter_check(paths, jobs=2, slim=True))
+    assert [r.diagnostics for r, _s, _p in slim] == [s.diagnostics for s, _src in full]
+    assert [p for _r, _s, p in slim] == [list(src) for _s, src in full]
+    for (rep, sources, _p), (sres, _src) in zip(slim, full, strict=True):
+        assert type(rep) is SetReport and rep.name == sres.dset.name and rep.has_errors == sres.has_errors
+        assert set(sources) == {d.span.path for d in sres.diagnostics}
+    assert len(pk.dumps(slim)) * 2 < len(pk.dumps([s for s, _src in full]))

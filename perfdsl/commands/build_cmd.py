@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfdsl.commands.common import (
     add_parallel_options,
@@ -16,9 +17,12 @@ from perfdsl.commands.common import (
     locked_folder,
     name_problems,
     output_name,
-    run_front,
     write_atomic,
 )
+
+if TYPE_CHECKING:
+    from perfdsl.api import SetResult
+    from perfdsl.backends import RenderOptions
 
 # The zip format stores dates from 1980-01-01 to 2107-12-31 (DOS date fields).
 ZIP_FIRST_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -45,10 +49,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check and render set by set (in workers with -j: only bytes come back), then write."""
+    from functools import partial
+
     from perfdsl import report
-    from perfdsl.backends import BACKENDS, BackendInputError, RenderOptions, get_backend
-    from perfdsl.backends.common import set_file_name, split_name
-    from perfdsl.model import DeclarationSet
+    from perfdsl.api import UsageError, units_for
+    from perfdsl.backends import BACKENDS, RenderOptions
+    from perfdsl.diagnostics import Diagnostic
+    from perfdsl.parallel import build_sets
+    from perfdsl.profiles import ProfileError
+    from perfdsl.source import SourceFile
 
     formats = [f.strip().lower() for f in args.to.split(",") if f.strip()]
     unknown = [f for f in formats if f not in BACKENDS]
@@ -58,48 +68,51 @@ def run(args: argparse.Namespace) -> int:
     if args.reference_docx and not Path(args.reference_docx).is_file():
         sys.stderr.write(f"perfdsl：找不到参考 Word 文件：{args.reference_docx}\n")
         return 2
-    res = run_front(args.paths, args.profile_dir, jobs=_jobs(args.jobs), use_cache=args.cache,
-                    local=local_profiles(args))
-    if isinstance(res, int):
-        return res
-    sys.stderr.write(report.format_all_text(res.diagnostics, res.sources))
-    if res.has_errors and not args.allow_errors:
-        sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
-        return 1
+    # The workers render, so the options exist before the check; their warnings are
+    # still shown where they always were: after the findings, and only if we go on.
+    epoch, epoch_warnings = _source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     options = RenderOptions(
         reference_docx=args.reference_docx,
-        source_date_epoch=source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")),
+        source_date_epoch=epoch,
         compiler_version=_version(),
         dialect=args.dialect,
     )
+    render = partial(render_set, formats=tuple(formats), split=args.split, options=options,
+                     allow_errors=args.allow_errors)
+    diags: list[Diagnostic] = []
+    sources: dict[str, SourceFile] = {}
+    has_errors = False
+    rendered: list[list[tuple[str, str, bytes]] | str] = []
+    summaries: list[dict[str, object]] = []  # per set, for the HTML index
+    try:
+        units = units_for(args.paths, tuple(args.profile_dir), local_profiles(args))
+        for rep, srcs, _paths, (outputs, summary) in build_sets(units, render, jobs=_jobs(args.jobs),
+                                                                 use_cache=args.cache):
+            diags.extend(rep.diagnostics)
+            sources.update(srcs)
+            has_errors = has_errors or rep.has_errors
+            rendered.append(outputs)
+            summaries.append(summary)
+    except (UsageError, ProfileError) as exc:
+        sys.stderr.write(f"perfdsl：{exc}\n")
+        return 2
+    sys.stderr.write(report.format_all_text(diags, sources))
+    if has_errors and not args.allow_errors:
+        sys.stderr.write("存在错误，未生成任何输出（如确需输出，请加 --allow-errors）。\n")
+        return 1
+    for warning in epoch_warnings:
+        sys.stderr.write(warning)
     out = Path(args.output)
     written: list[Path] = []
-    # Render everything first, then write: a failure leaves earlier outputs untouched.
+    # Everything is rendered before anything is written: a failure leaves earlier outputs untouched.
     pending: list[tuple[Path, bytes]] = []
-    for sres in res.sets:
-        dset = sres.dset
-        base = set_file_name(dset)
-        units: list[tuple[str, DeclarationSet]] = [(base, dset)]
-        if args.split:
-            units = [(split_name(base, d.title, d.kind), DeclarationSet(dset.name, (d,), dset.root))
-                     for d in dset.declarations]
-        for fmt in formats:
-            backend = get_backend(fmt)
-            for name, unit in units:
-                if fmt == "json":
-                    from perfdsl.report import diagnostic_json
-
-                    findings = [_finding(diagnostic_json(d)) for d in sres.diagnostics]
-                    data = backend.render(unit, options, findings=findings)
-                else:
-                    try:
-                        data = backend.render(unit, options)
-                    except BackendInputError as exc:  # e.g. a broken --reference-docx
-                        sys.stderr.write(f"perfdsl：{exc}\n")
-                        return 2
-                pending.append((out / output_name(name, backend.EXTENSION), data))
-    if "html" in formats and len(res.sets) > 1:
-        pending.append(_html_index(res, pending, out, options))
+    for outputs in rendered:
+        if isinstance(outputs, str):  # e.g. a broken --reference-docx
+            sys.stderr.write(f"perfdsl：{outputs}\n")
+            return 2
+        pending.extend((out / output_name(name, ext), data) for name, ext, data in outputs)
+    if "html" in formats and len(summaries) > 1:
+        pending.append(_html_index(summaries, pending, out, options))
     # Every name is checked before anything is written: a clash or an over-long name
     # found half-way would leave a mix of old and new files.
     problems = name_problems([p for p, _ in pending])
@@ -127,34 +140,83 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _html_index(res: object, pending: list[tuple[Path, bytes]], out: Path, options: object) -> tuple[Path, bytes]:
+def _html_index(summaries: list[dict[str, object]], pending: list[tuple[Path, bytes]], out: Path,
+                options: object) -> tuple[Path, bytes]:
     """index.html for several sets built as HTML: one row per page, in build order."""
     from perfdsl.backends import html
 
     pages = [p for p, _ in pending if p.suffix == html.EXTENSION]
-    entries = []
-    for sres, page in zip(res.sets, pages, strict=False):  # type: ignore[attr-defined]
-        decls = sres.dset.declarations
-        entries.append({"name": sres.dset.name, "href": page.name, "declarations": len(decls),
-                        "indicators": sum(len(d.indicators) for d in decls)})
+    entries = [dict(summary, href=page.name) for summary, page in zip(summaries, pages, strict=False)]
     return out / "index.html", html.render_index(entries, options)
 
 
 def source_date_epoch(text: str | None) -> int | None:
     """$SOURCE_DATE_EPOCH as a timestamp the zip format can hold, warning when clamped."""
+    value, warnings = _source_date_epoch(text)
+    for warning in warnings:
+        sys.stderr.write(warning)
+    return value
+
+
+def _source_date_epoch(text: str | None) -> tuple[int | None, list[str]]:
     if text is None or not text.strip():
-        return None
+        return None, []
     try:
         value = int(text.strip())
     except ValueError:
-        sys.stderr.write(f"perfdsl：警告：SOURCE_DATE_EPOCH=“{text}”不是整数秒数，已忽略。\n")
-        return None
+        return None, [f"perfdsl：警告：SOURCE_DATE_EPOCH=“{text}”不是整数秒数，已忽略。\n"]
     clamped = min(max(value, ZIP_FIRST_EPOCH), ZIP_LAST_EPOCH)
     if clamped != value:
         when = "1980-01-01" if clamped == ZIP_FIRST_EPOCH else "2107-12-31"
-        sys.stderr.write(f"perfdsl：警告：SOURCE_DATE_EPOCH={value} 超出 Word/Excel 文件（zip 格式）"
-                         f"能记录的日期范围（1980 至 2107 年），已按 {when} 处理。\n")
-    return clamped
+        return clamped, [f"perfdsl：警告：SOURCE_DATE_EPOCH={value} 超出 Word/Excel 文件（zip 格式）"
+                         f"能记录的日期范围（1980 至 2107 年），已按 {when} 处理。\n"]
+    return clamped, []
+
+
+def render_set(sres: SetResult, *, formats: tuple[str, ...], split: bool, options: RenderOptions,
+               allow_errors: bool) -> tuple[list[tuple[str, str, bytes]] | str, dict[str, object]]:
+    """One set's outputs as (name, extension, bytes) or a backend's input error message,
+    and the set's summary for the HTML index (name, declarations, indicators).
+
+    Runs where the set was checked (a -j worker), so only bytes travel back. A set with
+    errors is not rendered unless `allow_errors` (nothing is written then anyway).
+    """
+    dset = sres.dset
+    summary: dict[str, object] = {"name": dset.name, "declarations": len(dset.declarations),
+                                  "indicators": sum(len(d.indicators) for d in dset.declarations)}
+    if sres.has_errors and not allow_errors:
+        return [], summary
+    return _render(sres, formats, split, options), summary
+
+
+def _render(sres: SetResult, formats: tuple[str, ...], split: bool,
+            options: RenderOptions) -> list[tuple[str, str, bytes]] | str:
+    from perfdsl.backends import BackendInputError, get_backend
+    from perfdsl.backends.common import set_file_name, split_name
+    from perfdsl.model import DeclarationSet
+
+    dset = sres.dset
+    base = set_file_name(dset)
+    units: list[tuple[str, DeclarationSet]] = [(base, dset)]
+    if split:
+        units = [(split_name(base, d.title, d.kind), DeclarationSet(dset.name, (d,), dset.root))
+                 for d in dset.declarations]
+    out: list[tuple[str, str, bytes]] = []
+    for fmt in formats:
+        backend = get_backend(fmt)
+        for name, unit in units:
+            if fmt == "json":
+                from perfdsl.report import diagnostic_json
+
+                findings = [_finding(diagnostic_json(d)) for d in sres.diagnostics]
+                data = backend.render(unit, options, findings=findings)
+            else:
+                try:
+                    data = backend.render(unit, options)
+                except BackendInputError as exc:
+                    return str(exc)
+            out.append((name, backend.EXTENSION, data))
+    return out
 
 
 def _finding(d: dict[str, object]) -> dict[str, object]:

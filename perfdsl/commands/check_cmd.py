@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     paths: list[str] = []
     has_errors = False
     try:
-        for sres, sources in iter_check(args.paths, tuple(args.profile_dir), jobs=_jobs(args.jobs),
-                                        use_cache=args.cache, local_profiles=local_profiles(args),
-                                        against=args.against):
+        for sres, sources, src_paths in iter_check(args.paths, tuple(args.profile_dir), jobs=_jobs(args.jobs),
+                                                   use_cache=args.cache, local_profiles=local_profiles(args),
+                                                   against=args.against, slim=True):
             has_errors = has_errors or sres.has_errors
             diags = list(sres.diagnostics)
             everything.extend(diags)
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                 for d in diags:
                     sys.stdout.write(report.format_text(d, sources) + "\n\n")
             collected.extend(diags)
-            paths.extend(sources)
+            paths.extend(src_paths)
     except (UsageError, ProfileError) as exc:
         sys.stderr.write(f"perfdsl：{exc}\n")
         return 2

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import os
 import stat
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from perfdsl.api import Result, UsageError, check_paths
-from perfdsl.interrupts import deferred, live_temps
-from perfdsl.profiles import ProfileError
+if TYPE_CHECKING:  # imported where used: `perfdsl check` of one file should not pay for them
+    from perfdsl.api import Result
 
 # Most file systems (ext4, NTFS, APFS) limit one name to 255 bytes (UTF-8 for the Unix
 # ones; NTFS counts UTF-16 units, which is never more for our names). A temporary file
@@ -48,6 +46,9 @@ def local_profiles(args: argparse.Namespace) -> bool | None:
 def run_front(paths: list[str], profile_dirs: list[str], *, jobs: int | None = None,
               use_cache: bool = False, local: bool | None = None) -> Result | int:
     """Run the front end; on a usage problem print it and return exit code 2."""
+    from perfdsl.api import UsageError, check_paths
+    from perfdsl.profiles import ProfileError
+
     try:
         return check_paths(paths, tuple(profile_dirs), jobs=jobs, use_cache=use_cache, local_profiles=local)
     except (UsageError, ProfileError) as exc:
@@ -67,6 +68,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     setuid/setgid/sticky, or for a new file (or a replaced link) what the umask gives.
     An interrupt (Ctrl-C, SIGTERM, SIGHUP; see perfdsl/interrupts.py) leaves no temporary file.
     """
+    import tempfile
+
+    from perfdsl.interrupts import deferred, live_temps
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp: str | None = None
     try:
@@ -183,6 +188,8 @@ def output_name(title: str, extension: str) -> str:
     room = OUTPUT_NAME_MAX_BYTES - len(extension.encode("utf-8"))
     if len(stem.encode("utf-8", "surrogateescape")) <= room:
         return stem + extension
+    import hashlib
+
     tag = "~" + hashlib.sha256(title.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return truncate_bytes(stem, room - len(tag)).rstrip(". ") + tag + extension
 

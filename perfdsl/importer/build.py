@@ -619,8 +619,8 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
     for d in doc.declarations:
         body = tuple(ast.Field(st.key, ast.Text(profile)) if isinstance(st, ast.Field) and st.key.parts == ("模板",)
                      else st for st in d.body)
-        decls.append(attrs.evolve(d, body=body))
-    return attrs.evolve(doc, declarations=tuple(decls))
+        decls.append(d._replace(body=body))
+    return doc._replace(declarations=tuple(decls))
 
 
 def _flat_zone(sec: Section, forced: str | ProfileHint | None, known: tuple[Profile, ...]) -> list[Line]:

@@ -163,7 +163,7 @@ def _parse_value(raw_value: str, v: str, op_text: str | None, unit_text: str | N
             low, high = _qty(lo, u_lo or None), _qty(hi, unit or None)
             if low is not None and high is not None:
                 if u_lo and u_hi and u_lo == u_hi:
-                    low = attrs.evolve(low, unit=None)
+                    low = low._replace(unit=None)
                 return Parsed(ast.Range(low, high), None, tuple(notes))
 
     m2 = _NUM_RE.match(rest)

@@ -18,14 +18,13 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
-import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
-from perfdsl import __version__
+from perfdsl import __version__, record
 from perfdsl.diagnostics import Diagnostic, catalog
 from perfdsl.lsp import positions
 from perfdsl.lsp.actions import code_actions
@@ -239,7 +238,7 @@ def _profile_note(d: Diagnostic, path: str, text: str) -> Diagnostic:
     line = next((i for i, raw in enumerate(text.split("\n"), 1) if _TEMPLATE_LINE.match(raw)), 1)
     width = len(text.split("\n")[line - 1]) if text else 1
     where = f"{Path(d.span.path).name}:{d.span.line}"
-    return attrs.evolve(d, span=Span(path, line, 1, line, max(width, 1) + 1), fix=None,
+    return record.evolve(d, span=Span(path, line, 1, line, max(width, 1) + 1), fix=None,
                         related=((d.span, "模板中的位置"), *d.related),
                         message=f"{d.message}（问题在模板文件 {where}）")
 
@@ -256,7 +255,7 @@ def _mirrored(by_file: dict[str, list[Diagnostic]], path: str, texts: dict[str, 
             for span, _label in d.related:
                 if span.path == path:
                     where = f"{Path(other).name}:{d.span.line}"
-                    out.append(attrs.evolve(d, span=span, fix=None, related=((d.span, "问题所在"), *d.related),
+                    out.append(record.evolve(d, span=span, fix=None, related=((d.span, "问题所在"), *d.related),
                                             message=f"{d.message}（问题报告在 {where}）"))
                     break
     return out

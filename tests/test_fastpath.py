@@ -1,0 +1,184 @@
+"""The grammar-derived fast path gives exactly what Lark gives, or declines.
+
+Differential: every input is parsed twice, through the fast path (declining chunks go
+to Lark) and through Lark alone; the trees (with every span) and the diagnostics must be
+identical. Inputs: a bounded sample of the benchmark corpus, every .perf file under
+tests/ and examples/, hypothesis-generated declarations, and mutated seeds (which make
+the fast path decline and exercise the hand-over to Lark). A divergence fails the build.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from perfdsl import fastpath
+from perfdsl.parser import parse_text
+from perfdsl.source import decode_source
+
+from strategies import char_mutations, documents
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _flat(node: Any) -> list[Any]:
+    """The tree as a flat list (iterative: fixtures nest 3,000 deep, beyond recursive ==)."""
+    out: list[Any] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (tuple, list)):
+            out.append((type(n).__name__, len(n)))
+            stack.extend(reversed(n))
+        else:
+            out.append((type(n).__name__, n))
+    return out
+
+
+def _same(text: str, path: str = "t.perf") -> bool:
+    """Assert fast == Lark for `text`; True if the fast path accepted every chunk."""
+    before = dict(fastpath.STATS)
+    fast_doc, fast_diags = parse_text(text, path)
+    declined = fastpath.STATS["declined"] > before["declined"]
+    lark_doc, lark_diags = parse_text(text, path, fast=False)
+    assert _flat(fast_doc) == _flat(lark_doc), f"AST differs for {path}"
+    assert fast_diags == lark_diags, f"diagnostics differ for {path}"
+    return not declined
+
+
+def _perf_files() -> list[Path]:
+    return sorted(ROOT.glob("tests/**/*.perf")) + sorted(ROOT.glob("examples/**/*.perf"))
+
+
+def _text(path: Path) -> str | None:
+    source, _problem = decode_source(str(path), path.read_bytes())
+    return None if source is None else source.text
+
+
+def _corpus_module() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "benchmarks" / "corpus.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def corpus_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("corpus")
+    _corpus_module().generate(out, n=12, seed=15)  # a bounded sample: ~60 files, ~1,400 indicators
+    return sorted(out.glob("*/*.perf"))
+
+
+def test_the_fast_path_is_available() -> None:
+    assert fastpath.tables() is not None
+
+
+def test_corpus_sample_identical_and_all_accepted(corpus_files: list[Path]) -> None:
+    assert len(corpus_files) > 40
+    accepted = [_same(f.read_text(encoding="utf-8"), str(f)) for f in corpus_files]
+    assert all(accepted), "the fast path declined valid corpus files"
+
+
+def test_every_fixture_and_example_identical() -> None:
+    files = _perf_files()
+    assert len(files) > 100
+    accepted = 0
+    for f in files:
+        text = _text(f)
+        if text is not None:
+            accepted += _same(text, str(f.relative_to(ROOT)))
+    assert accepted > len(files) // 2  # most fixtures are valid; the broken ones go to Lark
+
+
+@SETTINGS
+@given(documents())
+def test_generated_documents_identical(gen: Any) -> None:
+    assert _same(gen.text)
+
+
+_SEEDS = tuple(t for f in _perf_files()[:60] if (t := _text(f)) is not None and len(t) < 6000)
+
+
+@SETTINGS
+@given(char_mutations(_SEEDS))
+def test_mutated_inputs_identical(text: str) -> None:
+    _same(text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([
+    "项目 甲 {\n", "部门整体 乙 ｛\n", "}\n", "｝", "  产出.数量.人数 >= 1 人\n", "产出．质量．率 ＝ １００％ [备注: a]\n",
+    "  效益.社会效益.x 定性 好 # 注\n", "成本.经济成本.标准 区间 1-2 元\n", "  名称: 值\n", "  说明:\n", "  - 第一\n",
+    '  "带.点".b.c < 3\n', "#[allow(PD-R002, 理由 = \"无\")]\n", "# 注释\n", "\n", "   \n", '  x: """\n多行\n"""\n',
+    "产出 {\n", "  数量 {\n", "    人数 ≥ 5 人\n", "  }\n", "定性", "区间", "至", "1,000.5", "万元/人.年", "\t", "\u3000",
+]), max_size=25))
+def test_token_soup_identical(parts: list[str]) -> None:
+    _same("".join(parts))
+
+
+def test_a_changed_grammar_is_followed_without_edits() -> None:
+    """Derive from a variant grammar (a colon allowed inside names, as the layout branch may do):
+    the fast path replays the variant exactly as Lark parses it."""
+    from lark import Lark
+
+    from perfdsl.parser import _Builder, _builder, _on_nl
+
+    grammar = fastpath.grammar_text()
+    variant = grammar.replace('NAME: /[^\\s.．:：', 'NAME: /[^\\s.．：')
+    assert variant != grammar
+    lark = Lark(variant, parser="lalr", lexer="contextual", propagate_positions=False, maybe_placeholders=False,
+                transformer=_builder(), lexer_callbacks={"_NL": _on_nl})
+    tables = fastpath.Tables(fastpath.derive(lark, _Builder))
+    texts = ["项目 甲 {\n  产出.数量.a:b >= 3 人\n  模板： x\n}\n", "项目 甲 {\n  a:b:c 定性 好\n}\n"]
+    for text in texts:
+        expect = lark.parse(text)
+        got = fastpath.parse(tables, text, _builder(), _on_nl)
+        assert got is not None and _flat(got) == _flat(expect)
+
+
+def test_derived_data_is_plain_and_a_bad_cache_is_ignored(tmp_path: Path) -> None:
+    from perfdsl import marshalcache
+    from perfdsl.parser import _Builder, get_parser
+
+    data = fastpath.derive(get_parser(), _Builder)
+    assert marshalcache.plain(data)
+    path = tmp_path / "t.marshal"
+    marshalcache.write(path, "material", data)
+    assert marshalcache.read(path, "material") == data
+    assert marshalcache.read(path, "other material") is None  # stale: a miss
+    blob = path.read_bytes()
+    path.write_bytes(blob[:-5])  # truncated
+    assert marshalcache.read(path, "material") is None
+    path.write_bytes(blob.replace(b"NAME", b"NAMF", 1))  # tampered: the CRC fails
+    assert marshalcache.read(path, "material") is None
+    code = compile("print('x')", "x", "exec")  # a code object, even with a valid CRC, is refused
+    payload = marshal.dumps(("material", {"x": code}))
+    path.write_bytes(b"perfdsl-marshal-1\n" + b"%08x\n" % zlib.crc32(payload) + payload)
+    assert marshalcache.read(path, "material") is None
+    path.write_bytes(b"garbage")
+    assert marshalcache.read(path, "material") is None
+    assert marshal.loads(marshal.dumps(data)) == data
+
+
+def test_a_file_the_fast_path_accepts_never_imports_lark(tmp_path: Path) -> None:
+    env_dir = tmp_path / "cache"
+    one = ROOT / "examples" / "ningxian-2025" / "02-企业厂长经理生活费.perf"
+    code = ("import sys\nfrom perfdsl.cli import main\nrc = main(['check', sys.argv[1]])\n"
+            "print('LARK' if 'lark' in sys.modules else 'NOLARK', rc)")
+    env = {"PERFDSL_CACHE_DIR": str(env_dir), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, env=env,
+                            check=False)
+    assert second.stdout.strip().splitlines()[-1] == "NOLARK 0", second.stdout + second.stderr
