@@ -235,7 +235,8 @@ class _Header:
         if mt is None:
             return set()
         for v in mt.values:
-            if clean(v.text):
+            # an empty value cell is an empty field, as a label beside an empty cell always was
+            if clean(v.text) or self.profile.field(v.key) is not None:
                 self.assign(v.key, v.text, v.where)
         return set(mt.consumed)
 

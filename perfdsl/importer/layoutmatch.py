@@ -32,7 +32,7 @@ import attrs
 
 from perfdsl.importer.detect import FieldIndex, norm_label, strip_paren
 from perfdsl.importer.grid import GCell
-from perfdsl.importer.values import clean, squash
+from perfdsl.importer.values import clean, fold, squash
 from perfdsl.layout_notation import PLACEHOLDER
 from perfdsl.profiles import Profile
 
@@ -156,6 +156,7 @@ class Layout:
 
 
 _CACHE: dict[tuple[str, str], Layout] = {}
+_PROFILE_OF: dict[int, Profile] = {}  # a cached layout's wanted cells → their profile (kept alive by _CACHE)
 
 
 def layout_of(profile: Profile) -> Layout:
@@ -179,6 +180,9 @@ def layout_of(profile: Profile) -> Layout:
             if spec.show:
                 rows.append([_want(profile, "{@" + spec.key + "}", "label", idx),
                              _want(profile, "{" + spec.key + "}", "value", idx)])
+    for r in rows:
+        for w in r:
+            _PROFILE_OF[id(w)] = profile
     out = Layout(tuple(tuple(r) for r in rows), sum(1 for r in rows for w in r if w.kind == "label" and w.names))
     _CACHE[ck] = out
     return out
@@ -198,8 +202,10 @@ def _cell_score(w: Want, text: str, labels: frozenset[str]) -> int:
         if w.pattern is not None and w.pattern.fullmatch(squash(text)):
             return 1
         return 0 if not squash(text) else -1
-    # a value: anything but the label of another cell of this layout
-    if w.pattern is not None and w.keys and not w.pattern.fullmatch(squash(text)):
+    # a value: anything but the label of another cell of this layout; a value inside
+    # fixed text (`（{年度}年度）`) must show that text
+    whole = len(w.keys) == 1 and PLACEHOLDER.fullmatch(w.template.strip()) is not None
+    if not whole and w.pattern is not None and squash(text) and not w.pattern.fullmatch(squash(text)):
         return -1
     if squash(text) and _norms(text) & labels and len(w.keys) == 1 and w.template.strip().startswith("{"):
         return -1
@@ -330,12 +336,9 @@ def _captures(w: Want, text: str) -> list[tuple[str, str]] | None:
     whole = PLACEHOLDER.fullmatch(tmpl)
     if whole is not None and len(w.keys) == 1:
         return [(w.keys[0], text)]  # the cell's text as written (line breaks kept for lists)
-    if w.pattern is None:
-        return None
-    mm = w.pattern.fullmatch(squash(text))
-    if mm is None:
-        return None
-    return [(k, clean(mm.group(f"g{n}"))) for n, k in enumerate(w.keys)]
+    if not squash(text):
+        return [(k, "") for k in w.keys]
+    return read_template(_PROFILE_OF.get(id(w)), w.template, text) if id(w) in _PROFILE_OF else None
 
 
 def best(profiles: Sequence[Profile], zone: Sequence[object],
@@ -373,10 +376,37 @@ def good(mt: Match | None) -> bool:
     return mt is not None and mt.labels >= 2 and mt.labels * 10 >= mt.wanted * 6
 
 
-def read_template(profile: Profile, template: str, text: str) -> list[tuple[str, str]] | None:
-    """The fields of a text printed from `template` (a line above the table), or None."""
+def _loose(profile: Profile, template: str) -> re.Pattern[str]:
+    """Like `_pattern`, over the text with its spaces kept (a value keeps its own spaces:
+    `2021 年 1 月 28 日`): any whitespace may stand between the fixed characters."""
+    def lit(t: str) -> str:
+        return r"\s*".join(re.escape(ch) for ch in squash(t))
+
+    out = r"\s*"
+    pos = 0
+    n = 0
+    refs = list(PLACEHOLDER.finditer(template))
+    for m in refs:
+        out += lit(template[pos:m.start()]) + r"\s*"
+        ref = m.group(1).strip()
+        if ref.startswith(("@", "$")):
+            out += lit(_label_text(profile, ref)) + r"\s*"
+        else:
+            spec = profile.field(ref)
+            typed = _TYPED.get(spec.type) if spec is not None else None
+            out += f"(?P<g{n}>{typed or ('.*?' if m is not refs[-1] else '.*')})" + r"\s*"
+            n += 1
+        pos = m.end()
+    out += lit(template[pos:]) + r"\s*"
+    return re.compile(out, re.S)
+
+
+def read_template(profile: Profile | None, template: str, text: str) -> list[tuple[str, str]] | None:
+    """The fields of a text printed from `template` (`（{年度}年度）`, `填报日期：{填报日期}`), or None."""
+    if profile is None:
+        return None
     keys = [m.group(1).strip() for m in PLACEHOLDER.finditer(template) if not m.group(1).strip().startswith(("@", "$"))]
-    mm = _pattern(profile, template).fullmatch(squash(text))
+    mm = _loose(profile, template).fullmatch(fold(clean(text)))
     if mm is None:
         return None
     return [(k, clean(mm.group(f"g{n}"))) for n, k in enumerate(keys)]
