@@ -65,7 +65,7 @@ IDS = [f.slug for f in FORMS]
 GAP = {
     "hunan-yueyanglou-2023": "import of a cell printed as the form prints it ([指标值类型: 定量], 28.8万元 beside %) "
                              "and of column labels carrying the form's * marks",
-    "hubei-guangshui-2021": "the form prints its 年度 nowhere; XLSX: a form with no indicator rows is refused",
+    "hubei-guangshui-2021": "the form prints its 年度 nowhere",
 }
 
 
@@ -123,7 +123,7 @@ def _cases(whole: set[str] | None = None, refused: tuple[str, ...] = ()) -> list
 # Layout-driven import (issue 12 §1) reads the Shanghai and Sichuan layouts back whole.
 WHOLE = {"anhui-jinan-2025", "anhui-huaibei-2025", "anhui-jinzhai-2021", "shanghai-putuo-2026",
          "shanghai-putuo-chengguan-2026", "sichuan-jingyan-2023"}
-REFUSED = ("hubei-guangshui-2021-xlsx",)
+REFUSED: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------

@@ -79,7 +79,10 @@ def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: objec
     forms = [t for t in tables if t.sheet and not t.hidden and FLAT_SHEET_NAME not in t.name]
     if not flat or not forms:
         return 0
-    flat_doc, _w, _c = build.document_from_book(grid.Book("xlsx", flat), name, profile, profile_dirs)
+    try:
+        flat_doc, _w, _c = build.document_from_book(grid.Book("xlsx", flat), name, profile, profile_dirs)
+    except ImportFailure:  # a 指标清单 with its heading only (a form with no indicators yet)
+        flat_doc = ast.Document(name, ())
     return flat_sheet_differences(doc, flat_doc)
 
 

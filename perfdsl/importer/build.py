@@ -649,6 +649,28 @@ def _flat_zone(sec: Section, forced: str | ProfileHint | None, known: tuple[Prof
     return ext
 
 
+def _header_only(headerless: list[tuple[str, list[Line]]], forced: str | ProfileHint | None,
+                 known: tuple[Profile, ...], out: Out) -> list[ast.Declaration]:
+    """No indicator table anywhere: a sheet (or document) whose header matches a known
+    layout well is a declaration with no indicators yet (a form filled in header first).
+    The lines of the others are reported as not mapped."""
+    decls: list[ast.Declaration] = []
+    for _label, lines in headerless:
+        if forced is not None and not isinstance(forced, str):
+            pool: tuple[Profile, ...] = forced.profiles
+        elif forced:
+            pool = (detect.choose_profile("project", [], [], forced),)
+        else:
+            pool = known
+        mt = layoutmatch.best(pool, lines, out.matches)
+        if mt is not None and layoutmatch.good(mt):
+            decls.append(_declaration(lines, [], ProfileHint((mt.profile,), forced=True), out, known=known))
+        else:
+            for ln in lines:
+                _unmapped_line(ln, out)
+    return decls
+
+
 def known_profiles(profile_dirs: tuple[str, ...]) -> tuple[Profile, ...]:
     """Every profile this import may match: built in, --profile-dir, profiles/ beside the
     output, $PERFDSL_PROFILE_PATH (perfdsl.profilesearch decides the folders)."""
@@ -697,7 +719,11 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
                     records.setdefault(nm, []).extend(pairs)
                 continue
         loose.append((label, lines))
+    headerless: list[tuple[str, list[Line]]] = []
     for label, lines in loose:
+        if not any(_header_of(ln) for ln in lines):
+            headerless.append((label, lines))  # read below: a header-only form, or not mapped
+            continue
         secs = sections(lines, out)
         if secs and all(s.header.flat for s in secs):
             flat_sets.append((label, secs))
@@ -740,6 +766,12 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
                 decls.append(_declaration(zone, drows, forced, out, extra, title=dname, known=known))
     for dname, pairs in records.items():  # records with no indicator rows: declarations all the same
         decls.append(_declaration([], [], forced, out, pairs, title=dname, known=known))
+    if not decls and not flat_sets:
+        decls = _header_only(headerless, forced, known, out)
+    else:
+        for _label, lines in headerless:
+            for ln in lines:
+                _unmapped_line(ln, out)
     if not decls:
         raise ImportFailure(
             f"{name} 中没有找到绩效指标表：找的是含有“一级指标”“二级指标”和“三级指标”（或“指标值”）"
