@@ -109,9 +109,7 @@ def test_every_bad_fixture_has_an_expectation() -> None:
 @pytest.mark.parametrize("perf", BAD_FILES, ids=lambda p: p.stem)
 def test_bad_corpus_check(perf: Path) -> None:
     code, wanted, texts, absent = _expected(perf)
-    t0 = time.monotonic()
     run = _clean(["check", "--format", "json", str(perf)])
-    assert time.monotonic() - t0 < 10
     data = json.loads(run.out)
     diags = data if isinstance(data, list) else data["diagnostics"]
     got = {(d["code"], d["line"], d["column"]) for d in diags}
