@@ -213,24 +213,33 @@ def _hand_made_shanghai(path: Path, indicators: bool = True) -> None:
     d.save(str(path))
 
 
-@pytest.mark.parametrize("indicators", [True, False], ids=["whole", "header-only"])
-def test_hand_made_form_of_a_known_layout(tmp_path: Path, indicators: bool) -> None:
-    """Also a form with its header filled in and no indicator table yet: it matches the
-    layout, so it is a declaration (with no indicators), not "没有找到绩效指标表"."""
+@pytest.mark.parametrize(("indicators", "where"), [(True, "local"), (False, "local"), (True, "option"), (True, "env")],
+                         ids=["whole", "header-only", "profile-dir", "profile-path"])
+def test_hand_made_form_of_a_known_layout(tmp_path: Path, indicators: bool, where: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout is found wherever `check` finds profiles: profiles/ beside the output,
+    --profile-dir, $PERFDSL_PROFILE_PATH. Also a form with its header filled in and no
+    indicator table yet: it matches the layout, so it is a declaration (with no
+    indicators), not "没有找到绩效指标表"."""
     folder = tmp_path / "手工表"
-    (folder / "profiles").mkdir(parents=True)
+    folder.mkdir()
+    shared = folder / "profiles" if where == "local" else tmp_path / "共享模板"
+    shared.mkdir()
     toml = (LAYOUTS / "profiles" / "test-sh-ah.toml").read_text(encoding="utf-8")
     toml = toml.replace('key = "项目总目标"\n', 'key = "项目总目标"\naliases = ["项目中长期目标"]\n')
-    (folder / "profiles" / "test-sh-ah.toml").write_text(toml, encoding="utf-8")
+    (shared / "test-sh-ah.toml").write_text(toml, encoding="utf-8")
     src = folder / "手工.docx"
     _hand_made_shanghai(src, indicators)
     target = folder / "手工.perf"
-    res = run_cli("import", str(src), "-o", str(target))
+    extra = ["--profile-dir", str(shared)] if where == "option" else []
+    if where == "env":
+        monkeypatch.setenv("PERFDSL_PROFILE_PATH", str(shared))
+    res = run_cli("import", str(src), "-o", str(target), *extra)
     assert res.code == 0, res.text
     text = target.read_text(encoding="utf-8")
     assert "请人工核对" not in text, text
     assert "模板: test-sh-ah" in text
-    res = check_paths([str(target)], ())
+    res = check_paths([str(target)], (str(shared),))
     d = res.sets[0].dset.declarations[0]
     want = {
         "年度": "2026", "项目性质": "阶段性项目", "项目类别": "特定目标类", "主管部门": "上海市普陀区建设和管理委员会",
