@@ -138,6 +138,8 @@ class _DeclResolver:
         for i in st.items:
             if not i.text:
                 self.diags.append(diag("PD-R008", i.span, path=parts, path_kind="field"))
+        if spec is None and self._indicator_as_field(prefix, st, parts):
+            return
         if spec is None:
             if not self.profile.allow_unknown_fields:
                 self.diags.append(diag("PD-R003", st.key.span, path=parts, path_kind="field", profile=self.profile.id, key=key))
@@ -150,6 +152,34 @@ class _DeclResolver:
             self.diags.append(diag("PD-R004", st.key.span, path=parts, path_kind="field", label=fld.label))
             return
         self.fields[key] = fld
+
+    def _indicator_as_field(self, prefix: tuple[ast.Segment, ...], st: ast.Field, parts: tuple[str, ...]) -> bool:
+        """PD-H007: `产出.时效.完成时间: 2026年12月底前` is an indicator written with a colon, not a
+        header field (issue #11: such a line never silently becomes one). True when reported."""
+        if len(parts) < 2:
+            return False
+        l1 = self.profile.resolve_level1(parts[0])
+        if l1 is None and not (prefix and self.profile.find_level2_anywhere(st.key.parts[0])):
+            return False
+        shown = list(parts)
+        l2 = None
+        if l1 is not None:
+            shown[0] = l1.name
+            l2 = self.profile.resolve_level2(l1, parts[1])
+            if l2 is not None:
+                shown[1] = l2.name
+        fix = None
+        value = st.value
+        if (l2 is not None and len(parts) == 3 and value is not None and value.style == "plain"
+                and value.text.strip() and not st.items and value.span.line == st.key.span.end_line):
+            k = st.key.span
+            colon = Span(k.path, k.end_line, k.end_col, value.span.line, value.span.col)
+            fix = Fix(colon, " 定性 ", "把冒号改成“定性”")
+        text = f"{_join(st.key.parts)} 定性 {value.text}" if value is not None and value.text.strip() else None
+        self.diags.append(diag(
+            "PD-H007", st.key.span, path=tuple(shown), key=_join(parts), fix=fix,
+            help=f"指标写成：{text}" if text else "指标写成 一级.二级.名称 运算符 数值，或 一级.二级.名称 定性 文字"))
+        return True
 
     def _typed(self, key: str, label: str, ftype: str, text: str | None, items: tuple[str, ...],
                st: ast.Field) -> Field:
