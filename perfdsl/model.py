@@ -125,6 +125,9 @@ class Declaration:
     # 一级 groups the author wrote indicators for that could not be resolved (a misspelt
     # 二级, say): reported already, so not reported again as a missing group.
     attempted_level1: tuple[str, ...] = ()
+    # False when the profile named is unknown (PD-H005): `profile` is then a fallback the author
+    # never chose, and the rules that depend on it are not run.
+    profile_known: bool = True
 
     def field(self, key: str) -> Field | None:
         for f in self.fields:

@@ -17,13 +17,16 @@ from perfdsl import ast, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
-from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile
+from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile, profile_ids
 from perfdsl.source import NO_SPAN, Span
 from perfdsl.units import canonical_unit
 
 PROFILE_KEYS = ("模板", "profile")
 _PROFILE_PARTS = frozenset((k,) for k in PROFILE_KEYS)
 MAX_DEPTH = 3
+# Findings of the resolver that depend on which profile is in force (its hierarchy, fields,
+# columns, field types, operator conventions): not reported when the profile is unknown.
+PROFILE_DEPENDENT = frozenset(("PD-H001", "PD-H002", "PD-H003", "PD-H007", "PD-R003", "PD-R005", "PD-R007", "PD-V006"))
 _CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
 
 
@@ -55,6 +58,7 @@ class _DeclResolver:
         # (level-1 text, level-2 text) -> (level 1, level-2 name), for lookups that succeeded
         # (a failed lookup reports a diagnostic at each indicator, so it is not cached).
         self._levels: dict[tuple[str, str], tuple[Level1, str]] = {}
+        self.profile_known = True
         self.profile = self._pick_profile()
         self.diags.extend(self.profile.problems)  # a broken profile file (PD-C…), at its own lines
 
@@ -65,7 +69,8 @@ class _DeclResolver:
                 name = st.value.text if st.value else ""
                 prof = find_profile(name, self.profile_dirs) if name else None
                 if prof is None:
-                    self.diags.append(diag("PD-H005", st.value.span if st.value else st.span, name=name))
+                    self.profile_known = False
+                    self.diags.append(self._unknown_profile(st, name))
                     return default_profile(self.decl.kind, self.profile_dirs)
                 if prof.kind != self.decl.kind:
                     self.diags.append(diag(
@@ -73,6 +78,20 @@ class _DeclResolver:
                         profile_kind=KIND_ZH.get(prof.kind, prof.kind), decl_kind=KIND_ZH[self.decl.kind]))
                 return prof
         return default_profile(self.decl.kind, self.profile_dirs)
+
+    def _unknown_profile(self, st: ast.Field, name: str) -> Diagnostic:
+        """PD-H005, with the closest profile of this declaration's kind as a did-you-mean."""
+        import difflib  # only for a suggestion
+
+        span = st.value.span if st.value else st.span
+        close = difflib.get_close_matches(name.strip().lower(), profile_ids(self.profile_dirs), n=5, cutoff=0.6)
+        for pid in close:
+            cand = find_profile(pid, self.profile_dirs)
+            if cand is not None and cand.kind == self.decl.kind and st.value is not None:
+                return diag("PD-H005", span, name=name, help=f"是否应为“{pid}”？", fix=Fix(span, pid, f"改为 {pid}"))
+        kinds = [p for p in profile_ids(self.profile_dirs)
+                 if (c := find_profile(p, self.profile_dirs)) is not None and c.kind == self.decl.kind]
+        return diag("PD-H005", span, name=name, help="可用的模板：" + "、".join(kinds) if kinds else None)
 
     # --- walk ------------------------------------------------------------------------
     def run(self) -> Declaration:
@@ -102,6 +121,10 @@ class _DeclResolver:
             elif isinstance(st, ast.Indicator):
                 self._indicator(prefix, st)
         self._title()
+        if not self.profile_known:
+            # The profile named is unknown (PD-H005): findings computed against a fallback the
+            # user never chose would bury it. Only what does not depend on the profile stays.
+            self.diags = [d for d in self.diags if d.code not in PROFILE_DEPENDENT]
         return self._build()
 
     def _title(self) -> None:
@@ -123,7 +146,7 @@ class _DeclResolver:
             kind=self.decl.kind, title=title or "", profile=self.profile,
             fields=tuple(known + unknown), indicators=tuple(self.indicators),
             span=self.decl.span, path=self.decl.span.path,
-            attempted_level1=tuple(dict.fromkeys(self.attempted)),
+            attempted_level1=tuple(dict.fromkeys(self.attempted)), profile_known=self.profile_known,
         )
 
     # --- fields ----------------------------------------------------------------------

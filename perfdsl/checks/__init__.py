@@ -36,6 +36,21 @@ DECLARATION_RULES: tuple[DeclRule, ...] = (
     money.check_weights,
 )
 
+# Rules that read the profile's hierarchy, fields, sums or thresholds: skipped for a declaration
+# whose profile is unknown (PD-H005), whose `profile` is only a fallback.
+PROFILE_RULES: frozenset[DeclRule] = frozenset((
+    origin.check_profile_origin,
+    targets.check_percentages,
+    hierarchy.check_mixed_hierarchy,
+    required.check_required_fields,
+    required.check_required_groups,
+    required.check_counts,
+    money.check_sums,
+    money.check_balance,
+    money.check_cost_control,
+    money.check_weights,
+))
+
 SET_RULES: tuple[SetRule, ...] = (
     required.check_set_titles,
     money.check_projects_total,
@@ -46,7 +61,8 @@ def run_checks(dset: DeclarationSet) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for decl in dset.declarations:
         for rule in DECLARATION_RULES:
-            out.extend(rule(decl))
+            if decl.profile_known or rule not in PROFILE_RULES:
+                out.extend(rule(decl))
     for srule in SET_RULES:
         out.extend(srule(dset))
     return out
