@@ -19,7 +19,7 @@ from perfdsl.checks import run_checks
 from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
-from perfdsl.resolve import WaiverScope, resolve_document
+from perfdsl.resolve import WaiverScope, full_paths, resolve_document
 from perfdsl.source import SourceFile, Span, decode_source
 from perfdsl.waivers import apply_waivers
 
@@ -124,7 +124,7 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
         from perfdsl.broken_groups import with_attempted_groups
 
         resolved = record.evolve(resolved, declarations=with_attempted_groups(resolved.declarations, diags, text))
-    all_diags = diags + rdiags
+    all_diags = full_paths(diags, resolved.declarations) + rdiags
     all_diags.extend(check_invisible(text, path, resolved.declarations))
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):
         all_diags.append(diag("PD-D003", Span.point(path, 1, 1)))

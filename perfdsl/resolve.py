@@ -265,7 +265,7 @@ class _DeclResolver:
                 return
             level2 = name2
             self._levels[(s1.text, s2.text)] = (level1, level2)
-        target, unit_attr = self._target(st, written)
+        target, unit_attr = self._target(st, (level1.name, level2, s3.text))
         columns: list[tuple[str, str]] = []
         column_spans: list[tuple[str, Span]] = []
         for at in st.attrs:
@@ -275,7 +275,8 @@ class _DeclResolver:
             col = self.profile.column(at.key)
             if col is None:
                 if at.key.strip() not in self.profile.optional_columns:
-                    self.diags.append(diag("PD-R007", at.span, path=written, profile=self.profile.id, key=at.key))
+                    self.diags.append(diag("PD-R007", at.span, path=(level1.name, level2, s3.text),
+                                           profile=self.profile.id, key=at.key))
                 columns.append((at.key.strip(), at.value))
                 column_spans.append((at.key.strip(), at.span))
             else:
@@ -393,6 +394,31 @@ def _unit_span(t: ast.Target) -> Span | None:
     if isinstance(t, ast.Range):
         return t.high.unit_span or t.low.unit_span
     return None
+
+
+def full_paths(diags: list[Diagnostic], decls: tuple[Declaration, ...]) -> list[Diagnostic]:
+    """Indicator paths of findings made before resolution (syntax errors: PD-V001, PD-S009) in
+    the resolved full names (产出指标 › 数量指标 › …), like every other finding; a path that
+    does not resolve under its declaration's profile keeps its written text."""
+    out: list[Diagnostic] = []
+    for d in diags:
+        decl = None
+        if d.path_kind == "indicator" and len(d.path) >= 2:
+            # the last declaration opened before the finding (a declaration's span may end
+            # early where a syntax error broke it)
+            decl = max((x for x in decls if x.span.path == d.span.path and x.span.line <= d.span.line),
+                       key=lambda x: x.span.line, default=None)
+        if decl is None or not decl.profile_known:
+            out.append(d)
+            continue
+        l1 = decl.profile.resolve_level1(d.path[0])
+        if l1 is None:
+            out.append(d)
+            continue
+        l2 = decl.profile.resolve_level2(l1, d.path[1])
+        path = (l1.name, l2.name if l2 is not None else d.path[1], *d.path[2:])
+        out.append(record.evolve(d, path=path) if path != d.path else d)
+    return out
 
 
 def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> tuple[Resolved, list[Diagnostic]]:

@@ -14,6 +14,7 @@ import re
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from perfdsl.cnnum import chinese_quantity
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.numbers import other_digits
 from perfdsl.source import Span, line_of
@@ -99,6 +100,8 @@ class Recovery:
         self.diags = diags
         self.resume_states: set[int] | None = None
         self.failed_at: int | None = None
+        self._scan_line = 1
+        self._scan_stack: list[tuple[str, ...]] = []
 
     def _expected(self, e: UnexpectedInput) -> str:
         try:
@@ -114,6 +117,23 @@ class Recovery:
             if w and w not in words:
                 words.append(w)
         return "、".join(words) if words else "别的内容"
+
+    def _block_prefix(self, line: int) -> tuple[str, ...]:
+        """The path prefix of the group blocks open at `line` (`产出 { 数量 { …`). Errors come in
+        line order, so the scan goes on from where it stopped: linear in the file overall."""
+        if line < self._scan_line:
+            self._scan_line, self._scan_stack = 1, []
+        while self._scan_line < line:
+            here = self._line_text(self._scan_line).strip()
+            self._scan_line += 1
+            if here.startswith(("}", "｝")):
+                if self._scan_stack:
+                    self._scan_stack.pop()
+            elif here.endswith(("{", "｛")):
+                head = here[:-1].strip()
+                decl = head.startswith(("项目", "部门整体")) and " " in head
+                self._scan_stack.append(() if decl else _written_path(head))
+        return tuple(p for seg in self._scan_stack for p in seg)
 
     def _line_text(self, line: int) -> str:
         return line_of(self.text, line)  # line starts indexed once: linear in the errors
@@ -168,7 +188,8 @@ class Recovery:
             chars = "、".join(dict.fromkeys(f"“{c}”" if c.strip() else "空格"
                                              for c in _NAME_SPECIAL.findall(name)))
             nspan = Span(self.src, line, start + 1, line, end + 1)
-            self.diags.append(diag("PD-S009", nspan, name=_short(name, 40), chars=chars,
+            path = self._block_prefix(line) + _written_path(self._line_text(line)[:start]) + (name,)
+            self.diags.append(diag("PD-S009", nspan, name=_short(name, 40), chars=chars, path=path,
                                    fix=Fix(nspan, f'"{name}"', "给名称加上英文双引号")))
             return
         # A comparison followed by text: the most common mistake, with its own code.
@@ -184,10 +205,18 @@ class Recovery:
         if cmp_m and re.match(r"“[\u4e00-\u9fffA-Za-z“]", found):
             op = cmp_m.group(1)
             word = found.strip("“”")
-            self.diags.append(diag(
-                "PD-V001", span, op=op, text=word,
-                help=f"若这是定性指标，写成：定性 {word}",
-            ))
+            path = self._block_prefix(line) + _written_path(before[:cmp_m.start()])
+            qty = chinese_quantity(word)
+            if qty is not None:
+                number = f"{qty[0]} {qty[1]}" if qty[1] else str(qty[0])
+                self.diags.append(diag(
+                    "PD-V001", span, op=op, text=word, path=path,
+                    help=f"数值要用阿拉伯数字书写：{op} {number}",
+                    fix=Fix(span, number, f"改为 {number}")))
+            else:
+                self.diags.append(diag(
+                    "PD-V001", span, op=op, text=word, path=path,
+                    help=f"若这是定性指标，写成：定性 {word}"))
             return
         if isinstance(e, UnexpectedCharacters) and found != "行尾":
             self.diags.append(diag("PD-S002", span, char=found.strip("“”"), expected=expected))
@@ -224,6 +253,14 @@ class Recovery:
         if not ok:
             self.failed_at = e.line
         return ok
+
+
+def _written_path(text: str) -> tuple[str, ...]:
+    """The segments of a path as written (`产出.数量.人数`), quotes removed."""
+    text = text.strip()
+    if not text or ('"' not in text and re.search(r"[\s:：{}]", text)):
+        return ()
+    return tuple(p.strip().strip('"') for p in re.split(r"[.．](?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", text) if p.strip())
 
 
 def _short(text: str, limit: int = 20) -> str:
