@@ -135,6 +135,24 @@ class Recovery:
                 self._scan_stack.append(() if decl else _written_path(head))
         return tuple(p for seg in self._scan_stack for p in seg)
 
+    def _unclosed(self, end_line: int) -> tuple[int, int, str] | None:
+        """(line, column, text before “{”) of the innermost block still open at `end_line`,
+        scanning from the declaration header at or before it (one chunk, one declaration)."""
+        start = end_line
+        while start > 1 and not _DECL_START.match(self._line_text(start)):
+            start -= 1
+        stack: list[tuple[int, int, str]] = []
+        for n in range(start, end_line + 1):
+            raw = self._line_text(n)
+            here = raw.strip()
+            if here.startswith(("}", "｝")):
+                if stack:
+                    stack.pop()
+            elif here.endswith(("{", "｛")) and not here.startswith("#"):
+                col = len(raw) - len(raw.lstrip()) + 1
+                stack.append((n, col, here[:-1].strip()))
+        return stack[-1] if stack else None
+
     def _line_text(self, line: int) -> str:
         return line_of(self.text, line)  # line starts indexed once: linear in the errors
 
@@ -145,7 +163,21 @@ class Recovery:
             body = self.text.rstrip("\n")
             last_line = body[body.rfind("\n") + 1:]
             span = Span.point(self.src, body.count("\n") + 1, len(last_line) + 1)
-            self.diags.append(diag("PD-S003", span, expected=expected))
+            end_line = e.line if isinstance(e, UnexpectedToken) and (e.line or 0) > 0 else body.count("\n") + 1
+            opened = self._unclosed(end_line)
+            if opened is not None and "“}”" in expected:
+                # Say which block is open, at its opening line: the end of the file is not where to look.
+                oline, ocol, head = opened
+                what = _block_name(head)
+                while end_line > oline and not self._line_text(end_line).strip():
+                    end_line -= 1
+                last = Span.point(self.src, end_line, len(self._line_text(end_line).rstrip()) + 1)
+                self.diags.append(diag(
+                    "PD-S003", Span(self.src, oline, ocol, oline, ocol + len(head)), block=what, expected="结束的 }",
+                    help=f"在{what}的最后一行之后补上独占一行的“}}”",
+                    related=((last, f"{what}到这里就结束了"),) if end_line != oline else ()))
+                return
+            self.diags.append(diag("PD-S003", span, block="", expected=expected))
             return
         if isinstance(e, UnexpectedToken):
             tok = e.token
@@ -253,6 +285,18 @@ class Recovery:
         if not ok:
             self.failed_at = e.line
         return ok
+
+
+_DECL_START = re.compile(r"^(?:项目|部门整体)(?:[ \t\u3000]|$)")
+
+
+def _block_name(head: str) -> str:
+    """`项目“边界测试二”`, `部门整体“…”` or `分组“产出.数量”`, for a block's opening text."""
+    m = re.match(r"^(项目|部门整体)[ \t\u3000]*(.*)$", head)
+    if m:
+        title = m.group(2).strip().strip('"')
+        return f"{m.group(1)}“{_short(title, 40)}”" if title else m.group(1)
+    return f"分组“{_short(head, 40)}”"
 
 
 def _written_path(text: str) -> tuple[str, ...]:
