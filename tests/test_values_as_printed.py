@@ -84,7 +84,7 @@ def test_colon_in_an_indicator_name_is_an_error_never_a_field(tmp_path: Path) ->
     diags = [d for d in check_paths([str(folder)]).diagnostics if d.code == "PD-S009"]
     assert all(d.is_error for d in diags)
     assert [d.fix.replacement for d in diags] == ['"指标1:安置小区物业费"', '"指标2：安置小区保洁费"']  # type: ignore[union-attr]
-    assert diags[1].path == ("产出", "数量", "指标2：安置小区保洁费")
+    assert diags[1].path == ("产出指标", "数量指标", "指标2：安置小区保洁费")  # the block's prefix, in full names
     decl = check_paths([str(folder)]).sets[0].dset.declarations[0]
     assert not [f for f in decl.fields if f.key.startswith("产出")]  # not a header field
     for d in sorted(diags, key=lambda d: -d.span.line):  # apply the fixes: valid text, the indicators back
