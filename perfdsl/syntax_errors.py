@@ -101,6 +101,7 @@ class Recovery:
         self.resume_states: set[int] | None = None
         self.failed_at: int | None = None
         self._scan_line = 1
+        self._outer_open: list[str] = []
         self._scan_stack: list[tuple[str, ...]] = []
 
     def _expected(self, e: UnexpectedInput) -> str:
@@ -151,6 +152,7 @@ class Recovery:
             elif here.endswith(("{", "｛")) and not here.startswith("#"):
                 col = len(raw) - len(raw.lstrip()) + 1
                 stack.append((n, col, here[:-1].strip()))
+        self._outer_open = [_block_name(h) for _l, _c, h in stack[:-1]]
         return stack[-1] if stack else None
 
     def _line_text(self, line: int) -> str:
@@ -174,7 +176,9 @@ class Recovery:
                 last = Span.point(self.src, end_line, len(self._line_text(end_line).rstrip()) + 1)
                 self.diags.append(diag(
                     "PD-S003", Span(self.src, oline, ocol, oline, ocol + len(head)), block=what, expected="结束的 }",
-                    help=f"在{what}的最后一行之后补上独占一行的“}}”",
+                    help=f"在{what}的最后一行之后补上独占一行的“}}”"
+                         + ("；外层的" + "、".join(reversed(self._outer_open)) + "也没有结束，各补一个“}”"
+                            if self._outer_open else ""),
                     related=((last, f"{what}到这里就结束了"),) if end_line != oline else ()))
                 return
             self.diags.append(diag("PD-S003", span, block="", expected=expected))

@@ -45,3 +45,12 @@ def test_paths_use_full_names_where_they_resolve(tmp_path: Path) -> None:
     assert paths["PD-V003"] == ["成本指标", "经济成本指标", "补助标准"]
     assert paths["PD-R007"] == ["产出指标", "数量指标", "人数"]
     assert paths["PD-H001"] == ["产初", "数量", "次数"]  # does not resolve: as written
+
+
+def test_unclosed_blocks_are_named_at_their_opening_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.perf"
+    path.write_text("项目 甲 {\n  模板: mof2021\n  产出 {\n    数量.人数 >= 3 人\n", encoding="utf-8")
+    data = json.loads(run_cli("check", "--format", "json", str(path)).out)
+    (d,) = [d for d in (data if isinstance(data, list) else data["diagnostics"]) if d["code"] == "PD-S003"]
+    assert (d["line"], d["column"], d["message"]) == (3, 3, "分组“产出”缺少结束的 }")
+    assert "外层的项目“甲”也没有结束" in str(d["help"])
