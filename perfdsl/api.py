@@ -119,7 +119,9 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
     doc, diags = parse_text(text, path)
     doc, colon_diags = colon_names.check(doc, text)  # `指标1:名称 = 8 个` is not a header field
     diags = [*diags, *colon_diags]
-    resolved, rdiags = resolve_document(doc, profile_dirs)
+    box = [doc]
+    del doc  # handed over: resolve frees each statement's syntax once it is resolved (issue #16)
+    resolved, rdiags = resolve_document(box.pop(), profile_dirs)
     all_diags = diags + rdiags
     all_diags.extend(check_invisible(text, path, resolved.declarations))
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):
