@@ -173,6 +173,8 @@ class _Builder:
                 shared = words.setdefault(text, text)
                 if shared is not text:
                     segs[i] = _new(ast.Segment, (shared, seg[1], seg[2]))
+        else:  # one segment: the path's span is the segment's (the same values; one object)
+            return _new(ast.Path, ((segs[0],), first))
         return _new(ast.Path, (tuple(segs), _new(Span, (first[0], first[1], first[2], last[3], last[4]))))
 
     # --- values ----------------------------------------------------------------------
