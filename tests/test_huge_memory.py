@@ -18,6 +18,7 @@ import pytest
 
 from perfdsl.api import compile_text
 from perfdsl.parser import parse_text
+from perfdsl.resolve import resolve_document
 
 SMALL, LARGE = 4_000, 16_000
 # Peak bytes per indicator of parsing + resolving one declaration (text included). About
@@ -72,9 +73,21 @@ def test_compile_memory_per_indicator_is_flat_and_small(texts: dict[int, str]) -
 
 
 def test_syntax_tree_and_model_are_not_whole_together(texts: dict[int, str]) -> None:
-    """Resolving frees each statement's syntax as it goes: parse + resolve peaks about where
-    parsing alone does (before, the model's ~0.9 KB per indicator came on top)."""
+    """Resolving frees each statement's syntax as it goes, so memory barely grows while the
+    model is built (before, the model's new records, ~0.5 KB per indicator, came on top of
+    the whole syntax tree)."""
     text = texts[LARGE]
-    parse_only = _peak(lambda: parse_text(text, "超大项目.perf"))
-    whole = _peak(lambda: compile_text(text, "超大项目.perf"))
-    assert whole <= parse_only * 1.12, (whole, parse_only)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        doc, _diags = parse_text(text, "超大项目.perf")
+        box = [doc]
+        del doc
+        before, _peak_parse = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        resolved, _rdiags = resolve_document(box.pop())
+        _cur, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(resolved.declarations[0].indicators) == LARGE
+    assert (peak - before) / LARGE <= 120, (peak - before) / LARGE
