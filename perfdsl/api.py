@@ -122,6 +122,10 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
     box = [doc]
     del doc  # handed over: resolve frees each statement's syntax once it is resolved (issue #16)
     resolved, rdiags = resolve_document(box.pop(), profile_dirs)
+    if any(d.severity == "error" for d in diags):  # groups written on broken lines are not missing
+        from perfdsl.broken_groups import with_attempted_groups
+
+        resolved = record.evolve(resolved, declarations=with_attempted_groups(resolved.declarations, diags, text))
     all_diags = diags + rdiags
     all_diags.extend(check_invisible(text, path, resolved.declarations))
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):
