@@ -48,6 +48,11 @@ class FieldSpec:
     default: str | None = None
     aliases: tuple[str, ...] = ()
 
+    @property
+    def plain_label(self) -> str:
+        """The label without the colon a form prints after it (年度资金总额：), for messages."""
+        return self.label.strip().rstrip("：:").strip() or self.label
+
 
 @record.frozen
 class ColumnSpec:

@@ -67,6 +67,16 @@ def _embedded_xlsx(rows: list[list[object]] | None) -> bytes | None:
 FLAT_SHEET_NAME = "指标清单"
 
 
+def _chosen_profile(doc: ast.Document) -> str | None:
+    """The profile the form sheets were matched to (their 模板 field), so the 指标清单 is read
+    with the same hierarchy (安徽's 满意度指标 › 满意度指标, not the default one)."""
+    for decl in doc.declarations:
+        for st in decl.body:
+            if isinstance(st, ast.Field) and st.key.parts == ("模板",) and st.value is not None:
+                return str(st.value.text)
+    return None
+
+
 def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: object,
                       profile_dirs: tuple[str, ...] = ()) -> int:
     """An XLSX carries its indicators twice (form sheets and the flat 指标清单); a person may
@@ -111,7 +121,9 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
     exact = fromjson.document_from_json(embedded, name) if embedded is not None else None
     hint, missing = hint_for(profile, exact, profile_dirs)
     doc, warnings, comments = build.document_from_book(book, name, hint, profile_dirs)
-    flat_changed = _flat_sheet_check(book, doc, name, hint, profile_dirs)
+    flat_changed = _flat_sheet_check(book, doc, name, hint or _chosen_profile(doc), profile_dirs)
+    if not flat_changed:  # perfdsl's own 指标清单 says the same as the forms: nothing to report
+        warnings = [w for w in warnings if not (FLAT_SHEET_NAME in w and w.endswith(build.DUPLICATE_FLAT))]
     if flat_changed:
         warnings = [f"{name}：工作表“{FLAT_SHEET_NAME}”与各表样中的指标有 {flat_changed} 处不一致，已按表样导入；"
                     f"如以“{FLAT_SHEET_NAME}”为准，请删除表样工作表后再导入", *warnings]

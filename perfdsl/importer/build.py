@@ -29,6 +29,9 @@ from perfdsl.importer.values import clean, parse_value, squash
 from perfdsl.numbers import other_digits
 from perfdsl.profiles import Profile
 
+# A flat 指标清单 that repeats the form sheets' indicators (it is not imported twice).
+DUPLICATE_FLAT = "是逐行指标清单，与前面各表的指标重复，未重复导入"
+
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _NUMERIC_FIELDS = ("money", "int", "year", "date", "code")
 _YEAR = re.compile(r"(\d{4})\s*年度")
@@ -752,7 +755,7 @@ def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
                 by_decl.setdefault(r.decl, []).append(r)
             titles |= {d.title for d in decls if d.title}  # a flat sheet before this one counts too
             if decls and set(by_decl) <= titles | {""}:
-                out.warnings.append(f"{label}：是逐行指标清单，与前面各表的指标重复，未重复导入")
+                out.warnings.append(f"{label}：{DUPLICATE_FLAT}")
                 continue
             for dname, drows in by_decl.items():
                 extra: list[tuple[str, str]] = []
