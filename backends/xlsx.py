@@ -28,6 +28,7 @@ import io
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet, Indicator
@@ -75,12 +76,17 @@ def display_width(text: str) -> int:
     return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
 
 
+@lru_cache(maxsize=16384)
+def _line_widths(text: str) -> tuple[int, ...]:
+    return tuple(display_width(line) for line in text.split("\n"))
+
+
 def lines_needed(paras: Sequence[str], width: float) -> int:
     cap = max(int(width) - 1, 1)
     n = 0
     for p in paras or ("",):
-        for line in p.split("\n"):
-            n += max(1, -(-display_width(line) // cap))
+        for w in _line_widths(p):
+            n += max(1, -(-w // cap))
     return n
 
 
@@ -182,16 +188,29 @@ def _text(cell: lg.Cell) -> str:
 
 
 def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
-    """Write `grid` from row `top`; returns the next free row. Heights are estimated."""
+    """Write `grid` from row `top`; returns the next free row. Heights are estimated.
+
+    Cells go through XlsxWriter's undecorated writers (`_write_string` and friends: the
+    public ones only add A1-notation parsing), and a merged range is recorded directly:
+    its top-left cell is written once with its value and every other cell it covers as a
+    formatted blank, which is exactly what `merge_range` stores (it writes the top-left
+    cell too, and checks for overlaps, which a grid cannot have). The covered blanks
+    carry the borders, so they are kept. tests/test_byte_identical.py and
+    tests/test_xlsx_fast.py hold the bytes to what the public calls give."""
     ncol = len(widths)
     covered: set[tuple[int, int]] = set()
     heights: dict[int, int] = {}
+    write_string = ws._write_string
+    write_blank = ws._write_blank
+    write_number = ws._write_number
+    merges = ws.merge
+    for_cell = fm.for_cell
     for i, row in enumerate(grid.rows):
         r = top + i
         col = 0
         cells = iter(row.cells)
         while col < ncol:
-            if (r, col) in covered:
+            if covered and (r, col) in covered:
                 col += 1
                 continue
             cell = next(cells, None)
@@ -199,24 +218,29 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
                 cell = lg.Cell(span=ncol - col)
             span = max(1, min(cell.span, ncol - col))
             nrows = max(1, cell.rows)
-            fmt = fm.for_cell(cell.role, cell.align)
-            text = _text(cell)
+            fmt = for_cell(cell.role, cell.align)
             if span > 1 or nrows > 1:
-                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
+                merges.append([r, col, r + nrows - 1, col + span - 1])
                 for rr in range(r, r + nrows):
                     for cc in range(col, col + span):
                         covered.add((rr, cc))
+                        if rr != r or cc != col:
+                            write_blank(rr, cc, None, fmt)
             num = cell.number
             dbl = as_double(num) if num is not None else None
             if dbl is not None and num is not None:
-                ws.write_number(r, col, dbl, fm.number(number_format(num), cell.align))
-            elif text:
-                ws.write_string(r, col, text, fmt)
+                write_number(r, col, dbl, fm.number(number_format(num), cell.align))
+            elif cell.paras and (text := _text(cell)):
+                write_string(r, col, text, fmt)
             else:
-                ws.write_blank(r, col, None, fmt)
+                write_blank(r, col, None, fmt)
             if nrows == 1:
                 w = sum(widths[col:col + span])
-                heights[r] = max(heights.get(r, 1), lines_needed(cell.paras, w))
+                need = lines_needed(cell.paras, w)
+                if need > heights.get(r, 1):
+                    heights[r] = need
+                else:
+                    heights.setdefault(r, 1)
             col += span
     for r, n in heights.items():
         ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
@@ -381,6 +405,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
     import xlsxwriter
 
     from . import jsonout
+    from .xlsx_sheet import FastWorksheet
 
     when = fixed_time(dset, getattr(options, "source_date_epoch", None))
     buf = io.BytesIO()
@@ -388,6 +413,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "nan_inf_to_errors": False,
     })
+    wb.worksheet_class = FastWorksheet  # same XML as XlsxWriter's Worksheet, faster (xlsx_sheet.py)
     decls = ordered(dset)
     dept = dset.department
     wb.set_properties({
