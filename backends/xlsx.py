@@ -356,6 +356,9 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     weights = {k for k in extra if _is_weight(decls, k)}
+    # undecorated writers (see _write_grid): the public ones only parse A1 notation
+    write_string, write_blank, write_number = ws._write_string, ws._write_blank, ws._write_number
+    text_fmt = fm.flat_text
     r = 1
     for d in decls:
         for ind in d.ordered_indicators():
@@ -370,13 +373,13 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
                     if isinstance(v, Decimal):
                         dbl = as_double(v)
                         if dbl is not None:
-                            ws.write_number(r, c, dbl, fm.number(number_format(v), "center"))
+                            write_number(r, c, dbl, fm.number(number_format(v), "center"))
                             continue
                         v = format(v, "f")
                     if v:
-                        ws.write_string(r, c, v, fm.flat_text)
+                        write_string(r, c, v, text_fmt)
                     else:
-                        ws.write_blank(r, c, None, fm.flat_text)
+                        write_blank(r, c, None, text_fmt)
                 r += 1
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r - 1, 0), len(heads) - 1)
