@@ -190,21 +190,43 @@ def _text(cell: lg.Cell) -> str:
 def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
     """Write `grid` from row `top`; returns the next free row. Heights are estimated.
 
-    Cells go through XlsxWriter's undecorated writers (`_write_string` and friends: the
-    public ones only add A1-notation parsing), and a merged range is recorded directly:
-    its top-left cell is written once with its value and every other cell it covers as a
-    formatted blank, which is exactly what `merge_range` stores (it writes the top-left
-    cell too, and checks for overlaps, which a grid cannot have). The covered blanks
-    carry the borders, so they are kept. tests/test_byte_identical.py and
-    tests/test_xlsx_fast.py hold the bytes to what the public calls give."""
+    Every grid position gets a cell: a cell's value at its top-left position, and a
+    formatted blank at every other position a merged range covers (those blanks carry the
+    range's borders). This stores exactly what XlsxWriter's `merge_range` and
+    `write_string`/`write_number`/`write_blank` store, without their per-cell overhead
+    (A1 parsing, overlap checks a grid cannot have, one dimension check per cell: the
+    grid covers full rows from column 0 to the last, so the first and last corner set the
+    dimensions). Grids beyond Excel's row limit, and strings long enough to be truncated,
+    go through XlsxWriter's own checked writers. tests/test_xlsx_fast.py compares the
+    bytes with the public calls over the examples and a corpus sample."""
+    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+
     ncol = len(widths)
+    nrows_total = len(grid.rows)
+    if not nrows_total:
+        return top
     covered: set[tuple[int, int]] = set()
     heights: dict[int, int] = {}
-    write_string = ws._write_string
-    write_blank = ws._write_blank
-    write_number = ws._write_number
     merges = ws.merge
     for_cell = fm.for_cell
+    table = ws.table
+    direct = top + nrows_total <= ws.xls_rowmax and ncol <= ws.xls_colmax and not ws.constant_memory
+    if direct:
+        ws._check_dimensions(top, 0)
+        ws._check_dimensions(top + nrows_total - 1, ncol - 1)
+    sst = ws.str_table._get_shared_string_index
+    short = ws.xls_strmax // 2
+    blank_of: dict[int, Any] = {}
+
+    def blank(r: int, c: int, fmt: Any) -> None:
+        if direct:
+            b = blank_of.get(id(fmt))
+            if b is None:
+                b = blank_of[id(fmt)] = CellBlankTuple(fmt)
+            table[r][c] = b
+        else:
+            ws._write_blank(r, c, None, fmt)
+
     for i, row in enumerate(grid.rows):
         r = top + i
         col = 0
@@ -216,27 +238,35 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             cell = next(cells, None)
             if cell is None:
                 cell = lg.Cell(span=ncol - col)
-            span = max(1, min(cell.span, ncol - col))
-            nrows = max(1, cell.rows)
-            fmt = for_cell(cell.role, cell.align)
+            paras, cspan, crows, role, align, _bal, num = cell
+            span = max(1, min(cspan, ncol - col))
+            nrows = max(1, crows)
+            fmt = for_cell(role, align)
             if span > 1 or nrows > 1:
                 merges.append([r, col, r + nrows - 1, col + span - 1])
+                if direct and r + nrows > top + nrows_total:
+                    ws._check_dimensions(r + nrows - 1, col + span - 1)
                 for rr in range(r, r + nrows):
                     for cc in range(col, col + span):
                         covered.add((rr, cc))
                         if rr != r or cc != col:
-                            write_blank(rr, cc, None, fmt)
-            num = cell.number
+                            blank(rr, cc, fmt)
             dbl = as_double(num) if num is not None else None
             if dbl is not None and num is not None:
-                write_number(r, col, dbl, fm.number(number_format(num), cell.align))
-            elif cell.paras and (text := _text(cell)):
-                write_string(r, col, text, fmt)
+                nfmt = fm.number(number_format(num), align)
+                if direct:
+                    table[r][col] = CellNumberTuple(dbl, nfmt)
+                else:
+                    ws._write_number(r, col, dbl, nfmt)
+            elif paras and (text := _text(cell)):
+                if direct and len(text) <= short:
+                    table[r][col] = CellStringTuple(sst(text), fmt)
+                else:
+                    ws._write_string(r, col, text, fmt)
             else:
-                write_blank(r, col, None, fmt)
+                blank(r, col, fmt)
             if nrows == 1:
-                w = sum(widths[col:col + span])
-                need = lines_needed(cell.paras, w)
+                need = lines_needed(paras, sum(widths[col:col + span]))
                 if need > heights.get(r, 1):
                     heights[r] = need
                 else:
@@ -244,7 +274,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             col += span
     for r, n in heights.items():
         ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
-    return top + len(grid.rows)
+    return top + nrows_total
 
 
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:

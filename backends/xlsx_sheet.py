@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 
 class FastWorksheet(Worksheet):  # type: ignore[misc]
@@ -78,25 +78,24 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             out: list[str] = []
             for col_num in sorted(cells):
                 cell = cells[col_num]
-                fmt = cell.format
-                kind = cell.__class__.__name__
-                if fmt is None or kind not in ("Blank", "String", "Number"):
+                kind = type(cell)
+                fmt = cell[-1] if kind is CellBlankTuple or kind is CellStringTuple or kind is CellNumberTuple \
+                    else None
+                if fmt is None:
                     if out:
                         write("".join(out))
                         out.clear()
                     slow(row_num, col_num, cell)
                     continue
-                key = id(fmt)
-                s = xf.get(key)
+                s = xf.get(id(fmt))
                 if s is None:
-                    s = xf[key] = fmt._get_xf_index()
-                ref = names[col_num] + r
-                if kind == "Blank":
-                    out.append(f'<c r="{ref}" s="{s}"/>')
-                elif kind == "String":
-                    out.append(f'<c r="{ref}" s="{s}" t="s"><v>{cell.string}</v></c>')
+                    s = xf[id(fmt)] = fmt._get_xf_index()
+                if kind is CellBlankTuple:
+                    out.append(f'<c r="{names[col_num]}{r}" s="{s}"/>')
+                elif kind is CellStringTuple:
+                    out.append(f'<c r="{names[col_num]}{r}" s="{s}" t="s"><v>{cell[0]}</v></c>')
                 else:
-                    out.append(f'<c r="{ref}" s="{s}"><v>{cell.number:.16G}</v></c>')
+                    out.append(f'<c r="{names[col_num]}{r}" s="{s}"><v>{cell[0]:.16G}</v></c>')
             if out:
                 write("".join(out))
             self._xml_end_tag("row")
