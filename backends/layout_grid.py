@@ -15,7 +15,9 @@ Rules every backend gets for free:
 - the indicator table prints the profile's columns; optional columns only when an
   indicator fills them; columns the indicators use that the profile does not name are
   appended; when the form is one table, the header cells to their left widen;
-- indicators are in the profile's 一级/二级 order, then in the author's order.
+- indicators are in the profile's 一级/二级 order, then in the author's order;
+- an indicator's `[列名: 文字]` naming the 指标值类型 / 指标值 / 单位 column prints that
+  text there instead (what the form printed), so such a value is never dropped.
 """
 
 from __future__ import annotations
@@ -284,6 +286,9 @@ def _field_paras(r: _Reader, f: Field) -> list[str]:
 # ----------------------------------------------------------------------------------------
 
 FIXED = ("level1", "level2", "name", "op", "value", "unit", "target", "side")
+# Value columns an indicator may print differently with `[列名: 文字]` naming the column by its
+# label (a published form whose 指标值类型 says 定量 beside a text value, say).
+PRINTED_AS = ("op", "value", "unit", "target")
 
 
 def _names(decl: Declaration, col: Column) -> tuple[str, ...]:
@@ -422,6 +427,10 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                         text = column_value(decl, ind, names[k])
                         num = number_of(text) if (k in weight_names or col.label in weight_names) and text else None
                         cell = _value((text,) if text else (), number=num)
+                    if k in PRINTED_AS and cell is not None:
+                        printed = dict(ind.columns).get(k)  # `[指标值类型: 定量]`: the cell as the form prints it
+                        if printed is not None:
+                            cell = _value((printed,))
                     if cell is not None:
                         placed.append(_Placed(row, start, col.span, rows, cell))
                 row += 1

@@ -120,6 +120,10 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> Fi
     doc, colon_diags = colon_names.check(doc, text)  # `指标1:名称 = 8 个` is not a header field
     diags = [*diags, *colon_diags]
     resolved, rdiags = resolve_document(doc, profile_dirs)
+    if any(d.severity == "error" for d in diags):  # groups written on broken lines are not missing
+        from perfdsl.broken_groups import with_attempted_groups
+
+        resolved = record.evolve(resolved, declarations=with_attempted_groups(resolved.declarations, diags, text))
     all_diags = diags + rdiags
     all_diags.extend(check_invisible(text, path, resolved.declarations))
     if not resolved.declarations and not any(d.severity == "error" for d in all_diags):

@@ -193,6 +193,9 @@ class _DeclResolver:
         if len(segs) != 3:
             self.diags.append(diag("PD-H004", st.path.span, path=written, depth=len(segs),
                                    path_text=_join(written)))
+            l1 = self.profile.resolve_level1(segs[0].text) if segs else None
+            if l1 is not None:  # its group was written (no second finding, PD-R002, for it)
+                self.attempted.append(l1.name)
             return
         s1, s2, s3 = segs
         hit = self._levels.get((s1.text, s2.text))

@@ -7,9 +7,8 @@ disk under the tree's names, so a hostile tree name (`../x`, an absolute path) c
 ever be a label. Paths of a revision are shown as `REV:path`. Nothing here parses or
 checks; perfdsl/against.py does that.
 
-Entry names are validated like `perfdsl diff` does (perfdsl.safepath). `perfdsl diff` still
-has its own reader (perfdsl/commands/diff_cmd.py), because it also reads a revision's
-profiles/ folders; the two could become one.
+This is the one reader of git revisions: `perfdsl diff`, `check --against` and `serve`
+all use it. Entry names are validated (perfdsl.safepath).
 """
 
 from __future__ import annotations
@@ -47,14 +46,17 @@ def toplevel(cwd: str | None = None) -> str:
     return res.stdout.decode("utf-8").strip()
 
 
-def read_revision(rev: str, cwd: str | None = None, under: str | None = None) -> list[tuple[str, bytes]]:
+def read_revision(rev: str, cwd: str | None = None, under: str | None = None,
+                  profiles: bool = False) -> list[tuple[str, bytes]]:
     """Every .perf blob of `rev` as (path relative to the repository top, bytes).
 
     `under` (a path in the work tree) limits the files to that folder of the revision.
+    `profiles` also reads the revision's `profiles/*.toml` files, so its declarations can be
+    resolved as `check` resolved them then. Every entry name of the tree is validated
+    (perfdsl.safepath): a hostile tree is refused as a whole.
     """
     top = toplevel(cwd)
-    args = ["ls-tree", "-r", "-z", "--full-tree", rev]
-    res = _git(args, top)
+    res = _git(["ls-tree", "-r", "-z", "--full-tree", rev], top)
     if res.returncode != 0:
         raise RevisionError(f"无法读取 git 版本“{rev}”：{res.stderr.decode('utf-8', 'replace').strip()}")
     prefix = ""
@@ -68,32 +70,50 @@ def read_revision(rev: str, cwd: str | None = None, under: str | None = None) ->
         if not rec:
             continue
         meta, _tab, raw_name = rec.partition(b"\t")
-        parts = meta.split()
-        name = raw_name.decode("utf-8", "replace")
+        try:
+            name = raw_name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RevisionError(f"git 版本“{rev}”中的条目 {raw_name!r} 的名称不是 UTF-8，拒绝读取") from None
         # Every name is checked even though none is ever used as a path here (issue #16):
         # a tree with `..`, an absolute path, NUL or a drive letter is hostile.
         problem = relative_path_problem(name)
         if problem is not None:
-            raise RevisionError(f"git 版本“{rev}”中的条目“{name!r}”{problem}，可能是恶意构造的版本，拒绝读取")
-        # Plain files only: a symlink's blob is the name of its target.
-        if len(parts) != 3 or parts[1] != b"blob" or parts[0] not in (b"100644", b"100755"):
+            raise RevisionError(f"git 版本“{rev}”中的条目“{_visible(name)}”{problem}，可能是恶意构造的版本，拒绝读取")
+        mode, kind, oid = [*meta.decode("ascii", "replace").split(" "), "", "", ""][:3]
+        # Plain files only: a symlink's blob is the name of its target, a submodule has no blob.
+        if kind != "blob" or mode not in ("100644", "100755") or not name.startswith(prefix):
             continue
-        if name.endswith(SUFFIX) and name.startswith(prefix):
-            entries.append((name, parts[2].decode("ascii")))
-    if not entries:
+        if name.endswith(SUFFIX) or (profiles and _is_local_profile(name)):
+            entries.append((name, oid))
+    return list(zip([n for n, _ in entries], _cat_blobs(top, rev, [oid for _, oid in entries]), strict=True))
+
+
+def _is_local_profile(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) >= 2 and parts[-2] == "profiles" and name.endswith(".toml")
+
+
+def _cat_blobs(top: str, rev: str, oids: list[str]) -> list[bytes]:
+    """The contents of `oids`, in order, from one `git cat-file --batch`."""
+    if not oids:
         return []
-    batch = _git(["cat-file", "--batch"], top, "".join(f"{oid}\n" for _n, oid in entries).encode("ascii"))
+    batch = _git(["cat-file", "--batch"], top, "".join(f"{o}\n" for o in oids).encode("ascii"))
     if batch.returncode != 0:
         raise RevisionError(f"无法读取 git 版本“{rev}”的文件")
-    out: list[tuple[str, bytes]] = []
-    data, pos = batch.stdout, 0
-    for name, _oid in entries:
-        eol = data.index(b"\n", pos)
-        header = data[pos:eol].split()
+    out, pos, blobs = batch.stdout, 0, []
+    for oid in oids:
+        nl = out.find(b"\n", pos)
+        header = out[pos:nl].split(b" ") if nl >= 0 else []
+        if len(header) != 3 or header[1] != b"blob":
+            raise RevisionError(f"无法从 git 读出对象 {oid}")
         size = int(header[2])
-        out.append((name, data[eol + 1: eol + 1 + size]))
-        pos = eol + 1 + size + 1
-    return out
+        blobs.append(out[nl + 1:nl + 1 + size])
+        pos = nl + 1 + size + 1  # content is followed by a newline
+    return blobs
+
+
+def _visible(name: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
 
 
 def read_folder(folder: str) -> list[tuple[str, bytes]]:

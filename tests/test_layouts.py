@@ -255,3 +255,22 @@ def test_page_settings_come_from_the_profile(tmp_path: Path) -> None:
     grid = doc[doc.index("<w:tblGrid>"):doc.index("</w:tblGrid>")]
     widths = [int(w) for w in re.findall(r'w:w="(\d+)"', grid)]
     assert sum(widths) == 16838 - 2 * 850  # the table fills the landscape text width
+
+
+def test_a_column_printed_as_the_form_prints_it(tmp_path: Path) -> None:
+    """`[指标值类型: 定量]` beside a 定性 value names the 指标值类型 column by its label: the
+    cell prints that text (Hunan's form does), where it used to be dropped silently."""
+    folder = tmp_path / "湖南"
+    folder.mkdir()
+    (folder / "a.perf").write_text(
+        "部门整体 某中心 {\n  模板: hunan-dept\n  年度: 2023\n  职责: 负责价格认定工作\n  年度总体绩效目标: 做好工作。\n"
+        "  产出.时效.工作安排时间 定性 按月安排 [指标值类型: 定量]\n  产出.质量.到位率 = 100 %\n"
+        "  效益.社会效益.保证正常运转 定性 应保尽保\n  满意度.满意度.满意度 >= 90 %\n}\n", encoding="utf-8")
+    res = run_cli("build", str(folder), "--to", "docx", "-o", str(tmp_path / "out"))
+    assert res.code == 0, res.text
+    grid = tables(next((tmp_path / "out").glob("*.docx")).read_bytes())[0]
+    rows = {r[2]: r[3:6] for r in grid if len(r) == 9}
+    assert rows["工作安排时间"] == ["定量", "按月安排", ""]  # printed as written in [指标值类型: …]
+    assert rows["到位率"] == ["定量", "100", "%"]  # this form prints = as 定量
+    assert rows["保证正常运转"] == ["定性", "应保尽保", ""]
+    assert rows["满意度"] == ["≥", "90", "%"]  # other operators are not lost

@@ -24,7 +24,7 @@ from pathlib import Path
 import attrs
 
 from perfdsl.api import SUFFIX
-from perfdsl.safepath import component_problem, relative_path_problem
+from perfdsl.safepath import component_problem
 
 
 class _Usage(Exception):
@@ -52,76 +52,24 @@ def _git(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[byte
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
 
 
-def _is_rev(text: str) -> bool:
-    try:
-        return _git("rev-parse", "--verify", "--quiet", f"{text}^{{commit}}").returncode == 0
-    except OSError:
-        return False
-
-
 def _toplevel() -> str:
-    res = _git("rev-parse", "--show-toplevel")
-    if res.returncode != 0:
-        raise _Usage("当前目录不在 git 仓库中，无法按版本比较")
-    return res.stdout.decode("utf-8").strip()
+    from perfdsl.revisions import RevisionError, toplevel
+
+    try:
+        return toplevel()
+    except RevisionError as exc:
+        raise _Usage(str(exc)) from None
 
 
-def _read_rev(rev: str) -> tuple[str, list[tuple[str, bytes]]]:
-    """(top-level folder, [(path, content)]) for every .perf file of `rev`, read in memory.
+def _read_rev(rev: str) -> list[tuple[str, bytes]]:
+    """Every .perf file of `rev` and its profiles/*.toml, read in memory (perfdsl.revisions):
+    nothing from the revision is written under its own names, and hostile names are refused."""
+    from perfdsl.revisions import RevisionError, read_revision
 
-    Nothing from the revision is ever written to disk, so names in a hostile tree cannot
-    place files anywhere. Still, every entry name is checked (perfdsl.safepath): a tree
-    with `..`, an absolute path, NUL or a drive letter is refused as a usage error.
-    """
-    top = _toplevel()
-    res = _git("ls-tree", "-r", "-z", "--full-tree", rev, cwd=top)
-    if res.returncode != 0:
-        raise _Usage(f"无法读取 git 版本“{rev}”：{res.stderr.decode('utf-8', 'replace').strip()}")
-    wanted: list[tuple[str, str]] = []  # (path, blob id)
-    for entry in res.stdout.split(b"\0"):
-        if not entry:
-            continue
-        meta, _tab, raw_name = entry.partition(b"\t")
-        try:
-            name = raw_name.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Usage(f"git 版本“{rev}”中的条目 {raw_name!r} 的名称不是 UTF-8，拒绝读取") from None
-        problem = relative_path_problem(name)
-        if problem is not None:
-            raise _Usage(f"git 版本“{rev}”中的条目“{_visible(name)}”{problem}，可能是恶意构造的版本，拒绝读取")
-        mode, kind, oid = [*meta.decode("ascii", "replace").split(" "), "", "", ""][:3]
-        # Plain files only: a symlink's blob is its target's name, a submodule has no blob here.
-        # The revision's own profiles/ folders come along, so its files resolve as `check` did then.
-        if kind == "blob" and mode in ("100644", "100755") and (name.endswith(SUFFIX) or _is_local_profile(name)):
-            wanted.append((name, oid))
-    return top, list(zip([n for n, _ in wanted], _cat_blobs(top, [oid for _, oid in wanted]), strict=True))
-
-
-def _is_local_profile(name: str) -> bool:
-    parts = name.split("/")
-    return len(parts) >= 2 and parts[-2] == "profiles" and name.endswith(".toml")
-
-
-def _cat_blobs(top: str, oids: list[str]) -> list[bytes]:
-    """The contents of `oids`, in order, from one `git cat-file --batch`."""
-    if not oids:
-        return []
-    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=top, input="".join(f"{o}\n" for o in oids).encode(),
-                          capture_output=True, check=False)
-    out, pos, blobs = proc.stdout, 0, []
-    for oid in oids:
-        nl = out.find(b"\n", pos)
-        header = out[pos:nl].split(b" ") if nl >= 0 else []
-        if len(header) != 3 or header[1] != b"blob":
-            raise _Usage(f"无法从 git 读出对象 {oid}")
-        size = int(header[2])
-        blobs.append(out[nl + 1:nl + 1 + size])
-        pos = nl + 1 + size + 1  # content is followed by a newline
-    return blobs
-
-
-def _visible(name: str) -> str:
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
+    try:
+        return read_revision(rev, profiles=True)
+    except RevisionError as exc:
+        raise _Usage(str(exc)) from None
 
 
 def _worktree_files() -> tuple[str, list[str]]:
@@ -149,9 +97,10 @@ def _side(spec: str | None, opts: _Options) -> Side:
         except OSError as exc:
             raise _Usage(f"无法读取文件夹 {exc.filename or spec}：{exc.strerror}") from exc
         return _load(spec, files, opts)
-    if _is_rev(spec):
-        _top, blobs = _read_rev(spec)
-        return _load_blobs(blobs, opts)
+    from perfdsl.revisions import is_revision
+
+    if is_revision(spec):
+        return _load_blobs(_read_rev(spec), opts)
     raise _Usage(f"“{spec}”既不是文件或文件夹，也不是 git 版本")
 
 
