@@ -164,3 +164,28 @@ def test_merged_cells_keep_their_borders(sets: list[Any]) -> None:
                         assert ref in style and boxed[style[ref]], f"{dset.name} {name} {ref} in {mc.get('ref')} has no border"
                         checked += 1
     assert checked > 100
+
+
+def test_profile_column_index_matches_a_linear_scan() -> None:
+    """Profile.column uses an index built once (it was a scan per call, the XLSX flat sheet's
+    largest cost); it must answer exactly as the scan did: first column claiming the name,
+    spaces and 全角 spaces ignored."""
+    from perfdsl.profiles import _norm, builtin_ids, find_profile
+
+    def scan(prof: Any, key: str) -> Any:
+        k = _norm(key)
+        for col in prof.columns:
+            if k in {_norm(col.key), _norm(col.label), *(_norm(a) for a in col.aliases)}:
+                return col
+        return None
+
+    asked = 0
+    for pid in sorted(builtin_ids()):
+        prof = find_profile(pid)
+        assert prof is not None
+        for col in prof.columns:
+            for name in (col.key, col.label, *col.aliases):
+                for variant in (name, f" {name}\u3000", name[:1] + " " + name[1:], name + "x"):
+                    assert prof.column(variant) is scan(prof, variant), (pid, variant)
+                    asked += 1
+    assert asked > 100
