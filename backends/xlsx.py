@@ -83,11 +83,22 @@ def _line_widths(text: str) -> tuple[int, ...]:
 
 def lines_needed(paras: Sequence[str], width: float) -> int:
     cap = max(int(width) - 1, 1)
+    if type(paras) is tuple:
+        return _lines_needed(paras, cap)
+    return _count_lines(paras, cap)
+
+
+def _count_lines(paras: Sequence[str], cap: int) -> int:
     n = 0
     for p in paras or ("",):
         for w in _line_widths(p):
             n += max(1, -(-w // cap))
     return n
+
+
+@lru_cache(maxsize=16384)
+def _lines_needed(paras: tuple[str, ...], cap: int) -> int:
+    return _count_lines(paras, cap)
 
 
 def number_format(value: Decimal) -> str:
@@ -386,9 +397,19 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     weights = {k for k in extra if _is_weight(decls, k)}
-    # undecorated writers (see _write_grid): the public ones only parse A1 notation
-    write_string, write_blank, write_number = ws._write_string, ws._write_blank, ws._write_number
+    # Cells stored directly, as in _write_grid: every row fills columns 0..len(heads)-1, so
+    # the heading row and the last row's last cell set the dimensions (checked at the end).
+    # Beyond Excel's row limit, and for strings long enough to be truncated, XlsxWriter's
+    # own checked writers decide.
+    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+
+    write_string = ws._write_string
     text_fmt = fm.flat_text
+    table = ws.table
+    sst = ws.str_table._get_shared_string_index
+    short = ws.xls_strmax // 2
+    rowmax = ws.xls_rowmax
+    blank = CellBlankTuple(text_fmt)
     r = 1
     for d in decls:
         for ind in d.ordered_indicators():
@@ -399,18 +420,28 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
                     text = column_value(d, ind, k)
                     num = lg.number_of(text) if k in weights and text else None
                     row.append(num if num is not None else text)
+                if r >= rowmax:
+                    r += 1
+                    continue  # XlsxWriter drops cells beyond the sheet (its writers return -1)
+                cells = table[r]
                 for c, v in enumerate(row):
                     if isinstance(v, Decimal):
                         dbl = as_double(v)
                         if dbl is not None:
-                            write_number(r, c, dbl, fm.number(number_format(v), "center"))
+                            cells[c] = CellNumberTuple(dbl, fm.number(number_format(v), "center"))
                             continue
                         v = format(v, "f")
-                    if v:
-                        write_string(r, c, v, text_fmt)
+                    if not v:
+                        cells[c] = blank
+                    elif len(v) <= short:
+                        cells[c] = CellStringTuple(sst(v), text_fmt)
                     else:
-                        write_blank(r, c, None, text_fmt)
+                        write_string(r, c, v, text_fmt)
                 r += 1
+    if 1 < r <= rowmax:
+        ws._check_dimensions(r - 1, len(heads) - 1)
+    elif r > rowmax:
+        ws._check_dimensions(rowmax - 1, len(heads) - 1)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r - 1, 0), len(heads) - 1)
     ws.set_paper(9)
