@@ -351,7 +351,8 @@ def flat_targets(decl: Declaration, ind: Indicator, dialect: str) -> list[tuple[
     value: str | Decimal = t.value if t.op in ("eq", "ge", "le", "gt", "lt") and t.value is not None \
         else t.value_text()
     if dialect != "fasp2":
-        return [(ind.name, decl.profile.op_display(t.op), value)]
+        # A form may print "=" as nothing (安徽: `100%`); the list's operator column is never blank.
+        return [(ind.name, decl.profile.op_display(t.op) or FASP2_OPS.get(t.op, t.op), value)]
     if t.op == "range" and t.low is not None and t.high is not None:
         return [(f"{ind.name}（下限）", FASP2_OPS["ge"], t.low), (f"{ind.name}（上限）", FASP2_OPS["le"], t.high)]
     return [(ind.name, FASP2_OPS.get(t.op, t.op), value)]

@@ -48,6 +48,11 @@ class FieldSpec:
     default: str | None = None
     aliases: tuple[str, ...] = ()
 
+    @property
+    def plain_label(self) -> str:
+        """The label without the colon a form prints after it (年度资金总额：), for messages."""
+        return self.label.strip().rstrip("：:").strip() or self.label
+
 
 @record.frozen
 class ColumnSpec:
@@ -186,22 +191,27 @@ def _builtin_dir() -> Any:
     return resources.files("perfdsl.data").joinpath("profiles")
 
 
-def _user_dirs(extra: tuple[str, ...]) -> list[Path]:
+def _user_dirs(extra: tuple[str, ...], env: str | None) -> list[Path]:
     dirs = [Path(d) for d in extra]
-    env = os.environ.get("PERFDSL_PROFILE_PATH")
     if env:
         dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
     return dirs
 
 
-@lru_cache(maxsize=64)
 def _raw_profiles(extra_dirs: tuple[str, ...]) -> dict[str, tuple[dict[str, Any], str]]:
+    # $PERFDSL_PROFILE_PATH is part of the key: a library caller (or a test) that changes it
+    # sees the profiles it names, not a cached earlier answer
+    return _raw_profiles_for(extra_dirs, os.environ.get("PERFDSL_PROFILE_PATH"))
+
+
+@lru_cache(maxsize=64)
+def _raw_profiles_for(extra_dirs: tuple[str, ...], env: str | None) -> dict[str, tuple[dict[str, Any], str]]:
     found: dict[str, tuple[dict[str, Any], str]] = {}
     for entry in sorted(_builtin_dir().iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             data = load_toml(entry.read_text(encoding="utf-8"), "profile")
             found[data["id"]] = (data, f"{BUILTIN_PREFIX}{entry.name}")
-    for d in _user_dirs(extra_dirs):
+    for d in _user_dirs(extra_dirs, env):
         if not d.is_dir():
             continue
         for f in sorted(d.glob("*.toml")):
@@ -292,8 +302,12 @@ def _build(data: dict[str, Any], source: str, problems: list[Diagnostic] | None 
     )
 
 
-@lru_cache(maxsize=64)
 def _load(pid: str, extra_dirs: tuple[str, ...]) -> Profile:
+    return _load_for(pid, extra_dirs, os.environ.get("PERFDSL_PROFILE_PATH"))
+
+
+@lru_cache(maxsize=64)
+def _load_for(pid: str, extra_dirs: tuple[str, ...], env: str | None) -> Profile:
     raw = _raw_profiles(extra_dirs)
     data, problems, owner = load_data(pid, raw, DEFAULT_PROFILE)
     return _build(data, raw[pid][1], problems, owner)
@@ -315,7 +329,7 @@ def user_profiles_stamp(extra_dirs: tuple[str, ...]) -> tuple[tuple[str, int, in
     """What the user profile files in `extra_dirs` (and $PERFDSL_PROFILE_PATH) look like on disk now:
     a long-running process (the language server) compares stamps to see a profile edited."""
     out = []
-    for d in _user_dirs(extra_dirs):
+    for d in _user_dirs(extra_dirs, os.environ.get("PERFDSL_PROFILE_PATH")):
         try:
             entries = sorted(d.glob("*.toml"))
         except OSError:
@@ -331,8 +345,8 @@ def user_profiles_stamp(extra_dirs: tuple[str, ...]) -> tuple[tuple[str, int, in
 
 def forget_loaded() -> None:
     """Drop every loaded profile, so the next lookup reads the files again."""
-    _raw_profiles.cache_clear()
-    _load.cache_clear()
+    _raw_profiles_for.cache_clear()
+    _load_for.cache_clear()
 
 
 BUILTIN_PREFIX = "内置:"

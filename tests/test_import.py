@@ -318,13 +318,13 @@ def test_sichuan_flat_export(tmp_path: Path) -> None:
     titles = [d["title"] for d in m["declarations"]]
     assert titles == ["村组干部补助", "道路维护"]
     first = m["declarations"][0]
-    assert first["profile"] == "mof2015"  # 成本指标 under 产出指标
+    assert first["profile"] == "sichuan-export"  # its layout (issue 12 §1); 成本指标 under 产出指标
     got = {i["name"]: i for i in first["indicators"]}
     assert got["补助标准"]["target"] == {"op": "le", "value": "1000.50", "unit": "元/人·月"}
     assert got["补助标准"]["columns"] == {"权重": "30", "指标方向性": "反向指标"}
     assert got["村组干部人数"]["target"] == {"op": "ge", "value": "230", "unit": "人"}
     assert got["基层治理"]["target"]["op"] == "qual"
-    assert {f["key"]: f for f in first["fields"]}["年度目标"]["items"] == ["保障村组干部报酬"]
+    assert {f["key"]: f for f in first["fields"]}["年度目标"]["text"] == "保障村组干部报酬"
 
 
 def _docx_gansu_separate_columns(path: Path) -> None:

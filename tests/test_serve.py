@@ -265,3 +265,19 @@ def test_watcher_keeps_perf_and_profiles_below_any_root() -> None:
     assert not keep(None, "/home/u/.config/县/.git/a.perf")
     assert not keep(None, "/home/u/.config/县/单位/.a.perf.swp")
     assert not keep(None, "/home/u/.config/县/单位/a.docx")
+
+
+def test_index_money_is_in_wan_yuan_whatever_the_profile_unit() -> None:
+    # The Shanghai form writes its money in 元: the index column is headed （万元）, so it is converted,
+    # never added to other sets' 万元 figures as if it were 万元.
+    from decimal import Decimal
+
+    from perfdsl.api import check_set
+    from perfdsl.serve.site import summarise
+
+    folder = EXAMPLE.parent / "shanghai-putuo-2026"
+    res, _sources = check_set(str(folder), sorted(str(p) for p in folder.glob("*.perf")), ())
+    assert summarise(res).projects == Decimal("22614.51")  # 年度资金申请总额 226,145,100.00 元
+    hubei = EXAMPLE.parent / "hubei-guangshui-2021"
+    res, _sources = check_set(str(hubei), sorted(str(p) for p in hubei.glob("*.perf")), ())
+    assert summarise(res).budget == Decimal("968.1918")  # 支出合计, already in 万元

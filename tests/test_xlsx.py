@@ -15,6 +15,8 @@ from perfdsl.api import check_paths
 from perfdsl.backends import RenderOptions, jsonout, xlsx
 from perfdsl.cli import main
 
+from conftest import run_cli
+
 SEED = Path(__file__).resolve().parent.parent / "examples" / "ningxian-2025"
 
 
@@ -153,7 +155,6 @@ def test_sheet_names_are_legal_and_unique() -> None:
 
 
 def test_fasp2_dialect_splits_ranges_and_uses_system_operators(tmp_path: Path) -> None:
-    from conftest import run_cli
 
     res = run_cli("build", str(SEED), "--to", "xlsx", "--dialect", "fasp2", "-o", str(tmp_path / "f"))
     assert res.code == 0, res.text
@@ -196,3 +197,22 @@ def test_flat_sheet_uses_the_profile_labels_and_numeric_weights(tmp_path: Path) 
     form = wb[wb.sheetnames[0]]
     cells = [c for row in form.iter_rows() for c in row if isinstance(c.value, int | float)]
     assert {c.value for c in cells} >= {20, 30.5, 19.5, 30}  # the form sheet's 权重 column too
+
+
+def test_flat_list_always_names_the_operator_and_imports_back_without_warnings(tmp_path: Path) -> None:
+    # 安徽's form prints "=" as nothing (`100%`); the machine-read 指标清单 must still say "＝", and
+    # perfdsl's own workbook, read from its visible sheets, raises no false "不一致"/"重复" warnings.
+    import openpyxl
+
+    src = Path(__file__).resolve().parent.parent / "examples" / "anhui-jinan-2025"
+    out = tmp_path / "out"
+    assert run_cli("build", str(src), "--to", "xlsx", "-o", str(out)).code == 0
+    (book,) = out.glob("*.xlsx")
+    rows = list(openpyxl.load_workbook(book)["指标清单"].iter_rows(min_row=2, values_only=True))
+    assert rows and all(r[4] for r in rows)
+    assert ("经费支出合规率", "＝", 100, "%") in [(r[3], r[4], r[5], r[6]) for r in rows]
+    res = run_cli("import", str(book), "--ignore-embedded", "-o", str(tmp_path / "back.perf"))
+    assert res.code == 0, res.err
+    assert "警告" not in res.err
+    diff = run_cli("diff", str(next(src.glob("*.perf"))), str(tmp_path / "back.perf"))
+    assert "没有变化" in diff.out

@@ -24,7 +24,7 @@ def _fmt(v: Decimal) -> str:
 def _label(decl: Declaration, key: str) -> str:
     """A label that says which 合计 is meant: 基本支出合计, not just 合计."""
     spec = decl.profile.field(key)
-    label = spec.label if spec else key
+    label = spec.plain_label if spec else key
     if label in ("合计", "小计"):
         parts = key.split(".")
         if len(parts) >= 2:
@@ -118,11 +118,11 @@ def _check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
     value = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)
     if value is None:
         return
-    if value - budget > tolerance(budget, ind.target.value):
+    if value - budget > tolerance(budget, value):  # precision of the converted figure (5004000 元 = 500.4 万元)
         spec = decl.profile.field(key)
         yield diag("PD-M003", ind.span, path=ind.path, name=ind.name,
                    value=f"{_fmt(ind.target.value)} {ind.target.unit}",
-                   budget_label=spec.label if spec else key, budget=f"{_fmt(budget)} {decl.profile.money_unit}")
+                   budget_label=spec.plain_label if spec else key, budget=f"{_fmt(budget)} {decl.profile.money_unit}")
 
 
 def check_projects_total(dset: DeclarationSet) -> Iterator[Diagnostic]:

@@ -22,7 +22,7 @@ def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
         f = decl.field(spec.key)
         if f is None or f.is_empty:
             span = f.span if f is not None else _head(decl)
-            yield diag("PD-R001", span, path=tuple(spec.key.split(".")), path_kind="field", label=spec.label, key=spec.key,
+            yield diag("PD-R001", span, path=tuple(spec.key.split(".")), path_kind="field", label=spec.plain_label, key=spec.key,
                        help=f"补上：{spec.key}: ……")
 
 
@@ -42,7 +42,7 @@ def check_counts(decl: Declaration) -> Iterator[Diagnostic]:
         if cf.number != len(lf.items):
             spec = decl.profile.field(count_key)
             yield diag("PD-R006", cf.span, path=tuple(count_key.split(".")), path_kind="field",
-                       label=spec.label if spec else count_key, count=format(cf.number, "f"), listed=len(lf.items))
+                       label=spec.plain_label if spec else count_key, count=format(cf.number, "f"), listed=len(lf.items))
 
 
 def check_set_titles(dset: DeclarationSet) -> Iterator[Diagnostic]:

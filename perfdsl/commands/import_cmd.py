@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "其他文件按表格内容自动选择）")
     p.add_argument("--ignore-embedded", action="store_true",
                    help="忽略 perfdsl 内嵌的数据，按表格版式读取")
+    p.add_argument("--new-profile", metavar="名称",
+                   help="由这张（版式不认识的）表生成一个新模板，写到输出文件旁的 profiles/名称.toml，"
+                        "再用它导入；会说明哪些是推测的（见 docs/import.md）")
     from perfdsl.commands.common import add_profile_dir
 
     add_profile_dir(p)
@@ -44,6 +47,18 @@ def run(args: argparse.Namespace) -> int:
     if out is not None and out.exists() and not args.force:
         sys.stderr.write(f"perfdsl：{out} 已存在，未覆盖（如需覆盖请加 --force，或用 -o 指定其他文件）。\n")
         return 2
+    new_profile: Path | None = None
+    if args.new_profile:
+        import re
+
+        if not re.fullmatch(r"[^\s/\\.:*?\"<>|][^\s/\\:*?\"<>|]*", args.new_profile) or args.profile:
+            sys.stderr.write("perfdsl：--new-profile 的名称不能含空格、斜杠或 \\ : * ? \" < > |，"
+                             "也不能与 --profile 一起用。\n")
+            return 2
+        new_profile = (out if out is not None else src).resolve().parent / "profiles" / f"{args.new_profile}.toml"
+        if new_profile.exists() and not args.force:
+            sys.stderr.write(f"perfdsl：{new_profile} 已存在，未覆盖（如需覆盖请加 --force）。\n")
+            return 2
     # The profiles the imported text will be checked with: beside the output (or the input
     # when printing), --profile-dir and $PERFDSL_PROFILE_PATH, as `check` finds them.
     dirs = profile_dirs_for(str(out if out is not None else src), tuple(args.profile_dir), local_wanted(args))
@@ -65,8 +80,25 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         sys.stderr.write(f"perfdsl：无法读取 {src}：{exc.strerror}\n")
         return 2
+    if new_profile is not None:
+        from perfdsl.importer import learn_bytes
+
+        try:
+            learned = learn_bytes(data, src.name, args.new_profile, dirs)
+            write_atomic(new_profile, learned.toml.encode("utf-8"))  # type: ignore[attr-defined]
+        except ImportFailure as exc:
+            sys.stderr.write(f"perfdsl：无法生成模板：{exc}\n")
+            return 2
+        except OSError as exc:
+            sys.stderr.write(f"perfdsl：无法写入 {new_profile}：{exc.strerror}\n")
+            return 2
+        sys.stderr.write(f"已生成模板 {new_profile}。以下是推测的，请核对：\n")
+        for g in learned.guesses:  # type: ignore[attr-defined]
+            sys.stderr.write(f"  推测：{g}\n")
+        profile, dirs = args.new_profile, (*dirs, str(new_profile.parent))
     try:
-        res = import_bytes(data, src.name, profile, use_embedded=not args.ignore_embedded, profile_dirs=dirs)
+        res = import_bytes(data, src.name, profile, use_embedded=not args.ignore_embedded and new_profile is None,
+                           profile_dirs=dirs)
     except ImportFailure as exc:
         sys.stderr.write(f"perfdsl：无法导入：{exc}\n")
         return 2

@@ -19,7 +19,7 @@ import attrs
 from perfdsl import ast
 from perfdsl.importer.safety import ImportFailure
 
-__all__ = ["ImportFailure", "ImportResult", "import_bytes", "kind_of"]
+__all__ = ["ImportFailure", "ImportResult", "import_bytes", "kind_of", "learn_bytes"]
 
 
 @attrs.frozen
@@ -67,7 +67,18 @@ def _embedded_xlsx(rows: list[list[object]] | None) -> bytes | None:
 FLAT_SHEET_NAME = "指标清单"
 
 
-def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: object) -> int:
+def _chosen_profile(doc: ast.Document) -> str | None:
+    """The profile the form sheets were matched to (their 模板 field), so the 指标清单 is read
+    with the same hierarchy (安徽's 满意度指标 › 满意度指标, not the default one)."""
+    for decl in doc.declarations:
+        for st in decl.body:
+            if isinstance(st, ast.Field) and st.key.parts == ("模板",) and st.value is not None:
+                return str(st.value.text)
+    return None
+
+
+def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: object,
+                      profile_dirs: tuple[str, ...] = ()) -> int:
     """An XLSX carries its indicators twice (form sheets and the flat 指标清单); a person may
     edit only one. Count the targets that differ, so the edit is not silently dropped."""
     from perfdsl.importer import build, grid
@@ -78,7 +89,10 @@ def _flat_sheet_check(book: object, doc: ast.Document, name: str, profile: objec
     forms = [t for t in tables if t.sheet and not t.hidden and FLAT_SHEET_NAME not in t.name]
     if not flat or not forms:
         return 0
-    flat_doc, _w, _c = build.document_from_book(grid.Book("xlsx", flat), name, profile)
+    try:
+        flat_doc, _w, _c = build.document_from_book(grid.Book("xlsx", flat), name, profile, profile_dirs)
+    except ImportFailure:  # a 指标清单 with its heading only (a form with no indicators yet)
+        flat_doc = ast.Document(name, ())
     return flat_sheet_differences(doc, flat_doc)
 
 
@@ -106,8 +120,10 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
             embedded = _embedded_xlsx(data_rows)
     exact = fromjson.document_from_json(embedded, name) if embedded is not None else None
     hint, missing = hint_for(profile, exact, profile_dirs)
-    doc, warnings, comments = build.document_from_book(book, name, hint)
-    flat_changed = _flat_sheet_check(book, doc, name, hint)
+    doc, warnings, comments = build.document_from_book(book, name, hint, profile_dirs)
+    flat_changed = _flat_sheet_check(book, doc, name, hint or _chosen_profile(doc), profile_dirs)
+    if not flat_changed:  # perfdsl's own 指标清单 says the same as the forms: nothing to report
+        warnings = [w for w in warnings if not (FLAT_SHEET_NAME in w and w.endswith(build.DUPLICATE_FLAT))]
     if flat_changed:
         warnings = [f"{name}：工作表“{FLAT_SHEET_NAME}”与各表样中的指标有 {flat_changed} 处不一致，已按表样导入；"
                     f"如以“{FLAT_SHEET_NAME}”为准，请删除表样工作表后再导入", *warnings]
@@ -131,3 +147,15 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
                         "已按表格中看到的内容导入", *warnings]
     text = build.render_text(doc, comments, name)
     return ImportResult(text, tuple(warnings), False, doc)
+
+
+def learn_bytes(data: bytes, name: str, profile_id: str, profile_dirs: tuple[str, ...] = ()) -> object:
+    """`--new-profile`: a profile (importer.learn.Learned: TOML text and what was guessed)
+    learned from the layout of the file's first declaration."""
+    from perfdsl.importer import build, grid, learn, safety
+
+    kind = kind_of(name, data)
+    parts = safety.open_package(data, kind, name)
+    budget = safety.CellBudget(name)
+    book = grid.read_docx(parts, name, budget) if kind == "docx" else grid.read_xlsx(parts, name, budget)[0]
+    return learn.learn(book, name, profile_id, build.known_profiles(profile_dirs))

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import attrs
 
 from perfdsl import ast
-from perfdsl.importer import detect
+from perfdsl.importer import detect, exports, layoutmatch
 from perfdsl.importer.grid import Book, GCell, Table
 from perfdsl.importer.numbered import split_numbered
 from perfdsl.importer.ownprofiles import ProfileHint
@@ -28,6 +28,9 @@ from perfdsl.importer.safety import ImportFailure
 from perfdsl.importer.values import clean, parse_value, squash
 from perfdsl.numbers import other_digits
 from perfdsl.profiles import Profile
+
+# A flat 指标清单 that repeats the form sheets' indicators (it is not imported twice).
+DUPLICATE_FLAT = "是逐行指标清单，与前面各表的指标重复，未重复导入"
 
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _NUMERIC_FIELDS = ("money", "int", "year", "date", "code")
@@ -59,6 +62,14 @@ class Line:
 class Out:
     warnings: list[str] = attrs.Factory(list)
     comments: list[str] = attrs.Factory(list)
+    # the fixed texts of the known forms (notes under the table, lines above it): they are
+    # the profile's, printed again by every build, so finding them is not a loss
+    boiler: set[str] = attrs.Factory(set)
+    # layout matches of one import, by (profile, zone): a flat export's thousand projects share one zone
+    matches: dict[tuple[object, ...], layoutmatch.Match | None] = attrs.Factory(dict)
+
+    def is_boiler(self, text: str) -> bool:
+        return bool(self.boiler) and squash(text) in self.boiler
 
     def unmapped(self, where: str, text: str, why: str = "未能对应到申报表栏目") -> None:
         one = _LINE_BREAKS.sub(" / ", text)
@@ -139,11 +150,11 @@ def sections(lines: list[Line], out: Out) -> list[Section]:
 
 def _unmapped_line(ln: Line, out: Out) -> None:
     if ln.table is None:
-        if ln.text.strip():
+        if ln.text.strip() and not out.is_boiler(ln.text):
             out.unmapped("正文段落", ln.text)
         return
     for c, g in ln.new_cells():
-        if g.text.strip():
+        if g.text.strip() and not out.is_boiler(g.text):
             out.unmapped(ln.pos(c), g.text)
 
 
@@ -193,6 +204,21 @@ def _composite(profile: Profile, key: str, text: str) -> dict[str, str] | None:
     return None
 
 
+def _split_composite(fmt: str, text: str) -> dict[str, str] | None:
+    keys = re.findall(r"\{([^{}]+)\}", fmt)
+    pat = ""
+    pos = 0
+    for n, m in enumerate(re.finditer(r"\{([^{}]+)\}", fmt)):
+        pat += re.escape(fmt[pos:m.start()])
+        pat += f"(?P<g{n}>.*)" if n == len(keys) - 1 else f"(?P<g{n}>.*?)"
+        pos = m.end()
+    pat += re.escape(fmt[pos:])
+    mm = re.fullmatch(pat, clean(text), re.S)
+    if mm is None:
+        return None
+    return {k: mm.group(f"g{n}").strip() for n, k in enumerate(keys)}
+
+
 def _label_like(text: str) -> bool:
     t = squash(text)
     return 0 < len(t) <= 16 and not re.search(r"\d", t)
@@ -207,8 +233,25 @@ class _Header:
         self.order: list[str] = []
         self.unknown: list[tuple[str, str]] = []
 
+    def place(self, mt: layoutmatch.Match | None) -> set[tuple[int, int, int]]:
+        """Values read by position from the layout the header matched; the cells read."""
+        if mt is None:
+            return set()
+        for v in mt.values:
+            # an empty value cell is an empty field, as a label beside an empty cell always was
+            if clean(v.text) or self.profile.field(v.key) is not None:
+                self.assign(v.key, v.text, v.where)
+        return set(mt.consumed)
+
     def assign(self, key: str, text: str, where: str) -> None:
         spec = self.profile.field(key)
+        if spec is None and key in self.profile.composites:
+            parts = _split_composite(self.profile.composites[key], text)
+            if parts:
+                for k, v in parts.items():
+                    if v:
+                        self._set(k, v, where)
+                return
         comp = _composite(self.profile, key, text) if spec is not None else None
         if comp:
             for k, v in comp.items():
@@ -231,11 +274,18 @@ class _Header:
         self.values[key] = text
         self.order.append(key)
 
-    def read(self, zone: list[Line]) -> None:
-        consumed: set[tuple[int, int, int]] = set()
+    def read(self, zone: list[Line], mt: layoutmatch.Match | None = None) -> None:
+        self.fallback: list[tuple[str, str]] = []
+        self._read(zone, mt)
+        for k, v in self.fallback:
+            self._set(k, v, "正文段落")
+
+    def _read(self, zone: list[Line], mt: layoutmatch.Match | None) -> None:
+        consumed = self.place(mt)
         for li, ln in enumerate(zone):
             if ln.table is None:
-                self._paragraph(ln)
+                if not self.out.is_boiler(ln.text):
+                    self._paragraph(ln)
                 continue
             new = ln.new_cells()
             ctx = ln.context()
@@ -249,6 +299,8 @@ class _Header:
                 nxt = new[n + 1] if n + 1 < len(new) else None
                 nxt_is_label = nxt is not None and labels[n + 1] is not None
                 if key is not None:
+                    if nxt is not None and (id(ln.table), ln.r, nxt[0]) in consumed:
+                        continue  # its value cell was read by the layout as another field's
                     if nxt is not None and not nxt_is_label:
                         consumed.add((id(ln.table), ln.r, nxt[0]))
                         self.assign(key, nxt[1].text, ln.pos(nxt[0]))
@@ -272,6 +324,8 @@ class _Header:
                     continue
                 if _label_like(g.text) and len(new) > 1:
                     continue  # a group label (e.g. 基本支出) read as context
+                if self._above(g.text, ln.pos(c)):
+                    continue
                 self.out.unmapped(ln.pos(c), g.text)
 
     def _below(self, zone: list[Line], li: int) -> tuple[Line, int, GCell] | None:
@@ -295,8 +349,42 @@ class _Header:
         if m and self.profile.field("年度") is not None:
             self._set("年度", m.group(1))
 
+    def _titled(self, t: str) -> bool:
+        """The profile's title and/or subtitle (`财政项目支出绩效目标申报表（2026年度）`): their
+        fields (年度 …) are read from it."""
+        for tmpl in ("{$表名}{$副标题}", "{$表名}", "{$副标题}"):
+            want = layoutmatch.title_want(self.profile, tmpl)
+            if want.pattern is None or not want.template.strip():
+                continue
+            mm = want.pattern.fullmatch(squash(t))
+            if mm is None:
+                continue
+            for n, k in enumerate(want.keys):
+                if self.profile.field(k) is not None and mm.group(f"g{n}"):
+                    # used only where the table itself does not give the field
+                    self.fallback.append((k, mm.group(f"g{n}")))
+            if tmpl != "{$副标题}":
+                self.title_text = t
+            return True
+        return False
+
+    def _above(self, text: str, where: str) -> bool:
+        """A line the profile prints above the table (`填报日期：{填报日期}`): its fields."""
+        for tmpl in self.profile.page.above:
+            if "{" not in tmpl:
+                continue
+            got = layoutmatch.read_template(self.profile, tmpl, text)
+            if got is not None:
+                for k, v in got:
+                    if v:
+                        self.assign(k, v, where)
+                return True
+        return False
+
     def _paragraph(self, ln: Line) -> None:
         t = clean(ln.text)
+        if self._titled(t) or self._above(t, "正文段落"):
+            return
         if _YEAR.search(t) and len(squash(t)) <= 12:
             self._year(t)
             return
@@ -392,6 +480,8 @@ def indicator_rows(sec: Section, out: Out) -> list[Row]:
 
         if not any(g.text for g in cells):
             continue
+        if all(out.is_boiler(g.text) for g in cells if g.text.strip()):
+            continue  # a note of the form printed under the indicators (XLSX)
         new1, new2 = squash(cell(c1)), squash(cell(c2))
         name = join_lines(cell(cn)) if cn is not None else ""
         value = cell(cv)
@@ -464,15 +554,51 @@ def _zone_texts(zone: list[Line]) -> list[str]:
     return out
 
 
+def _fit(profile: Profile, paths: list[tuple[str, str]]) -> int:
+    """How many indicators' 一级/二级 the profile's hierarchy has."""
+    n = 0
+    for l1, l2 in paths:
+        lv1 = profile.resolve_level1(l1)
+        if lv1 is not None and profile.resolve_level2(lv1, l2) is not None:
+            n += 1
+    return n
+
+
+def _layout_match(zone: list[Line], forced: str | ProfileHint | None, known: tuple[Profile, ...],
+                  guessed: Profile, paths: list[tuple[str, str]] = (),  # type: ignore[assignment]
+                  cache: dict[tuple[object, ...], layoutmatch.Match | None] | None = None) -> layoutmatch.Match | None:
+    """The layout the header matches best among the profiles it may use (--profile: only
+    that one; a perfdsl-built file: those it names; else every profile known here whose
+    indicator hierarchy fits the indicators as well as any: a form of the 2021 system is
+    not read with a 2015 profile because their headers look alike)."""
+    if forced is not None and not isinstance(forced, str):
+        pool: tuple[Profile, ...] = forced.profiles
+    elif forced:
+        pool = (guessed,)
+    else:
+        # the guessed profile first: it wins ties with profiles that inherit its layout
+        pool = (guessed, *(p for p in known if p.id != guessed.id))
+        if paths:
+            fits = {p.id: _fit(p, paths) for p in pool}
+            top = max(fits.values())
+            pool = tuple(p for p in pool if fits[p.id] == top)
+    mt = layoutmatch.best(pool, zone, cache)
+    return mt if layoutmatch.good(mt) else None
+
+
 def _declaration(zone: list[Line], rows: list[Row], forced: str | ProfileHint | None, out: Out,
-                 extra_fields: list[tuple[str, str]] = (), title: str = "") -> ast.Declaration:  # type: ignore[assignment]
+                 extra_fields: list[tuple[str, str]] = (), title: str = "",  # type: ignore[assignment]
+                 known: tuple[Profile, ...] = ()) -> ast.Declaration:
     texts = _zone_texts(zone) + [k for k, _ in extra_fields]
     kind = detect.choose_kind(texts, [r.l1 for r in rows])
     profile = detect.choose_profile(kind, texts, [(r.l1, r.l2) for r in rows], forced)
+    mt = _layout_match(zone, forced, known, profile, [(r.l1, r.l2) for r in rows], out.matches)
+    if mt is not None:
+        profile = mt.profile
     if profile.kind != kind:
         kind = profile.kind
     hdr = _Header(profile, out)
-    hdr.read(zone)
+    hdr.read(zone, mt)
     for label, text in extra_fields:
         key = hdr.idx.pick(label, [], set(hdr.values))
         if key is not None:
@@ -501,15 +627,106 @@ def force_profile(doc: ast.Document, profile: str) -> ast.Document:
     return doc._replace(declarations=tuple(decls))
 
 
-def document_from_book(book: Book, name: str,
-                       forced: str | ProfileHint | None) -> tuple[ast.Document, list[str], list[str]]:
-    out = Out()
+def _flat_zone(sec: Section, forced: str | ProfileHint | None, known: tuple[Profile, ...]) -> list[Line]:
+    """A flat export's header: the lines above its heading, and — when a layout prints its
+    heading row and a department row under it (Sichuan's export) — those two rows too,
+    which are then not indicator rows."""
+    cn = sec.header.col("name")
+    pre: list[Line] = []
+    for ln in sec.rows:
+        if cn is not None and cn < len(ln.cells) and ln.cells[cn].text.strip():
+            break
+        pre.append(ln)
+    ext = [*sec.zone, sec.head_line, *pre]
+    if forced is not None and not isinstance(forced, str):
+        pool: tuple[Profile, ...] = forced.profiles
+    elif forced:
+        return sec.zone
+    else:
+        pool = known
+    mt = layoutmatch.best(pool, ext)
+    if not layoutmatch.good(mt) or not any((id(sec.head_line.table), sec.head_line.r, c) in mt.consumed  # type: ignore[union-attr]
+                                            for c in range(len(sec.head_line.cells))):
+        return sec.zone
+    sec.rows = sec.rows[len(pre):]
+    return ext
+
+
+def _header_only(headerless: list[tuple[str, list[Line]]], forced: str | ProfileHint | None,
+                 known: tuple[Profile, ...], out: Out) -> list[ast.Declaration]:
+    """No indicator table anywhere: a sheet (or document) whose header matches a known
+    layout well is a declaration with no indicators yet (a form filled in header first).
+    The lines of the others are reported as not mapped."""
+    decls: list[ast.Declaration] = []
+    for _label, lines in headerless:
+        if forced is not None and not isinstance(forced, str):
+            pool: tuple[Profile, ...] = forced.profiles
+        elif forced:
+            pool = (detect.choose_profile("project", [], [], forced),)
+        else:
+            pool = known
+        mt = layoutmatch.best(pool, lines, out.matches)
+        if mt is not None and layoutmatch.good(mt):
+            decls.append(_declaration(lines, [], ProfileHint((mt.profile,), forced=True), out, known=known))
+        else:
+            for ln in lines:
+                _unmapped_line(ln, out)
+    return decls
+
+
+def known_profiles(profile_dirs: tuple[str, ...]) -> tuple[Profile, ...]:
+    """Every profile this import may match: built in, --profile-dir, profiles/ beside the
+    output, $PERFDSL_PROFILE_PATH (perfdsl.profilesearch decides the folders)."""
+    from perfdsl.profiles import ProfileError, find_profile, profile_ids
+
+    out: list[Profile] = []
+    for pid in profile_ids(profile_dirs):
+        try:
+            p = find_profile(pid, profile_dirs)
+        except ProfileError:
+            continue
+        if p is not None and not any(d.severity == "error" for d in p.problems):
+            out.append(p)
+    return tuple(out)
+
+
+def _boilerplate(profiles: tuple[Profile, ...]) -> set[str]:
+    out: set[str] = set()
+    for p in profiles:
+        for t in (*p.page.notes, *p.page.above):
+            if "{" not in t and squash(t):
+                out.add(squash(t))
+    return out
+
+
+def document_from_book(book: Book, name: str, forced: str | ProfileHint | None,
+                       profile_dirs: tuple[str, ...] = ()) -> tuple[ast.Document, list[str], list[str]]:
+    known = known_profiles(profile_dirs)
+    out = Out(boiler=_boilerplate(known))
     for n in book.notes:
         where, _, text = n.partition("：")
         out.note(where, text)
     decls: list[ast.Declaration] = []
     flat_sets: list[tuple[str, list[Section]]] = []
+    kv_zone: list[Line] = []  # key/value sheets of a system export (项目 | 内容)
+    records: dict[str, list[tuple[str, str]]] = {}  # record sheets: one declaration per row
+    loose: list[tuple[str, list[Line]]] = []
     for label, lines in streams(book):
+        if book.kind == "xlsx" and not any(_header_of(ln) for ln in lines):
+            shape, found = exports.classify(lines)
+            if shape == "kv":
+                kv_zone += found  # type: ignore[arg-type]
+                continue
+            if shape == "records":
+                for nm, pairs, _where in found.rows:  # type: ignore[attr-defined]
+                    records.setdefault(nm, []).extend(pairs)
+                continue
+        loose.append((label, lines))
+    headerless: list[tuple[str, list[Line]]] = []
+    for label, lines in loose:
+        if not any(_header_of(ln) for ln in lines):
+            headerless.append((label, lines))  # read below: a header-only form, or not mapped
+            continue
         secs = sections(lines, out)
         if secs and all(s.header.flat for s in secs):
             flat_sets.append((label, secs))
@@ -519,24 +736,45 @@ def document_from_book(book: Book, name: str,
                 flat_sets.append((label, [sec]))
                 continue
             rows = indicator_rows(sec, out)
-            decls.append(_declaration(sec.zone, rows, forced, out))
+            zone = sec.zone
+            if kv_zone and not any(ln.table is not None for ln in zone):
+                zone, kv_zone = kv_zone + zone, []  # the department's header is on its own sheet
+            decls.append(_declaration(zone, rows, forced, out, known=known))
+    if kv_zone and (decls or flat_sets):  # a header with no indicator table of its own
+        decls.append(_declaration(kv_zone, [], forced, out, known=known))
+    elif kv_zone:
+        for ln in kv_zone:  # no indicator table anywhere: not a declaration (reported below)
+            _unmapped_line(ln, out)
     titles = {d.title for d in decls if d.title}
     for label, secs in flat_sets:
         for sec in secs:
+            zone = _flat_zone(sec, forced, known)
             rows = indicator_rows(sec, out)
             by_decl: dict[str, list[Row]] = {}
             for r in rows:
                 by_decl.setdefault(r.decl, []).append(r)
+            titles |= {d.title for d in decls if d.title}  # a flat sheet before this one counts too
             if decls and set(by_decl) <= titles | {""}:
-                out.warnings.append(f"{label}：是逐行指标清单，与前面各表的指标重复，未重复导入")
+                out.warnings.append(f"{label}：{DUPLICATE_FLAT}")
                 continue
             for dname, drows in by_decl.items():
                 extra: list[tuple[str, str]] = []
+                for k, v in records.pop(dname, []):  # the record sheet's row of this project first
+                    if k not in {e[0] for e in extra}:
+                        extra.append((k, v))
                 for r in drows:
                     for k, v in r.left.items():
                         if v and k not in {e[0] for e in extra}:
                             extra.append((k, v))
-                decls.append(_declaration(sec.zone, drows, forced, out, extra, title=dname))
+                decls.append(_declaration(zone, drows, forced, out, extra, title=dname, known=known))
+    for dname, pairs in records.items():  # records with no indicator rows: declarations all the same
+        decls.append(_declaration([], [], forced, out, pairs, title=dname, known=known))
+    if not decls and not flat_sets:
+        decls = _header_only(headerless, forced, known, out)
+    else:
+        for _label, lines in headerless:
+            for ln in lines:
+                _unmapped_line(ln, out)
     if not decls:
         raise ImportFailure(
             f"{name} 中没有找到绩效指标表：找的是含有“一级指标”“二级指标”和“三级指标”（或“指标值”）"

@@ -30,6 +30,7 @@ from perfdsl.diagnostics import Diagnostic
 from perfdsl.model import Declaration
 from perfdsl.profiles import ProfileError, local_profiles_allowed
 from perfdsl.source import SourceFile
+from perfdsl.units import to_unit
 
 log = logging.getLogger("perfdsl.serve")
 
@@ -67,18 +68,25 @@ class SetEntry:
     version: int = 0
 
 
+INDEX_MONEY_UNIT = "万元"  # the index's money columns are headed （万元）
+
+
 def _money(decl: Declaration, key: str) -> Decimal | None:
+    """The money field `key` in 万元 (the index's unit), whatever the profile's money unit."""
     if not key:
         return None
     f = decl.field(key)
     if f is None:
         return None
-    if f.number is not None:
-        return f.number
-    try:
-        return Decimal((f.text or "").strip()) if f.text else None
-    except InvalidOperation:
-        return None
+    value = f.number
+    if value is None:
+        try:
+            value = Decimal((f.text or "").strip().replace(",", "")) if f.text else None
+        except InvalidOperation:
+            return None
+    if value is None or decl.profile.money_unit == INDEX_MONEY_UNIT:
+        return value
+    return to_unit(value, decl.profile.money_unit, INDEX_MONEY_UNIT)
 
 
 def summarise(sres: SetResult) -> Summary:
