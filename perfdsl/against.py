@@ -91,11 +91,15 @@ def loosened(decl: Declaration, baseline: Baseline) -> list[Diagnostic]:
     news = {ind.path: ind for ind in decl.indicators}
     out = []
     for ch in diff_declarations([("", old_decl)], [("", decl)]):
-        if ch.kind != "target_changed" or ch.direction != "loosened":
+        if ch.kind not in ("target_changed", "operator_changed"):
             continue
         new_ind = news.get(ch.path)  # type: ignore[call-overload]
         old_ind = olds.get(ch.path)  # type: ignore[call-overload]
         if new_ind is None or old_ind is None:
+            continue
+        # A number that became a wording (≥ 90% → 定性 满意) can no longer be measured: looser too.
+        unmeasured = ch.kind == "operator_changed" and old_ind.target.op != "qual" and new_ind.target.op == "qual"
+        if not unmeasured and (ch.kind != "target_changed" or ch.direction != "loosened"):
             continue
         span = new_ind.span
         if span.end_line != span.line:  # point at the indicator's own line

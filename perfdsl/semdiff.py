@@ -132,6 +132,31 @@ def direction(op: str, old: Target, new: Target) -> str | None:
     return None
 
 
+def in_unit(target: Target, unit: str | None) -> Target | None:
+    """`target` restated in `unit` when the two units measure the same thing (万元 ↔ 元), else None.
+    The conversion is exact (Decimal, unit factors are powers of ten or integers)."""
+    if not unit or not target.unit:
+        return None
+    from perfdsl.numbers import exact
+    from perfdsl.units import to_unit
+
+    with exact():
+        vals = {}
+        for name in ("value", "low", "high"):
+            v = getattr(target, name)
+            if v is None:
+                continue
+            c = to_unit(v, target.unit, unit)
+            if c is None:
+                return None
+            vals[name] = c
+    if not vals:
+        return None
+    from perfdsl import record
+
+    return record.evolve(target, unit=unit, **vals)
+
+
 DIRECTION_ZH = {"tightened": "收紧", "loosened": "放宽"}
 
 
@@ -269,10 +294,16 @@ def _diff_indicator(k: str, t: str, path: tuple[str, ...], a: Indicator, b: Indi
         if (ta.unit or "") != (tb.unit or ""):
             out.append(Change("unit_changed", k, t, path, old=ta.unit, new=tb.unit))
     else:
+        shown_old = ta  # as written; `ta` may be restated in `tb`'s unit (500 万元 → 5000000 元)
+        if (ta.unit or "") != (tb.unit or "") and (conv := in_unit(ta, tb.unit)) is not None:
+            ta = conv
         same_value = (ta.value, ta.low, ta.high) == (tb.value, tb.low, tb.high)
         if (ta.unit or "") != (tb.unit or ""):
             out.append(Change("unit_changed", k, t, path, old=target_text(ta), new=target_text(tb),
                               note="数值未变" if same_value else "数值同时变化"))
+        elif shown_old is not ta and same_value:
+            out.append(Change("unit_changed", k, t, path, old=target_text(shown_old), new=target_text(tb),
+                              note="换算后数值相同"))
         elif not same_value:
             both = ta.value is not None and tb.value is not None
             category = _category(tb.unit)
@@ -286,7 +317,7 @@ def _diff_indicator(k: str, t: str, path: tuple[str, ...], a: Indicator, b: Indi
                 if category == "money":
                     diff, unit = money_text(tb.value - ta.value), tb.unit
             out.append(Change("target_changed", k, t, path,
-                              old=target_text(ta, with_op=False), new=target_text(tb, with_op=False),
+                              old=target_text(shown_old, with_op=False), new=target_text(tb, with_op=False),
                               direction=direction(ta.op, ta, tb), percent=pct, difference=diff, unit=unit,
                               note=OP_SHOW[ta.op]))
     ca, cb = dict(a.columns), dict(b.columns)

@@ -228,6 +228,18 @@ def test_money_difference_has_separators_and_unit(pair: tuple[Path, Path]) -> No
     assert (money["difference"], money["unit"]) == ("+1,000.00", "万元")
 
 
+def test_money_in_another_unit_is_converted_before_comparing(pair: tuple[Path, Path]) -> None:
+    """万元 → 元 with the amount also changed is a target change told in the new unit, with its
+    direction; the same amount merely rewritten in 元 is a unit change that says the value is equal."""
+    old, new = pair
+    _edit(new / PROJECT, "成本控制数 <= 156 万元", "成本控制数 <= 1500000 元")
+    text = run_cli("diff", str(old), str(new)).out
+    assert "成本控制数 ≤ 156 万元 → 1500000 元（-60,000.00 元，-3.8%，收紧）" in text, text
+    _edit(new / PROJECT, "成本控制数 <= 1500000 元", "成本控制数 <= 1560000 元")
+    text = run_cli("diff", str(old), str(new)).out
+    assert "单位变化（换算后数值相同）" in text and "≤ 156 万元 → ≤ 1560000 元" in text, text
+
+
 def test_weight_change_is_a_weight_change(tmp_path: Path) -> None:
     """Issue #14 item 8: `权重 20 → 30`, not 措辞变化."""
     src = Path(__file__).resolve().parent / "fixtures" / "diagnostics" / "PD-M005" / "pass.perf"
