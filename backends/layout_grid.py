@@ -126,7 +126,19 @@ class _Reader:
     def __init__(self, decl: Declaration) -> None:
         self.decl = decl
         self.used: set[str] = set()
+        self.shown: set[str] = set()  # keys whose value the form prints (filled or not)
         self.title, self.subtitle = decl.heading()
+        prof = decl.profile
+        for fmt in (prof.title, *((prof.subtitle,) if self.subtitle else ())):
+            for k in PLACEHOLDER.findall(fmt):
+                self.shown.update(self._keys(k.strip()))
+
+    def _keys(self, key: str) -> list[str]:
+        """`key` and, for a composite, the fields it is made of."""
+        prof = self.decl.profile
+        if key in prof.composites and prof.field(key) is None:
+            return [key, *(k.strip() for k in PLACEHOLDER.findall(prof.composites[key]))]
+        return [key]
 
     def label(self, key: str) -> str:
         self.used.add(key)
@@ -138,6 +150,7 @@ class _Reader:
 
     def text(self, key: str) -> str:
         self.used.add(key)
+        self.shown.update(self._keys(key))
         prof = self.decl.profile
         if key in prof.composites and prof.field(key) is None:
             return self.composite(key)
@@ -148,6 +161,7 @@ class _Reader:
 
     def paras(self, key: str) -> list[str]:
         self.used.add(key)
+        self.shown.update(self._keys(key))
         f = self.decl.field(key)
         if f is not None and f.type == "list":
             return self.decl.list_items(key)
@@ -196,6 +210,8 @@ class _Reader:
             values = [r.strip() for r in PLACEHOLDER.findall(template) if not r.strip().startswith(("@", "$"))]
             if values and not any(self.filled(k) for k in values):
                 self.used.update(values)
+                for k in values:
+                    self.shown.update(self._keys(k))
                 return []
         t = self.fill(template)
         return [t] if t else []
@@ -242,6 +258,7 @@ def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed]
         spec = decl.profile.field(f.key) if f.known else None
         if spec is not None and (not spec.show or spec.key in r.used):
             continue
+        r.shown.add(f.key)
         placed.append(_Placed(nrows, 0, first, 1, _label(f.label or f.key)))
         placed.append(_Placed(nrows, first, ncols - first, 1, _value(_field_paras(r, f), "left")))
         nrows += 1
@@ -487,6 +504,26 @@ def _fill_gaps(placed: list[_Placed], nrows: int, ncols: int) -> None:
 
 def form(decl: Declaration) -> Form:
     """The logical picture of `decl`'s form."""
+    return _form(decl)[0]
+
+
+def printed_fields(decl: Declaration) -> frozenset[str]:
+    """The header-field keys whose values `decl`'s form prints somewhere (a header cell, the
+    lines above or below the table, the title, a column beside the indicators, or a row
+    added for a field the layout has no place for). A field not here cannot be read back
+    from the visible tables."""
+    return frozenset(_form(decl)[1].shown)
+
+
+def unprinted_fields(decl: Declaration) -> tuple[str, ...]:
+    """The profile's fields the form never prints, whatever their value, in profile order:
+    hidden (`show = false`) and in no cell, line or title of the layout. (A shown field the
+    layout has no cell for gets a row of its own when filled.)"""
+    shown = printed_fields(decl)
+    return tuple(f.key for f in decl.profile.fields if not f.show and f.key not in shown)
+
+
+def _form(decl: Declaration) -> tuple[Form, _Reader]:
     layout = decl.profile.layout
     page = decl.profile.page
     r = _Reader(decl)
@@ -495,6 +532,8 @@ def form(decl: Declaration) -> Form:
     base_widths = list(layout.widths)
     ncols = len(base_widths)
     r.used.update(c.field for c in cols if c.field)  # printed in the indicator table
+    if decl.indicators:
+        r.shown.update(c.field for c in cols if c.field)
     header, hrows, _first = _header_cells(r, layout, ncols)
     # grid positions of inserted (optional / extra) columns, in base coordinates
     inserts: list[int] = []
@@ -534,7 +573,7 @@ def form(decl: Declaration) -> Form:
         head_grid = Grid(tuple(widths), _rows(header, hrows, set()), ())
         ind_grid = Grid(tuple(widths), _rows(inds, end, {0} if layout.heading else set()), keys)
         tables = (head_grid, ind_grid) if hrows else (ind_grid,)
-    return Form(title, subtitle, above, tables, notes, page, layout.title_in_grid, layout.subtitle_in_grid)
+    return Form(title, subtitle, above, tables, notes, page, layout.title_in_grid, layout.subtitle_in_grid), r
 
 
 def _side_continue(placed: list[_Placed], cols: list[Column], top: int) -> None:

@@ -18,7 +18,7 @@ import re
 
 from perfdsl import ast, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
-from perfdsl.source import Span
+from perfdsl.source import Span, line_of
 
 _OPS = r"(?:>=|<=|==|=|>|<|≥|≤|≧|≦|＝|＞＝|＜＝|＞=|＜=|>＝|<＝|＞|＜)"
 _NUM = r"[+\-－]?[0-9０-９]"
@@ -33,7 +33,6 @@ def _quote(text: str) -> str:
 
 def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]:
     """The document without indicator-looking fields, and a PD-S009 for each."""
-    lines = text.split("\n")
     diags: list[Diagnostic] = []
 
     def body(stmts: tuple[ast.Stmt, ...], prefix: tuple[str, ...]) -> tuple[ast.Stmt, ...]:
@@ -46,7 +45,7 @@ def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]
                 out.append(record.evolve(st, body=body(st.body, inner)) if len(inner) <= 2 else st)
                 continue
             if isinstance(st, ast.Field) and _looks_like_indicator(st, len(prefix)):
-                d = _diagnostic(st, lines, prefix)
+                d = _diagnostic(st, text, prefix)
                 if d is not None:
                     diags.append(d)
                     continue
@@ -67,13 +66,13 @@ def _looks_like_indicator(st: ast.Field, depth: int) -> bool:
     return TAIL.match(st.value.text) is not None
 
 
-def _diagnostic(st: ast.Field, lines: list[str], prefix: tuple[str, ...]) -> Diagnostic | None:
+def _diagnostic(st: ast.Field, text: str, prefix: tuple[str, ...]) -> Diagnostic | None:
     assert st.value is not None
     m = TAIL.match(st.value.text)
     last = st.key.segments[-1]
-    if m is None or last.quoted or not (0 < last.span.line == st.value.span.line <= len(lines)):
+    if m is None or last.quoted or not 0 < last.span.line == st.value.span.line:
         return None
-    line = lines[last.span.line - 1]
+    line = line_of(text, last.span.line)  # (the text is not split into lines: issue #16)
     start = last.span.col - 1
     end = st.value.span.col - 1 + len(m.group("name"))
     written = line[start:end]  # 指标1:安置小区物业费, with the colon as written

@@ -23,7 +23,7 @@ from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.parser import parse_text
 from perfdsl.printer import Printer, PrintError, fold_unit
 from perfdsl.resolve import MAX_DEPTH
-from perfdsl.source import Span
+from perfdsl.source import Span, line_of
 
 
 @attrs.frozen
@@ -184,7 +184,6 @@ def sort_header_fields(text: str, doc: ast.Document, profile_dirs: tuple[str, ..
     opens a declaration is sorted (up to the first group or indicator); `模板` stays
     first, fields the profile does not know keep their order after the known ones.
     """
-    lines = text.split("\n")
     edits: list[tuple[int, int, list[str]]] = []
     for decl in doc.declarations:
         run = []
@@ -203,11 +202,15 @@ def sort_header_fields(text: str, doc: ast.Document, profile_dirs: tuple[str, ..
         for n, st in enumerate(run):
             key = ".".join(st.key.parts)
             rank = (0, 0, n) if key in ("模板", "profile") else (1, index.get(key, len(index)), n)
-            chunks.append((rank, lines[prev_end: st.span.end_line]))
+            # (lines by number: the whole text is split only if a field moves, issue #16)
+            chunks.append((rank, [line_of(text, k) for k in range(prev_end + 1, st.span.end_line + 1)]))
             prev_end = st.span.end_line
         ordered = sorted(chunks, key=lambda c: c[0])
         if [c[0] for c in ordered] != [c[0] for c in chunks]:
             edits.append((decl.span.line, prev_end, [ln for _r, ch in ordered for ln in ch]))
+    if not edits:
+        return text
+    lines = text.split("\n")
     for start, end, new in reversed(edits):
         lines[start:end] = new
     return "\n".join(lines)

@@ -16,6 +16,8 @@ MAX_INTEGER_DIGITS = 20
 
 def fold_number(text: str) -> str:
     """Full-width digits to ASCII, thousands separators removed."""
+    if text.isascii():  # nothing to fold: no copy (one per number in a huge file)
+        return text.replace(",", "")
     return text.translate(_FOLD).replace(",", "")
 
 

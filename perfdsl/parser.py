@@ -93,6 +93,9 @@ class _Context(threading.local):
         self.path = ""
         self.diags: list[Diagnostic] = []
         self.comments: list[ast.Comment] = []
+        # One copy of each repeated word (一级/二级 names, units, operators) per parse:
+        # a million indicators would otherwise hold a million copies of “产出” (issue #16).
+        self.words: dict[str, str] = {}
 
 
 _CTX = _Context()
@@ -162,6 +165,16 @@ class _Builder:
     def path(self, segs: list[ast.Segment]) -> ast.Path:
         # = self._cover(segs): every segment has a token's span (hot: ~3 per indicator)
         first, last = segs[0].span, segs[-1].span
+        if len(segs) > 1:  # the leading segments (一级, 二级) repeat: share one copy of each
+            words = _CTX.words
+            for i in range(len(segs) - 1):
+                seg = segs[i]
+                text = seg[0]
+                shared = words.setdefault(text, text)
+                if shared is not text:
+                    segs[i] = _new(ast.Segment, (shared, seg[1], seg[2]))
+        else:  # one segment: the path's span is the segment's (the same values; one object)
+            return _new(ast.Path, ((segs[0],), first))
         return _new(ast.Path, (tuple(segs), _new(Span, (first[0], first[1], first[2], last[3], last[4]))))
 
     # --- values ----------------------------------------------------------------------
@@ -193,6 +206,7 @@ class _Builder:
         uspan = token_span(path, unit)
         # A unit in brackets (PAREN_UNIT, `100.00(%)` as Shanghai's forms print it) means the unit inside.
         unit_text = unit.value[1:-1] if unit.type == "PAREN_UNIT" else unit.value
+        unit_text = _CTX.words.setdefault(unit_text, unit_text)
         return _new(ast.Quantity, (raw, value, unit_text, _new(Span, (path, first[1], first[2], uspan[3], uspan[4])),
                                    uspan))
 
@@ -229,7 +243,8 @@ class _Builder:
 
     def comparison(self, children: list[Any]) -> ast.Indicator:
         path, op, qty, *rest = children
-        target = _new(ast.Comparison, (OP_NAMES[op.value], qty, op.value, token_span(_CTX.path, op)))
+        op_text = _CTX.words.setdefault(op.value, op.value)
+        target = _new(ast.Comparison, (OP_NAMES[op_text], qty, op_text, token_span(_CTX.path, op)))
         return _new(ast.Indicator, (path, target, self._attrs(rest), _between(path.span, rest[-1] if rest else qty.span),
                                     ()))
 
@@ -360,21 +375,30 @@ def _attach_waivers(items: list[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _chunks(lines: list[str]) -> list[int]:
-    """Start lines (1-based) of the top-level chunks: one per declaration header.
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """(start line (1-based), start offset) of the top-level chunks: one per declaration header.
 
     Each declaration is parsed on its own, so a declaration the parser cannot recover
     from does not hide the problems of the others. Waiver and comment lines directly
-    above a header belong to its chunk.
+    above a header belong to its chunk. Found with one regex scan of the text: the text
+    is not split into lines (for a 50 MB file those were another ~110 MB, issue #16).
     """
-    starts = [1]
-    for i, line in enumerate(lines):
-        if i and _DECL_HEADER.match(line) and not line[:1].isspace():
-            j = i
-            while j > 0 and lines[j - 1].lstrip().startswith("#"):
-                j -= 1
-            if j + 1 > starts[-1]:
-                starts.append(j + 1)
+    starts = [(1, 0)]
+    line, counted = 1, 0  # line number of offset `counted`
+    for m in _DECL_HEADER.finditer(text):
+        pos = m.start()
+        if not pos or text[pos].isspace():
+            continue
+        line += text.count("\n", counted, pos)
+        counted = pos
+        j, start = line, pos
+        while j > 1:  # comment and waiver lines directly above
+            prev = text.rfind("\n", 0, start - 1) + 1
+            if not text[prev:start - 1].lstrip().startswith("#"):
+                break
+            j, start = j - 1, prev
+        if j > starts[-1][0]:
+            starts.append((j, start))
     return starts
 
 
@@ -390,18 +414,15 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True) -> tuple
     comments: list[ast.Comment] = []
     decls: list[ast.Declaration] = []
     stray: list[ast.Waiver] = []
-    _CTX.path, _CTX.diags, _CTX.comments = path, diags, comments
+    _CTX.path, _CTX.diags, _CTX.comments, _CTX.words = path, diags, comments, {}
 
-    lines = text.split("\n")
-    starts = _chunks(lines)
+    starts = _chunks(text)
     tables = fastpath.tables() if fast else None
-    for n, first in enumerate(starts):
-        last = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
+    for n, (first, offset) in enumerate(starts):
         # The chunk is lexed from its first line on (not padded with the lines before it:
-        # that made a file of many declarations quadratic, issue #16).
-        chunk = "\n".join(lines[first - 1:last])
-        if n + 1 < len(starts):
-            chunk += "\n"
+        # that made a file of many declarations quadratic, issue #16). A file of one
+        # declaration is its own chunk (text[0:] is text: no copy).
+        chunk = text[offset:starts[n + 1][1]] if n + 1 < len(starts) else text[offset:]
         if tables is not None:
             result = _run_fast(tables, chunk, diags, comments, first)
             if result is not None:

@@ -43,9 +43,25 @@ def _join(parts: tuple[str, ...]) -> str:
     return ".".join(parts)
 
 
+def _drain(items: list[ast.Stmt]) -> Iterator[ast.Stmt]:
+    """Each statement of `items`, letting go of it as it is taken: once resolved, a
+    statement's syntax nodes are freed, unless the model keeps a part of them (issue #16:
+    a million indicators' syntax trees and models were alive together)."""
+    for i in range(len(items)):
+        st = items[i]
+        items[i] = None  # type: ignore[call-overload]
+        yield st
+
+
 class _DeclResolver:
-    def __init__(self, decl: ast.Declaration, profile_dirs: tuple[str, ...]) -> None:
-        self.decl = decl
+    def __init__(self, owner: list[ast.Declaration | None], index: int, profile_dirs: tuple[str, ...]) -> None:
+        # Taken out of `owner` so that this resolver holds the only reference to the body.
+        decl = owner[index]
+        owner[index] = None
+        assert decl is not None
+        self.body: list[ast.Stmt] = list(decl.body)
+        self.decl = decl._replace(body=())
+        del decl
         self.profile_dirs = profile_dirs
         self.diags: list[Diagnostic] = []
         self.waivers: list[WaiverScope] = []
@@ -60,7 +76,7 @@ class _DeclResolver:
 
     # --- profile ---------------------------------------------------------------------
     def _pick_profile(self) -> Profile:
-        for st in self.decl.body:
+        for st in self.body:
             if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
                 name = st.value.text if st.value else ""
                 prof = find_profile(name, self.profile_dirs) if name else None
@@ -79,7 +95,7 @@ class _DeclResolver:
         for w in self.decl.waivers:
             self.waivers.append(WaiverScope(w, self.decl.span))
         # Iterative walk (no recursion: nesting depth is user-controlled).
-        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [((), iter(self.decl.body))]
+        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [((), _drain(self.body))]
         while stack:
             prefix, it = stack[-1]
             st = next(it, None)
@@ -96,7 +112,7 @@ class _DeclResolver:
                 if len(segs) > MAX_DEPTH:
                     self.diags.append(diag("PD-S008", st.path.span, depth=len(segs)))
                     continue
-                stack.append((segs, iter(st.body)))
+                stack.append((segs, _drain(list(st.body))))
             elif isinstance(st, ast.Field):
                 self._field(prefix, st)
             elif isinstance(st, ast.Indicator):
@@ -343,12 +359,23 @@ def _unit_span(t: ast.Target) -> Span | None:
 
 
 def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> tuple[Resolved, list[Diagnostic]]:
+    """The model of `doc`'s declarations, and the problems found.
+
+    A caller that has no further use for `doc` can hand it over as
+    `resolve_document(box.pop(), …)`: each statement's syntax nodes are then freed as soon
+    as it is resolved, so a huge declaration's syntax tree and model are never both whole
+    in memory (issue #16). A caller that keeps `doc` loses nothing: it is not changed.
+    """
+    decls: list[ast.Declaration | None] = list(doc.declarations)
+    stray = doc.stray_waivers
+    del doc  # (the Document, and its tuple of declarations, can go now)
     diags: list[Diagnostic] = []
-    decls: list[Declaration] = []
-    waivers: list[WaiverScope] = [WaiverScope(w, w.span) for w in doc.stray_waivers]
-    for d in doc.declarations:
-        r = _DeclResolver(d, profile_dirs)
-        decls.append(r.run())
+    out: list[Declaration] = []
+    waivers: list[WaiverScope] = [WaiverScope(w, w.span) for w in stray]
+    for i in range(len(decls)):
+        r = _DeclResolver(decls, i, profile_dirs)
+        out.append(r.run())
         diags.extend(r.diags)
         waivers.extend(r.waivers)
-    return Resolved(tuple(decls), tuple(waivers)), diags
+        del r
+    return Resolved(tuple(out), tuple(waivers)), diags

@@ -24,8 +24,14 @@ _CANONICAL = str.maketrans("％／．", "%/.")
 
 
 def canonical_unit(text: str | None) -> str | None:
-    """The unit as the model stores it: full-width ％ ／ ． folded to % / . (nothing else)."""
-    return None if text is None else text.translate(_CANONICAL)
+    """The unit as the model stores it: full-width ％ ／ ． folded to % / . (nothing else).
+    One shared string per unit (a huge declaration repeats a few units a million times)."""
+    return None if text is None else _canonical(text)
+
+
+@lru_cache(maxsize=4096)
+def _canonical(text: str) -> str:
+    return text.translate(_CANONICAL)
 
 
 @record.frozen

@@ -7,6 +7,7 @@ an empty cell counts as zero. 元 and 万元 are converted exactly before compar
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -53,12 +54,23 @@ def _check_sums(decl: Declaration) -> Iterator[Diagnostic]:
         computed = sum((v for _p, v in values if v is not None), Decimal(0))
         tol = tolerance(stated, *(v for _p, v in values if v is not None))
         if abs(computed - stated) > tol:
-            shown = " + ".join(f"{_label(decl, p)} {_fmt(v)}" for p, v in values if v is not None)
-            related = tuple((decl.field(p).span, _label(decl, p)) for p, v in values  # type: ignore[union-attr]
+            names = _part_labels(decl, rule.parts)
+            shown = " + ".join(f"{names[p]} {_fmt(v)}" for p, v in values if v is not None)
+            related = tuple((decl.field(p).span, names[p]) for p, v in values  # type: ignore[union-attr]
                             if v is not None)
+            empty = [names[p] for p, v in values if v is None]
             yield diag("PD-M001", total_f.span, path=tuple(rule.total.split(".")), path_kind="field",
                        total_label=_label(decl, rule.total), stated=_fmt(stated), parts=shown,
-                       computed=_fmt(computed), diff=_fmt(abs(computed - stated)), related=related)
+                       computed=_fmt(computed), diff=_fmt(abs(computed - stated)), related=related,
+                       help=f"未填写的组成部分：{'、'.join(empty)}" if empty else None)
+
+
+def _part_labels(decl: Declaration, keys: tuple[str, ...]) -> dict[str, str]:
+    """Each part's label; a label the profile gives to several fields (上海表的两个“其他资金”)
+    is told by the field's key (年度其他资金) instead."""
+    shared = Counter(f.plain_label for f in decl.profile.fields)
+    labels = {k: _label(decl, k) for k in keys}
+    return {k: (k if shared[v] > 1 else v) for k, v in labels.items()}
 
 
 def check_balance(decl: Declaration) -> Iterator[Diagnostic]:

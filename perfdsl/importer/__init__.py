@@ -145,8 +145,35 @@ def import_bytes(data: bytes, name: str, profile: str | None = None, use_embedde
         if changed:
             warnings = [f"{name}：文件在 perfdsl 生成后被修改过（表格与内嵌数据有 {changed} 处不同），"
                         "已按表格中看到的内容导入", *warnings]
+    unprinted = _unprinted_note(doc, name, profile_dirs)
+    if unprinted:
+        warnings = [*warnings, unprinted]
     text = build.render_text(doc, comments, name)
     return ImportResult(text, tuple(warnings), False, doc)
+
+
+def _unprinted_note(doc: ast.Document, name: str, profile_dirs: tuple[str, ...]) -> str:
+    """One line naming the fields the form's layout prints nowhere (backends/layout_grid
+    decides), which the tables therefore cannot give back; "" when there are none."""
+    from perfdsl.backends.layout_grid import unprinted_fields
+    from perfdsl.resolve import resolve_document
+
+    resolved, _diags = resolve_document(doc, profile_dirs)
+    keys: list[str] = []
+    profiles: list[str] = []
+    for decl in resolved.declarations:
+        gone = unprinted_fields(decl)
+        for k in gone:
+            if k not in keys:
+                keys.append(k)
+        if gone and decl.profile.id not in profiles:
+            profiles.append(decl.profile.id)
+    if not keys:
+        return ""
+    shown = "、".join(f"“{k}”" for k in keys)
+    forms = "、".join(f"“{p}”" for p in profiles)
+    return (f"{name}：模板{forms}的表样没有印出字段{shown}，表格中读不到，未导入；"
+            "如需要，请在导入后的文本中补上")
 
 
 def learn_bytes(data: bytes, name: str, profile_id: str, profile_dirs: tuple[str, ...] = ()) -> object:

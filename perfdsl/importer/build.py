@@ -514,6 +514,8 @@ def indicator_rows(sec: Section, out: Out) -> list[Row]:
         for note in parsed.notes:
             out.note(ln.pos(cv if cv is not None else 0), f"{name}：{note}")
         attrs_: list[ast.Attr] = []
+        if parsed.op_attr and cop is not None:
+            attrs_.append(_attr_safe(h.names.get(cop) or "指标值类型", parsed.op_attr))
         if parsed.unit_attr:
             key = "度量单位" if isinstance(parsed.target, ast.Qualitative) else "原度量单位"
             attrs_.append(_attr_safe(key, parsed.unit_attr))

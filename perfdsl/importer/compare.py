@@ -22,17 +22,24 @@ def _num(text: Any) -> str:
         return str(text)
 
 
-def signature(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> set[tuple[Any, ...]]:
+def signature(doc: ast.Document, profile_dirs: tuple[str, ...] = (), printed_only: bool = False) -> set[tuple[Any, ...]]:
     """What a declaration means, as a set of comparable facts (order-free), resolved with
-    the user's profile folders (`profile_dirs`)."""
+    the user's profile folders (`profile_dirs`). `printed_only`: leave out the header fields
+    the profile's layout prints nowhere (backends/layout_grid decides), since the tables
+    cannot show them, nor so differ in them."""
     from perfdsl.backends.jsonout import declaration_json
+    from perfdsl.backends.layout_grid import printed_fields
     from perfdsl.resolve import resolve_document
 
     resolved, _diags = resolve_document(doc, profile_dirs)
     facts: set[tuple[Any, ...]] = set()
-    for d in (declaration_json(x) for x in resolved.declarations):
+    for decl in resolved.declarations:
+        d = declaration_json(decl)
         key = (d["kind"], d["title"])
+        shown = printed_fields(decl) if printed_only else None
         for f in d["fields"]:
+            if shown is not None and f["key"] not in shown:
+                continue  # not in the tables: neither side can show it
             if f.get("number") is not None:
                 value: Any = _num(f["number"])
             elif f["type"] == "list":
@@ -50,8 +57,9 @@ def signature(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> set[tupl
 
 
 def differences(embedded: ast.Document, visible: ast.Document, profile_dirs: tuple[str, ...] = ()) -> int:
-    """How many facts differ between the embedded data and what the tables show."""
-    a, b = signature(embedded, profile_dirs), signature(visible, profile_dirs)
+    """How many facts differ between the embedded data and what the tables show: only
+    what the form prints is compared (an unprinted field cannot have been edited there)."""
+    a, b = signature(embedded, profile_dirs, True), signature(visible, profile_dirs, True)
     return len(a ^ b)
 
 

@@ -25,6 +25,7 @@ from perfdsl.profiles import Profile, find_profile
 
 _TRAIL = re.compile(r"(?:[:：,，;；。、]|包括|如下)+$")
 _LEAD = re.compile(r"^(?:[*＊※]|其中[:：]?)+")
+_MARKS = re.compile(r"^[*＊※]+")  # a form's required-field marks before a column label (*指标解释)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -61,6 +62,7 @@ class Header:
     extras: dict[int, str]  # column → extra column key (权重, 指标方向性, 指标值内容 …)
     left: dict[int, str]  # flat exports: columns left of 一级指标 → their label (项目名称 …)
     decl_col: int | None  # flat exports: the column naming the declaration
+    names: dict[int, str] = attrs.field(factory=dict)  # column → its label as printed, marks removed
 
     @property
     def flat(self) -> bool:
@@ -100,7 +102,7 @@ def indicator_header(texts: list[str], origins_own: list[bool]) -> Header | None
             if role == "value":
                 extras[c] = "指标值内容"
             else:
-                extras[c] = texts[c].strip()
+                extras[c] = column_key(texts[c])
             continue
         if role is not None:
             roles[c] = role
@@ -115,12 +117,19 @@ def indicator_header(texts: list[str], origins_own: list[bool]) -> Header | None
         if c < l1:
             left[c] = lab
         else:
-            extras[c] = squash(texts[c])
+            extras[c] = column_key(squash(texts[c]))
     for key in DECL_KEY:
         for c, lab in left.items():
             if lab == key and decl_col is None:
                 decl_col = c
-    return Header(roles, extras, left if decl_col is not None else {}, decl_col)
+    names = {c: column_key(squash(texts[c])) for c in roles}
+    return Header(roles, extras, left if decl_col is not None else {}, decl_col, names)
+
+
+def column_key(label: str) -> str:
+    """The key an extra column's cells are imported under: its label without the form's
+    required-field marks (`*指标解释` → 指标解释), so it meets the profile's column."""
+    return _MARKS.sub("", label.strip()).strip() or label.strip()
 
 
 class FieldIndex:

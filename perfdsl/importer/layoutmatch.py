@@ -135,7 +135,9 @@ def _pattern(profile: Profile, template: str) -> re.Pattern[str]:
         else:
             spec = profile.field(ref)
             typed = _TYPED.get(spec.type) if spec is not None else None
-            out += f"(?P<g{n}>{typed or ('.*?' if m is not refs[-1] else '.*')})"
+            # a typed value, or nothing: an empty field still prints the text around it
+            # (`{近两年.第一年}年` as a label cell prints 年)
+            out += f"(?P<g{n}>{typed + '|' if typed else ('.*?' if m is not refs[-1] else '.*')})"
             n += 1
         pos = m.end()
     out += re.escape(squash(template[pos:]))
@@ -394,7 +396,9 @@ def _loose(profile: Profile, template: str) -> re.Pattern[str]:
         else:
             spec = profile.field(ref)
             typed = _TYPED.get(spec.type) if spec is not None else None
-            out += f"(?P<g{n}>{typed or ('.*?' if m is not refs[-1] else '.*')})" + r"\s*"
+            # a typed value, or nothing: an empty field still prints the text around it
+            # (`{近两年.第一年}年` as a label cell prints 年)
+            out += f"(?P<g{n}>{typed + '|' if typed else ('.*?' if m is not refs[-1] else '.*')})" + r"\s*"
             n += 1
         pos = m.end()
     out += lit(template[pos:]) + r"\s*"

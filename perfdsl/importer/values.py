@@ -78,6 +78,9 @@ class Parsed:
     target: ast.Target
     unit_attr: str | None = None  # 度量单位 for a qualitative value; 原度量单位 for a comparison
     notes: tuple[str, ...] = ()  # what the user should check (Chinese)
+    # the 指标值类型 cell as written, kept for a 定性 value whose type cell says otherwise
+    # (`定量` beside `按月安排`): backends/layout_grid prints it back from `[指标值类型: 定量]`
+    op_attr: str | None = None
 
 
 def _unit(text: str) -> str | None:
@@ -121,6 +124,8 @@ def parse_value(value: str | None, op_text: str | None = None, unit_text: str | 
     raw_value = clean(value)
     v, scripts = other_digits(_THOUSANDS.sub("", squash(value)))
     parsed = _parse_value(raw_value, v, op_text, unit_text)
+    if isinstance(parsed.target, ast.Qualitative) and clean(op_text) and op_from_column(op_text)[0] != "qual":
+        parsed = attrs.evolve(parsed, op_attr=clean(op_text))
     if scripts and not isinstance(parsed.target, ast.Qualitative):
         # other scripts' digits are not part of the language: write them as 0-9, and say so
         note = f"指标值“{raw_value}”中有{'、'.join(scripts)}，已改写为 0-9 的数字导入，请核对"
@@ -177,6 +182,12 @@ def _parse_value(raw_value: str, v: str, op_text: str | None, unit_text: str | N
         unit = _unit(tail)
         if unit is not None:
             if unit and col_unit and squash(unit).strip("()") != col_unit.strip("()"):
+                if _unit(col_unit):
+                    # two units for one number (28.8万元 beside %): neither is chosen; the
+                    # cells are kept as printed, the value as text (`check` reports it)
+                    notes.append(f"指标值“{raw_value}”中的单位与度量单位“{col_unit}”不一致，"
+                                 "已照原样作为文字导入，请核对")
+                    return Parsed(ast.Qualitative(ast.Text(raw_value)), col_unit, tuple(notes))
                 notes.append(f"指标值中的单位“{unit}”与度量单位“{col_unit}”不一致，已按指标值中的单位")
             if not unit:
                 unit = _unit(col_unit) or ""
