@@ -57,6 +57,9 @@ class Cell(NamedTuple):
     number: Decimal | None = None
 
 
+_new_cell = tuple.__new__
+
+
 class Row(NamedTuple):
     cells: tuple[Cell, ...]
     header: bool = False  # repeat on every page (only meaningful as a table's first rows)
@@ -272,7 +275,9 @@ def _label(text: str) -> Cell:
 
 
 def _value(paras: Sequence[str], align: str = "center", number: Decimal | None = None) -> Cell:
-    return Cell(tuple(p for p in paras if p is not None), role=VALUE, align=align, number=number)
+    # Cell(paras, role=VALUE, align=align, number=number), built directly: one per indicator cell
+    kept = tuple(paras) if None not in paras else tuple(p for p in paras if p is not None)
+    return _new_cell(Cell, (kept, 1, 1, VALUE, align, False, number))
 
 
 def _level(name: str) -> Cell:
@@ -472,8 +477,9 @@ def _rows(placed: list[_Placed], nrows: int, header_rows: set[int], keep: set[in
     out = []
     for r in range(nrows):
         cells = sorted(by_row.get(r, []), key=lambda p: p.col)
-        out.append(Row(tuple(p.cell._replace(span=p.span, rows=p.rows) for p in cells), header=r in header_rows,
-                       keep=r in keep))
+        # Cell(paras, span, rows, *rest): the cell with its placed span and rows (as _replace, cheaper)
+        out.append(Row(tuple(_new_cell(Cell, (p.cell[0], p.span, p.rows, *p.cell[3:])) for p in cells),
+                       header=r in header_rows, keep=r in keep))
     return tuple(out)
 
 

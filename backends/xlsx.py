@@ -28,6 +28,7 @@ import io
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from perfdsl.model import Declaration, DeclarationSet, Indicator
@@ -75,13 +76,29 @@ def display_width(text: str) -> int:
     return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
 
 
+@lru_cache(maxsize=16384)
+def _line_widths(text: str) -> tuple[int, ...]:
+    return tuple(display_width(line) for line in text.split("\n"))
+
+
 def lines_needed(paras: Sequence[str], width: float) -> int:
     cap = max(int(width) - 1, 1)
+    if type(paras) is tuple:
+        return _lines_needed(paras, cap)
+    return _count_lines(paras, cap)
+
+
+def _count_lines(paras: Sequence[str], cap: int) -> int:
     n = 0
     for p in paras or ("",):
-        for line in p.split("\n"):
-            n += max(1, -(-display_width(line) // cap))
+        for w in _line_widths(p):
+            n += max(1, -(-w // cap))
     return n
+
+
+@lru_cache(maxsize=16384)
+def _lines_needed(paras: tuple[str, ...], cap: int) -> int:
+    return _count_lines(paras, cap)
 
 
 def number_format(value: Decimal) -> str:
@@ -182,45 +199,93 @@ def _text(cell: lg.Cell) -> str:
 
 
 def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
-    """Write `grid` from row `top`; returns the next free row. Heights are estimated."""
+    """Write `grid` from row `top`; returns the next free row. Heights are estimated.
+
+    Every grid position gets a cell: a cell's value at its top-left position, and a
+    formatted blank at every other position a merged range covers (those blanks carry the
+    range's borders). This stores exactly what XlsxWriter's `merge_range` and
+    `write_string`/`write_number`/`write_blank` store, without their per-cell overhead
+    (A1 parsing, overlap checks a grid cannot have, one dimension check per cell: the
+    grid covers full rows from column 0 to the last, so the first and last corner set the
+    dimensions). Grids beyond Excel's row limit, and strings long enough to be truncated,
+    go through XlsxWriter's own checked writers. tests/test_xlsx_fast.py compares the
+    bytes with the public calls over the examples and a corpus sample."""
+    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+
     ncol = len(widths)
+    nrows_total = len(grid.rows)
+    if not nrows_total:
+        return top
     covered: set[tuple[int, int]] = set()
     heights: dict[int, int] = {}
+    merges = ws.merge
+    for_cell = fm.for_cell
+    table = ws.table
+    direct = top + nrows_total <= ws.xls_rowmax and ncol <= ws.xls_colmax and not ws.constant_memory
+    if direct:
+        ws._check_dimensions(top, 0)
+        ws._check_dimensions(top + nrows_total - 1, ncol - 1)
+    sst = ws.str_table._get_shared_string_index
+    short = ws.xls_strmax // 2
+    blank_of: dict[int, Any] = {}
+
+    def blank(r: int, c: int, fmt: Any) -> None:
+        if direct:
+            b = blank_of.get(id(fmt))
+            if b is None:
+                b = blank_of[id(fmt)] = CellBlankTuple(fmt)
+            table[r][c] = b
+        else:
+            ws._write_blank(r, c, None, fmt)
+
     for i, row in enumerate(grid.rows):
         r = top + i
         col = 0
         cells = iter(row.cells)
         while col < ncol:
-            if (r, col) in covered:
+            if covered and (r, col) in covered:
                 col += 1
                 continue
             cell = next(cells, None)
             if cell is None:
                 cell = lg.Cell(span=ncol - col)
-            span = max(1, min(cell.span, ncol - col))
-            nrows = max(1, cell.rows)
-            fmt = fm.for_cell(cell.role, cell.align)
-            text = _text(cell)
+            paras, cspan, crows, role, align, _bal, num = cell
+            span = max(1, min(cspan, ncol - col))
+            nrows = max(1, crows)
+            fmt = for_cell(role, align)
             if span > 1 or nrows > 1:
-                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
+                merges.append([r, col, r + nrows - 1, col + span - 1])
+                if direct and r + nrows > top + nrows_total:
+                    ws._check_dimensions(r + nrows - 1, col + span - 1)
                 for rr in range(r, r + nrows):
                     for cc in range(col, col + span):
                         covered.add((rr, cc))
-            num = cell.number
+                        if rr != r or cc != col:
+                            blank(rr, cc, fmt)
             dbl = as_double(num) if num is not None else None
             if dbl is not None and num is not None:
-                ws.write_number(r, col, dbl, fm.number(number_format(num), cell.align))
-            elif text:
-                ws.write_string(r, col, text, fmt)
+                nfmt = fm.number(number_format(num), align)
+                if direct:
+                    table[r][col] = CellNumberTuple(dbl, nfmt)
+                else:
+                    ws._write_number(r, col, dbl, nfmt)
+            elif paras and (text := _text(cell)):
+                if direct and len(text) <= short:
+                    table[r][col] = CellStringTuple(sst(text), fmt)
+                else:
+                    ws._write_string(r, col, text, fmt)
             else:
-                ws.write_blank(r, col, None, fmt)
+                blank(r, col, fmt)
             if nrows == 1:
-                w = sum(widths[col:col + span])
-                heights[r] = max(heights.get(r, 1), lines_needed(cell.paras, w))
+                need = lines_needed(paras, sum(widths[col:col + span]))
+                if need > heights.get(r, 1):
+                    heights[r] = need
+                else:
+                    heights.setdefault(r, 1)
             col += span
     for r, n in heights.items():
         ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
-    return top + len(grid.rows)
+    return top + nrows_total
 
 
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
@@ -333,6 +398,19 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     weights = {k for k in extra if _is_weight(decls, k)}
+    # Cells stored directly, as in _write_grid: every row fills columns 0..len(heads)-1, so
+    # the heading row and the last row's last cell set the dimensions (checked at the end).
+    # Beyond Excel's row limit, and for strings long enough to be truncated, XlsxWriter's
+    # own checked writers decide.
+    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+
+    write_string = ws._write_string
+    text_fmt = fm.flat_text
+    table = ws.table
+    sst = ws.str_table._get_shared_string_index
+    short = ws.xls_strmax // 2
+    rowmax = ws.xls_rowmax
+    blank = CellBlankTuple(text_fmt)
     r = 1
     for d in decls:
         for ind in d.ordered_indicators():
@@ -343,18 +421,28 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
                     text = column_value(d, ind, k)
                     num = lg.number_of(text) if k in weights and text else None
                     row.append(num if num is not None else text)
+                if r >= rowmax:
+                    r += 1
+                    continue  # XlsxWriter drops cells beyond the sheet (its writers return -1)
+                cells = table[r]
                 for c, v in enumerate(row):
                     if isinstance(v, Decimal):
                         dbl = as_double(v)
                         if dbl is not None:
-                            ws.write_number(r, c, dbl, fm.number(number_format(v), "center"))
+                            cells[c] = CellNumberTuple(dbl, fm.number(number_format(v), "center"))
                             continue
                         v = format(v, "f")
-                    if v:
-                        ws.write_string(r, c, v, fm.flat_text)
+                    if not v:
+                        cells[c] = blank
+                    elif len(v) <= short:
+                        cells[c] = CellStringTuple(sst(v), text_fmt)
                     else:
-                        ws.write_blank(r, c, None, fm.flat_text)
+                        write_string(r, c, v, text_fmt)
                 r += 1
+    if 1 < r <= rowmax:
+        ws._check_dimensions(r - 1, len(heads) - 1)
+    elif r > rowmax:
+        ws._check_dimensions(rowmax - 1, len(heads) - 1)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r - 1, 0), len(heads) - 1)
     ws.set_paper(9)
@@ -382,6 +470,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
     import xlsxwriter
 
     from . import jsonout
+    from .xlsx_sheet import FastWorksheet
 
     when = fixed_time(dset, getattr(options, "source_date_epoch", None))
     buf = io.BytesIO()
@@ -389,6 +478,7 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "nan_inf_to_errors": False,
     })
+    wb.worksheet_class = FastWorksheet  # same XML as XlsxWriter's Worksheet, faster (xlsx_sheet.py)
     decls = ordered(dset)
     dept = dset.department
     wb.set_properties({

@@ -109,6 +109,7 @@ class Profile:
     # Lookup indexes, built once from the fields above and kept on the profile itself.
     _fields_by_key: dict[str, FieldSpec] = record.field(init=False, eq=False, repr=False)
     _level1_by_name: dict[str, Level1] = record.field(init=False, eq=False, repr=False)
+    _columns_by_name: dict[str, ColumnSpec] = record.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         by_key: dict[str, FieldSpec] = {}
@@ -122,6 +123,11 @@ class Profile:
                 by_name.setdefault(n, l1)
         object.__setattr__(self, "_fields_by_key", by_key)
         object.__setattr__(self, "_level1_by_name", by_name)
+        cols: dict[str, ColumnSpec] = {}
+        for col in self.columns:  # the first column that claims a name wins, as before
+            for n in (col.key, col.label, *col.aliases):
+                cols.setdefault(_norm(n), col)
+        object.__setattr__(self, "_columns_by_name", cols)
 
     # --- lookups ---------------------------------------------------------------------
     def field(self, key: str) -> FieldSpec | None:
@@ -146,11 +152,7 @@ class Profile:
         return out
 
     def column(self, key: str) -> ColumnSpec | None:
-        k = _norm(key)
-        for col in self.columns:
-            if k in {_norm(col.key), _norm(col.label), *(_norm(a) for a in col.aliases)}:
-                return col
-        return None
+        return self._columns_by_name.get(_norm(key))
 
     @property
     def extra_columns(self) -> tuple[ColumnSpec, ...]:

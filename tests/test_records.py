@@ -117,7 +117,8 @@ def test_attrs_functions_still_work_on_records() -> None:
     assert attrs.evolve(t, unit="人") == Target("ge", value=Decimal("1"), unit="人")
     assert attrs.asdict(t)["value"] == Decimal("1")
     assert attrs.fields(Target).unit.name == "unit"
-    assert [f.name for f in attrs.fields(Profile) if not f.init] == ["_fields_by_key", "_level1_by_name"]
+    assert [f.name for f in attrs.fields(Profile) if not f.init] == ["_fields_by_key", "_level1_by_name",
+                                                                 "_columns_by_name"]
     span = Span("p", 1, 2, 3, 4)
     assert attrs.evolve(span, col=9) == Span("p", 1, 9, 3, 4)
     seg = ast.Segment("产出", span)
