@@ -379,11 +379,17 @@ class _DeclResolver:
             if lu and hu and lu != hu:
                 self.diags.append(diag("PD-V004", t.low.span, path=written, low_unit=lu, high_unit=hu))
             if t.low.value >= t.high.value and (not lu or not hu or lu == hu):
+                unit = hu or lu or ""
+                if t.low.value == t.high.value and t.op_span != NO_SPAN:  # one point: it is an "="
+                    fix = Fix(Span(t.op_span.path, t.op_span.line, t.op_span.col,
+                                   t.high.span.end_line, t.high.span.end_col),
+                              f"= {t.low.raw} {unit}".rstrip(), "两端相同，写成等于")
+                else:
+                    fix = Fix(Span(t.low.span.path, t.low.span.line, t.low.span.col,
+                                   t.high.span.end_line, t.high.span.end_col),
+                              f"{t.high.raw}-{t.low.raw}{unit}", "交换上下限")
                 self.diags.append(diag("PD-V003", t.low.span, path=written,
-                                       low=t.low.raw, high=t.high.raw,
-                                       fix=Fix(Span(t.low.span.path, t.low.span.line, t.low.span.col,
-                                                    t.high.span.end_line, t.high.span.end_col),
-                                               f"{t.high.raw}-{t.low.raw}{hu or lu or ''}", "交换上下限")))
+                                       low=t.low.raw, high=t.high.raw, fix=fix))
             return Target("range", low=t.low.value, high=t.high.value, unit=hu or lu), None
         assert isinstance(t, ast.Qualitative)
         return Target("qual", text=t.value.text), None
