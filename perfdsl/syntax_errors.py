@@ -230,6 +230,14 @@ class Recovery:
             return
         # A comparison followed by text: the most common mistake, with its own code.
         before = self._line_text(line)[: col - 1]
+        # `定性` with nothing after it: the value is empty (the same finding as `定性 ""`).
+        qual_m = re.search(r"(?:^|[ \t\u3000])(定性)[ \t\u3000]*$", before)
+        if qual_m and found == "行尾":
+            path = self._block_prefix(line) + _written_path(before[:qual_m.start(1)])
+            kw = Span(self.src, line, qual_m.start(1) + 1, line, qual_m.end(1) + 1)
+            self.diags.append(diag("PD-V005", kw, path=path, name=path[-1] if path else "",
+                                   help="在“定性”后面写出目标，如：定性 明显提高"))
+            return
         sci = re.search(r"[0-9０-９][eE][+\-]?$", before)
         if sci and re.match(r"“[0-9]", found):
             self.diags.append(diag(
