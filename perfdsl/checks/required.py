@@ -46,15 +46,18 @@ def check_counts(decl: Declaration) -> Iterator[Diagnostic]:
 
 
 def check_set_titles(dset: DeclarationSet) -> Iterator[Diagnostic]:
-    dept: str | None = None
-    seen: set[str] = set()
+    dept: Declaration | None = None
+    seen: dict[str, Declaration] = {}
     for d in dset.declarations:
         if d.kind == "department":
             if dept is not None:
-                yield diag("PD-D002", _head(d), other=dept)
+                yield diag("PD-D002", _head(d), other=dept.title, related=((_head(dept), "第一份部门整体声明"),))
             else:
-                dept = d.title
+                dept = d
             continue
-        if d.title in seen:
-            yield diag("PD-D001", _head(d), kind=KIND_ZH[d.kind], title=d.title)
-        seen.add(d.title)
+        first = seen.get(d.title)
+        if first is not None:
+            yield diag("PD-D001", _head(d), kind=KIND_ZH[d.kind], title=d.title,
+                       related=((_head(first), "第一次声明"),))
+        else:
+            seen[d.title] = d
