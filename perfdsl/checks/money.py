@@ -182,11 +182,12 @@ def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
     for ind, raw in weighted:
         value = parse_decimal(raw.rstrip("%％")) if raw is not None else None
         if value is None or value <= 0:
-            ok = False
             yield diag("PD-M005", ind.column_span(key) or ind.span, path=ind.path, severity=sev,
                        detail=f"“{ind.name}”的{key}{'没有填写' if raw is None else f'“{raw}”不是正数'}")
+        if value is None:  # a missing weight: the sum cannot be told
+            ok = False
             continue
-        total += value
+        total += value  # a zero or negative weight still counts in the sum (it may be wrong too)
     want = Decimal(decl.profile.weight_total)
     if ok and total != want:
         # The sum is wrong: point at the weights themselves (each one listed), not at an indicator.
