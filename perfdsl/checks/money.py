@@ -183,7 +183,8 @@ def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
         value = parse_decimal(raw.rstrip("%％")) if raw is not None else None
         if value is None or value <= 0:
             yield diag("PD-M005", ind.column_span(key) or ind.span, path=ind.path, severity=sev,
-                       detail=f"“{ind.name}”的{key}{'没有填写' if raw is None else f'“{raw}”不是正数'}")
+                       detail=f"{f'“{ind.name}”' if ind.name else '名称为空的指标'}的{key}"
+                              f"{'没有填写' if raw is None else f'“{raw}”不是正数'}")
         if value is None:  # a missing weight: the sum cannot be told
             ok = False
             continue
