@@ -17,39 +17,26 @@ from perfdsl.model import Declaration, DeclarationSet
 DeclRule = Callable[[Declaration], Iterable[Diagnostic]]
 SetRule = Callable[[DeclarationSet], Iterable[Diagnostic]]
 
-DECLARATION_RULES: tuple[DeclRule, ...] = (
-    origin.check_profile_origin,
-    targets.check_values,
-    targets.check_units,
-    targets.check_unit_category,
-    targets.check_percentages,
-    names.check_names,
-    names.check_placeholders,
-    text.check_confusable_names,
-    hierarchy.check_mixed_hierarchy,
-    required.check_required_fields,
-    required.check_required_groups,
-    required.check_counts,
-    money.check_sums,
-    money.check_balance,
-    money.check_cost_control,
-    money.check_weights,
+# (rule, reads the profile). A rule that reads the profile's hierarchy, fields, sums or thresholds
+# is skipped for a declaration whose profile is unknown (PD-H005): its `profile` is only a fallback.
+DECLARATION_RULES: tuple[tuple[DeclRule, bool], ...] = (
+    (origin.check_profile_origin, True),
+    (targets.check_values, False),
+    (targets.check_units, False),
+    (targets.check_unit_category, False),
+    (targets.check_percentages, True),
+    (names.check_names, False),
+    (names.check_placeholders, False),
+    (text.check_confusable_names, False),
+    (hierarchy.check_mixed_hierarchy, True),
+    (required.check_required_fields, True),
+    (required.check_required_groups, True),
+    (required.check_counts, True),
+    (money.check_sums, True),
+    (money.check_balance, True),
+    (money.check_cost_control, True),
+    (money.check_weights, True),
 )
-
-# Rules that read the profile's hierarchy, fields, sums or thresholds: skipped for a declaration
-# whose profile is unknown (PD-H005), whose `profile` is only a fallback.
-PROFILE_RULES: frozenset[DeclRule] = frozenset((
-    origin.check_profile_origin,
-    targets.check_percentages,
-    hierarchy.check_mixed_hierarchy,
-    required.check_required_fields,
-    required.check_required_groups,
-    required.check_counts,
-    money.check_sums,
-    money.check_balance,
-    money.check_cost_control,
-    money.check_weights,
-))
 
 SET_RULES: tuple[SetRule, ...] = (
     required.check_set_titles,
@@ -60,8 +47,8 @@ SET_RULES: tuple[SetRule, ...] = (
 def run_checks(dset: DeclarationSet) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for decl in dset.declarations:
-        for rule in DECLARATION_RULES:
-            if decl.profile_known or rule not in PROFILE_RULES:
+        for rule, reads_profile in DECLARATION_RULES:
+            if decl.profile_known or not reads_profile:
                 out.extend(rule(decl))
     for srule in SET_RULES:
         out.extend(srule(dset))

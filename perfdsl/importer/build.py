@@ -187,20 +187,10 @@ def _list_items(text: str, fmt: str) -> list[str]:
 
 
 def _composite(profile: Profile, key: str, text: str) -> dict[str, str] | None:
+    """The parts of `text` by the first of the profile's composite formats that names `key`."""
     for fmt in profile.composites.values():
-        keys = re.findall(r"\{([^{}]+)\}", fmt)
-        if key not in keys:
-            continue
-        pat = ""
-        pos = 0
-        for n, m in enumerate(re.finditer(r"\{([^{}]+)\}", fmt)):
-            pat += re.escape(fmt[pos:m.start()])
-            pat += f"(?P<g{n}>.*)" if n == len(keys) - 1 else f"(?P<g{n}>.*?)"
-            pos = m.end()
-        pat += re.escape(fmt[pos:])
-        mm = re.fullmatch(pat, clean(text), re.S)
-        if mm:
-            return {k: mm.group(f"g{n}").strip() for n, k in enumerate(keys)}
+        if f"{{{key}}}" in fmt and (parts := _split_composite(fmt, text)) is not None:
+            return parts
     return None
 
 
