@@ -20,31 +20,28 @@ def key(k: str) -> str:
     return k if _BARE.fullmatch(k) else string(k)
 
 
-def string(s: str) -> str:
+def _escaped(s: str, newlines: bool = False) -> str:
+    """`s` escaped for a TOML basic string; with `newlines`, line breaks stay (multi-line strings)."""
     out = []
     for ch in s:
-        if ch in _ESCAPES:
+        if newlines and ch == "\n":
+            out.append(ch)
+        elif ch in _ESCAPES:
             out.append(_ESCAPES[ch])
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:
             out.append(f"\\u{ord(ch):04X}")
         else:
             out.append(ch)
-    return '"' + "".join(out) + '"'
+    return "".join(out)
+
+
+def string(s: str) -> str:
+    return '"' + _escaped(s) + '"'
 
 
 def _multiline(s: str) -> str:
     """A multi-line basic string, for text written over several lines (layout grids)."""
-    body = []
-    for ch in s:
-        if ch == "\n":
-            body.append("\n")
-        elif ch in _ESCAPES:
-            body.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            body.append(f"\\u{ord(ch):04X}")
-        else:
-            body.append(ch)
-    return '"""\n' + "".join(body) + '"""'
+    return '"""\n' + _escaped(s, newlines=True) + '"""'
 
 
 def value(v: Any) -> str:
