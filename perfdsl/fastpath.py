@@ -35,9 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from perfdsl import lineshapes
 from perfdsl.record import Record, fields
 
-FORMAT = 2  # bump when the shape of the derived data changes
+FORMAT = 3  # bump when the shape of the derived data changes
 _new = tuple.__new__
 
 # Accepted / declined chunks in this process (reported by benchmarks/run.py).
@@ -81,6 +82,9 @@ class Tables:
         self.actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = data["rules"]
         self.bound: dict[int, dict[int, dict[str, tuple[bool, Any]]]] = {}  # id(builder) -> bound actions
+        # Line-level statement shapes (perfdsl.lineshapes), derived from the same tables.
+        self.shapes = lineshapes.load(data.get("shapes"))
+        self.runners: dict[tuple[int, int], Any] = {}  # (id(builder), id(on_nl)) -> shape runner
 
 
 class _Matchers(dict):  # type: ignore[type-arg]
@@ -139,6 +143,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     actions = tables.bound.get(id(builder))
     if actions is None:  # reduce actions carry their rule, with the builder's method bound
         actions = tables.bound[id(builder)] = _bind(tables, builder)
+    run_shape, entry = _shape_runner(tables, builder, on_nl)
     state_stack = [tables.start]
     value_stack: list[Any] = []
     end_state = tables.end
@@ -149,6 +154,11 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     typ = "$END"
     while True:
         if pos < size_text:
+            if state_stack[-1] == entry:  # just after a statement's first NAME: try the line shapes
+                r = run_shape(text, pos, line, line_start, state_stack, value_stack)
+                if r is not None:
+                    pos, line, line_start = r
+                    continue
             m = match[state_stack[-1]](text, pos)
             if m is None:
                 return None
@@ -220,6 +230,22 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
                 return out if isinstance(out, list) else None
 
 
+def _shape_runner(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> tuple[Any, int]:
+    """(the line-shape runner, the state it runs in), or (None, -1): shapes build what
+    perfdsl.parser._Builder builds, so they run only with that builder."""
+    shapes = tables.shapes
+    if shapes is None or os.environ.get("PERFDSL_NO_SHAPES"):
+        return None, -1
+    cls = type(builder)
+    if cls.__name__ != "_Builder" or cls.__module__ != "perfdsl.parser":
+        return None, -1
+    key = (id(builder), id(on_nl))
+    run = tables.runners.get(key)
+    if run is None:
+        run = tables.runners[key] = lineshapes.runner(shapes, builder, on_nl, FastToken)
+    return run, shapes.entry
+
+
 def _bind(tables: Tables, builder: Any) -> dict[int, dict[str, tuple[bool, Any]]]:
     """The action table with each reduce's rule inlined: (origin, size, method, expand1, include)."""
     rules = [(origin, size, getattr(builder, name) if name else None, expand1, include)
@@ -286,8 +312,8 @@ def cache_material() -> str | None:
     version = _lark_version()
     if version is None:
         return None
-    return f"fastpath {FORMAT}\0{grammar_text()}\0lark {version}\0python {sys.version_info[:3]}\0" \
-           f"{_builder_methods(_Builder)}"
+    return f"fastpath {FORMAT}\0shapes {lineshapes.VERSION}\0{grammar_text()}\0lark {version}\0" \
+           f"python {sys.version_info[:3]}\0{_builder_methods(_Builder)}"
 
 
 def _load_or_derive() -> Tables | None:
@@ -391,7 +417,7 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
             newline_types |= {str(n) for n in basic.newline_types}
             seen[id(basic)] = len(lexers) - 1
         lexer_of[int(state)] = seen[id(basic)]
-    return {
+    data = {
         "format": FORMAT,
         "start": int(table.start_states["start"]),
         "end": int(table.end_states["start"]),
@@ -405,3 +431,5 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
         "actions": actions,
         "rules": rules,
     }
+    data["shapes"] = lineshapes.derive(data)
+    return data

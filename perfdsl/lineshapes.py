@@ -1,0 +1,592 @@
+"""Line-level statement shapes for the fast path: one regex match and direct AST nodes per line.
+
+perfdsl.fastpath replays Lark's LALR parser token by token. Most lines of a declaration
+are one of a few statement shapes (an indicator `产出.数量.人数 >= 2600 人`, a field
+`年度: 2024`, a group head `产出 {`). For those, this module matches the rest of the line
+with one regex and builds the nodes the builder would build, without replaying each
+shift and reduce.
+
+What is written by hand here is only each shape's *token sequence* (a template over the
+grammar's terminal names, e.g. path CMP NUMBER (UNIT|PAREN_UNIT)? ATTR{0,2} _NL) and the
+code that builds its nodes (the same values as perfdsl.parser._Builder). Everything else
+is derived from the tables the fast path reads out of Lark (`derive`):
+
+- the states where a shape applies: after the first NAME of a statement, in every state
+  with a goto on `indicator` (a statement may start there);
+- every concrete token sequence of each template is run through the LALR tables from each
+  such state: a shape is enabled in a state only if all its sequences are accepted, reduce
+  through exactly the builder methods the hand-written construction stands for, and end
+  in the expected stack (`_expect`);
+- the regex of each token is its terminal's own regex (`pattern.to_regexp()`), guarded so
+  that it matches only where the contextual lexer of the state the token is lexed in
+  would produce that token: a negative lookahead over every terminal that comes *before*
+  it in that lexer's order (Lark's scanner takes the first alternative that matches), and
+  matched atomically (`(?=(?P<x>…))(?P=x)`), as the scanner does. Ignored whitespace
+  between tokens is guarded the same way. So any line the regex matches is tokenised
+  exactly as Lark's lexer would tokenise it, and anything else falls back to the replay.
+
+A shape ends in one of two ways (`mode`):
+- "goto": the statement is complete at its _NL (indicators). The node is pushed with the
+  goto of its nonterminal, and the following reductions (stmt, the statement list) run in
+  the generic loop. Used only where the state after _NL and the state after the goto use
+  the same lexer (hence accept the same lookaheads) and the state after _NL only reduces
+  this rule, so the next token is lexed and accepted exactly as Lark would.
+- "prefix": the statement may continue on the next lines (a field's `- items`, a group's
+  body). The stack is left exactly as the replay would leave it after _NL (the states from
+  the simulation, the path and value nodes), and the generic loop continues.
+
+tests/test_fastpath.py compares the result with Lark (whole AST, spans, diagnostics,
+comments) and counts shape hits.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+VERSION = 1  # part of the fast path's cache key: bump when templates or construction change
+MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
+MAX_ATTRS = 2
+
+# Hits per shape kind, and lines where a shape was tried but none matched (this process).
+STATS: dict[str, int] = {"declined": 0}
+
+_new = tuple.__new__
+
+# --- templates: token sequences over the grammar's terminal names ----------------------
+# ("tok", slot, TERMINAL) | ("opt", [nodes]) | ("alt", [[nodes], [nodes], ...])
+
+
+def _tok(slot: str, term: str) -> tuple[str, str, str]:
+    return ("tok", slot, term)
+
+
+def _opt(*nodes: Any) -> tuple[str, list[Any]]:
+    return ("opt", list(nodes))
+
+
+def _alt(*branches: list[Any]) -> tuple[str, list[Any]]:
+    return ("alt", list(branches))
+
+
+def _path_rest(i: int = 1) -> list[Any]:
+    """The path after its first NAME (already shifted by the replay): (_DOT NAME){0,3}."""
+    if i >= MAX_SEGMENTS:
+        return []
+    return [_opt(_tok(f"d{i}", "_DOT"), _tok(f"s{i}", "NAME"), *_path_rest(i + 1))]
+
+
+def _attrs(prefix: str, i: int = 0) -> list[Any]:
+    if i >= MAX_ATTRS:
+        return []
+    return [_opt(_tok(f"{prefix}a{i}", "ATTR"), *_attrs(prefix, i + 1))]
+
+
+def _unit(prefix: str) -> Any:
+    return _opt(_alt([_tok(f"{prefix}u", "UNIT")], [_tok(f"{prefix}p", "PAREN_UNIT")]))
+
+
+# kind -> (tail template after the path, the _NL slot (names the kind in `lastgroup`), mode)
+TEMPLATES: dict[str, tuple[list[Any], str, str]] = {
+    "comparison": ([_tok("op", "CMP"), _tok("cn", "NUMBER"), _unit("c"), *_attrs("c"), _tok("cnl", "_NL")],
+                   "cnl", "goto"),
+    "qualitative": ([_tok("qk", "QUAL_KW"), _tok("qv", "QUAL_TEXT"), *_attrs("q"), _tok("qnl", "_NL")],
+                    "qnl", "goto"),
+    "ranged": ([_tok("rk", "RANGE_KW"), _tok("rl", "NUMBER"), _unit("l"), _tok("rs", "RANGE_SEP"),
+                _tok("rh", "NUMBER"), _unit("h"), *_attrs("r"), _tok("rnl", "_NL")], "rnl", "goto"),
+    "field": ([_tok("fc", "_COLON"), _opt(_tok("fv", "FIELD_TEXT")), _tok("fnl", "_NL")], "fnl", "prefix"),
+    "group": ([_tok("gb", "_LBRACE"), _tok("gnl", "_NL")], "gnl", "prefix"),
+}
+
+
+def _sequences(nodes: list[Any]) -> list[list[tuple[str, str]]]:
+    """Every concrete token sequence [(slot, TERMINAL), …] of a template."""
+    out: list[list[tuple[str, str]]] = [[]]
+    for node in nodes:
+        if node[0] == "tok":
+            out = [s + [(node[1], node[2])] for s in out]
+        elif node[0] == "opt":
+            out = [s + t for s in out for t in [[], *_sequences(node[1])]]
+        else:
+            out = [s + t for s in out for b in node[1] for t in _sequences(b)]
+    return out
+
+
+def _star(sym: str) -> bool:
+    return sym.startswith("__")
+
+
+def _expect(kind: str, seq: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The builder methods the construction stands for, and the symbols on the stack above
+    the start state before the statement's own reduce (goto) or at the end (prefix)."""
+    slots = {slot for slot, _t in seq}
+    n = sum(1 for s in slots if re.fullmatch(r"s\d", s))
+    attrs = any(re.fullmatch(r"[a-z]a\d", s) for s in slots)
+    methods = ["segment"] * n + ["path"]
+    if kind == "comparison":
+        return methods + ["quantity", "comparison"], ["path", "CMP", "quantity"] + (["*"] if attrs else []) + ["_NL"]
+    if kind == "qualitative":
+        return methods + ["plain_text", "qualitative"], \
+            ["path", "QUAL_KW", "qual_value"] + (["*"] if attrs else []) + ["_NL"]
+    if kind == "ranged":
+        return methods + ["quantity", "quantity", "ranged"], \
+            ["path", "RANGE_KW", "quantity", "RANGE_SEP", "quantity"] + (["*"] if attrs else []) + ["_NL"]
+    if kind == "field":
+        value = "fv" in slots
+        return methods + (["plain_text"] if value else []), ["path", "_COLON"] + (["value"] if value else []) + ["_NL"]
+    return methods, ["path", "_LBRACE", "_NL"]  # group head
+
+
+def _simulate(actions: dict[int, dict[str, tuple[bool, int]]], rules: list[Any], start: int,
+              seq: list[tuple[str, str]]) -> tuple[list[int], list[str], dict[str, int], list[str]] | None:
+    """Run token types through the LALR tables from `start`: (state stack, symbol stack,
+    the state each slot is lexed in, builder methods reduced), or None if rejected."""
+    stack, syms = [start], []
+    lexed: dict[str, int] = {}
+    methods: list[str] = []
+    for slot, term in seq:
+        lexed[slot] = stack[-1]  # the contextual lexer runs in the state before the reductions
+        while True:
+            act = actions.get(stack[-1], {}).get(term)
+            if act is None:
+                return None
+            if act[0]:
+                stack.append(act[1])
+                syms.append(term)
+                break
+            origin, size, method = rules[act[1]][0], rules[act[1]][1], rules[act[1]][2]
+            if size >= len(stack):  # would pop the start state: not inside one statement
+                return None
+            if size:
+                del stack[-size:]
+                del syms[-size:]
+            if method:
+                methods.append(method)
+            goto = actions.get(stack[-1], {}).get(origin)
+            if goto is None or not goto[0]:
+                return None
+            stack.append(goto[1])
+            syms.append(origin)
+    return stack, syms, lexed, methods
+
+
+def derive(data: dict[str, Any]) -> dict[str, Any]:
+    """The shapes for the fast path's derived `data` (plain data, cached with it)."""
+    actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
+    rules = data["rules"]
+    lexer_of: dict[int, int] = data["lexer_of"]
+    orders: list[list[tuple[str, str]]] = data["lexers"]
+    nonterminals = {r[0] for r in rules}
+    filtered = set(data["filtered"])
+    if len(data["ignore"]) != 1:
+        return {}
+    ignore = data["ignore"][0]
+    regex_of: dict[str, str] = {}
+    for order in orders:
+        for name, rx in order:
+            if regex_of.setdefault(name, rx) != rx or re.compile(rx).groups:
+                return {}
+    starts = sorted(s for s, row in actions.items() if "indicator" in row and "NAME" in row and row["NAME"][0])
+    after_name = {actions[s]["NAME"][1] for s in starts}
+    if len(after_name) != 1:  # one state after a statement's first NAME, or no shapes
+        return {}
+    entry = after_name.pop()
+
+    per_start: dict[int, dict[str, Any]] = {}
+    slot_lexers: dict[str, set[int]] = {}
+    kinds: list[str] = []
+    for kind, (tail, _nl, mode) in TEMPLATES.items():
+        template = _path_rest() + tail
+        seqs = _sequences(template)
+        enabled: dict[int, Any] = {}
+        for s in starts:
+            info = _check(kind, mode, s, seqs, actions, rules, lexer_of, nonterminals, filtered, slot_lexers)
+            if info is not None:
+                enabled[s] = info
+        if enabled:
+            kinds.append(kind)
+            for s, info in enabled.items():
+                per_start.setdefault(s, {})[kind] = info
+    if not kinds:
+        return {}
+    lexer_slots = {slot: sorted(ls) for slot, ls in slot_lexers.items()}
+    firsts = {name: _first(rx) for name, rx in regex_of.items()}
+    shares: dict[tuple[str, str], bool] = {}
+
+    def may_share(a: str, b: str) -> bool:
+        if (a, b) not in shares:
+            shares[a, b] = _may_share_first(firsts[a], firsts[b])
+        return shares[a, b]
+
+    def tok_rx(slot: str, term: str) -> str:
+        states = lexer_slots.get(slot, [])
+        before: list[str] = []
+        ign_before: list[str] = []
+        for li in states:
+            names = [n for n, _r in orders[li]]
+            if term not in names or ignore not in names:
+                raise ValueError("a token outside its lexer")
+            for n in names[:names.index(term)]:
+                if n not in before and may_share(n, term):
+                    before.append(n)
+            for n in names[:names.index(ignore)]:
+                if n not in ign_before and may_share(n, ignore):
+                    ign_before.append(n)
+        gap = _atomic(f"w_{slot}", regex_of[ignore], ign_before, regex_of)
+        return f"(?:{gap})?" + _atomic(slot, regex_of[term], before, regex_of)
+
+    def rx(nodes: list[Any]) -> str:
+        parts = []
+        for node in nodes:
+            if node[0] == "tok":
+                parts.append(tok_rx(node[1], node[2]))
+            elif node[0] == "opt":
+                parts.append(f"(?:{rx(node[1])})?")
+            else:
+                parts.append("(?:" + "|".join(rx(b) for b in node[1]) + ")")
+        return "".join(parts)
+
+    try:
+        tails = "|".join(rx(TEMPLATES[k][0]) for k in kinds)
+        pattern = rx(_path_rest()) + f"(?:{tails})"
+    except ValueError:
+        return {}
+    return {"version": VERSION, "entry": entry, "pattern": pattern,
+            "kinds": {TEMPLATES[k][1]: k for k in kinds}, "starts": per_start}
+
+
+def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) -> str:
+    guard = "|".join(f"(?:{regex_of[n]})" for n in before)
+    return (f"(?!{guard})" if guard else "") + f"(?=(?P<{name}>{regex}))(?P={name})"
+
+
+def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], actions: Any, rules: Any,
+           lexer_of: dict[int, int], nonterminals: set[str], filtered: set[str],
+           slot_lexers: dict[str, set[int]]) -> Any:
+    """The shape's data for `start`, or None if any of its sequences does not behave as expected."""
+    goto_state: int | None = None
+    prefix: dict[str, list[int]] = {}
+    lexers: dict[str, set[int]] = {}
+    for seq in seqs:
+        full = [("s0", "NAME"), *seq]
+        sim = _simulate(actions, rules, start, full)
+        if sim is None:
+            return None
+        stack, syms, lexed, methods = sim
+        want_methods, want_syms = _expect(kind, full)
+        got_syms = ["*" if _star(s) else s for s in syms]
+        if got_syms != want_syms:
+            return None
+        if mode == "goto":
+            last = stack[-1]
+            terms = {sym: act for sym, act in actions[last].items() if sym not in nonterminals}
+            reduce_rules = {act[1] for act in terms.values() if not act[0]}
+            if not terms or any(act[0] for act in terms.values()) or len(reduce_rules) != 1:
+                return None
+            rule = rules[reduce_rules.pop()]
+            if rule[1] != len(stack) - 1 or not rule[2] or methods + [rule[2]] != want_methods:
+                return None
+            goto = actions[start].get(rule[0])
+            if goto is None or not goto[0] or lexer_of[goto[1]] != lexer_of[last]:
+                return None
+            if goto_state is not None and goto_state != goto[1]:
+                return None
+            goto_state = goto[1]
+        else:
+            if methods != want_methods or any(t not in nonterminals and t not in filtered for t in syms):
+                return None  # (the replay pushes no token for a filtered terminal: None)
+            key = "fv" if any(slot == "fv" for slot, _t in seq) else ""
+            if prefix.setdefault(key, stack[1:]) != stack[1:]:
+                return None
+        for slot, state in lexed.items():
+            if slot != "s0":
+                lexers.setdefault(slot, set()).add(lexer_of[state])
+    for slot, ls in lexers.items():
+        slot_lexers.setdefault(slot, set()).update(ls)
+    if mode == "goto":
+        return goto_state
+    return prefix
+
+
+# --- runtime ---------------------------------------------------------------------------
+
+
+class Shapes:
+    """The compiled shapes: `entry` is the state after a statement's first NAME."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.entry: int = data["entry"]
+        self.pattern: str = data["pattern"]
+        self.kinds: dict[str, str] = data["kinds"]
+        self.starts: dict[int, dict[str, Any]] = data["starts"]
+        self._match: Any = None
+
+    @property
+    def match(self) -> Any:
+        if self._match is None:  # compiled on first use (a one-file check may never need it)
+            self._match = re.compile(self.pattern).match
+        return self._match
+
+
+def load(data: dict[str, Any] | None) -> Shapes | None:
+    if not data or data.get("version") != VERSION:
+        return None
+    return Shapes(data)
+
+
+def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
+    """A function that tries the shapes at the top of the replay loop (see fastpath._parse).
+
+    `run(text, pos, line, line_start, state_stack, value_stack)`: with the stacks ending in
+    (start state, entry) / (…, the first NAME token), and `pos` just after that NAME. On a
+    match the stacks are changed as the replay would have changed them and the new
+    (pos, line, line_start) is returned; otherwise None and nothing is changed.
+    """
+    from perfdsl import ast, parser
+    from perfdsl.diagnostics import diag
+    from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number, too_large
+    from perfdsl.source import Span
+
+    ctx = parser._CTX
+    op_names = parser.OP_NAMES
+    fold_grouped = parser._FOLD_GROUPED
+    attrs_of = builder._attrs
+    starts = shapes.starts
+    kinds = shapes.kinds
+    match = shapes.match
+    Segment, Path, Quantity, Comparison, Indicator = ast.Segment, ast.Path, ast.Quantity, ast.Comparison, ast.Indicator
+    Text = ast.Text
+
+    def tspan(p: str, line: int, ls: int, a: int, b: int) -> Span:
+        return _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
+
+    def quantity(p: str, text: str, line: int, ls: int, m: Any, num: str, unit: str, paren: str) -> Any:
+        a, b = m.span(num)
+        t = text[a:b]
+        raw = fold_number(t) if "," not in t and "，" not in t else t.translate(fold_grouped)
+        value = Decimal(fold_number(t))
+        first = tspan(p, line, ls, a, b)
+        if len(t) > MAX_INTEGER_DIGITS and too_large(value):
+            ctx.diags.append(diag("PD-S007", first, text=t, limit=MAX_INTEGER_DIGITS))
+        ua, ub = m.span(unit)
+        if ua < 0:
+            ua, ub = m.span(paren)
+            if ua < 0:
+                return _new(Quantity, (raw, value, None, first, None))
+            unit_text = text[ua + 1:ub - 1]
+        else:
+            unit_text = text[ua:ub]
+        uspan = tspan(p, line, ls, ua, ub)
+        unit_text = ctx.words.setdefault(unit_text, unit_text)
+        return _new(Quantity, (raw, value, unit_text, _new(Span, (p, line, first[2], line, uspan[4])), uspan))
+
+    def attr_tokens(text: str, line: int, ls: int, m: Any, prefix: str) -> list[Any]:
+        toks = []
+        for i in range(MAX_ATTRS):
+            a, b = m.span(f"{prefix}a{i}")
+            if a < 0:
+                break
+            toks.append(_new(token, ("ATTR", text[a:b], line, a - ls + 1, line, b - ls + 1)))
+        return toks
+
+    def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
+            value_stack: list[Any]) -> tuple[int, int, int] | None:
+        at = starts.get(state_stack[-2]) if len(state_stack) > 1 else None
+        if at is None:
+            return None
+        m = match(text, pos)
+        if m is None:
+            STATS["declined"] += 1
+            return None
+        nl = m.lastgroup
+        kind = kinds[nl]
+        info = at.get(kind)
+        if info is None:
+            STATS["declined"] += 1
+            return None
+        nl_start, nl_end = m.span(nl)
+        if text.find("\n", pos, nl_start) >= 0:  # every token but _NL on this line (spans assume it)
+            STATS["declined"] += 1
+            return None
+        ls = line_start
+        p = ctx.path
+        # the path: the first NAME is on the stack (a FastToken), the rest in s1, s2, …
+        tok = value_stack[-1]
+        segs = [_new(Segment, (tok[1], _new(Span, (p, tok[2], tok[3], tok[4], tok[5])), False))]
+        for i in range(1, MAX_SEGMENTS):
+            a, b = m.span(f"s{i}")
+            if a < 0:
+                break
+            segs.append(_new(Segment, (text[a:b], tspan(p, line, ls, a, b), False)))
+        # = builder.path(segs)
+        first = segs[0][1]
+        if len(segs) > 1:
+            words = ctx.words
+            for i in range(len(segs) - 1):
+                seg = segs[i]
+                shared = words.setdefault(seg[0], seg[0])
+                if shared is not seg[0]:
+                    segs[i] = _new(Segment, (shared, seg[1], seg[2]))
+            last = segs[-1][1]
+            path = _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], last[3], last[4]))))
+        else:
+            path = _new(Path, ((segs[0],), first))
+        if kind == "comparison":
+            qty = quantity(p, text, line, ls, m, "cn", "cu", "cp")
+            a, b = m.span("op")
+            op_text = text[a:b]
+            op_text = ctx.words.setdefault(op_text, op_text)
+            target = _new(Comparison, (op_names[op_text], qty, op_text, tspan(p, line, ls, a, b)))
+            attrs = attr_tokens(text, line, ls, m, "c")
+            end = attrs[-1][5] if attrs else qty[3][4]
+            node = _new(Indicator, (path, target, attrs_of(attrs), _new(Span, (p, first[1], first[2], line, end)), ()))
+        elif kind == "qualitative":
+            a, b = m.span("qk")
+            kw_span = tspan(p, line, ls, a, b)
+            kw = text[a:b]
+            a, b = m.span("qv")
+            value = _new(Text, (text[a:b], "plain", tspan(p, line, ls, a, b)))
+            target = ast.Qualitative(value, kw, kw_span)
+            attrs = attr_tokens(text, line, ls, m, "q")
+            end = attrs[-1][5] if attrs else value[2][4]
+            node = ast.Indicator(path, target, attrs_of(attrs), _new(Span, (p, first[1], first[2], line, end)))
+        elif kind == "ranged":
+            a, b = m.span("rk")
+            kw_span = tspan(p, line, ls, a, b)
+            kw = text[a:b]
+            low = quantity(p, text, line, ls, m, "rl", "lu", "lp")
+            a, b = m.span("rs")
+            sep = text[a:b]
+            high = quantity(p, text, line, ls, m, "rh", "hu", "hp")
+            target = ast.Range(low, high, kw, sep, kw_span)
+            attrs = attr_tokens(text, line, ls, m, "r")
+            end = attrs[-1][5] if attrs else high[3][4]
+            node = ast.Indicator(path, target, attrs_of(attrs), _new(Span, (p, first[1], first[2], line, end)))
+        elif kind == "field":
+            a, b = m.span("fv")
+            value = None if a < 0 else _new(Text, (text[a:b], "plain", tspan(p, line, ls, a, b)))
+        # the _NL token: the lexer callback sees it (comments), then the line counter moves on
+        nl_text = text[nl_start:nl_end]
+        nl_line, nl_col = line, nl_start - ls + 1
+        k = nl_text.count("\n")
+        if k:
+            line += k
+            ls = nl_start + nl_text.rindex("\n") + 1
+        on_nl(_new(token, ("_NL", nl_text, nl_line, nl_col, line, nl_end - ls + 1)))
+        STATS[kind] = STATS.get(kind, 0) + 1
+        del value_stack[-1]
+        del state_stack[-1]
+        if kind == "field":
+            states = info["fv" if value is not None else ""]
+            state_stack.extend(states)
+            value_stack.extend((path, None, value, None) if value is not None else (path, None, None))
+        elif kind == "group":
+            state_stack.extend(info[""])
+            value_stack.extend((path, None, None))
+        else:
+            state_stack.append(info)
+            value_stack.append(node)
+        return nl_end, line, ls
+
+    return run
+
+
+# --- first characters: which terminals a guard must name ---------------------------------
+# A guard needs only the earlier terminals that can start with a character the token itself
+# can start with. The sets are over-approximated (lookaheads ignored; anything not understood
+# counts as "any character"), so pruning never drops a terminal that could match.
+
+_ANY = "[\\s\\S]"
+
+
+def _first(regex: str) -> tuple[list[str], bool]:
+    """(character classes, as regex text, one of which the first character matches; nullable)."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        return _first_seq(list(sre_parse.parse(regex)), sre_parse)
+    except Exception:
+        return [_ANY], True
+
+
+def _first_seq(items: list[Any], sp: Any) -> tuple[list[str], bool]:
+    out: list[str] = []
+    for op, av in items:
+        classes, nullable = _first_item(str(op), av, sp)
+        out += classes
+        if not nullable:
+            return out, False
+    return out, True
+
+
+_CATEGORIES = {"CATEGORY_SPACE": "\\s", "CATEGORY_NOT_SPACE": "\\S", "CATEGORY_DIGIT": "\\d",
+               "CATEGORY_NOT_DIGIT": "\\D", "CATEGORY_WORD": "\\w", "CATEGORY_NOT_WORD": "\\W"}
+
+
+def _class_text(items: list[Any]) -> str:
+    parts, negate = [], False
+    for op, av in items:
+        op = str(op)
+        if op == "NEGATE":
+            negate = True
+        elif op == "LITERAL":
+            parts.append(re.escape(chr(av)))
+        elif op == "RANGE":
+            parts.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
+        elif op == "CATEGORY" and str(av) in _CATEGORIES:
+            parts.append(_CATEGORIES[str(av)])
+        else:
+            raise ValueError(op)
+    return ("[^" if negate else "[") + "".join(parts) + "]"
+
+
+def _first_item(op: str, av: Any, sp: Any) -> tuple[list[str], bool]:
+    if op == "LITERAL":
+        return [re.escape(chr(av))], False
+    if op == "NOT_LITERAL":
+        return [f"[^{re.escape(chr(av))}]"], False
+    if op == "IN":
+        return [_class_text(av)], False
+    if op == "ANY":
+        return [_ANY], False
+    if op == "BRANCH":
+        out: list[str] = []
+        nullable = False
+        for seq in av[1]:
+            classes, n = _first_seq(list(seq), sp)
+            out += classes
+            nullable = nullable or n
+        return out, nullable
+    if op == "SUBPATTERN":
+        if av[1] or av[2]:  # flags (e.g. (?i:…)): not understood here
+            return [_ANY], True
+        return _first_seq(list(av[3]), sp)
+    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        classes, nullable = _first_seq(list(av[2]), sp)
+        return classes, nullable or av[0] == 0
+    if op == "ATOMIC_GROUP":
+        return _first_seq(list(av), sp)
+    if op in ("ASSERT", "ASSERT_NOT", "AT"):
+        return [], True  # zero width: ignoring what it demands only over-approximates
+    return [_ANY], True
+
+
+_EVERY: list[str] = []
+
+
+def _every_char() -> str:
+    if not _EVERY:
+        _EVERY.append("".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000))
+    return _EVERY[0]
+
+
+def _may_share_first(a: tuple[list[str], bool], b: tuple[list[str], bool]) -> bool:
+    """Whether some character can start a match of both (or either may match empty)."""
+    if a[1] or b[1] or not a[0] or not b[0]:
+        return True
+    left = "|".join(a[0])
+    right = "|".join(b[0])
+    return re.search(f"(?=(?:{left}))(?:{right})", _every_char()) is not None
