@@ -43,6 +43,11 @@ _new = tuple.__new__
 
 # Accepted / declined chunks in this process (reported by benchmarks/run.py).
 STATS = {"accepted": 0, "declined": 0}
+# The line shapes (perfdsl.lineshapes) are one regex that takes ~10–30 ms to compile and save
+# ~5–10 µs per statement: they are used once this process has parsed this many characters
+# (about 3,000 statements: a one-file check never pays for them, a corpus check uses them
+# from its ~30th file on, one big declaration at once).
+SHAPES_AFTER_CHARS = 64_000
 
 
 class FastToken(Record):
@@ -85,6 +90,7 @@ class Tables:
         # Line-level statement shapes (perfdsl.lineshapes), derived from the same tables.
         self.shapes = lineshapes.load(data.get("shapes"))
         self.runners: dict[tuple[int, int], Any] = {}  # (id(builder), id(on_nl)) -> shape runner
+        self.parsed_chars = 0  # text given to `parse` in this process (see SHAPES_AFTER_CHARS)
 
 
 class _Matchers(dict):  # type: ignore[type-arg]
@@ -143,6 +149,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     actions = tables.bound.get(id(builder))
     if actions is None:  # reduce actions carry their rule, with the builder's method bound
         actions = tables.bound[id(builder)] = _bind(tables, builder)
+    tables.parsed_chars += len(text)  # (first: one big declaration uses the shapes at once)
     run_shape, entry = _shape_runner(tables, builder, on_nl)
     state_stack = [tables.start]
     value_stack: list[Any] = []
@@ -234,7 +241,7 @@ def _shape_runner(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> 
     """(the line-shape runner, the state it runs in), or (None, -1): shapes build what
     perfdsl.parser._Builder builds, so they run only with that builder."""
     shapes = tables.shapes
-    if shapes is None or os.environ.get("PERFDSL_NO_SHAPES"):
+    if shapes is None or tables.parsed_chars < SHAPES_AFTER_CHARS or os.environ.get("PERFDSL_NO_SHAPES"):
         return None, -1
     cls = type(builder)
     if cls.__name__ != "_Builder" or cls.__module__ != "perfdsl.parser":
@@ -312,7 +319,7 @@ def cache_material() -> str | None:
     version = _lark_version()
     if version is None:
         return None
-    return f"fastpath {FORMAT}\0shapes {lineshapes.VERSION}\0{grammar_text()}\0lark {version}\0" \
+    return f"fastpath {FORMAT}\0shapes {lineshapes.VERSION} {lineshapes.TEMPLATES!r}\0{grammar_text()}\0lark {version}\0" \
            f"python {sys.version_info[:3]}\0{_builder_methods(_Builder)}"
 
 

@@ -42,15 +42,16 @@ comments) and counts shape hits.
 from __future__ import annotations
 
 import re
+import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 1  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 2  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
 # Hits per shape kind, and lines where a shape was tried but none matched (this process).
-STATS: dict[str, int] = {"declined": 0}
+STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0}
 
 _new = tuple.__new__
 
@@ -91,7 +92,8 @@ def _unit(prefix: str) -> Any:
 TEMPLATES: dict[str, tuple[list[Any], str, str]] = {
     "comparison": ([_tok("op", "CMP"), _tok("cn", "NUMBER"), _unit("c"), *_attrs("c"), _tok("cnl", "_NL")],
                    "cnl", "goto"),
-    "qualitative": ([_tok("qk", "QUAL_KW"), _tok("qv", "QUAL_TEXT"), *_attrs("q"), _tok("qnl", "_NL")],
+    "qualitative": ([_tok("qk", "QUAL_KW"), _alt([_tok("qv", "QUAL_TEXT")], [_tok("qs", "STRING")]), *_attrs("q"),
+                     _tok("qnl", "_NL")],
                     "qnl", "goto"),
     "ranged": ([_tok("rk", "RANGE_KW"), _tok("rl", "NUMBER"), _unit("l"), _tok("rs", "RANGE_SEP"),
                 _tok("rh", "NUMBER"), _unit("h"), *_attrs("r"), _tok("rnl", "_NL")], "rnl", "goto"),
@@ -127,7 +129,7 @@ def _expect(kind: str, seq: list[tuple[str, str]]) -> tuple[list[str], list[str]
     if kind == "comparison":
         return methods + ["quantity", "comparison"], ["path", "CMP", "quantity"] + (["*"] if attrs else []) + ["_NL"]
     if kind == "qualitative":
-        return methods + ["plain_text", "qualitative"], \
+        return methods + ["plain_text" if "qv" in slots else "quoted_text", "qualitative"], \
             ["path", "QUAL_KW", "qual_value"] + (["*"] if attrs else []) + ["_NL"]
     if kind == "ranged":
         return methods + ["quantity", "quantity", "ranged"], \
@@ -257,8 +259,14 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) -> str:
+    """`regex` matched as the scanner matches it (first match, no backtracking into it),
+    only where none of the terminals `before` it matches."""
     guard = "|".join(f"(?:{regex_of[n]})" for n in before)
-    return (f"(?!{guard})" if guard else "") + f"(?=(?P<{name}>{regex}))(?P={name})"
+    if sys.version_info >= (3, 11):
+        atom = f"(?P<{name}>(?>{regex}))" if not name.startswith("w_") else f"(?>{regex})"
+    else:  # a lookahead is atomic: capture in it, then consume what it captured
+        atom = f"(?=(?P<{name}>{regex}))(?P={name})"
+    return (f"(?!{guard})" if guard else "") + atom
 
 
 def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], actions: Any, rules: Any,
@@ -351,22 +359,30 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
     ctx = parser._CTX
     op_names = parser.OP_NAMES
     fold_grouped = parser._FOLD_GROUPED
+    unquote = parser._unquote
     attrs_of = builder._attrs
+    # parser._on_nl only collects comments: for an _NL without “#” calling it changes nothing
+    nl_needs_call = on_nl is not parser._on_nl
     starts = shapes.starts
     kinds = shapes.kinds
     match = shapes.match
+    hits = STATS
+    segment_groups = tuple(f"s{i}" for i in range(1, MAX_SEGMENTS))
     Segment, Path, Quantity, Comparison, Indicator = ast.Segment, ast.Path, ast.Quantity, ast.Comparison, ast.Indicator
     Text = ast.Text
-
-    def tspan(p: str, line: int, ls: int, a: int, b: int) -> Span:
-        return _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
+    attr_groups = {k: tuple(f"{k}a{i}" for i in range(MAX_ATTRS)) for k in "cqr"}
 
     def quantity(p: str, text: str, line: int, ls: int, m: Any, num: str, unit: str, paren: str) -> Any:
+        # = _Builder.quantity
         a, b = m.span(num)
         t = text[a:b]
-        raw = fold_number(t) if "," not in t and "，" not in t else t.translate(fold_grouped)
-        value = Decimal(fold_number(t))
-        first = tspan(p, line, ls, a, b)
+        if "," not in t and "，" not in t:
+            raw = fold_number(t)
+            value = Decimal(raw)
+        else:
+            raw = t.translate(fold_grouped)
+            value = Decimal(fold_number(t))
+        first = _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
         if len(t) > MAX_INTEGER_DIGITS and too_large(value):
             ctx.diags.append(diag("PD-S007", first, text=t, limit=MAX_INTEGER_DIGITS))
         ua, ub = m.span(unit)
@@ -377,110 +393,118 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
             unit_text = text[ua + 1:ub - 1]
         else:
             unit_text = text[ua:ub]
-        uspan = tspan(p, line, ls, ua, ub)
+        end = ub - ls + 1
+        uspan = _new(Span, (p, line, ua - ls + 1, line, end))
         unit_text = ctx.words.setdefault(unit_text, unit_text)
-        return _new(Quantity, (raw, value, unit_text, _new(Span, (p, line, first[2], line, uspan[4])), uspan))
+        return _new(Quantity, (raw, value, unit_text, _new(Span, (p, line, first[2], line, end)), uspan))
 
-    def attr_tokens(text: str, line: int, ls: int, m: Any, prefix: str) -> list[Any]:
+    def attrs(text: str, line: int, ls: int, m: Any, groups: tuple[str, ...]) -> tuple[tuple[Any, ...], int]:
+        """(= _Builder._attrs of the ATTR tokens, the end column of the last one)"""
         toks = []
-        for i in range(MAX_ATTRS):
-            a, b = m.span(f"{prefix}a{i}")
+        for g in groups:
+            a, b = m.span(g)
             if a < 0:
                 break
             toks.append(_new(token, ("ATTR", text[a:b], line, a - ls + 1, line, b - ls + 1)))
-        return toks
+        return attrs_of(toks), toks[-1][5]
 
     def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
             value_stack: list[Any]) -> tuple[int, int, int] | None:
-        at = starts.get(state_stack[-2]) if len(state_stack) > 1 else None
+        at = starts.get(state_stack[-2])
         if at is None:
             return None
         m = match(text, pos)
         if m is None:
-            STATS["declined"] += 1
+            hits["declined"] += 1
             return None
         nl = m.lastgroup
         kind = kinds[nl]
         info = at.get(kind)
-        if info is None:
-            STATS["declined"] += 1
-            return None
         nl_start, nl_end = m.span(nl)
-        if text.find("\n", pos, nl_start) >= 0:  # every token but _NL on this line (spans assume it)
-            STATS["declined"] += 1
+        if info is None or text.find("\n", pos, nl_start) >= 0:  # (spans below assume one line)
+            hits["declined"] += 1
             return None
         ls = line_start
         p = ctx.path
-        # the path: the first NAME is on the stack (a FastToken), the rest in s1, s2, …
+        # the path (= _Builder.segment, _Builder.path): the first NAME is the token on the stack
         tok = value_stack[-1]
-        segs = [_new(Segment, (tok[1], _new(Span, (p, tok[2], tok[3], tok[4], tok[5])), False))]
-        for i in range(1, MAX_SEGMENTS):
-            a, b = m.span(f"s{i}")
-            if a < 0:
-                break
-            segs.append(_new(Segment, (text[a:b], tspan(p, line, ls, a, b), False)))
-        # = builder.path(segs)
-        first = segs[0][1]
-        if len(segs) > 1:
-            words = ctx.words
-            for i in range(len(segs) - 1):
-                seg = segs[i]
-                shared = words.setdefault(seg[0], seg[0])
-                if shared is not seg[0]:
-                    segs[i] = _new(Segment, (shared, seg[1], seg[2]))
-            last = segs[-1][1]
-            path = _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], last[3], last[4]))))
+        first = _new(Span, (p, tok[2], tok[3], tok[4], tok[5]))
+        a, b = m.span("s1")
+        if a < 0:
+            path = _new(Path, ((_new(Segment, (tok[1], first, False)),), first))
         else:
-            path = _new(Path, ((segs[0],), first))
+            words = ctx.words
+            texts = [tok[1]]
+            spans = [first]
+            for g in segment_groups:
+                a, b = m.span(g)
+                if a < 0:
+                    break
+                texts.append(text[a:b])
+                spans.append(_new(Span, (p, line, a - ls + 1, line, b - ls + 1)))
+            n = len(texts) - 1
+            segs = [_new(Segment, (words.setdefault(texts[i], texts[i]), spans[i], False)) for i in range(n)]
+            segs.append(_new(Segment, (texts[n], spans[n], False)))
+            last = spans[n]
+            path = _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], last[3], last[4]))))
         if kind == "comparison":
             qty = quantity(p, text, line, ls, m, "cn", "cu", "cp")
             a, b = m.span("op")
             op_text = text[a:b]
             op_text = ctx.words.setdefault(op_text, op_text)
-            target = _new(Comparison, (op_names[op_text], qty, op_text, tspan(p, line, ls, a, b)))
-            attrs = attr_tokens(text, line, ls, m, "c")
-            end = attrs[-1][5] if attrs else qty[3][4]
-            node = _new(Indicator, (path, target, attrs_of(attrs), _new(Span, (p, first[1], first[2], line, end)), ()))
+            target = _new(Comparison, (op_names[op_text], qty, op_text, _new(Span, (p, line, a - ls + 1, line,
+                                                                                   b - ls + 1))))
+            if m.start("ca0") < 0:
+                node = _new(Indicator, (path, target, (), _new(Span, (p, first[1], first[2], line, qty[3][4])), ()))
+            else:
+                found, end = attrs(text, line, ls, m, attr_groups["c"])
+                node = _new(Indicator, (path, target, found, _new(Span, (p, first[1], first[2], line, end)), ()))
         elif kind == "qualitative":
             a, b = m.span("qk")
-            kw_span = tspan(p, line, ls, a, b)
+            kw_span = _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
             kw = text[a:b]
             a, b = m.span("qv")
-            value = _new(Text, (text[a:b], "plain", tspan(p, line, ls, a, b)))
+            if a >= 0:  # = _Builder.plain_text
+                value = _new(Text, (text[a:b], "plain", _new(Span, (p, line, a - ls + 1, line, b - ls + 1))))
+            else:  # = _Builder.quoted_text
+                a, b = m.span("qs")
+                value = Text(unquote(text[a:b]), "quoted", _new(Span, (p, line, a - ls + 1, line, b - ls + 1)))
             target = ast.Qualitative(value, kw, kw_span)
-            attrs = attr_tokens(text, line, ls, m, "q")
-            end = attrs[-1][5] if attrs else value[2][4]
-            node = ast.Indicator(path, target, attrs_of(attrs), _new(Span, (p, first[1], first[2], line, end)))
+            found, end = attrs(text, line, ls, m, attr_groups["q"]) if m.start("qa0") >= 0 else ((), value[2][4])
+            node = Indicator(path, target, found, _new(Span, (p, first[1], first[2], line, end)))
         elif kind == "ranged":
             a, b = m.span("rk")
-            kw_span = tspan(p, line, ls, a, b)
+            kw_span = _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
             kw = text[a:b]
             low = quantity(p, text, line, ls, m, "rl", "lu", "lp")
             a, b = m.span("rs")
             sep = text[a:b]
             high = quantity(p, text, line, ls, m, "rh", "hu", "hp")
             target = ast.Range(low, high, kw, sep, kw_span)
-            attrs = attr_tokens(text, line, ls, m, "r")
-            end = attrs[-1][5] if attrs else high[3][4]
-            node = ast.Indicator(path, target, attrs_of(attrs), _new(Span, (p, first[1], first[2], line, end)))
+            found, end = attrs(text, line, ls, m, attr_groups["r"]) if m.start("ra0") >= 0 else ((), high[3][4])
+            node = Indicator(path, target, found, _new(Span, (p, first[1], first[2], line, end)))
         elif kind == "field":
-            a, b = m.span("fv")
-            value = None if a < 0 else _new(Text, (text[a:b], "plain", tspan(p, line, ls, a, b)))
+            a, b = m.span("fv")  # = _Builder.plain_text
+            node = None if a < 0 else _new(Text, (text[a:b], "plain", _new(Span, (p, line, a - ls + 1, line,
+                                                                                   b - ls + 1))))
         # the _NL token: the lexer callback sees it (comments), then the line counter moves on
-        nl_text = text[nl_start:nl_end]
         nl_line, nl_col = line, nl_start - ls + 1
-        k = nl_text.count("\n")
+        k = text.count("\n", nl_start, nl_end)
         if k:
             line += k
-            ls = nl_start + nl_text.rindex("\n") + 1
-        on_nl(_new(token, ("_NL", nl_text, nl_line, nl_col, line, nl_end - ls + 1)))
-        STATS[kind] = STATS.get(kind, 0) + 1
+            ls = text.rindex("\n", nl_start, nl_end) + 1
+        if nl_needs_call or text.find("#", nl_start, nl_end) >= 0:
+            on_nl(_new(token, ("_NL", text[nl_start:nl_end], nl_line, nl_col, line, nl_end - ls + 1)))
+        hits[kind] += 1
         del value_stack[-1]
         del state_stack[-1]
         if kind == "field":
-            states = info["fv" if value is not None else ""]
-            state_stack.extend(states)
-            value_stack.extend((path, None, value, None) if value is not None else (path, None, None))
+            if node is None:
+                state_stack.extend(info[""])
+                value_stack.extend((path, None, None))
+            else:
+                state_stack.extend(info["fv"])
+                value_stack.extend((path, None, node, None))
         elif kind == "group":
             state_stack.extend(info[""])
             value_stack.extend((path, None, None))
