@@ -46,7 +46,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 2  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 5  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -97,7 +97,11 @@ TEMPLATES: dict[str, tuple[list[Any], str, str]] = {
                     "qnl", "goto"),
     "ranged": ([_tok("rk", "RANGE_KW"), _tok("rl", "NUMBER"), _unit("l"), _tok("rs", "RANGE_SEP"),
                 _tok("rh", "NUMBER"), _unit("h"), *_attrs("r"), _tok("rnl", "_NL")], "rnl", "goto"),
-    "field": ([_tok("fc", "_COLON"), _opt(_tok("fv", "FIELD_TEXT")), _tok("fnl", "_NL")], "fnl", "prefix"),
+    # A field goes on with `- items` on the next lines: if the lexer would read one next
+    # (`fi` matches, empty), the stack is left for the replay ("prefix"); otherwise the field
+    # is complete and pushed like an indicator.
+    "field": ([_tok("fc", "_COLON"), _opt(_tok("fv", "FIELD_TEXT")), _tok("fnl", "_NL"), ("follows", "fi")],
+              "fnl", "prefix"),
     "group": ([_tok("gb", "_LBRACE"), _tok("gnl", "_NL")], "gnl", "prefix"),
 }
 
@@ -106,8 +110,10 @@ def _sequences(nodes: list[Any]) -> list[list[tuple[str, str]]]:
     """Every concrete token sequence [(slot, TERMINAL), …] of a template."""
     out: list[list[tuple[str, str]]] = [[]]
     for node in nodes:
+        if node[0] == "follows":
+            continue
         if node[0] == "tok":
-            out = [s + [(node[1], node[2])] for s in out]
+            out = [[*s, (node[1], node[2])] for s in out]
         elif node[0] == "opt":
             out = [s + t for s in out for t in [[], *_sequences(node[1])]]
         else:
@@ -127,16 +133,17 @@ def _expect(kind: str, seq: list[tuple[str, str]]) -> tuple[list[str], list[str]
     attrs = any(re.fullmatch(r"[a-z]a\d", s) for s in slots)
     methods = ["segment"] * n + ["path"]
     if kind == "comparison":
-        return methods + ["quantity", "comparison"], ["path", "CMP", "quantity"] + (["*"] if attrs else []) + ["_NL"]
+        return [*methods, "quantity", "comparison"], ["path", "CMP", "quantity"] + (["*"] if attrs else []) + ["_NL"]
     if kind == "qualitative":
-        return methods + ["plain_text" if "qv" in slots else "quoted_text", "qualitative"], \
+        return [*methods, "plain_text" if "qv" in slots else "quoted_text", "qualitative"], \
             ["path", "QUAL_KW", "qual_value"] + (["*"] if attrs else []) + ["_NL"]
     if kind == "ranged":
-        return methods + ["quantity", "quantity", "ranged"], \
+        return [*methods, "quantity", "quantity", "ranged"], \
             ["path", "RANGE_KW", "quantity", "RANGE_SEP", "quantity"] + (["*"] if attrs else []) + ["_NL"]
     if kind == "field":
         value = "fv" in slots
-        return methods + (["plain_text"] if value else []), ["path", "_COLON"] + (["value"] if value else []) + ["_NL"]
+        return [*methods, *(["plain_text"] if value else []), "field"], \
+            ["path", "_COLON", *(["value"] if value else []), "_NL"]
     return methods, ["path", "_LBRACE", "_NL"]  # group head
 
 
@@ -195,15 +202,19 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
         return {}
     entry = after_name.pop()
 
+    if any(data["unless"]) or not re.fullmatch(r"\[[^\[\]]*\]\+", regex_of.get(ignore, "")):
+        return {}  # keywords rewritten by the lexer, or an ignored terminal that may follow itself
     per_start: dict[int, dict[str, Any]] = {}
     slot_lexers: dict[str, set[int]] = {}
+    follows: dict[str, set[int]] = {}
     kinds: list[str] = []
     for kind, (tail, _nl, mode) in TEMPLATES.items():
         template = _path_rest() + tail
         seqs = _sequences(template)
         enabled: dict[int, Any] = {}
         for s in starts:
-            info = _check(kind, mode, s, seqs, actions, rules, lexer_of, nonterminals, filtered, slot_lexers)
+            info = _check(kind, mode, s, seqs, actions, rules, lexer_of, nonterminals, filtered, slot_lexers,
+                          orders, follows)
             if info is not None:
                 enabled[s] = info
         if enabled:
@@ -238,10 +249,27 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
         gap = _atomic(f"w_{slot}", regex_of[ignore], ign_before, regex_of)
         return f"(?:{gap})?" + _atomic(slot, regex_of[term], before, regex_of)
 
+    def follows_rx(slot: str) -> str:
+        """An empty group `slot` where the lexer would read a `follows` terminal next."""
+        alts = []
+        for term, lexers in sorted(follows.items()):
+            before: list[str] = []
+            ign_before: list[str] = []
+            for li in sorted(lexers):
+                names = [n for n, _r in orders[li]]
+                before += [n for n in names[:names.index(term)] if n not in before and may_share(n, term)]
+                ign_before += [n for n in names[:names.index(ignore)] if n not in ign_before and may_share(n, ignore)]
+            gap = _atomic(f"w_{slot}_{term}", regex_of[ignore], ign_before, regex_of)
+            guard = "|".join(f"(?:{regex_of[n]})" for n in before)
+            alts.append(f"(?:{gap})?" + (f"(?!{guard})" if guard else "") + f"(?:{regex_of[term]})")
+        return f"(?:(?=(?:{'|'.join(alts)}))(?P<{slot}>))?" if alts else ""
+
     def rx(nodes: list[Any]) -> str:
         parts = []
         for node in nodes:
-            if node[0] == "tok":
+            if node[0] == "follows":
+                parts.append(follows_rx(node[1]))
+            elif node[0] == "tok":
                 parts.append(tok_rx(node[1], node[2]))
             elif node[0] == "opt":
                 parts.append(f"(?:{rx(node[1])})?")
@@ -254,8 +282,10 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
         pattern = rx(_path_rest()) + f"(?:{tails})"
     except ValueError:
         return {}
-    return {"version": VERSION, "entry": entry, "pattern": pattern,
-            "kinds": {TEMPLATES[k][1]: k for k in kinds}, "starts": per_start}
+    names = {TEMPLATES[k][1]: [k, TEMPLATES[k][1]] for k in kinds}  # last group -> [kind, its _NL slot]
+    if follows and "field" in kinds:
+        names["fi"] = ["field", "fnl"]  # (the last group when an item follows)
+    return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start}
 
 
 def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) -> str:
@@ -269,9 +299,45 @@ def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) 
     return (f"(?!{guard})" if guard else "") + atom
 
 
+def _complete(start: int, stack: list[int], actions: Any, rules: Any, lexer_of: dict[int, int],
+              orders: list[list[tuple[str, str]]], nonterminals: set[str], method: str,
+              follows: dict[str, set[int]]) -> int | None:
+    """For a prefix shape whose rule may be complete at the end of the line (a field without
+    items): the state to push its node in when the next token is none of the terminals the
+    state after _NL shifts (`follows`: those terminals, with the lexers the runtime lookahead
+    must use), or None.
+
+    Lark lexes the next token in the state after _NL (`last`); the generic loop will lex it in
+    the pushed state. They agree when the pushed state's lexer order is `last`'s without the
+    shifted terminals (then `last`'s lexer picks one of those, or the same as the other)."""
+    last = stack[-1]
+    terms = {sym: act for sym, act in actions[last].items() if sym not in nonterminals}
+    shifted = {sym for sym, act in terms.items() if act[0]}
+    chosen = {act[1] for act in terms.values() if not act[0]}
+    if len(chosen) != 1:
+        return None
+    origin, size, name = rules[chosen.pop()][:3]
+    if size != len(stack) - 1 or name != method:
+        return None
+    order = [n for n, _r in orders[lexer_of[last]]]
+
+    def agrees(state: int) -> bool:
+        keys = {sym for sym in actions[state] if sym not in nonterminals}
+        return keys == set(terms) - shifted and \
+            [n for n, _r in orders[lexer_of[state]]] == [n for n in order if n not in shifted]
+
+    goto = actions[start].get(origin)
+    if goto is None or not goto[0] or not agrees(goto[1]):
+        return None
+    for t in shifted:
+        follows.setdefault(t, set()).add(lexer_of[last])
+    return _through_unit_rules(goto[1], start, actions, rules, nonterminals, agrees)
+
+
 def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], actions: Any, rules: Any,
            lexer_of: dict[int, int], nonterminals: set[str], filtered: set[str],
-           slot_lexers: dict[str, set[int]]) -> Any:
+           slot_lexers: dict[str, set[int]], orders: list[list[tuple[str, str]]],
+           follows: dict[str, set[int]]) -> Any:
     """The shape's data for `start`, or None if any of its sequences does not behave as expected."""
     goto_state: int | None = None
     prefix: dict[str, list[int]] = {}
@@ -293,20 +359,28 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
             if not terms or any(act[0] for act in terms.values()) or len(reduce_rules) != 1:
                 return None
             rule = rules[reduce_rules.pop()]
-            if rule[1] != len(stack) - 1 or not rule[2] or methods + [rule[2]] != want_methods:
+            if rule[1] != len(stack) - 1 or not rule[2] or [*methods, rule[2]] != want_methods:
                 return None
             goto = actions[start].get(rule[0])
             if goto is None or not goto[0] or lexer_of[goto[1]] != lexer_of[last]:
                 return None
-            if goto_state is not None and goto_state != goto[1]:
+            target = _through_unit_rules(goto[1], start, actions, rules, nonterminals,
+                                         lambda state, last=last: lexer_of[state] == lexer_of[last])
+            if goto_state is not None and goto_state != target:
                 return None
-            goto_state = goto[1]
+            goto_state = target
         else:
-            if methods != want_methods or any(t not in nonterminals and t not in filtered for t in syms):
+            done = want_methods[-1:] if want_methods[-1:] == [kind] else []  # the rule's own method, if any
+            if methods + done != want_methods or any(t not in nonterminals and t not in filtered for t in syms):
                 return None  # (the replay pushes no token for a filtered terminal: None)
             key = "fv" if any(slot == "fv" for slot, _t in seq) else ""
             if prefix.setdefault(key, stack[1:]) != stack[1:]:
                 return None
+            if done:  # complete unless a shifted terminal follows: where does it go then?
+                target = _complete(start, stack, actions, rules, lexer_of, orders, nonterminals, kind, follows)
+                if target is None or (goto_state is not None and goto_state != target):
+                    return None
+                goto_state = target
         for slot, state in lexed.items():
             if slot != "s0":
                 lexers.setdefault(slot, set()).add(lexer_of[state])
@@ -314,7 +388,29 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
         slot_lexers.setdefault(slot, set()).update(ls)
     if mode == "goto":
         return goto_state
+    if goto_state is not None:
+        prefix["goto"] = [goto_state]
     return prefix
+
+
+def _through_unit_rules(state: int, start: int, actions: Any, rules: Any, nonterminals: set[str],
+                       agrees: Any) -> int:
+    """Follow `?rule: x` reductions (expand1, one child: the node itself, e.g. `?stmt: indicator`)
+    from `state`, while each state on the way uses the same lexer as `last` (the state Lark
+    lexes the next token in) and does nothing but that reduction. A statement list
+    (`__decl_star_*`) is never passed: its reductions stay in the generic loop."""
+    while True:
+        terms = [act for sym, act in actions[state].items() if sym not in nonterminals]
+        chosen = {act[1] for act in terms if not act[0]}
+        if not terms or any(act[0] for act in terms) or len(chosen) != 1:
+            return state
+        origin, size, method, expand1 = rules[chosen.pop()][:4]
+        if size != 1 or not expand1 or method or _star(origin):
+            return state
+        goto = actions[start].get(origin)
+        if goto is None or not goto[0] or not agrees(goto[1]):
+            return state
+        state = goto[1]
 
 
 # --- runtime ---------------------------------------------------------------------------
@@ -326,7 +422,7 @@ class Shapes:
     def __init__(self, data: dict[str, Any]) -> None:
         self.entry: int = data["entry"]
         self.pattern: str = data["pattern"]
-        self.kinds: dict[str, str] = data["kinds"]
+        self.kinds: dict[str, list[str]] = data["kinds"]
         self.starts: dict[int, dict[str, Any]] = data["starts"]
         self._match: Any = None
 
@@ -369,7 +465,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
     hits = STATS
     segment_groups = tuple(f"s{i}" for i in range(1, MAX_SEGMENTS))
     Segment, Path, Quantity, Comparison, Indicator = ast.Segment, ast.Path, ast.Quantity, ast.Comparison, ast.Indicator
-    Text = ast.Text
+    Text, Field = ast.Text, ast.Field
     attr_groups = {k: tuple(f"{k}a{i}" for i in range(MAX_ATTRS)) for k in "cqr"}
 
     def quantity(p: str, text: str, line: int, ls: int, m: Any, num: str, unit: str, paren: str) -> Any:
@@ -417,8 +513,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
         if m is None:
             hits["declined"] += 1
             return None
-        nl = m.lastgroup
-        kind = kinds[nl]
+        kind, nl = kinds[m.lastgroup]
         info = at.get(kind)
         nl_start, nl_end = m.span(nl)
         if info is None or text.find("\n", pos, nl_start) >= 0:  # (spans below assume one line)
@@ -499,7 +594,12 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
         del value_stack[-1]
         del state_stack[-1]
         if kind == "field":
-            if node is None:
+            if m.start("fi") < 0 and "goto" in info:  # complete: = _Builder.field(children), no items
+                last = path[1] if node is None else node[2]
+                state_stack.append(info["goto"][0])
+                value_stack.append(_new(Field, (path, node, (), _new(Span, (p, first[1], first[2], last[3], last[4])),
+                                                ())))
+            elif node is None:
                 state_stack.extend(info[""])
                 value_stack.extend((path, None, None))
             else:

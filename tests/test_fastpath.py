@@ -210,7 +210,7 @@ def test_shapes_are_derived_for_every_statement_start() -> None:
     tables = fastpath.tables()
     assert tables is not None and tables.shapes is not None
     shapes = tables.shapes
-    assert set(shapes.kinds.values()) == set(lineshapes.TEMPLATES)
+    assert {kind for kind, _nl in shapes.kinds.values()} == set(lineshapes.TEMPLATES)
     starts = sorted(s for s, row in tables.actions.items() if "indicator" in row)
     assert sorted(shapes.starts) == starts
     for per_kind in shapes.starts.values():
