@@ -46,7 +46,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 5  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 6  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -463,7 +463,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
     kinds = shapes.kinds
     match = shapes.match
     hits = STATS
-    segment_groups = tuple(f"s{i}" for i in range(1, MAX_SEGMENTS))
+    later_segments = tuple(f"s{i}" for i in range(2, MAX_SEGMENTS))
     Segment, Path, Quantity, Comparison, Indicator = ast.Segment, ast.Path, ast.Quantity, ast.Comparison, ast.Indicator
     Text, Field = ast.Text, ast.Field
     attr_groups = {k: tuple(f"{k}a{i}" for i in range(MAX_ATTRS)) for k in "cqr"}
@@ -527,21 +527,20 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
         a, b = m.span("s1")
         if a < 0:
             path = _new(Path, ((_new(Segment, (tok[1], first, False)),), first))
-        else:
+        else:  # the leading segments share one copy of each word (as _Builder.path)
             words = ctx.words
-            texts = [tok[1]]
-            spans = [first]
-            for g in segment_groups:
-                a, b = m.span(g)
-                if a < 0:
+            t = tok[1]
+            segs = [_new(Segment, (words.setdefault(t, t), first, False))]
+            for g in later_segments:
+                c, d = m.span(g)
+                if c < 0:
                     break
-                texts.append(text[a:b])
-                spans.append(_new(Span, (p, line, a - ls + 1, line, b - ls + 1)))
-            n = len(texts) - 1
-            segs = [_new(Segment, (words.setdefault(texts[i], texts[i]), spans[i], False)) for i in range(n)]
-            segs.append(_new(Segment, (texts[n], spans[n], False)))
-            last = spans[n]
-            path = _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], last[3], last[4]))))
+                t = text[a:b]
+                segs.append(_new(Segment, (words.setdefault(t, t), _new(Span, (p, line, a - ls + 1, line, b - ls + 1)),
+                                           False)))
+                a, b = c, d
+            segs.append(_new(Segment, (text[a:b], _new(Span, (p, line, a - ls + 1, line, b - ls + 1)), False)))
+            path = _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], line, b - ls + 1))))
         if kind == "comparison":
             qty = quantity(p, text, line, ls, m, "cn", "cu", "cp")
             a, b = m.span("op")
