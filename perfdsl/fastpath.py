@@ -150,7 +150,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     if actions is None:  # reduce actions carry their rule, with the builder's method bound
         actions = tables.bound[id(builder)] = _bind(tables, builder)
     tables.parsed_chars += len(text)  # (first: one big declaration uses the shapes at once)
-    run_shape, entry = _shape_runner(tables, builder, on_nl)
+    shape_at = _shape_runners(tables, builder, on_nl)
     state_stack = [tables.start]
     value_stack: list[Any] = []
     end_state = tables.end
@@ -161,7 +161,8 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     typ = "$END"
     while True:
         if pos < size_text:
-            if state_stack[-1] == entry:  # just after a statement's first NAME: try the line shapes
+            run_shape = shape_at.get(state_stack[-1])
+            if run_shape is not None:  # e.g. just after a statement's first NAME: try the line shapes
                 r = run_shape(text, pos, line, line_start, state_stack, value_stack)
                 if r is not None:
                     pos, line, line_start = r
@@ -237,20 +238,23 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
                 return out if isinstance(out, list) else None
 
 
-def _shape_runner(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> tuple[Any, int]:
-    """(the line-shape runner, the state it runs in), or (None, -1): shapes build what
-    perfdsl.parser._Builder builds, so they run only with that builder."""
+def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> dict[int, Any]:
+    """state -> the line-shape runner to try there (perfdsl.lineshapes), or {}: shapes build
+    what perfdsl.parser._Builder builds, so they run only with that builder."""
     shapes = tables.shapes
     if shapes is None or tables.parsed_chars < SHAPES_AFTER_CHARS or os.environ.get("PERFDSL_NO_SHAPES"):
-        return None, -1
+        return _NO_SHAPES
     cls = type(builder)
     if cls.__name__ != "_Builder" or cls.__module__ != "perfdsl.parser":
-        return None, -1
+        return _NO_SHAPES
     key = (id(builder), id(on_nl))
-    run = tables.runners.get(key)
-    if run is None:
-        run = tables.runners[key] = lineshapes.runner(shapes, builder, on_nl, FastToken)
-    return run, shapes.entry
+    found = tables.runners.get(key)
+    if found is None:
+        found = tables.runners[key] = lineshapes.runners(shapes, builder, on_nl, FastToken)
+    return found
+
+
+_NO_SHAPES: dict[int, Any] = {}
 
 
 def _bind(tables: Tables, builder: Any) -> dict[int, dict[str, tuple[bool, Any]]]:

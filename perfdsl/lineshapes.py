@@ -46,12 +46,13 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 6  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 8  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
 # Hits per shape kind, and lines where a shape was tried but none matched (this process).
-STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0}
+STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0,
+                         "item": 0, "waiver": 0}
 
 _new = tuple.__new__
 
@@ -285,7 +286,50 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
     names = {TEMPLATES[k][1]: [k, TEMPLATES[k][1]] for k in kinds}  # last group -> [kind, its _NL slot]
     if follows and "field" in kinds:
         names["fi"] = ["field", "fnl"]  # (the last group when an item follows)
-    return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start}
+    ends = _line_ends(actions, rules, lexer_of, orders, nonterminals, ignore, regex_of, may_share)
+    return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start,
+            "ends": ends}
+
+
+def _line_ends(actions: Any, rules: Any, lexer_of: dict[int, int], orders: list[list[tuple[str, str]]],
+               nonterminals: set[str], ignore: str, regex_of: dict[str, str], may_share: Any) -> dict[int, Any]:
+    """Rules of the form `rule: TERMINAL _NL` (item, waiver), found in the tables: for the
+    state after TERMINAL (`entry`), the builder method, the regex of the rest of the line and,
+    per state below, the state to push the node in (the generic loop lexes the next token
+    there: it must use the lexer Lark uses after _NL, and `?rule` reductions are followed)."""
+    ends: dict[int, Any] = {}
+    for below, row in sorted(actions.items()):
+        for term, act in sorted(row.items()):
+            if term in nonterminals or not act[0]:
+                continue
+            entry = act[1]
+            nl = actions[entry].get("_NL")
+            if nl is None or not nl[0] or len(actions[entry]) != 1:
+                continue  # the state after TERMINAL must expect exactly _NL
+            last = nl[1]
+            terms = [a for sym, a in actions[last].items() if sym not in nonterminals]
+            chosen = {a[1] for a in terms if not a[0]}
+            if not terms or any(a[0] for a in terms) or len(chosen) != 1:
+                continue
+            origin, size, method, expand1, include = rules[chosen.pop()]
+            if size != 2 or not method or expand1 or [list(i) for i in include or ()] != [[0, False]]:
+                continue  # the method must get exactly [the TERMINAL token]
+            goto = actions[below].get(origin)
+            if goto is None or not goto[0] or lexer_of[goto[1]] != lexer_of[last]:
+                continue
+            target = _through_unit_rules(goto[1], below, actions, rules, nonterminals,
+                                         lambda state, last=last: lexer_of[state] == lexer_of[last])
+            found = ends.setdefault(entry, {"method": method, "gotos": {}})
+            if found["method"] != method:
+                return {}
+            found["gotos"][below] = target
+    for entry, found in ends.items():
+        names = [n for n, _r in orders[lexer_of[entry]]]
+        before = [n for n in names[:names.index("_NL")] if may_share(n, "_NL")]
+        ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
+        found["pattern"] = f"(?:{_atomic('w_nl', regex_of[ignore], ign_before, regex_of)})?" + \
+            _atomic("nl", regex_of["_NL"], before, regex_of)
+    return ends
 
 
 def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) -> str:
@@ -424,6 +468,7 @@ class Shapes:
         self.pattern: str = data["pattern"]
         self.kinds: dict[str, list[str]] = data["kinds"]
         self.starts: dict[int, dict[str, Any]] = data["starts"]
+        self.ends: dict[int, dict[str, Any]] = data["ends"]
         self._match: Any = None
 
     @property
@@ -437,6 +482,54 @@ def load(data: dict[str, Any] | None) -> Shapes | None:
     if not data or data.get("version") != VERSION:
         return None
     return Shapes(data)
+
+
+def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> dict[int, Any]:
+    """state -> the function that tries the shapes in that state (see `runner`, `line_end`)."""
+    out = {shapes.entry: runner(shapes, builder, on_nl, token)}
+    for state, end in shapes.ends.items():
+        out[state] = line_end(end, builder, on_nl, token)
+    return out
+
+
+def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
+    """The runner for `rule: TERMINAL _NL` after TERMINAL: the rest of the line is its _NL;
+    the node is the builder's own method called on the TERMINAL token."""
+    from perfdsl import parser
+
+    method = getattr(builder, end["method"])
+    gotos = end["gotos"]
+    compiled: list[Any] = []
+    nl_needs_call = on_nl is not parser._on_nl
+    hits = STATS
+
+    def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
+            value_stack: list[Any]) -> tuple[int, int, int] | None:
+        target = gotos.get(state_stack[-2])
+        if target is None:
+            return None
+        if not compiled:
+            compiled.append(re.compile(end["pattern"]).match)
+        m = compiled[0](text, pos)
+        if m is None:
+            hits["declined"] += 1
+            return None
+        nl_start, nl_end = m.span("nl")
+        nl_line, nl_col = line, nl_start - line_start + 1
+        k = text.count("\n", nl_start, nl_end)
+        if k:
+            line += k
+            line_start = text.rindex("\n", nl_start, nl_end) + 1
+        if nl_needs_call or text.find("#", nl_start, nl_end) >= 0:
+            on_nl(_new(token, ("_NL", text[nl_start:nl_end], nl_line, nl_col, line, nl_end - line_start + 1)))
+        node = method([value_stack[-1]])
+        hits[end["method"]] = hits.get(end["method"], 0) + 1
+        del state_stack[-1]
+        value_stack[-1] = node
+        state_stack.append(target)
+        return nl_end, line, line_start
+
+    return run
 
 
 def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
