@@ -161,41 +161,43 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     typ = "$END"
     while True:
         if pos < size_text:
-            run_shape = shape_at.get(state_stack[-1])
-            if run_shape is not None:  # e.g. just after a statement's first NAME: try the line shapes
-                r = run_shape(text, pos, line, line_start, state_stack, value_stack)
-                if r is not None:
-                    pos, line, line_start = r
+            run_shape = shape_at.get(state_stack[-1])  # e.g. after a statement's first NAME: line shapes
+            r = run_shape(text, pos, line, line_start, state_stack, value_stack) if run_shape is not None else None
+            if r is not None:  # the shape pushed the line's nodes and maybe read the next token
+                pos, line, line_start, tok = r
+                if tok is None:
                     continue
-            m = match[state_stack[-1]](text, pos)
-            if m is None:
-                return None
-            typ = m.lastgroup
-            end = m.end()
-            value = text[pos:end]
-            tline, tcol = line, pos - line_start + 1
-            if typ in newline_types:
-                k = value.count("\n")
-                if k:
-                    line += k
-                    line_start = pos + value.rindex("\n") + 1
-            pos = end
-            if typ in ignore:
-                continue
-            if unless:
-                u = unless.get(state_stack[-1], {}).get(typ)
-                if u is not None:  # Lark's UnlessCallback: a keyword the regex also matched
-                    um = u.fullmatch(value)
-                    if um is not None:
-                        typ = um.lastgroup
-            if typ in callback_types:  # (derive() refuses a callback on an "unless" terminal)
-                tok = on_nl(_new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1)))
-                if typ in filtered:
-                    tok = None
-            elif typ in filtered:  # no rule keeps it: no token object needed
-                tok = None
+                typ = tok[0]
             else:
-                tok = _new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1))  # = FastToken(...)
+                m = match[state_stack[-1]](text, pos)
+                if m is None:
+                    return None
+                typ = m.lastgroup
+                end = m.end()
+                value = text[pos:end]
+                tline, tcol = line, pos - line_start + 1
+                if typ in newline_types:
+                    k = value.count("\n")
+                    if k:
+                        line += k
+                        line_start = pos + value.rindex("\n") + 1
+                pos = end
+                if typ in ignore:
+                    continue
+                if unless:
+                    u = unless.get(state_stack[-1], {}).get(typ)
+                    if u is not None:  # Lark's UnlessCallback: a keyword the regex also matched
+                        um = u.fullmatch(value)
+                        if um is not None:
+                            typ = um.lastgroup
+                if typ in callback_types:  # (derive() refuses a callback on an "unless" terminal)
+                    tok = on_nl(_new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1)))
+                    if typ in filtered:
+                        tok = None
+                elif typ in filtered:  # no rule keeps it: no token object needed
+                    tok = None
+                else:
+                    tok = _new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1))  # = FastToken(...)
         else:
             tok = None
             typ = "$END"

@@ -46,13 +46,13 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 8  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 9  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
 # Hits per shape kind, and lines where a shape was tried but none matched (this process).
 STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0,
-                         "item": 0, "waiver": 0}
+                         "item": 0, "waiver": 0, "next": 0}
 
 _new = tuple.__new__
 
@@ -85,25 +85,31 @@ def _attrs(prefix: str, i: int = 0) -> list[Any]:
     return [_opt(_tok(f"{prefix}a{i}", "ATTR"), *_attrs(prefix, i + 1))]
 
 
+def _next(slot: str) -> tuple[str, str, str]:
+    """The next statement's first NAME, read ahead where the lexer of the state after _NL
+    would read it (an empty match otherwise): handed to the replay loop as its next token."""
+    return ("next", slot, "NAME")
+
+
 def _unit(prefix: str) -> Any:
     return _opt(_alt([_tok(f"{prefix}u", "UNIT")], [_tok(f"{prefix}p", "PAREN_UNIT")]))
 
 
 # kind -> (tail template after the path, the _NL slot (names the kind in `lastgroup`), mode)
 TEMPLATES: dict[str, tuple[list[Any], str, str]] = {
-    "comparison": ([_tok("op", "CMP"), _tok("cn", "NUMBER"), _unit("c"), *_attrs("c"), _tok("cnl", "_NL")],
-                   "cnl", "goto"),
+    "comparison": ([_tok("op", "CMP"), _tok("cn", "NUMBER"), _unit("c"), *_attrs("c"), _tok("cnl", "_NL"),
+                    _next("cx")], "cnl", "goto"),
     "qualitative": ([_tok("qk", "QUAL_KW"), _alt([_tok("qv", "QUAL_TEXT")], [_tok("qs", "STRING")]), *_attrs("q"),
-                     _tok("qnl", "_NL")],
+                     _tok("qnl", "_NL"), _next("qx")],
                     "qnl", "goto"),
     "ranged": ([_tok("rk", "RANGE_KW"), _tok("rl", "NUMBER"), _unit("l"), _tok("rs", "RANGE_SEP"),
-                _tok("rh", "NUMBER"), _unit("h"), *_attrs("r"), _tok("rnl", "_NL")], "rnl", "goto"),
+                _tok("rh", "NUMBER"), _unit("h"), *_attrs("r"), _tok("rnl", "_NL"), _next("rx")], "rnl", "goto"),
     # A field goes on with `- items` on the next lines: if the lexer would read one next
     # (`fi` matches, empty), the stack is left for the replay ("prefix"); otherwise the field
     # is complete and pushed like an indicator.
-    "field": ([_tok("fc", "_COLON"), _opt(_tok("fv", "FIELD_TEXT")), _tok("fnl", "_NL"), ("follows", "fi")],
-              "fnl", "prefix"),
-    "group": ([_tok("gb", "_LBRACE"), _tok("gnl", "_NL")], "gnl", "prefix"),
+    "field": ([_tok("fc", "_COLON"), _opt(_tok("fv", "FIELD_TEXT")), _tok("fnl", "_NL"), ("follows", "fi"),
+               _next("fx")], "fnl", "prefix"),
+    "group": ([_tok("gb", "_LBRACE"), _tok("gnl", "_NL"), _next("gx")], "gnl", "prefix"),
 }
 
 
@@ -111,7 +117,7 @@ def _sequences(nodes: list[Any]) -> list[list[tuple[str, str]]]:
     """Every concrete token sequence [(slot, TERMINAL), …] of a template."""
     out: list[list[tuple[str, str]]] = [[]]
     for node in nodes:
-        if node[0] == "follows":
+        if node[0] in ("follows", "next"):
             continue
         if node[0] == "tok":
             out = [[*s, (node[1], node[2])] for s in out]
@@ -265,10 +271,24 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
             alts.append(f"(?:{gap})?" + (f"(?!{guard})" if guard else "") + f"(?:{regex_of[term]})")
         return f"(?:(?=(?:{'|'.join(alts)}))(?P<{slot}>))?" if alts else ""
 
-    def rx(nodes: list[Any]) -> str:
+    def next_rx(kind: str, slot: str, term: str) -> str:
+        """An optional group `slot`: the next token, where the lexer after _NL reads `term`."""
+        before: list[str] = []
+        for li in lexer_slots.get(f"next:{kind}", []):
+            names = [n for n, _r in orders[li]]
+            if term not in names:
+                return ""
+            before += [n for n in names[:names.index(term)] if n not in before and may_share(n, term)]
+        if term in filtered or term in data["callback_types"] or not lexer_slots.get(f"next:{kind}"):
+            return ""
+        return f"(?:{_atomic(slot, regex_of[term], before, regex_of)})?"
+
+    def rx(nodes: list[Any], kind: str = "") -> str:
         parts = []
         for node in nodes:
-            if node[0] == "follows":
+            if node[0] == "next":
+                parts.append(next_rx(kind, node[1], node[2]))
+            elif node[0] == "follows":
                 parts.append(follows_rx(node[1]))
             elif node[0] == "tok":
                 parts.append(tok_rx(node[1], node[2]))
@@ -279,13 +299,19 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
         return "".join(parts)
 
     try:
-        tails = "|".join(rx(TEMPLATES[k][0]) for k in kinds)
+        tails = "|".join(rx(TEMPLATES[k][0], k) for k in kinds)
         pattern = rx(_path_rest()) + f"(?:{tails})"
     except ValueError:
         return {}
-    names = {TEMPLATES[k][1]: [k, TEMPLATES[k][1]] for k in kinds}  # last group -> [kind, its _NL slot]
+    names: dict[str, list[str]] = {}  # the last group -> [kind, its _NL slot, its next-token slot]
+    for k in kinds:
+        tail, nl, _mode = TEMPLATES[k]
+        nx = [node[1] for node in tail if node[0] == "next"]
+        names[nl] = [k, nl, nx[0] if nx and f"(?P<{nx[0]}>" in pattern else ""]
+        if names[nl][2]:
+            names[nx[0]] = names[nl]
     if follows and "field" in kinds:
-        names["fi"] = ["field", "fnl"]  # (the last group when an item follows)
+        names["fi"] = names["fnl"]  # (the last group when an item follows)
     ends = _line_ends(actions, rules, lexer_of, orders, nonterminals, ignore, regex_of, may_share)
     return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start,
             "ends": ends}
@@ -428,6 +454,7 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
         for slot, state in lexed.items():
             if slot != "s0":
                 lexers.setdefault(slot, set()).add(lexer_of[state])
+        lexers.setdefault(f"next:{kind}", set()).add(lexer_of[stack[-1]])  # where the next token is lexed
     for slot, ls in lexers.items():
         slot_lexers.setdefault(slot, set()).update(ls)
     if mode == "goto":
@@ -504,7 +531,7 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
     hits = STATS
 
     def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
-            value_stack: list[Any]) -> tuple[int, int, int] | None:
+            value_stack: list[Any]) -> tuple[int, int, int, Any] | None:
         target = gotos.get(state_stack[-2])
         if target is None:
             return None
@@ -527,7 +554,7 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
         del state_stack[-1]
         value_stack[-1] = node
         state_stack.append(target)
-        return nl_end, line, line_start
+        return nl_end, line, line_start, None
 
     return run
 
@@ -538,7 +565,9 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
     `run(text, pos, line, line_start, state_stack, value_stack)`: with the stacks ending in
     (start state, entry) / (…, the first NAME token), and `pos` just after that NAME. On a
     match the stacks are changed as the replay would have changed them and the new
-    (pos, line, line_start) is returned; otherwise None and nothing is changed.
+    (pos, line, line_start, next token or None) is returned; otherwise None and nothing is
+    changed. The next token (the following statement's first NAME) is the one the lexer
+    would read next, at the new `pos` minus its length: the loop takes it as lexed.
     """
     from perfdsl import ast, parser
     from perfdsl.diagnostics import diag
@@ -598,7 +627,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
         return attrs_of(toks), toks[-1][5]
 
     def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
-            value_stack: list[Any]) -> tuple[int, int, int] | None:
+            value_stack: list[Any]) -> tuple[int, int, int, Any] | None:
         at = starts.get(state_stack[-2])
         if at is None:
             return None
@@ -606,7 +635,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
         if m is None:
             hits["declined"] += 1
             return None
-        kind, nl = kinds[m.lastgroup]
+        kind, nl, nx = kinds[m.lastgroup]
         info = at.get(kind)
         nl_start, nl_end = m.span(nl)
         if info is None or text.find("\n", pos, nl_start) >= 0:  # (spans below assume one line)
@@ -682,6 +711,14 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
             ls = text.rindex("\n", nl_start, nl_end) + 1
         if nl_needs_call or text.find("#", nl_start, nl_end) >= 0:
             on_nl(_new(token, ("_NL", text[nl_start:nl_end], nl_line, nl_col, line, nl_end - ls + 1)))
+        # the next statement's first NAME, as the lexer would read it next (see _next)
+        a, b = m.span(nx) if nx else (-1, -1)
+        if a >= 0 and text.find("\n", a, b) < 0:
+            handed = _new(token, ("NAME", text[a:b], line, a - ls + 1, line, b - ls + 1))
+            nl_end = b
+            hits["next"] += 1
+        else:
+            handed = None
         hits[kind] += 1
         del value_stack[-1]
         del state_stack[-1]
@@ -703,7 +740,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
         else:
             state_stack.append(info)
             value_stack.append(node)
-        return nl_end, line, ls
+        return nl_end, line, ls, handed
 
     return run
 

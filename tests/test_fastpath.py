@@ -106,6 +106,7 @@ def test_corpus_sample_identical_and_all_accepted(corpus_files: list[Path]) -> N
     # every shape is exercised by the corpus, and no corpus statement line needed the replay
     assert all(hits[k] > 0 for k in [*lineshapes.TEMPLATES, "item"]), hits
     assert hits["declined"] == 0, hits
+    assert hits["next"] > hits["comparison"]  # most lines hand the next statement's NAME to the loop
     assert sum(hits.values()) > 1000
 
 
@@ -210,7 +211,8 @@ def test_shapes_are_derived_for_every_statement_start() -> None:
     tables = fastpath.tables()
     assert tables is not None and tables.shapes is not None
     shapes = tables.shapes
-    assert {kind for kind, _nl in shapes.kinds.values()} == set(lineshapes.TEMPLATES)
+    assert {v[0] for v in shapes.kinds.values()} == set(lineshapes.TEMPLATES)
+    assert all(v[2] for v in shapes.kinds.values())  # each reads the next statement's NAME ahead
     starts = sorted(s for s, row in tables.actions.items() if "indicator" in row)
     assert sorted(shapes.starts) == starts
     for per_kind in shapes.starts.values():
