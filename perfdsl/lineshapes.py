@@ -46,7 +46,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 9  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 10  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -751,6 +751,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
 # counts as "any character"), so pruning never drops a terminal that could match.
 
 _ANY = "[\\s\\S]"
+_LITERAL = "\0"  # marks a single character (not regex text) in a list of first characters
 
 
 def _first(regex: str) -> tuple[list[str], bool]:
@@ -798,7 +799,7 @@ def _class_text(items: list[Any]) -> str:
 
 def _first_item(op: str, av: Any, sp: Any) -> tuple[list[str], bool]:
     if op == "LITERAL":
-        return [re.escape(chr(av))], False
+        return [_LITERAL + chr(av)], False
     if op == "NOT_LITERAL":
         return [f"[^{re.escape(chr(av))}]"], False
     if op == "IN":
@@ -832,7 +833,7 @@ _EVERY: list[str] = []
 
 def _every_char() -> str:
     if not _EVERY:
-        _EVERY.append("".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000))
+        _EVERY.append("".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000))))
     return _EVERY[0]
 
 
@@ -840,6 +841,15 @@ def _may_share_first(a: tuple[list[str], bool], b: tuple[list[str], bool]) -> bo
     """Whether some character can start a match of both (or either may match empty)."""
     if a[1] or b[1] or not a[0] or not b[0]:
         return True
-    left = "|".join(a[0])
-    right = "|".join(b[0])
-    return re.search(f"(?=(?:{left}))(?:{right})", _every_char()) is not None
+    lits_a = {x[1] for x in a[0] if x[:1] == _LITERAL}
+    lits_b = {x[1] for x in b[0] if x[:1] == _LITERAL}
+    cls_a = [x for x in a[0] if x[:1] != _LITERAL]
+    cls_b = [x for x in b[0] if x[:1] != _LITERAL]
+    if lits_a & lits_b:
+        return True
+    for lits, classes in ((lits_a, cls_b), (lits_b, cls_a)):
+        if classes and lits and re.compile("|".join(classes)).search("".join(sorted(lits))):
+            return True
+    if cls_a and cls_b:
+        return re.search(f"(?=(?:{'|'.join(cls_a)}))(?:{'|'.join(cls_b)})", _every_char()) is not None
+    return False
