@@ -2,41 +2,48 @@
 
 perfdsl.fastpath replays Lark's LALR parser token by token. Most lines of a declaration
 are one of a few statement shapes (an indicator `产出.数量.人数 >= 2600 人`, a field
-`年度: 2024`, a group head `产出 {`). For those, this module matches the rest of the line
-with one regex and builds the nodes the builder would build, without replaying each
-shift and reduce.
+`年度: 2024`, a group head `产出 {`, an item `- 文字`). For those, this module matches the
+rest of the line with one regex and builds the nodes the builder would build, without
+replaying each shift and reduce.
 
-What is written by hand here is only each shape's *token sequence* (a template over the
+What is written by hand here is only each shape's *token sequence* (`TEMPLATES`, over the
 grammar's terminal names, e.g. path CMP NUMBER (UNIT|PAREN_UNIT)? ATTR{0,2} _NL) and the
 code that builds its nodes (the same values as perfdsl.parser._Builder). Everything else
 is derived from the tables the fast path reads out of Lark (`derive`):
 
-- the states where a shape applies: after the first NAME of a statement, in every state
-  with a goto on `indicator` (a statement may start there);
+- where a shape applies: in the state after the first NAME of a statement, when the state
+  below is one with a goto on `indicator` (a statement may start there);
 - every concrete token sequence of each template is run through the LALR tables from each
-  such state: a shape is enabled in a state only if all its sequences are accepted, reduce
-  through exactly the builder methods the hand-written construction stands for, and end
-  in the expected stack (`_expect`);
+  such state: a shape is enabled there only if all its sequences are accepted, reduce
+  through exactly the builder methods the hand-written construction stands for, and leave
+  the expected symbols on the stack (`_expect`);
 - the regex of each token is its terminal's own regex (`pattern.to_regexp()`), guarded so
-  that it matches only where the contextual lexer of the state the token is lexed in
-  would produce that token: a negative lookahead over every terminal that comes *before*
-  it in that lexer's order (Lark's scanner takes the first alternative that matches), and
-  matched atomically (`(?=(?P<x>…))(?P=x)`), as the scanner does. Ignored whitespace
-  between tokens is guarded the same way. So any line the regex matches is tokenised
-  exactly as Lark's lexer would tokenise it, and anything else falls back to the replay.
+  that it matches only where the contextual lexer of the state it is lexed in would produce
+  that token: a negative lookahead over the terminals that come *before* it in that
+  lexer's order (Lark's scanner takes the first alternative that matches; terminals that
+  cannot start with the same character are left out, `_first`), matched atomically as
+  the scanner matches it. Ignored whitespace between tokens is guarded the same way. So a
+  line the regex matches is tokenised exactly as Lark's lexer would tokenise it; anything
+  else falls back to the token-by-token replay;
+- rules of the form `rule: TERMINAL _NL` (item, waiver) are found in the tables
+  (`_line_ends`): after the replay shifted TERMINAL, one regex reads the _NL and the
+  builder's own method builds the node.
 
 A shape ends in one of two ways (`mode`):
-- "goto": the statement is complete at its _NL (indicators). The node is pushed with the
-  goto of its nonterminal, and the following reductions (stmt, the statement list) run in
-  the generic loop. Used only where the state after _NL and the state after the goto use
-  the same lexer (hence accept the same lookaheads) and the state after _NL only reduces
-  this rule, so the next token is lexed and accepted exactly as Lark would.
-- "prefix": the statement may continue on the next lines (a field's `- items`, a group's
-  body). The stack is left exactly as the replay would leave it after _NL (the states from
-  the simulation, the path and value nodes), and the generic loop continues.
+- "goto": the statement is complete at its _NL (indicators; a field no `- item` follows).
+  The node is pushed with the goto of its nonterminal (through `?stmt`), and the following
+  reductions (the statement list) run in the generic loop. Used only where the state Lark
+  lexes the next token in (after _NL) and the pushed state read the next token the same
+  way and accept the same tokens.
+- "prefix": the statement goes on (a field's items, a group's body): the stack is left as
+  the replay would leave it after _NL (the states from the simulation, the nodes), and
+  the generic loop continues.
+The regex also reads the next statement's first NAME where that lexer would read one
+(`_next`), and hands it to the loop as its next token.
 
-tests/test_fastpath.py compares the result with Lark (whole AST, spans, diagnostics,
-comments) and counts shape hits.
+Compiling the regex costs ~10–30 ms, so perfdsl.fastpath uses the shapes only once a
+process has parsed enough text (SHAPES_AFTER_CHARS). tests/test_fastpath.py compares the
+result with Lark (whole AST, spans, diagnostics, comments) and counts shape hits.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 10  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 11  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -58,6 +65,8 @@ _new = tuple.__new__
 
 # --- templates: token sequences over the grammar's terminal names ----------------------
 # ("tok", slot, TERMINAL) | ("opt", [nodes]) | ("alt", [[nodes], [nodes], ...])
+# | ("follows", slot): an empty group where the next token is one the state after _NL shifts
+# | ("next", slot, TERMINAL): the next token, read ahead (never simulated: it is a lookahead)
 
 
 def _tok(slot: str, term: str) -> tuple[str, str, str]:
@@ -293,9 +302,9 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
             elif node[0] == "tok":
                 parts.append(tok_rx(node[1], node[2]))
             elif node[0] == "opt":
-                parts.append(f"(?:{rx(node[1])})?")
+                parts.append(f"(?:{rx(node[1], kind)})?")
             else:
-                parts.append("(?:" + "|".join(rx(b) for b in node[1]) + ")")
+                parts.append("(?:" + "|".join(rx(b, kind) for b in node[1]) + ")")
         return "".join(parts)
 
     try:
@@ -410,6 +419,7 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
            follows: dict[str, set[int]]) -> Any:
     """The shape's data for `start`, or None if any of its sequences does not behave as expected."""
     goto_state: int | None = None
+    complete = True
     prefix: dict[str, list[int]] = {}
     lexers: dict[str, set[int]] = {}
     for seq in seqs:
@@ -446,10 +456,10 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
             key = "fv" if any(slot == "fv" for slot, _t in seq) else ""
             if prefix.setdefault(key, stack[1:]) != stack[1:]:
                 return None
-            if done:  # complete unless a shifted terminal follows: where does it go then?
+            if done and complete:  # complete unless a shifted terminal follows: where does it go then?
                 target = _complete(start, stack, actions, rules, lexer_of, orders, nonterminals, kind, follows)
                 if target is None or (goto_state is not None and goto_state != target):
-                    return None
+                    complete = False  # (always left to the replay then)
                 goto_state = target
         for slot, state in lexed.items():
             if slot != "s0":
@@ -459,7 +469,7 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
         slot_lexers.setdefault(slot, set()).update(ls)
     if mode == "goto":
         return goto_state
-    if goto_state is not None:
+    if complete and goto_state is not None:
         prefix["goto"] = [goto_state]
     return prefix
 
@@ -467,8 +477,8 @@ def _check(kind: str, mode: str, start: int, seqs: list[list[tuple[str, str]]], 
 def _through_unit_rules(state: int, start: int, actions: Any, rules: Any, nonterminals: set[str],
                        agrees: Any) -> int:
     """Follow `?rule: x` reductions (expand1, one child: the node itself, e.g. `?stmt: indicator`)
-    from `state`, while each state on the way uses the same lexer as `last` (the state Lark
-    lexes the next token in) and does nothing but that reduction. A statement list
+    from `state`, while each state on the way reads the next token as the state Lark lexes it
+    in does (`agrees`) and does nothing but that reduction. A statement list
     (`__decl_star_*`) is never passed: its reductions stay in the generic loop."""
     while True:
         terms = [act for sym, act in actions[state].items() if sym not in nonterminals]
