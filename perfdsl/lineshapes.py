@@ -53,7 +53,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-VERSION = 11  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 12  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -242,10 +242,16 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
     lexer_slots = {slot: sorted(ls) for slot, ls in slot_lexers.items()}
     firsts = {name: _first(rx) for name, rx in regex_of.items()}
     shares: dict[tuple[str, str], bool] = {}
+    every_char: list[list[str]] = []  # built at most once, dropped with this call
+
+    def every() -> list[str]:
+        if not every_char:
+            every_char.append(_every_char())
+        return every_char[0]
 
     def may_share(a: str, b: str) -> bool:
         if (a, b) not in shares:
-            shares[a, b] = _may_share_first(firsts[a], firsts[b])
+            shares[a, b] = _may_share_first(firsts[a], firsts[b], every)
         return shares[a, b]
 
     def tok_rx(slot: str, term: str) -> str:
@@ -838,16 +844,19 @@ def _first_item(op: str, av: Any, sp: Any) -> tuple[list[str], bool]:
     return [_ANY], True
 
 
-_EVERY: list[str] = []
+def _every_char() -> list[str]:
+    """Every code point but the surrogates, in 17 strings of up to 65,536 (built without a
+    str per character: a million small strings would be ~80 MB at once)."""
+    from array import array
+
+    out = []
+    for plane in range(0x11):
+        codes = array("I", (c for c in range(plane << 16, (plane + 1) << 16) if not 0xD800 <= c < 0xE000))
+        out.append(codes.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be"))
+    return out
 
 
-def _every_char() -> str:
-    if not _EVERY:
-        _EVERY.append("".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000))))
-    return _EVERY[0]
-
-
-def _may_share_first(a: tuple[list[str], bool], b: tuple[list[str], bool]) -> bool:
+def _may_share_first(a: tuple[list[str], bool], b: tuple[list[str], bool], every: Any) -> bool:
     """Whether some character can start a match of both (or either may match empty)."""
     if a[1] or b[1] or not a[0] or not b[0]:
         return True
@@ -861,5 +870,6 @@ def _may_share_first(a: tuple[list[str], bool], b: tuple[list[str], bool]) -> bo
         if classes and lits and re.compile("|".join(classes)).search("".join(sorted(lits))):
             return True
     if cls_a and cls_b:
-        return re.search(f"(?=(?:{'|'.join(cls_a)}))(?:{'|'.join(cls_b)})", _every_char()) is not None
+        both = re.compile(f"(?=(?:{'|'.join(cls_a)}))(?:{'|'.join(cls_b)})")
+        return any(both.search(plane) for plane in every())
     return False
