@@ -35,10 +35,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from perfdsl import lineshapes
 from perfdsl.record import Record, fields
 
-FORMAT = 3  # bump when the shape of the derived data changes
+FORMAT = 2  # bump when the shape of the derived data changes
 _new = tuple.__new__
 
 # Accepted / declined chunks in this process (reported by benchmarks/run.py).
@@ -73,7 +72,7 @@ class _Tree:
 class Tables:
     """The derived data, compiled for use: matchers per parser state, actions, rules."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], material: str | None = None) -> None:
         self.start: int = data["start"]
         self.end: int = data["end"]
         self.ignore = frozenset(data["ignore"])
@@ -87,8 +86,11 @@ class Tables:
         self.actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = data["rules"]
         self.bound: dict[int, dict[int, dict[str, tuple[bool, Any]]]] = {}  # id(builder) -> bound actions
-        # Line-level statement shapes (perfdsl.lineshapes), derived from the same tables.
-        self.shapes = lineshapes.load(data.get("shapes"))
+        # Line-level statement shapes (perfdsl.lineshapes), derived from the same data when
+        # first wanted (`_shapes`), cached beside it when `material` is this grammar's.
+        self.data = data
+        self.material = material
+        self.shapes: Any = False  # not yet loaded
         self.runners: dict[tuple[int, int], Any] = {}  # (id(builder), id(on_nl)) -> shape runner
         self.parsed_chars = 0  # text given to `parse` in this process (see SHAPES_AFTER_CHARS)
 
@@ -243,8 +245,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
 def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> dict[int, Any]:
     """state -> the line-shape runner to try there (perfdsl.lineshapes), or {}: shapes build
     what perfdsl.parser._Builder builds, so they run only with that builder."""
-    shapes = tables.shapes
-    if shapes is None or tables.parsed_chars < SHAPES_AFTER_CHARS or os.environ.get("PERFDSL_NO_SHAPES"):
+    if tables.parsed_chars < SHAPES_AFTER_CHARS or os.environ.get("PERFDSL_NO_SHAPES"):
         return _NO_SHAPES
     cls = type(builder)
     if cls.__name__ != "_Builder" or cls.__module__ != "perfdsl.parser":
@@ -252,8 +253,37 @@ def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) ->
     key = (id(builder), id(on_nl))
     found = tables.runners.get(key)
     if found is None:
+        shapes = _shapes(tables)
+        if shapes is None:
+            return _NO_SHAPES
+        from perfdsl import lineshapes
+
         found = tables.runners[key] = lineshapes.runners(shapes, builder, on_nl, FastToken)
     return found
+
+
+def _shapes(tables: Tables) -> Any:
+    """The tables' line shapes (perfdsl.lineshapes.Shapes) or None: loaded from their own cache
+    entry (keyed by the tables' material and the shapes' version) or derived, on first use."""
+    if tables.shapes is not False:
+        return tables.shapes
+    from perfdsl import lineshapes, marshalcache
+
+    material = None
+    if tables.material is not None:
+        material = f"{tables.material}\0shapes {lineshapes.VERSION} {lineshapes.TEMPLATES!r}"
+    data = marshalcache.load("lineshapes", material) if material is not None else None
+    shapes = lineshapes.load(data)
+    if shapes is None:
+        try:
+            data = lineshapes.derive(tables.data)
+        except Exception:  # (a grammar the shapes do not understand: the replay does everything)
+            data = {}
+        if material is not None:
+            marshalcache.store("lineshapes", material, data)
+        shapes = lineshapes.load(data)
+    tables.shapes = shapes
+    return shapes
 
 
 _NO_SHAPES: dict[int, Any] = {}
@@ -325,8 +355,8 @@ def cache_material() -> str | None:
     version = _lark_version()
     if version is None:
         return None
-    return f"fastpath {FORMAT}\0shapes {lineshapes.VERSION} {lineshapes.TEMPLATES!r}\0{grammar_text()}\0lark {version}\0" \
-           f"python {sys.version_info[:3]}\0{_builder_methods(_Builder)}"
+    return f"fastpath {FORMAT}\0{grammar_text()}\0lark {version}\0python {sys.version_info[:3]}\0" \
+           f"{_builder_methods(_Builder)}"
 
 
 def _load_or_derive() -> Tables | None:
@@ -337,7 +367,7 @@ def _load_or_derive() -> Tables | None:
         data = marshalcache.load("fastpath", material)
         if data is not None:
             try:
-                return Tables(data)
+                return Tables(data, material)
             except (re.error, KeyError, TypeError, ValueError, IndexError, AttributeError):
                 pass
     from perfdsl.parser import _Builder, get_parser
@@ -345,7 +375,7 @@ def _load_or_derive() -> Tables | None:
     data = derive(get_parser(), _Builder)
     if material is not None:
         marshalcache.store("fastpath", material, data)
-    return Tables(data)
+    return Tables(data, material)
 
 
 def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
@@ -430,7 +460,7 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
             newline_types |= {str(n) for n in basic.newline_types}
             seen[id(basic)] = len(lexers) - 1
         lexer_of[int(state)] = seen[id(basic)]
-    data = {
+    return {
         "format": FORMAT,
         "start": int(table.start_states["start"]),
         "end": int(table.end_states["start"]),
@@ -444,5 +474,3 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
         "actions": actions,
         "rules": rules,
     }
-    data["shapes"] = lineshapes.derive(data)
-    return data

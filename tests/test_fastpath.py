@@ -209,8 +209,9 @@ def test_a_file_the_fast_path_accepts_never_imports_lark(tmp_path: Path) -> None
 
 def test_shapes_are_derived_for_every_statement_start() -> None:
     tables = fastpath.tables()
-    assert tables is not None and tables.shapes is not None
-    shapes = tables.shapes
+    assert tables is not None
+    shapes = fastpath._shapes(tables)
+    assert shapes is not None
     assert {v[0] for v in shapes.kinds.values()} == set(lineshapes.TEMPLATES)
     assert all(v[2] for v in shapes.kinds.values())  # each reads the next statement's NAME ahead
     starts = sorted(s for s, row in tables.actions.items() if "indicator" in row)
@@ -308,8 +309,8 @@ def test_a_guard_is_needed_where_the_lexer_prefers_another_terminal() -> None:
     assert variant != grammar
     lark = Lark(variant, parser="lalr", lexer="contextual", propagate_positions=False, maybe_placeholders=False,
                 transformer=_builder(), lexer_callbacks={"_NL": _on_nl})
-    tables = fastpath.Tables(fastpath.derive(lark, _Builder))
-    assert tables.shapes is not None
+    tables = fastpath.Tables(fastpath.derive(lark, _Builder))  # (no material: shapes derived, not cached)
+    assert fastpath._shapes(tables) is not None
     # “人” is now a RANGE_SEP, which the lexer after a NUMBER tries before UNIT: the
     # comparison shape must not read it as a unit.
     for text in ["项目 甲 {\n  产出.数量.a >= 3 人\n}\n", "项目 甲 {\n  产出.数量.a >= 3 元\n  b.c 区间 1 人 2 元\n}\n"]:
