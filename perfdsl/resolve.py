@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from perfdsl import ast, record
+from perfdsl import ast, colon_names, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
@@ -535,8 +535,6 @@ class DeclStream:
         self.last: Span | None = None  # the last statement's span: where the declaration ends
 
     def feed(self, st: ast.Stmt) -> None:
-        from perfdsl import colon_names
-
         self.last = st.span
         if isinstance(st, ast.Waiver):
             self.pending.append(st)
