@@ -323,3 +323,24 @@ def test_a_guard_is_needed_where_the_lexer_prefers_another_terminal() -> None:
             assert got is None
         else:
             assert got is not None and _flat(got) == _flat(expect)
+
+
+def test_shapes_with_the_streaming_sink(corpus_files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shapes push statements that the statement-list reduction then hands to the
+    streaming sink (perfdsl.api, issue #16): the compiled result is that of the replay
+    without streaming."""
+    from test_streaming import TRICKY
+
+    from perfdsl.api import compile_text
+
+    texts = [(TRICKY, "tricky.perf")] + [(f.read_text(encoding="utf-8"), str(f)) for f in corpus_files[:25]]
+    before = dict(lineshapes.STATS)
+    for text, path in texts:
+        a = compile_text(text, path)  # streaming, shapes on
+        monkeypatch.setenv("PERFDSL_NO_SHAPES", "1")
+        b = compile_text(text, path, stream=False)
+        monkeypatch.delenv("PERFDSL_NO_SHAPES")
+        assert a.declarations == b.declarations, path
+        assert [d.span for d in a.declarations] == [d.span for d in b.declarations]
+        assert a.waivers == b.waivers and a.diagnostics == b.diagnostics, path
+    assert lineshapes.STATS["comparison"] > before["comparison"]
