@@ -62,6 +62,7 @@ STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "rang
                          "item": 0, "waiver": 0, "next": 0}
 
 _new = tuple.__new__
+_ATOMIC_GROUPS = sys.version_info >= (3, 11)  # `(?>…)`; before 3.11 a capturing lookahead does the same
 
 # --- templates: token sequences over the grammar's terminal names ----------------------
 # ("tok", slot, TERMINAL) | ("opt", [nodes]) | ("alt", [[nodes], [nodes], ...])
@@ -377,7 +378,7 @@ def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) 
     """`regex` matched as the scanner matches it (first match, no backtracking into it),
     only where none of the terminals `before` it matches."""
     guard = "|".join(f"(?:{regex_of[n]})" for n in before)
-    if sys.version_info >= (3, 11):
+    if _ATOMIC_GROUPS:
         atom = f"(?P<{name}>(?>{regex}))" if not name.startswith("w_") else f"(?>{regex})"
     else:  # a lookahead is atomic: capture in it, then consume what it captured
         atom = f"(?=(?P<{name}>{regex}))(?P={name})"

@@ -344,3 +344,24 @@ def test_shapes_with_the_streaming_sink(corpus_files: list[Path], monkeypatch: p
         assert [d.span for d in a.declarations] == [d.span for d in b.declarations]
         assert a.waivers == b.waivers and a.diagnostics == b.diagnostics, path
     assert lineshapes.STATS["comparison"] > before["comparison"]
+
+
+def test_shapes_without_atomic_groups(corpus_files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.10 has no `(?>…)`: the shapes then match each token in a capturing lookahead
+    and consume it with a backreference. That form gives the same trees."""
+    from perfdsl.parser import _CTX, _Builder, _builder, _on_nl, get_parser
+
+    monkeypatch.setattr(lineshapes, "_ATOMIC_GROUPS", False)
+    plain = fastpath.Tables(fastpath.derive(get_parser(), _Builder))  # (no material: nothing cached)
+    shapes = fastpath._shapes(plain)
+    assert shapes is not None and "(?>" not in shapes.pattern and "(?P=" in shapes.pattern
+    before = lineshapes.STATS["comparison"]
+    _CTX.path, _CTX.diags, _CTX.comments, _CTX.words = "t.perf", [], [], {}
+    for f in corpus_files[:20]:
+        text = f.read_text(encoding="utf-8")
+        got = fastpath.parse(plain, text, _builder(), _on_nl)
+        monkeypatch.setenv("PERFDSL_NO_SHAPES", "1")
+        expect = fastpath.parse(plain, text, _builder(), _on_nl)
+        monkeypatch.delenv("PERFDSL_NO_SHAPES")
+        assert got is not None and _flat(got) == _flat(expect), f
+    assert lineshapes.STATS["comparison"] > before
