@@ -525,9 +525,19 @@ class Shapes:
 
 
 def load(data: dict[str, Any] | None) -> Shapes | None:
+    """The shapes of derived `data` (from the cache or `derive`), compiled; None if there are
+    none or the data is not what this version derives (then the replay does everything)."""
     if not data or data.get("version") != VERSION:
         return None
-    return Shapes(data)
+    try:
+        shapes = Shapes(data)
+        shapes.match  # noqa: B018 (compiled now: a shape that cannot compile is never half-used)
+        for end in shapes.ends.values():
+            re.compile(end["pattern"])
+            dict(end["gotos"])
+        return shapes
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, re.error):
+        return None
 
 
 def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> dict[int, Any]:

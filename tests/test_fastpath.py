@@ -390,3 +390,15 @@ def _lark_and_builder() -> tuple[Any, Any]:
     from perfdsl.parser import _Builder, get_parser
 
     return get_parser(), _Builder
+
+
+def test_bad_shape_data_is_refused() -> None:
+    """Shape data from a cache entry that is not what this version derives is not used."""
+    tables = fastpath.tables()
+    assert tables is not None
+    good = lineshapes.derive(tables.data)
+    assert lineshapes.load(good) is not None
+    assert lineshapes.load({}) is None
+    assert lineshapes.load({**good, "version": -1}) is None
+    assert lineshapes.load({**good, "pattern": "(unbalanced"}) is None
+    assert lineshapes.load({k: v for k, v in good.items() if k != "starts"}) is None
