@@ -465,13 +465,14 @@ def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
         _CTX.diags, _CTX.comments = diags, comments
     if result is not None and consumer is not None:
         found = [i for i, x in enumerate(result) if isinstance(x, ast.Declaration)]
-        if len(found) != 1:  # (an indented second header: not a chunk of its own)
+        if len(found) > 1:  # (an indented second header: not a chunk of its own)
             return _run_fast(tables, chunk, diags, comments, first_line)
-        decl = result[found[0]]
-        last = consumer.last
-        if last is not None and (last[3], last[4]) > (decl.span[3], decl.span[4]):
-            decl = decl._replace(span=_span(Span, (decl.span[0], decl.span[1], decl.span[2], last[3], last[4])))
-        result[found[0]] = consumer.close(decl)
+        if found:  # (none: only comments or waivers before the first header; nothing was fed)
+            decl = result[found[0]]
+            last = consumer.last
+            if last is not None and (last[3], last[4]) > (decl.span[3], decl.span[4]):
+                decl = decl._replace(span=_span(Span, (decl.span[0], decl.span[1], decl.span[2], last[3], last[4])))
+            result[found[0]] = consumer.close(decl)
     if result is not None:
         diags.extend(scratch_d)
         comments.extend(scratch_c)
