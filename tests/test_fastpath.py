@@ -402,3 +402,26 @@ def test_bad_shape_data_is_refused() -> None:
     assert lineshapes.load({**good, "version": -1}) is None
     assert lineshapes.load({**good, "pattern": "(unbalanced"}) is None
     assert lineshapes.load({k: v for k, v in good.items() if k != "starts"}) is None
+
+
+def test_outputs_byte_identical_with_shapes_on(tmp_path: Path) -> None:
+    """tests/test_byte_identical.py's runs (with -j 1, in this process) with the shapes on from
+    the first character: every output matches the committed hashes (taken from main's code)."""
+    import json
+
+    from test_byte_identical import CHECKS, HASHES, RUNS, _check_digest, _digest
+
+    from conftest import run_cli
+
+    expected = json.loads(HASHES.read_text(encoding="utf-8"))
+    before = lineshapes.STATS["comparison"]
+    for name, args in RUNS:
+        folder = tmp_path / name
+        res = run_cli(*args, "-o", str(folder), "-j", "1", cwd=ROOT)
+        assert res.code == 0, res.text
+        for f in sorted(folder.iterdir()):
+            assert _digest(f.read_bytes()) == expected[f"{name}/{f.name}"], f"{name}/{f.name}"
+    for name, args in CHECKS:
+        res = run_cli(*args, "-j", "1", cwd=ROOT)
+        assert _check_digest(name, res.out) == expected[name], name
+    assert lineshapes.STATS["comparison"] > before  # the shapes were used
