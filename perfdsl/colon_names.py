@@ -58,7 +58,11 @@ def _body(stmts: tuple[ast.Stmt, ...], prefix: tuple[str, ...], text: str,
             inner = prefix + tuple(s.text for s in st.path.segments)
             # an indicator path is 一级.二级.名称: deeper groups hold none (and nesting
             # depth is the user's, so this walk must stay shallow)
-            out.append(record.evolve(st, body=_body(st.body, inner, text, diags)) if len(inner) <= 2 else st)
+            if len(inner) <= 2:
+                body = _body(st.body, inner, text, diags)
+                if len(body) != len(st.body) or any(a is not b for a, b in zip(body, st.body, strict=True)):
+                    st = record.evolve(st, body=body)  # (only where something was dropped)
+            out.append(st)
             continue
         if isinstance(st, ast.Field) and _looks_like_indicator(st, len(prefix)):
             d = _diagnostic(st, text, prefix)

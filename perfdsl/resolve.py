@@ -123,7 +123,13 @@ class _DeclResolver:
         """Resolve one top-level statement (or keep it until the profile is known)."""
         waiting = self._waiting
         if waiting is None:
-            self._walk(iter((st,)))
+            kind = type(st)
+            if kind is ast.Indicator and not st.waivers:  # (the common cases, without the walk)
+                self._indicator((), st)
+            elif kind is ast.Field and not st.waivers:
+                self._field((), st)
+            else:
+                self._walk(iter((st,)))
             return
         waiting.append(st)
         if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
@@ -281,9 +287,9 @@ class _DeclResolver:
 
     # --- indicators ------------------------------------------------------------------
     def _indicator(self, prefix: tuple[ast.Segment, ...], st: ast.Indicator) -> None:
-        segs = prefix + st.path.segments
-        written = tuple(s.text for s in segs)
+        segs = prefix + st.path.segments if prefix else st.path.segments
         if len(segs) != 3:
+            written = tuple(s.text for s in segs)
             self.diags.append(diag("PD-H004", st.path.span, path=written, depth=len(segs),
                                    path_text=_join(written)))
             l1 = self.profile.resolve_level1(segs[0].text) if segs else None
@@ -291,6 +297,7 @@ class _DeclResolver:
                 self.attempted.append(l1.name)
             return
         s1, s2, s3 = segs
+        written = (s1.text, s2.text, s3.text)
         hit = self._levels.get((s1.text, s2.text))
         if hit is not None:
             level1, level2 = hit

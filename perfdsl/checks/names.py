@@ -12,12 +12,15 @@ NAME_LIMIT = 100
 _PLACEHOLDER = re.compile(r"\*\*+|[XＸ]{2,}|[xｘ]{2,}|×{2,}|＊{2,}|…{2,}|□+")
 
 
+_FILLER = re.compile(r"[\s\-_*－＿＊]+")
+
+
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
     # name -> line, per (一级, 二级): no key tuple per indicator (a million of them, issue #16)
     seen: dict[tuple[str, str], dict[str, int]] = {}
     for ind in decl.indicators:
         name = ind.name
-        if not name.strip() or re.fullmatch(r"[\s\-_*－＿＊]+", name):
+        if not name.strip() or _FILLER.fullmatch(name):
             yield diag("PD-N002", ind.name_span, path=ind.path, name=name)
             continue
         if len(name) > NAME_LIMIT:

@@ -68,12 +68,9 @@ def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
         seen = first.get(hash(key))
         if seen is None:
             first[hash(key)] = ind
-        elif seen.name != ind.name and fold(seen.name) != key:
+        elif seen.name != ind.name:  # look-alikes (or two skeletons with one hash): report exactly
             yield from _confusable_exact(decl)
             return
-    if len(first) == len(decl.indicators):  # every skeleton once: nothing to report
-        return
-    yield from _confusable_exact(decl)
 
 
 def _confusable_exact(decl: Declaration) -> Iterator[Diagnostic]:
