@@ -19,8 +19,9 @@ from perfdsl.checks import run_checks
 from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
-from perfdsl.resolve import StreamedDecls, WaiverScope, full_paths, resolve_document
+from perfdsl.resolve import WaiverScope, full_paths, resolve_document
 from perfdsl.source import SourceFile, Span, decode_source
+from perfdsl.stream import StreamedDecls
 from perfdsl.waivers import apply_waivers
 
 if TYPE_CHECKING:

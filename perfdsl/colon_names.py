@@ -40,13 +40,14 @@ def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]
     return record.evolve(doc, declarations=decls), diags
 
 
-def check_statement(st: ast.Stmt, text: str, diags: list[Diagnostic]) -> ast.Stmt | None:
-    """`check` for one top-level statement of a declaration, as the parser hands it over
-    (perfdsl.resolve.DeclStream): the statement as `check` would leave it, or None where
-    `check` drops it; its PD-S009 findings join `diags`."""
+def check_statement(st: ast.Stmt, text: str, diags: list[Diagnostic],
+                    prefix: tuple[str, ...] = ()) -> ast.Stmt | None:
+    """`check` for one statement of a declaration, as the parser hands it over
+    (perfdsl.stream): the statement as `check` would leave it, or None where `check` drops
+    it; its PD-S009 findings join `diags`. `prefix`: the texts of the groups it is in."""
     if isinstance(st, ast.Indicator | ast.Waiver):  # (the common case: nothing to look at)
         return st
-    kept = _body((st,), (), text, diags)
+    kept = _body((st,), prefix, text, diags)
     return kept[0] if kept else None
 
 

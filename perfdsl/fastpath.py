@@ -114,12 +114,21 @@ def _is_list_rule(size: int, include: tuple[tuple[int, bool], ...] | None) -> bo
 
 
 def _stream_reduce(sink: threading.local, children: list[Any]) -> _Tree:
-    """The reduce of a `__decl_star_n` rule: hand the new statement to the sink, if any,
-    instead of keeping it in the list (the declaration node then carries no body)."""
+    """The reduce of a `__decl_star_n` rule: offer the new statement to the sink, if any.
+
+    A statement of the declaration's own list is always handed over (`fn(stmt, None)`);
+    one of a nested list (a group's body: Lark shares the rule) is offered with the value
+    stack below the list (`fn(stmt, values)`: the open groups' path nodes are on it), and
+    the sink says whether it took it. A statement handed over is not kept in the list, so
+    its declaration or group node is built without it.
+    """
     fn = getattr(sink, "fn", None)
-    if fn is not None and sink.states[-1] in sink.top:  # (the children are already popped)
-        fn(children[-1])
-        return children[0] if len(children) == 2 else _Tree([])
+    if fn is not None:
+        if sink.states[-1] in sink.top:  # (the children are already popped)
+            fn(children[-1], None)
+            return children[0] if len(children) == 2 else _Tree([])
+        if sink.nested and fn(children[-1], sink.values):
+            return children[0] if len(children) == 2 else _Tree([])
     if len(children) == 2:
         children[0].children.append(children[1])
         return children[0]
@@ -150,13 +159,15 @@ def _scanner_pattern(order: list[tuple[str, str]]) -> str:
 
 
 def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
-          first_line: int = 1, *, sink: Callable[[Any], Any] | None = None) -> list[Any] | None:
+          first_line: int = 1, *, sink: Callable[[Any, Any], Any] | None = None,
+          nested: bool = False) -> list[Any] | None:
     """The value Lark's `parse(text)` would return with `builder` as transformer, or None.
 
     `first_line`: the line number of `text`'s first line in the file (Lark's line counter
     started there, as perfdsl.parser does for each declaration).
-    `sink`: called with each top-level statement of a declaration as soon as it is parsed;
-    the declaration nodes are then built without a body (see `_stream_reduce`).
+    `sink(stmt, values)`: given each statement of a declaration as soon as it is parsed
+    (see `_stream_reduce`; those of groups' bodies only if `nested`); the nodes are then
+    built without the statements it takes.
 
     None means "not fully accepted": the caller must give `text` to Lark.
     """
@@ -165,11 +176,12 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     gc_was = gc.isenabled()
     gc.disable()  # as in parser._run: the value stack is rescanned otherwise
     tables.sink.fn = sink
+    tables.sink.nested = nested
     tables.sink.top = tables.stream_states
     try:
         result = _parse(tables, text, builder, on_nl, first_line)
     finally:
-        tables.sink.fn = tables.sink.states = None
+        tables.sink.fn = tables.sink.states = tables.sink.values = None
         if gc_was:
             gc.enable()
     STATS["declined" if result is None else "accepted"] += 1
@@ -190,8 +202,9 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     tables.parsed_chars += len(text)  # (first: one big declaration uses the shapes at once)
     shape_at = _shape_runners(tables, builder, on_nl)
     state_stack = [tables.start]
-    tables.sink.states = state_stack  # (read by _stream_reduce)
     value_stack: list[Any] = []
+    tables.sink.states = state_stack  # (read by _stream_reduce)
+    tables.sink.values = value_stack
     end_state = tables.end
     pos = 0
     size_text = len(text)

@@ -412,10 +412,10 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
     (the differential test compares the two).
 
     `stream(kind)`, if given, is asked for a consumer for each chunk the fast path parses
-    (`kind` is department | project); the consumer's `feed(stmt)` then receives the
-    declaration's top-level statements one by one while it is parsed, and the declaration
-    node in the document has no body but spans it all (issue #16: a huge declaration's
-    syntax tree is never whole in memory). A consumer whose chunk is declined, or turns out
+    (`kind` is department | project); the consumer's `take(stmt, values)` is then offered
+    the declaration's statements one by one while it is parsed (perfdsl.stream), and the
+    declaration node in the document has no body but spans it all (issue #16: a huge
+    declaration's syntax tree is never whole in memory). A consumer whose chunk is declined, or turns out
     to hold more than one declaration, is dropped and the chunk parsed as usual; the
     consumers kept are the ones whose `close(decl)` was called, with the declaration's node.
     """
@@ -460,7 +460,8 @@ def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
     _CTX.diags, _CTX.comments = scratch_d, scratch_c
     try:
         result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line,
-                                sink=consumer.feed if consumer is not None else None)
+                                sink=consumer.take if consumer is not None else None,
+                                nested=consumer is not None and consumer.groups)
     finally:
         _CTX.diags, _CTX.comments = diags, comments
     if result is not None and consumer is not None:

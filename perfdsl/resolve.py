@@ -12,14 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from perfdsl import ast, colon_names, record
+from perfdsl import ast, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
 from perfdsl.profiles import KIND_ZH, Level1, Profile, default_profile, find_profile, profile_ids
 from perfdsl.source import NO_SPAN, Span
 from perfdsl.units import canonical_unit
+
+if TYPE_CHECKING:
+    from perfdsl.stream import DeclStream
 
 PROFILE_KEYS = ("模板", "profile")
 _PROFILE_PARTS = frozenset((k,) for k in PROFILE_KEYS)
@@ -120,18 +124,26 @@ class _DeclResolver:
         return diag("PD-H005", span, name=name, help="可用的模板：" + "、".join(kinds) if kinds else None)
 
     # --- walk ------------------------------------------------------------------------
-    def feed(self, st: ast.Stmt) -> None:
-        """Resolve one top-level statement (or keep it until the profile is known)."""
+    @property
+    def waiting(self) -> bool:
+        """True while the profile is not known yet (statements fed now are kept for later)."""
+        return self._waiting is not None
+
+    def feed(self, st: ast.Stmt, prefix: tuple[ast.Segment, ...] = ()) -> None:
+        """Resolve one statement (or keep it until the profile is known). `prefix`: the
+        segments of the groups it is written in, when a group's body is fed statement by
+        statement (`open_group`; only once the profile is known)."""
         waiting = self._waiting
         if waiting is None:
             kind = type(st)
             if kind is ast.Indicator and not st.waivers:  # (the common cases, without the walk)
-                self._indicator((), st)
+                self._indicator(prefix, st)
             elif kind is ast.Field and not st.waivers:
-                self._field((), st)
+                self._field(prefix, st)
             else:
-                self._walk(iter((st,)))
+                self._walk(iter((st,)), prefix)
             return
+        assert not prefix, "a group's statements are fed one by one only once the profile is known"
         waiting.append(st)
         if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
             self._use_profile(self._pick_profile(st))
@@ -149,9 +161,25 @@ class _DeclResolver:
             self.diags = [d for d in self.diags if d.code not in PROFILE_DEPENDENT]
         return self._build()
 
-    def _walk(self, top: Iterator[ast.Stmt]) -> None:
+    def open_group(self, prefix: tuple[ast.Segment, ...], path: ast.Path) -> tuple[tuple[ast.Segment, ...], int, bool]:
+        """A group whose statements will be fed one by one (`feed(st, segments)`) before the
+        group itself is complete: (its segments, where its waivers go, whether its body is
+        skipped for being too deep, PD-S008), as `_walk` does on meeting the whole group."""
+        segs = prefix + path.segments
+        index = len(self.waivers)
+        if len(segs) > MAX_DEPTH:
+            self.diags.append(diag("PD-S008", path.span, depth=len(segs)))
+            return segs, index, True
+        return segs, index, False
+
+    def close_group(self, index: int, waivers: tuple[ast.Waiver, ...], span: Span) -> None:
+        """The group opened with `open_group` is complete: the waivers written above it get its
+        span, in the place `_walk` would have given them (before its statements' waivers)."""
+        self.waivers[index:index] = [WaiverScope(w, span) for w in waivers]
+
+    def _walk(self, top: Iterator[ast.Stmt], prefix: tuple[ast.Segment, ...] = ()) -> None:
         # Iterative walk (no recursion: nesting depth is user-controlled).
-        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [((), top)]
+        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [(prefix, top)]
         while stack:
             prefix, it = stack[-1]
             st = next(it, None)
@@ -512,57 +540,3 @@ def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = (),
         waivers.extend(r.waivers)
         del r, decl
     return Resolved(tuple(out), tuple(waivers)), diags
-
-
-class StreamedDecls(dict[tuple[int, int], "DeclStream"]):
-    """The `stream` argument of `perfdsl.parser.parse_text` for one file: makes a
-    `DeclStream` per declaration and keeps those the parser closed, keyed by where their
-    declaration starts, for `resolve_document(streamed=…)`."""
-
-    def __init__(self, text: str, profile_dirs: tuple[str, ...]) -> None:
-        super().__init__()
-        self.text = text
-        self.profile_dirs = profile_dirs
-        self.syntax_diags: list[Diagnostic] = []  # PD-S009 (colon names) of the closed ones
-
-    def __call__(self, kind: str) -> DeclStream:
-        return DeclStream(kind, self)
-
-
-class DeclStream:
-    """What perfdsl.parser hands a declaration's top-level statements to while it parses:
-    each statement gets the waivers written above it (as the parser's `_attach_waivers`
-    does), goes through the syntax-level pass that needs it (the colon check,
-    perfdsl.colon_names) and then to the resolver. Only the statement being handed over
-    and the model built so far are in memory, never the declaration's whole syntax tree."""
-
-    def __init__(self, kind: str, owner: StreamedDecls) -> None:
-        self.resolver = _DeclResolver(kind, owner.profile_dirs)
-        self.owner = owner
-        self.syntax_diags: list[Diagnostic] = []
-        self.pending: list[ast.Waiver] = []
-        self.last: Span | None = None  # the last statement's span: where the declaration ends
-
-    def feed(self, st: ast.Stmt) -> None:
-        self.last = st.span
-        if type(st) is ast.Indicator and not self.pending:  # (nothing to attach or check)
-            self.resolver.feed(st)
-            return
-        if isinstance(st, ast.Waiver):
-            self.pending.append(st)
-            return
-        if self.pending:
-            st = st._replace(waivers=tuple(self.pending) + st.waivers)
-            self.pending = []
-        kept = colon_names.check_statement(st, self.owner.text, self.syntax_diags)
-        if kept is not None:
-            self.resolver.feed(kept)
-
-    def close(self, decl: ast.Declaration) -> ast.Declaration:
-        """The parser is done with `decl` (its node, without a body): keep this stream for it."""
-        for w in self.pending:  # waivers at the end of the body stay alone
-            self.resolver.feed(w)
-        self.pending = []
-        self.owner[(decl.span.line, decl.span.col)] = self
-        self.owner.syntax_diags.extend(self.syntax_diags)
-        return decl

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from perfdsl import record
+from perfdsl import record, stream
 from perfdsl.api import compile_text
 from perfdsl.model import Indicator, Target
 from perfdsl.source import NO_SPAN, Span, decode_source
@@ -32,8 +34,35 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 TRICKY = """#[allow(PD-R003, 理由 = "整份")]
+项目 模板在后 {
+  产出 {
+    数量.模板之前的分组 >= 1 人
+  }
+  模板: mof2015
+}
 项目 流式 {
+  模板: mof2021
   产出.数量.先写的指标 >= 1 人
+  #[allow(PD-N001, 理由 = "分组")]
+  产出 {
+    #[allow(PD-R003, 理由 = "组内第一条")]
+    数量 {
+      空组 {
+      }
+      指标2:组内冒号 = 3 个
+      #[allow(PD-U004, 理由 = "组末尾")]
+    }
+    #[allow(PD-V003, 理由 = "太深的组")]
+    数量 {
+      甲 {
+        乙 {
+          丙 >= 1 个
+          #[allow(PD-V001, 理由 = "太深的组里")]
+          丁 >= 2 个
+        }
+      }
+    }
+  }
   #[allow(PD-M001, 理由 = "上一行")]
   产出.数量.指标1:安置小区物业费 = 8 个
   产出 {
@@ -68,13 +97,32 @@ TRICKY = """#[allow(PD-R003, 理由 = "整份")]
 """
 
 
+@contextmanager
+def _groups_streamed() -> Iterator[None]:
+    """Hand over groups' bodies statement by statement whatever the file's size."""
+    saved = stream.GROUPS_AFTER_CHARS
+    stream.GROUPS_AFTER_CHARS = 0
+    try:
+        yield
+    finally:
+        stream.GROUPS_AFTER_CHARS = saved
+
+
 def _same(text: str, path: str = "t.perf") -> None:
-    a = compile_text(text, path)
     b = compile_text(text, path, stream=False)
-    assert a.declarations == b.declarations, f"declarations differ for {path}"
-    assert [d.span for d in a.declarations] == [d.span for d in b.declarations]
-    assert a.waivers == b.waivers, f"waivers differ for {path}"
-    assert a.diagnostics == b.diagnostics, f"diagnostics differ for {path}"
+    a = compile_text(text, path)
+    with _groups_streamed():
+        g = compile_text(text, path)
+    for got, how in ((a, "streamed"), (g, "streamed with groups")):
+        assert got.declarations == b.declarations, f"declarations differ for {path} ({how})"
+        assert [d.span for d in got.declarations] == [d.span for d in b.declarations]
+        assert got.waivers == b.waivers, f"waivers differ for {path} ({how})"
+        assert got.diagnostics == b.diagnostics, f"diagnostics differ for {path} ({how})"
+
+
+def test_group_bodies_are_handed_over_in_big_files_only() -> None:
+    assert not stream.StreamedDecls("x" * 1000, ()).groups
+    assert stream.StreamedDecls("x" * stream.GROUPS_AFTER_CHARS, ()).groups
 
 
 def test_tricky_declarations_identical() -> None:
