@@ -467,18 +467,16 @@ def _data_sheet(wb: Any, json_bytes: bytes) -> None:
 
 def render(dset: DeclarationSet, options: Any = None) -> bytes:
     """The .xlsx bytes for `dset`."""
-    import xlsxwriter
-
-    from . import jsonout
-    from .xlsx_sheet import FastWorksheet
+    from . import jsonout, xlsx_sheet
 
     when = fixed_time(dset, getattr(options, "source_date_epoch", None))
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {
+    # XlsxWriter's Workbook with faster writers for worksheets and shared strings, same XML
+    # (xlsx_sheet.py; tests/test_xlsx_fast.py compares the bytes with XlsxWriter's own)
+    wb = xlsx_sheet.FastWorkbook(buf, {
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "nan_inf_to_errors": False,
     })
-    wb.worksheet_class = FastWorksheet  # same XML as XlsxWriter's Worksheet, faster (xlsx_sheet.py)
     decls = ordered(dset)
     dept = dset.department
     wb.set_properties({

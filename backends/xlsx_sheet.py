@@ -17,10 +17,21 @@ Imported only inside `backends.xlsx.render` (XlsxWriter is imported lazily).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
+
+# A string XlsxWriter would change on the way out, or give an attribute: control characters
+# and their `_xHHHH_` escapes, U+FFFE/U+FFFF, XML specials (XlsxWriter's own test for
+# escaping also looks for `"` and newlines), leading or trailing whitespace (xml:space),
+# and rich strings (they start with `<r>`, caught by `<`). Such strings go to XlsxWriter's
+# own `_write_si`; every other string is written exactly as it would write it.
+_SI_SPECIAL = re.compile(r'_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff"&<>\n]|^\s|\s$')
 
 
 class FastWorksheet(Worksheet):  # type: ignore[misc]
@@ -53,6 +64,46 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                     lo = None
         self.row_spans = spans
 
+    def _row_tail(self, spans: str | None, info: Any) -> str | None:
+        """The attributes after `r` of a `<row>` element, as Worksheet._write_row writes
+        them, or None for a row with a row format (left to XlsxWriter)."""
+        if info is None:
+            height, hidden, level, collapsed = None, 0, 0, 0
+        else:
+            if info.row_format:
+                return None
+            height, hidden, level, collapsed = info.height, info.hidden, info.level, info.collapsed
+        if height is None:
+            height = self.default_row_height
+        tail = f' spans="{spans}"' if spans else ""
+        custom = height != self.original_row_height or height != self.default_row_height
+        if custom:
+            tail += f' ht="{height * 0.75:.16g}"'
+        if hidden:
+            tail += ' hidden="1"'
+        if custom:
+            tail += ' customHeight="1"'
+        if level:
+            tail += f' outlineLevel="{level}"'
+        if collapsed:
+            tail += ' collapsed="1"'
+        if self.excel_version == 2010:
+            tail += ' x14ac:dyDescent="0.25"'
+        return tail
+
+    def _write_merge_cells(self) -> None:
+        merged = self.merge
+        if not merged:
+            return
+        names: dict[int, str] = {}
+        out = [f'<mergeCells count="{len(merged)}">']
+        for r1, c1, r2, c2 in merged:
+            a = names.get(c1) or names.setdefault(c1, xl_col_to_name(c1))
+            b = names.get(c2) or names.setdefault(c2, xl_col_to_name(c2))
+            out.append(f'<mergeCell ref="{a}{r1 + 1}:{b}{r2 + 1}"/>')
+        out.append("</mergeCells>")
+        self.fh.write("".join(out))
+
     def _write_rows(self) -> None:
         if self.comments or self.constant_memory or self.dim_rowmax is None:
             super()._write_rows()
@@ -66,6 +117,7 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         xf: dict[int, int] = {}
         write = self.fh.write
         slow = super()._write_cell
+        tails: dict[Any, Any] = {}
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row_num)
             info = row_info.get(row_num)
@@ -73,9 +125,18 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                 if info is not None:
                     self._write_empty_row(row_num, row_spans.get(int(row_num / 16)), info)
                 continue
-            self._write_row(row_num, row_spans.get(int(row_num / 16)), info)
             r = str(row_num + 1)
+            spans = row_spans.get(int(row_num / 16))
+            key = (spans, None if info is None else (info.height, info.hidden, info.level, info.collapsed,
+                                                     id(info.row_format)))
+            tail = tails.get(key, False)
+            if tail is False:
+                tail = tails[key] = self._row_tail(spans, info)
             out: list[str] = []
+            if tail is None:
+                self._write_row(row_num, spans, info)
+            else:
+                out.append(f'<row r="{r}"{tail}>')
             for col_num in sorted(cells):
                 cell = cells[col_num]
                 kind = type(cell)
@@ -96,11 +157,70 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                     out.append(f'<c r="{names[col_num]}{r}" s="{s}" t="s"><v>{cell[0]}</v></c>')
                 else:
                     out.append(f'<c r="{names[col_num]}{r}" s="{s}"><v>{cell[0]:.16G}</v></c>')
+            out.append("</row>")
+            write("".join(out))
+
+
+class FastSharedStrings(SharedStrings):  # type: ignore[misc]
+    """XlsxWriter's sharedStrings.xml writer with a faster `<si>` loop (identical output).
+
+    XlsxWriter escapes every string with four regular expressions and a list of
+    attributes; a string none of them would touch (`_SI_SPECIAL` does not match) is
+    written as `<si><t>…</t></si>` directly, any other through XlsxWriter's `_write_si`."""
+
+    def _write_sst_strings(self) -> None:
+        write = self.fh.write
+        special = _SI_SPECIAL.search
+        slow = self._write_si
+        out: list[str] = []
+        for string in self.string_table.string_array:
+            if special(string) is None:
+                out.append(f"<si><t>{string}</t></si>")
+                continue
             if out:
                 write("".join(out))
-            self._xml_end_tag("row")
+                out.clear()
+            slow(string)
+        if out:
+            write("".join(out))
+
+
+class FastPackager(Packager):  # type: ignore[misc]
+    """XlsxWriter's Packager writing sharedStrings.xml with `FastSharedStrings`."""
+
+    shared_strings_class: Any = FastSharedStrings
+
+    def _write_shared_strings_file(self) -> None:
+        # as Packager._write_shared_strings_file, with the faster writer
+        if not self.workbook.str_table.count:
+            return
+        sst = self.shared_strings_class()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+class FastWorkbook(Workbook):  # type: ignore[misc]
+    """XlsxWriter's Workbook with the faster worksheet and shared-strings writers.
+    `_get_packager` is XlsxWriter's documented hook for replacing the packager."""
+
+    worksheet_class = FastWorksheet
+    packager_class: Any = FastPackager
+
+    def _get_packager(self) -> Any:
+        return self.packager_class()
 
 
 def stock_class() -> Any:
     """XlsxWriter's own Worksheet (for the equivalence test)."""
     return Worksheet
+
+
+def stock_workbook() -> Any:
+    """A Workbook class using only XlsxWriter's own writers (for the equivalence tests)."""
+
+    class StockWorkbook(FastWorkbook):
+        worksheet_class = Worksheet
+        packager_class = Packager
+
+    return StockWorkbook

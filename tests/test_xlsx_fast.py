@@ -20,6 +20,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 
@@ -55,7 +57,7 @@ class _Options:
 
 def _render_stock(dset: Any, options: Any, monkeypatch: pytest.MonkeyPatch) -> bytes:
     with monkeypatch.context() as m:
-        m.setattr(xlsx_sheet, "FastWorksheet", xlsx_sheet.stock_class())
+        m.setattr(xlsx_sheet, "FastWorkbook", xlsx_sheet.stock_workbook())
         return xlsx.render(dset, options)
 
 
@@ -70,29 +72,50 @@ def test_fast_worksheet_writes_xlsxwriters_bytes(sets: list[Any], dialect: str,
 
 
 def test_the_stock_switch_is_real(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The comparison above really uses XlsxWriter's Worksheet on one side."""
-    seen: list[type] = []
-    orig = xlsx_sheet.stock_class()
-
-    class Spy(orig):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            seen.append(type(self))
-            super().__init__()
+    """The comparison above really uses XlsxWriter's own Worksheet and shared-strings
+    writer on one side, and the fast ones on the other."""
+    from xlsxwriter.sharedstrings import SharedStrings
+    from xlsxwriter.worksheet import Worksheet
 
     sets, _ = api.load_sets([str(ROOT / "examples" / "mof2021-demo")])
-    with monkeypatch.context() as m:
-        m.setattr(xlsx_sheet, "FastWorksheet", Spy)
-        xlsx.render(sets[0], _Options("native"))
-    assert seen and all(t is Spy for t in seen)
+    for workbook, sheet_type, sst_type in ((xlsx_sheet.stock_workbook(), Worksheet, SharedStrings),
+                                           (xlsx_sheet.FastWorkbook, xlsx_sheet.FastWorksheet,
+                                            xlsx_sheet.FastSharedStrings)):
+        sheets: list[type] = []
+        ssts: list[type] = []
+        orig_close = workbook.close
+        orig_sst = SharedStrings._assemble_xml_file
+
+        def close(self: Any, sheets: list[type] = sheets, orig_close: Any = orig_close) -> None:
+            sheets.extend(type(ws) for ws in self.worksheets())
+            orig_close(self)
+
+        def assemble(self: Any, ssts: list[type] = ssts, orig_sst: Any = orig_sst) -> None:
+            ssts.append(type(self))
+            orig_sst(self)
+
+        with monkeypatch.context() as m:
+            m.setattr(xlsx_sheet, "FastWorkbook", workbook)
+            m.setattr(workbook, "close", close)
+            m.setattr(SharedStrings, "_assemble_xml_file", assemble)
+            xlsx.render(sets[0], _Options("native"))
+        assert sheets and all(t is sheet_type for t in sheets)
+        assert ssts == [sst_type]
 
 
-def _every_kind(worksheet_class: type) -> bytes:
-    import xlsxwriter
+# Strings XlsxWriter escapes or marks in sharedStrings.xml, and ones it does not.
+TRICKY_STRINGS = [
+    "plain", "中文 文字", "a\x00b", "tab\tinside", "\x1fend", "_x0041_", "a_x00ZZ_b", "x_x1234_y_xABCD_",
+    "\ufffe", "a\uffffb", " lead", "trail ", "\u3000全角空格", "全角空格\u3000", "\tlead", "end\n",
+    "two\nlines", 'quote"s', "amp & amp", "<tag>", "a>b", "<r>not rich</r>", "\u00a0nbsp", "nbsp\u00a0",
+    "\u2028sep", "emoji 😀", "x" * 40, "\r\n", "_x000D_",
+]
 
+
+def _every_kind(workbook_class: type, strings: list[str] | None = None) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = workbook_class(buf, {"in_memory": True})
     wb.set_properties({"created": datetime.datetime(2025, 1, 1)})
-    wb.worksheet_class = worksheet_class
     bold = wb.add_format({"bold": True, "border": 1})
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws = wb.add_worksheet("a")
@@ -113,16 +136,44 @@ def _every_kind(worksheet_class: type) -> bytes:
     ws.merge_range(8, 0, 9, 3, "合并", bold)
     ws.write_string(40, 20, "far away", bold)  # a second block of 16 rows, wider spans
     ws.set_row(30, 40)  # a row with height only
+    ws.write_string(31, 0, "hidden row", bold)
+    ws.set_row(31, None, None, {"hidden": True})
+    ws.write_string(32, 0, "outline", bold)
+    ws.set_row(32, 15, None, {"level": 2, "collapsed": True})
+    ws.merge_range(33, 1, 34, 30, "wide merge", bold)  # columns beyond Z in a merged range
+    ws.set_default_row(18)  # every row without its own height gets a custom one
+    ws4 = wb.add_worksheet("2010")
+    ws4.write_number(0, 0, 5, bold)
+    ws4.conditional_format(0, 0, 0, 0, {"type": "data_bar", "data_bar_2010": True})  # x14ac:dyDescent rows
     ws2 = wb.add_worksheet("b")
     ws2.write_comment(0, 0, "a comment")  # comments: the whole loop falls back
     ws2.write_string(0, 0, "with comment", bold)
     wb.add_worksheet("empty")
+    ws3 = wb.add_worksheet("strings")
+    for i, text in enumerate(TRICKY_STRINGS if strings is None else strings):
+        ws3.write_string(i, 0, text, bold)
+        ws3.write_string(i, 1, text)
+    ws3.write_rich_string(0, 2, "a ", bold, "rich", " string")
     wb.close()
     return buf.getvalue()
 
 
 def test_every_cell_kind_same_bytes() -> None:
-    assert _every_kind(xlsx_sheet.FastWorksheet) == _every_kind(xlsx_sheet.stock_class())
+    fast = _every_kind(xlsx_sheet.FastWorkbook)
+    assert fast == _every_kind(xlsx_sheet.stock_workbook())
+    sst = zipfile.ZipFile(io.BytesIO(fast)).read("xl/sharedStrings.xml").decode()
+    # the tricky strings really reached the table, escaped by XlsxWriter's rules
+    assert "_x005F_x0041_" in sst and "a_x0000_b" in sst and '<t xml:space="preserve"> lead</t>' in sst
+    assert "<si><r>not rich</r></si>" in sst and "_xFFFE_" in sst and "amp &amp; amp" in sst
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab_x0F9 \t\n\r\x00\x07\x1f\x7f&<>\"'中\u3000\u00a0"
+                                                      "\ufffe\uffff")), max_size=12),
+                min_size=1, max_size=8))
+def test_shared_strings_same_bytes_for_any_text(strings: list[str]) -> None:
+    """Any text, control characters and escapes included, gives XlsxWriter's own sharedStrings.xml."""
+    assert _every_kind(xlsx_sheet.FastWorkbook, strings) == _every_kind(xlsx_sheet.stock_workbook(), strings)
 
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
