@@ -240,3 +240,97 @@ def test_profile_column_index_matches_a_linear_scan() -> None:
                     assert prof.column(variant) is scan(prof, variant), (pid, variant)
                     asked += 1
     assert asked > 100
+
+
+# --- the direct cell storage against XlsxWriter's public calls ------------------------------
+
+
+def _public_write_grid(ws: Any, fm: Any, grid: Any, top: int, widths: list[float]) -> int:
+    """xlsx._write_grid written with XlsxWriter's public, checked calls only: merge_range,
+    write_string / write_number / write_blank and set_row."""
+    from backends import layout_grid as lg
+
+    ncol = len(widths)
+    covered: set[tuple[int, int]] = set()
+    heights: dict[int, int] = {}
+    for i, row in enumerate(grid.rows):
+        r = top + i
+        col = 0
+        cells = iter(row.cells)
+        while col < ncol:
+            if (r, col) in covered:
+                col += 1
+                continue
+            cell = next(cells, None) or lg.Cell(span=ncol - col)
+            span = max(1, min(cell.span, ncol - col))
+            nrows = max(1, cell.rows)
+            fmt = fm.for_cell(cell.role, cell.align)
+            if span > 1 or nrows > 1:
+                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
+                covered.update((rr, cc) for rr in range(r, r + nrows) for cc in range(col, col + span))
+            dbl = xlsx.as_double(cell.number) if cell.number is not None else None
+            if dbl is not None:
+                ws.write_number(r, col, dbl, fm.number(xlsx.number_format(cell.number), cell.align))
+            elif "\n".join(cell.paras):
+                ws.write_string(r, col, "\n".join(cell.paras), fmt)
+            else:
+                ws.write_blank(r, col, None, fmt)
+            if nrows == 1:
+                heights[r] = max(heights.get(r, 1), xlsx.lines_needed(list(cell.paras), sum(widths[col:col + span])))
+            col += span
+    for r, n in heights.items():
+        ws.set_row(r, max(xlsx.MIN_ROW_HEIGHT, n * xlsx.LINE_HEIGHT + 4))
+    return top + len(grid.rows)
+
+
+def _public_flat_cells(ws: Any, fm: Any, rows: Any, ncols: int) -> int:
+    """xlsx._flat_cells written with XlsxWriter's public, checked calls only."""
+    from decimal import Decimal
+
+    r = 1
+    for row in rows:
+        for c, v in enumerate(row):
+            if isinstance(v, Decimal):
+                dbl = xlsx.as_double(v)
+                if dbl is not None:
+                    ws.write_number(r, c, dbl, fm.number(xlsx.number_format(v), "center"))
+                    continue
+                v = format(v, "f")
+            if v:
+                ws.write_string(r, c, v, fm.flat_text)
+            else:
+                ws.write_blank(r, c, None, fm.flat_text)
+        r += 1
+    return r
+
+
+def _short_sheets(rows: int) -> type:
+    """FastWorkbook whose sheets end after `rows` rows (to reach the checked writers)."""
+
+    class Short(xlsx_sheet.FastWorksheet):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.xls_rowmax = rows
+
+    class ShortBook(xlsx_sheet.FastWorkbook):  # type: ignore[misc, name-defined]
+        worksheet_class = Short
+
+    return ShortBook
+
+
+@pytest.mark.parametrize("rowmax", [None, 25])
+def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int | None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The form grids and the flat sheet stored directly give the bytes XlsxWriter's own
+    checked calls give, also where a sheet ends before the grid does (rowmax 25)."""
+    if rowmax is not None:
+        monkeypatch.setattr(xlsx_sheet, "FastWorkbook", _short_sheets(rowmax))
+    for dialect in ("native", "fasp2"):
+        for dset in sets:
+            opts = _Options(dialect)
+            direct = xlsx.render(dset, opts)
+            with monkeypatch.context() as m:
+                m.setattr(xlsx, "_write_grid", _public_write_grid)
+                m.setattr(xlsx, "_flat_cells", _public_flat_cells)
+                public = xlsx.render(dset, opts)
+            assert direct == public, f"{dset.name} ({dialect}, rowmax {rowmax}): direct storage changed the bytes"
