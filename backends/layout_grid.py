@@ -22,6 +22,7 @@ Rules every backend gets for free:
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -203,18 +204,28 @@ class _Reader:
         return PLACEHOLDER.sub(sub, template)
 
     def cell_paras(self, template: str, role: str) -> list[str]:
-        whole = PLACEHOLDER.fullmatch(template.strip())
-        if whole and not whole.group(1).strip().startswith(("@", "$")):
-            return self.paras(whole.group(1).strip())
+        whole, values, placeholders = _template(template)
+        if whole is not None:
+            return self.paras(whole)
         if role == VALUE:
-            values = [r.strip() for r in PLACEHOLDER.findall(template) if not r.strip().startswith(("@", "$"))]
             if values and not any(self.filled(k) for k in values):
                 self.used.update(values)
                 for k in values:
                     self.shown.update(self._keys(k))
                 return []
-        t = self.fill(template)
+        t = self.fill(template) if placeholders else template
         return [t] if t else []
+
+
+@lru_cache(maxsize=4096)
+def _template(template: str) -> tuple[str | None, tuple[str, ...], bool]:
+    """What a cell template is made of (a layout's templates are few and repeat on every
+    declaration): the field key when the whole template is one `{键}`, the keys of its
+    value placeholders (not `{@…}`/`{$…}`), whether it has placeholders at all."""
+    whole = PLACEHOLDER.fullmatch(template.strip())
+    key = whole.group(1).strip() if whole and not whole.group(1).strip().startswith(("@", "$")) else None
+    values = tuple(r.strip() for r in PLACEHOLDER.findall(template) if not r.strip().startswith(("@", "$")))
+    return key, values, PLACEHOLDER.search(template) is not None
 
 
 # ----------------------------------------------------------------------------------------
@@ -405,6 +416,11 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
     names = {col.key: _names(decl, col) for col in cols if col.key not in FIXED and not col.field}
     weight_names = {decl.profile.weight_column}
     merge = set(layout.merge)
+    # the columns that get a cell on an indicator row, with what each needs
+    plan = [(col.key, start, col.span, col, col.key in PRINTED_AS,
+             names.get(col.key, ()), col.key in weight_names or col.label in weight_names)
+            for col, start in zip(cols, starts, strict=True) if col.key != "side" and not col.field]
+    op_display = decl.profile.op_display
     row = body_top
     for l1, l2s in groups:
         n1 = sum(len(inds) for _l2, inds in l2s)
@@ -413,13 +429,11 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
             first2 = True
             for ind in inds:
                 t = ind.target
-                for col, start in zip(cols, starts, strict=True):
-                    k = col.key
+                given = dict(ind.columns) if ind.columns else None
+                for k, start, span, col, printable, col_names, is_weight in plan:
                     cell: Cell | None
                     rows = 1
-                    if k == "side" or col.field:
-                        cell = None
-                    elif k == "level1":
+                    if k == "level1":
                         if "level1" in merge:
                             cell, rows = (_level(l1), n1) if first1 else (None, 1)
                         else:
@@ -432,7 +446,7 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                     elif k == "name":
                         cell = _value((ind.name,), "left")
                     elif k == "op":
-                        cell = _value((decl.profile.op_display(t.op),))
+                        cell = _value((op_display(t.op),))
                     elif k == "value":
                         num = t.value if t.op in ("eq", "ge", "le", "gt", "lt") else None
                         cell = _value((t.value_text(),), number=num)
@@ -441,15 +455,15 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                     elif k == "target":
                         cell = _value((target_text(decl, t, col.format),))
                     else:
-                        text = column_value(decl, ind, names[k])
-                        num = number_of(text) if (k in weight_names or col.label in weight_names) and text else None
+                        text = column_value(decl, ind, col_names)
+                        num = number_of(text) if is_weight and text else None
                         cell = _value((text,) if text else (), number=num)
-                    if k in PRINTED_AS and cell is not None:
-                        printed = dict(ind.columns).get(k)  # `[指标值类型: 定量]`: the cell as the form prints it
+                    if printable and given is not None and cell is not None:
+                        printed = given.get(k)  # `[指标值类型: 定量]`: the cell as the form prints it
                         if printed is not None:
                             cell = _value((printed,))
                     if cell is not None:
-                        placed.append(_Placed(row, start, col.span, rows, cell))
+                        placed.append(_Placed(row, start, span, rows, cell))
                 row += 1
                 first1 = first2 = False
     return placed, row
@@ -476,21 +490,35 @@ def _rows(placed: list[_Placed], nrows: int, header_rows: set[int], keep: set[in
         by_row.setdefault(p.row, []).append(p)
     out = []
     for r in range(nrows):
-        cells = sorted(by_row.get(r, []), key=lambda p: p.col)
-        # Cell(paras, span, rows, *rest): the cell with its placed span and rows (as _replace, cheaper)
-        out.append(Row(tuple(_new_cell(Cell, (p.cell[0], p.span, p.rows, *p.cell[3:])) for p in cells),
-                       header=r in header_rows, keep=r in keep))
+        placed_r = by_row.get(r, ())
+        if len(placed_r) > 1:
+            placed_r.sort(key=_by_col)
+        cells = []
+        for p in placed_r:
+            c = p.cell
+            # the cell with its placed span and rows (Cell(paras, span, rows, *rest), as _replace, cheaper)
+            cells.append(c if c[1] == p.span and c[2] == p.rows else _new_cell(Cell, (c[0], p.span, p.rows, *c[3:])))
+        out.append(Row(tuple(cells), header=r in header_rows, keep=r in keep))
     return tuple(out)
+
+
+_by_col = operator.attrgetter("col")
 
 
 def _fill_gaps(placed: list[_Placed], nrows: int, ncols: int) -> None:
     """Give every uncovered grid position an empty cell, so each row is complete."""
     covered = [[False] * ncols for _ in range(nrows)]
     for p in placed:
+        c0 = p.col
+        c1 = min(c0 + p.span, ncols)
+        if c1 <= c0:
+            continue
+        mark = [True] * (c1 - c0)
         for rr in range(p.row, min(p.row + p.rows, nrows)):
-            for cc in range(p.col, min(p.col + p.span, ncols)):
-                covered[rr][cc] = True
+            covered[rr][c0:c1] = mark
     for rr in range(nrows):
+        if False not in covered[rr]:
+            continue
         cc = 0
         while cc < ncols:
             if covered[rr][cc]:
