@@ -28,10 +28,19 @@ from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTupl
 
 # A string XlsxWriter would change on the way out, or give an attribute: control characters
 # and their `_xHHHH_` escapes, U+FFFE/U+FFFF, XML specials (XlsxWriter's own test for
-# escaping also looks for `"` and newlines), leading or trailing whitespace (xml:space),
-# and rich strings (they start with `<r>`, caught by `<`). Such strings go to XlsxWriter's
-# own `_write_si`; every other string is written exactly as it would write it.
-_SI_SPECIAL = re.compile(r'_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff"&<>\n]|^\s|\s$')
+# escaping also looks for `"` and newlines), leading or trailing whitespace (xml:space;
+# `str.isspace` is what `\s` matches), and rich strings (they start with `<r>`, caught by
+# `<`). Such strings go to XlsxWriter's own `_write_si`; every other string is written
+# exactly as it would write it.
+_SI_SPECIAL_CHARS = re.compile(r'[\x00-\x08\x0b-\x1f\ufffe\uffff"&<>\n]')
+_SI_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")
+
+
+def _plain_si(string: str) -> bool:
+    """True if XlsxWriter writes `string` in sharedStrings.xml as `<si><t>string</t></si>`."""
+    return not (string[:1].isspace() or string[-1:].isspace()
+                or ("_x" in string and _SI_ESCAPE.search(string) is not None)
+                or _SI_SPECIAL_CHARS.search(string) is not None)
 
 
 class FastWorksheet(Worksheet):  # type: ignore[misc]
@@ -165,16 +174,17 @@ class FastSharedStrings(SharedStrings):  # type: ignore[misc]
     """XlsxWriter's sharedStrings.xml writer with a faster `<si>` loop (identical output).
 
     XlsxWriter escapes every string with four regular expressions and a list of
-    attributes; a string none of them would touch (`_SI_SPECIAL` does not match) is
-    written as `<si><t>…</t></si>` directly, any other through XlsxWriter's `_write_si`."""
+    attributes; a string none of them would touch is
+    written as `<si><t>…</t></si>` directly (`_plain_si`), any other through XlsxWriter's
+    `_write_si`."""
 
     def _write_sst_strings(self) -> None:
         write = self.fh.write
-        special = _SI_SPECIAL.search
+        plain = _plain_si
         slow = self._write_si
         out: list[str] = []
         for string in self.string_table.string_array:
-            if special(string) is None:
+            if plain(string):
                 out.append(f"<si><t>{string}</t></si>")
                 continue
             if out:

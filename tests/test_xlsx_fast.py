@@ -167,6 +167,31 @@ def test_every_cell_kind_same_bytes() -> None:
     assert "<si><r>not rich</r></si>" in sst and "_xFFFE_" in sst and "amp &amp; amp" in sst
 
 
+def test_plain_shared_strings_are_what_xlsxwriter_writes() -> None:
+    """Every string the fast writer writes itself (`_plain_si`) is written by XlsxWriter's
+    own `_write_si` as `<si><t>string</t></si>`: every character of the Basic Multilingual
+    Plane and a few beyond, alone, inside, leading and trailing, and the `_xHHHH_` forms."""
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    sst = SharedStrings()
+
+    def stock(text: str) -> str:
+        buf = io.StringIO()
+        sst.fh = buf
+        sst._write_si(text)
+        return buf.getvalue()
+
+    plain = 0
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF] + ["😀", "\U0010FFFF"]
+    for ch in chars:
+        for text in (ch, f"a{ch}b", f"{ch}b", f"a{ch}", f"_x00{ch}1_", f"_x{ch}{ch}{ch}{ch}_"):
+            if xlsx_sheet._plain_si(text):
+                plain += 1
+                assert stock(text) == f"<si><t>{text}</t></si>", repr(text)
+    assert plain > 300000
+    assert not xlsx_sheet._plain_si("_x004a_") and xlsx_sheet._plain_si("_x004g_")
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab_x0F9 \t\n\r\x00\x07\x1f\x7f&<>\"'中\u3000\u00a0"
                                                       "\ufffe\uffff")), max_size=12),
