@@ -484,13 +484,44 @@ def _widen(placed: list[_Placed], inserts: list[int]) -> None:
         p.col, p.span = c + before, s + inside
 
 
-def _rows(placed: list[_Placed], nrows: int, header_rows: set[int], keep: set[int] = frozenset()) -> tuple[Row, ...]:  # type: ignore[assignment]
+def _rows(placed: list[_Placed], nrows: int, ncols: int, header_rows: set[int],
+          keep: set[int] = frozenset()) -> tuple[Row, ...]:  # type: ignore[assignment]
+    """The grid's rows: each row's placed cells in column order, every grid position no
+    cell covers (neither one starting in the row nor a taller one from above) given an
+    empty cell, so each row is complete."""
     by_row: dict[int, list[_Placed]] = {}
+    below: dict[int, list[tuple[int, int]]] = {}  # row -> column ranges taller cells cover
     for p in placed:
         by_row.setdefault(p.row, []).append(p)
+        if p.rows > 1:
+            c0 = p.col
+            c1 = c0 + p.span if c0 + p.span < ncols else ncols
+            if c1 > c0:
+                for rr in range(p.row + 1, p.row + p.rows if p.row + p.rows < nrows else nrows):
+                    below.setdefault(rr, []).append((c0, c1))
     out = []
     for r in range(nrows):
-        placed_r = by_row.get(r, ())
+        placed_r = by_row.get(r)
+        if placed_r is None:
+            placed_r = []
+        covered = [False] * ncols
+        for p in placed_r:
+            c0 = p.col
+            c1 = c0 + p.span if c0 + p.span < ncols else ncols
+            if c1 > c0 and p.rows > 0:
+                covered[c0:c1] = [True] * (c1 - c0)
+        for c0, c1 in below.get(r, ()):
+            covered[c0:c1] = [True] * (c1 - c0)
+        if False in covered:
+            cc = 0
+            while cc < ncols:
+                if covered[cc]:
+                    cc += 1
+                    continue
+                start = cc
+                while cc < ncols and not covered[cc]:
+                    cc += 1
+                placed_r.append(_Placed(r, start, cc - start, 1, Cell()))
         if len(placed_r) > 1:
             placed_r.sort(key=_by_col)
         cells = []
@@ -503,31 +534,6 @@ def _rows(placed: list[_Placed], nrows: int, header_rows: set[int], keep: set[in
 
 
 _by_col = operator.attrgetter("col")
-
-
-def _fill_gaps(placed: list[_Placed], nrows: int, ncols: int) -> None:
-    """Give every uncovered grid position an empty cell, so each row is complete."""
-    covered = [[False] * ncols for _ in range(nrows)]
-    for p in placed:
-        c0 = p.col
-        c1 = min(c0 + p.span, ncols)
-        if c1 <= c0:
-            continue
-        mark = [True] * (c1 - c0)
-        for rr in range(p.row, min(p.row + p.rows, nrows)):
-            covered[rr][c0:c1] = mark
-    for rr in range(nrows):
-        if False not in covered[rr]:
-            continue
-        cc = 0
-        while cc < ncols:
-            if covered[rr][cc]:
-                cc += 1
-                continue
-            start = cc
-            while cc < ncols and not covered[rr][cc]:
-                cc += 1
-            placed.append(_Placed(rr, start, cc - start, 1, Cell()))
 
 
 def form(decl: Declaration) -> Form:
@@ -590,16 +596,13 @@ def _form(decl: Declaration) -> tuple[Form, _Reader]:
         inds, end = _indicator_cells(decl, cols, hrows)
         placed = header + inds
         _side_continue(placed, cols, hrows)
-        _fill_gaps(placed, end, total_cols)
         # the indicator heading stays with the first indicator row
-        grid = Grid(tuple(widths), _rows(placed, end, set(), {hrows} if layout.heading else set()), keys)
+        grid = Grid(tuple(widths), _rows(placed, end, total_cols, set(), {hrows} if layout.heading else set()), keys)
         tables: tuple[Grid, ...] = (grid,)
     else:
-        _fill_gaps(header, hrows, total_cols)
         inds, end = _indicator_cells(decl, cols, 0)
-        _fill_gaps(inds, end, total_cols)
-        head_grid = Grid(tuple(widths), _rows(header, hrows, set()), ())
-        ind_grid = Grid(tuple(widths), _rows(inds, end, {0} if layout.heading else set()), keys)
+        head_grid = Grid(tuple(widths), _rows(header, hrows, total_cols, set()), ())
+        ind_grid = Grid(tuple(widths), _rows(inds, end, total_cols, {0} if layout.heading else set()), keys)
         tables = (head_grid, ind_grid) if hrows else (ind_grid,)
     return Form(title, subtitle, above, tables, notes, page, layout.title_in_grid, layout.subtitle_in_grid), r
 
