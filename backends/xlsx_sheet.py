@@ -124,6 +124,16 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         colmin, colmax = self.dim_colmin, self.dim_colmax
         names = {c: xl_col_to_name(c) for c in range(colmin, colmax + 1)}
         xf: dict[int, int] = {}
+
+        def xf_index(fmt: Any) -> int:
+            s = xf.get(id(fmt))
+            if s is None:
+                s = xf[id(fmt)] = fmt._get_xf_index()
+            return s
+
+        blank_end: dict[int, str] = {}
+        string_end: dict[int, str] = {}
+        number_end: dict[int, str] = {}
         write = self.fh.write
         slow = super()._write_cell
         tails: dict[Any, Any] = {}
@@ -157,15 +167,23 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                         out.clear()
                     slow(row_num, col_num, cell)
                     continue
-                s = xf.get(id(fmt))
-                if s is None:
-                    s = xf[id(fmt)] = fmt._get_xf_index()
+                # the text after the cell reference, per format (its xf index is taken at
+                # the format's first cell, in XlsxWriter's order)
                 if kind is CellBlankTuple:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{s}"/>')
+                    end = blank_end.get(id(fmt))
+                    if end is None:
+                        end = blank_end[id(fmt)] = f'" s="{xf_index(fmt)}"/>'
+                    out.append(f'<c r="{names[col_num]}{r}{end}')
                 elif kind is CellStringTuple:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{s}" t="s"><v>{cell[0]}</v></c>')
+                    end = string_end.get(id(fmt))
+                    if end is None:
+                        end = string_end[id(fmt)] = f'" s="{xf_index(fmt)}" t="s"><v>'
+                    out.append(f'<c r="{names[col_num]}{r}{end}{cell[0]}</v></c>')
                 else:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{s}"><v>{cell[0]:.16G}</v></c>')
+                    end = number_end.get(id(fmt))
+                    if end is None:
+                        end = number_end[id(fmt)] = f'" s="{xf_index(fmt)}"><v>'
+                    out.append(f'<c r="{names[col_num]}{r}{end}{cell[0]:.16G}</v></c>')
             out.append("</row>")
             write("".join(out))
 
