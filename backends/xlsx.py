@@ -72,9 +72,14 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
+_NARROW = re.compile(r"[\x00-\u2e7f]+")
+
+
 def display_width(text: str) -> int:
-    """Width in Excel character units: CJK and full-width characters count 2."""
-    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+    """Width in Excel character units: CJK and full-width characters (above U+2E7F) count 2.
+    (The length plus the number of wide characters, counted in C: the row heights of a
+    form measure every text in it.)"""
+    return len(text) + len(_NARROW.sub("", text))
 
 
 @lru_cache(maxsize=16384)
@@ -217,9 +222,9 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
     nrows_total = len(grid.rows)
     if not nrows_total:
         return top
-    # positions below a cell's first row that a merged range covers (the rest of the
-    # first row is skipped by the span itself)
-    covered: set[tuple[int, int]] = set()
+    # row -> columns a merged range from a row above covers (the rest of a range's first
+    # row is skipped by the span itself)
+    covered: dict[int, set[int]] = {}
     heights: dict[int, int] = {}
     merges = ws.merge
     fmts: dict[tuple[str, str], Any] = {}
@@ -240,8 +245,9 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
         cells = iter(row.cells)
         cells_r = table[r] if direct else None
         need_r = 0
+        taken = covered.get(r)
         while col < ncol:
-            if covered and (r, col) in covered:
+            if taken is not None and col in taken:
                 col += 1
                 continue
             cell = next(cells, None)
@@ -258,7 +264,8 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             if (span > 1 or nrows > 1) and (r + nrows > ws.xls_rowmax or col + span > ws.xls_colmax):
                 # a range ending beyond the sheet: merge_range refuses it (no merge, no
                 # blanks); the positions stay taken
-                covered.update((rr, cc) for rr in range(r + 1, r + nrows) for cc in range(col, col + span))
+                for rr in range(r + 1, r + nrows):
+                    covered.setdefault(rr, set()).update(range(col, col + span))
             elif span > 1 or nrows > 1:
                 merges.append([r, col, r + nrows - 1, col + span - 1])
                 if direct:
@@ -271,14 +278,14 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
                         cells_r[cc] = b
                     for rr in range(r + 1, r + nrows):
                         below = table[rr]
+                        covered.setdefault(rr, set()).update(range(col, col + span))
                         for cc in range(col, col + span):
-                            covered.add((rr, cc))
                             below[cc] = b
                 else:
                     for rr in range(r, r + nrows):
+                        if rr != r:
+                            covered.setdefault(rr, set()).update(range(col, col + span))
                         for cc in range(col, col + span):
-                            if rr != r:
-                                covered.add((rr, cc))
                             if rr != r or cc != col:
                                 ws._write_blank(rr, cc, None, fmt)
             dbl = as_double(num) if num is not None else None

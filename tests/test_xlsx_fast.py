@@ -359,3 +359,21 @@ def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int
                 m.setattr(xlsx, "_flat_cells", _public_flat_cells)
                 public = xlsx.render(dset, opts)
             assert direct == public, f"{dset.name} ({dialect}, rowmax {rowmax}): direct storage changed the bytes"
+
+
+def test_display_width_counts_wide_characters() -> None:
+    """xlsx.display_width (row heights) counts every character above U+2E7F twice, every
+    other once, as the per-character definition it replaced: all code points, and mixes."""
+    import random
+
+    def per_char(text: str) -> int:
+        return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    assert all(xlsx.display_width(c) == per_char(c) for c in chars)
+    rnd = random.Random(15)
+    near = [chr(c) for c in range(0x2E70, 0x2E90)] + ["a", "中", "\n", "１", "😀"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(near) for _ in range(rnd.randint(0, 20)))
+        assert xlsx.display_width(text) == per_char(text)
+    assert xlsx.display_width("产出ab") == 6 and xlsx.display_width("") == 0
