@@ -37,10 +37,18 @@ _SI_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")
 
 
 def _plain_si(string: str) -> bool:
-    """True if XlsxWriter writes `string` in sharedStrings.xml as `<si><t>string</t></si>`."""
-    return not (string[:1].isspace() or string[-1:].isspace()
-                or ("_x" in string and _SI_ESCAPE.search(string) is not None)
-                or _SI_SPECIAL_CHARS.search(string) is not None)
+    """True if XlsxWriter writes `string` in sharedStrings.xml as `<si><t>string</t></si>`.
+
+    A printable string (`str.isprintable`) has no control character, no newline and no
+    U+FFFE/U+FFFF, so only `"&<>` remain to look for, with C string searches (the embedded
+    JSON's base64 chunks are 32,000 characters each)."""
+    if string[:1].isspace() or string[-1:].isspace():
+        return False
+    if "_x" in string and _SI_ESCAPE.search(string) is not None:
+        return False
+    if string.isprintable():
+        return not ("&" in string or "<" in string or ">" in string or '"' in string)
+    return _SI_SPECIAL_CHARS.search(string) is None
 
 
 class FastWorksheet(Worksheet):  # type: ignore[misc]
