@@ -238,6 +238,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
     blank_of: dict[int, Any] = {}
     caps: dict[tuple[int, int], int] = {}  # (column, span) -> characters per line
     lines_of = _lines_needed
+    rowmax, colmax = ws.xls_rowmax, ws.xls_colmax
 
     for i, row in enumerate(grid.rows):
         r = top + i
@@ -261,7 +262,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             fmt = fmts.get((role, align))
             if fmt is None:
                 fmt = fmts[(role, align)] = fm.for_cell(role, align)
-            if (span > 1 or nrows > 1) and (r + nrows > ws.xls_rowmax or col + span > ws.xls_colmax):
+            if (span > 1 or nrows > 1) and (r + nrows > rowmax or col + span > colmax):
                 # a range ending beyond the sheet: merge_range refuses it (no merge, no
                 # blanks); the positions stay taken
                 for rr in range(r + 1, r + nrows):
@@ -288,8 +289,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
                         for cc in range(col, col + span):
                             if rr != r or cc != col:
                                 ws._write_blank(rr, cc, None, fmt)
-            dbl = as_double(num) if num is not None else None
-            if dbl is not None and num is not None:
+            if num is not None and (dbl := as_double(num)) is not None:
                 nfmt = fm.number(number_format(num), align)
                 if direct:
                     cells_r[col] = CellNumberTuple(dbl, nfmt)
