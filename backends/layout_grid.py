@@ -277,8 +277,17 @@ def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed]
 
 
 def _grid_cell(r: _Reader, gc: GridCell) -> Cell:
+    if not _template(gc.text)[2]:  # fixed text (most labels): the same cell on every declaration
+        return _fixed_cell(gc.text, gc.span, gc.rows, gc.role, gc.align)
     paras = tuple(r.cell_paras(gc.text, gc.role))
     return Cell(paras, gc.span, gc.rows, gc.role, gc.align, balanced=gc.role in (LABEL, HEAD))
+
+
+@lru_cache(maxsize=4096)
+def _fixed_cell(text: str, span: int, rows: int, role: str, align: str) -> Cell:
+    """The cell of a layout cell without placeholders (what _grid_cell makes of it: the
+    reader gives such a template back unchanged and notes nothing)."""
+    return Cell((text,) if text else (), span, rows, role, align, balanced=role in (LABEL, HEAD))
 
 
 def _label(text: str) -> Cell:
