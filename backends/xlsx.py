@@ -486,7 +486,9 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
     write_string = ws._write_string
     text_fmt = fm.flat_text
     table = ws.table
-    sst = ws.str_table._get_shared_string_index
+    str_table = ws.str_table
+    sst = str_table._get_shared_string_index
+    known: dict[str, Any] = {}  # text -> its cell (the table's texts repeat row after row)
     short = ws.xls_strmax // 2
     rowmax = ws.xls_rowmax
     blank = CellBlankTuple(text_fmt)
@@ -505,8 +507,11 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
                 v = format(v, "f")
             if not v:
                 cells[c] = blank
+            elif (hit := known.get(v)) is not None:
+                str_table.count += 1  # what _get_shared_string_index does for a string it has
+                cells[c] = hit
             elif len(v) <= short:
-                cells[c] = CellStringTuple(sst(v), text_fmt)
+                cells[c] = known[v] = CellStringTuple(sst(v), text_fmt)
             else:
                 write_string(r, c, v, text_fmt)
         r += 1
