@@ -430,6 +430,7 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
              names.get(col.key, ()), col.key in weight_names or col.label in weight_names)
             for col, start in zip(cols, starts, strict=True) if col.key != "side" and not col.field]
     op_display = decl.profile.op_display
+    new = _new_cell
     row = body_top
     for l1, l2s in groups:
         n1 = sum(len(inds) for _l2, inds in l2s)
@@ -452,15 +453,19 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                             cell, rows = (_level(l2), len(inds)) if first2 else (None, 1)
                         else:
                             cell = _level(l2)
+                    # _value(...) built directly for the one-text cells: (paras, 1, 1, VALUE, align, False, number)
                     elif k == "name":
-                        cell = _value((ind.name,), "left")
+                        v = ind.name
+                        cell = new(Cell, ((v,) if v is not None else (), 1, 1, VALUE, "left", False, None))
                     elif k == "op":
-                        cell = _value((op_display(t.op),))
+                        v = op_display(t.op)
+                        cell = new(Cell, ((v,) if v is not None else (), 1, 1, VALUE, "center", False, None))
                     elif k == "value":
                         num = t.value if t.op in ("eq", "ge", "le", "gt", "lt") else None
-                        cell = _value((t.value_text(),), number=num)
+                        v = t.value_text()
+                        cell = new(Cell, ((v,) if v is not None else (), 1, 1, VALUE, "center", False, num))
                     elif k == "unit":
-                        cell = _value((t.unit or "",))
+                        cell = new(Cell, ((t.unit or "",), 1, 1, VALUE, "center", False, None))
                     elif k == "target":
                         cell = _value((target_text(decl, t, col.format),))
                     else:
@@ -516,9 +521,14 @@ def _rows(placed: list[_Placed], nrows: int, ncols: int, header_rows: set[int],
         covered = [False] * ncols
         for p in placed_r:
             c0 = p.col
-            c1 = c0 + p.span if c0 + p.span < ncols else ncols
-            if c1 > c0 and p.rows > 0:
-                covered[c0:c1] = [True] * (c1 - c0)
+            if p.rows > 0:
+                if p.span == 1:
+                    if c0 < ncols:
+                        covered[c0] = True
+                else:
+                    c1 = c0 + p.span if c0 + p.span < ncols else ncols
+                    if c1 > c0:
+                        covered[c0:c1] = [True] * (c1 - c0)
         for c0, c1 in below.get(r, ()):
             covered[c0:c1] = [True] * (c1 - c0)
         if False in covered:
