@@ -233,7 +233,10 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
     if direct:
         ws._check_dimensions(top, 0)
         ws._check_dimensions(top + nrows_total - 1, ncol - 1)
-    sst = ws.str_table._get_shared_string_index
+    str_table = ws.str_table
+    sst = str_table._get_shared_string_index
+    sst_index = str_table.string_table  # text -> index (until the workbook closes)
+    new = tuple.__new__  # CellStringTuple((idx, fmt)) without the namedtuple's Python __new__
     short = ws.xls_strmax // 2
     blank_of: dict[int, Any] = {}
     caps: dict[tuple[int, int], int] = {}  # (column, span) -> characters per line
@@ -292,12 +295,18 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             if num is not None and (dbl := as_double(num)) is not None:
                 nfmt = fm.number(number_format(num), align)
                 if direct:
-                    cells_r[col] = CellNumberTuple(dbl, nfmt)
+                    cells_r[col] = new(CellNumberTuple, (dbl, nfmt))
                 else:
                     ws._write_number(r, col, dbl, nfmt)
             elif paras and (text := paras[0] if len(paras) == 1 else "\n".join(paras)):
                 if direct and len(text) <= short:
-                    cells_r[col] = CellStringTuple(sst(text), fmt)
+                    # as sst(text) (ws.str_table._get_shared_string_index), without the call
+                    idx = sst_index.get(text)
+                    if idx is None:
+                        idx = sst(text)
+                    else:
+                        str_table.count += 1
+                    cells_r[col] = new(CellStringTuple, (idx, fmt))
                 else:
                     ws._write_string(r, col, text, fmt)
             elif direct:
@@ -489,6 +498,7 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
     str_table = ws.str_table
     sst = str_table._get_shared_string_index
     known: dict[str, Any] = {}  # text -> its cell (the table's texts repeat row after row)
+    new = tuple.__new__  # a cell tuple without the namedtuple's Python __new__
     short = ws.xls_strmax // 2
     rowmax = ws.xls_rowmax
     blank = CellBlankTuple(text_fmt)
@@ -502,7 +512,7 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
             if type(v) is not str and isinstance(v, Decimal):
                 dbl = as_double(v)
                 if dbl is not None:
-                    cells[c] = CellNumberTuple(dbl, fm.number(number_format(v), "center"))
+                    cells[c] = new(CellNumberTuple, (dbl, fm.number(number_format(v), "center")))
                     continue
                 v = format(v, "f")
             if not v:
@@ -511,7 +521,7 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
                 str_table.count += 1  # what _get_shared_string_index does for a string it has
                 cells[c] = hit
             elif len(v) <= short:
-                cells[c] = known[v] = CellStringTuple(sst(v), text_fmt)
+                cells[c] = known[v] = new(CellStringTuple, (sst(v), text_fmt))
             else:
                 write_string(r, c, v, text_fmt)
         r += 1

@@ -34,6 +34,8 @@ from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTupl
 # exactly as it would write it.
 _SI_SPECIAL_CHARS = re.compile(r'[\x00-\x08\x0b-\x1f\ufffe\uffff"&<>\n]')
 _SI_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")
+# ASCII characters _SI_SPECIAL_CHARS does not match
+_ASCII_PLAIN = bytes(c for c in range(128) if _SI_SPECIAL_CHARS.match(chr(c)) is None)
 
 
 def _plain_si(string: str) -> bool:
@@ -46,6 +48,8 @@ def _plain_si(string: str) -> bool:
         return False
     if "_x" in string and _SI_ESCAPE.search(string) is not None:
         return False
+    if string.isascii():  # one C pass: is anything left once the plain characters are deleted?
+        return not string.encode("ascii").translate(None, _ASCII_PLAIN)
     if string.isprintable():
         return not ("&" in string or "<" in string or ">" in string or '"' in string)
     return _SI_SPECIAL_CHARS.search(string) is None
@@ -140,6 +144,7 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             return s
 
         blank_end: dict[int, str] = {}
+        shared: dict[int, str] = {}  # id of a blank cell -> the text after its reference
         string_end: dict[int, str] = {}
         number_end: dict[int, str] = {}
         write = self.fh.write
@@ -166,6 +171,10 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                 out.append(f'<row r="{r}"{tail}>')
             for col_num in sorted(cells):
                 cell = cells[col_num]
+                end = shared.get(id(cell))
+                if end is not None:  # a blank cell object the backend stores many times
+                    out.append(f'<c r="{names[col_num]}{r}{end}')
+                    continue
                 kind = type(cell)
                 fmt = cell[-1] if kind is CellBlankTuple or kind is CellStringTuple or kind is CellNumberTuple \
                     else None
@@ -181,6 +190,7 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                     end = blank_end.get(id(fmt))
                     if end is None:
                         end = blank_end[id(fmt)] = f'" s="{xf_index(fmt)}"/>'
+                    shared[id(cell)] = end  # (the table keeps the cell alive while this runs)
                     out.append(f'<c r="{names[col_num]}{r}{end}')
                 elif kind is CellStringTuple:
                     end = string_end.get(id(fmt))
