@@ -377,3 +377,28 @@ def test_display_width_counts_wide_characters() -> None:
         text = "".join(rnd.choice(near) for _ in range(rnd.randint(0, 20)))
         assert xlsx.display_width(text) == per_char(text)
     assert xlsx.display_width("产出ab") == 6 and xlsx.display_width("") == 0
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_build_with_workers_imports_xlsxwriter_before_forking(jobs: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build -j N` (N > 1) imports XlsxWriter in the parent (`xlsx.preload`) before the
+    workers fork, so they share the import instead of each paying for it; `-j 1` renders in
+    the one process and needs no preload. The output is the same either way."""
+    import perfdsl.backends.xlsx as installed
+
+    from conftest import run_cli
+
+    calls: list[int] = []
+    real = installed.preload
+    monkeypatch.setattr(installed, "preload", lambda: (calls.append(1), real())[1])
+    examples = [str(p) for p in sorted((ROOT / "examples").iterdir()) if p.is_dir()]
+    run = run_cli("build", "-j", jobs, "--to", "xlsx", "-o", str(tmp_path / jobs), *examples)
+    assert run.code == 0, run.err
+    assert calls == ([1] if jobs == "2" else [])
+    built = sorted((tmp_path / jobs).glob("*.xlsx"))
+    assert len(built) >= len(examples)
+    if jobs == "2":
+        import sys
+
+        assert "xlsxwriter.workbook" in sys.modules
