@@ -346,6 +346,34 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
     return top + nrows_total
 
 
+def _line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> None:
+    """A line of text across the sheet (title, subtitle, a line above or below the table):
+    stored as `merge_range(row, 0, row, ncol - 1, "", fmt)`, `write_string(row, 0, text,
+    fmt)` and `set_row(row, height)` store it (tests/test_xlsx_fast.py compares the bytes),
+    without their per-cell checks; past the sheet's last row, or for a text long enough to
+    be cut, those calls themselves."""
+    from xlsxwriter.worksheet import CellBlankTuple, CellStringTuple, RowInfo
+
+    if row >= ws.xls_rowmax or ncol > ws.xls_colmax or ws.constant_memory or len(text) > ws.xls_strmax // 2:
+        if ncol > 1:
+            ws.merge_range(row, 0, row, ncol - 1, "", fmt)
+        ws.write_string(row, 0, text, fmt)
+        ws.set_row(row, height)
+        return
+    ws._check_dimensions(row, 0)
+    cells = ws.table[row]
+    blank = CellBlankTuple(fmt)
+    if ncol > 1:
+        ws._check_dimensions(row, ncol - 1)
+        ws.merge.append([row, 0, row, ncol - 1])
+        for c in range(1, ncol):
+            cells[c] = blank
+    cells[0] = CellStringTuple(ws.str_table._get_shared_string_index(text), fmt) if text else blank
+    pixels = int(height * 4.0 / 3.0 + 0.5)
+    ws.row_info[row] = RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
+    ws.row_sizes[row] = [pixels, False]
+
+
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
     ws = wb.add_worksheet(name)
     form = lg.form(decl)
@@ -359,10 +387,7 @@ def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
 
     def line(text: str, fmt: Any, height: float) -> None:
         nonlocal row
-        if ncol > 1:
-            ws.merge_range(row, 0, row, ncol - 1, "", fmt)
-        ws.write_string(row, 0, text, fmt)
-        ws.set_row(row, height)
+        _line(ws, row, ncol, text, fmt, height)
         row += 1
 
     if form.title and not form.title_in_grid:

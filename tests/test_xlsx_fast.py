@@ -329,6 +329,14 @@ def _public_flat_cells(ws: Any, fm: Any, rows: Any, ncols: int) -> int:
     return r
 
 
+def _public_line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> None:
+    """xlsx._line written with XlsxWriter's public, checked calls only."""
+    if ncol > 1:
+        ws.merge_range(row, 0, row, ncol - 1, "", fmt)
+    ws.write_string(row, 0, text, fmt)
+    ws.set_row(row, height)
+
+
 def _short_sheets(rows: int) -> type:
     """FastWorkbook whose sheets end after `rows` rows (to reach the checked writers)."""
 
@@ -357,6 +365,7 @@ def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int
             with monkeypatch.context() as m:
                 m.setattr(xlsx, "_write_grid", _public_write_grid)
                 m.setattr(xlsx, "_flat_cells", _public_flat_cells)
+                m.setattr(xlsx, "_line", _public_line)
                 public = xlsx.render(dset, opts)
             assert direct == public, f"{dset.name} ({dialect}, rowmax {rowmax}): direct storage changed the bytes"
 
