@@ -75,6 +75,9 @@ def _child(argv: list[str]) -> int:
     fastpath = sys.modules.get("perfdsl.fastpath")
     if fastpath is not None:  # chunks (declarations) the fast path accepted / gave to Lark, in this process
         out["fastpath"] = dict(fastpath.STATS)
+    shapes = sys.modules.get("perfdsl.lineshapes")
+    if shapes is not None:  # statement lines built by a line shape / tried and given to the replay
+        out["shapes"] = dict(shapes.STATS)
     print(json.dumps(out))
     return 0
 
@@ -146,11 +149,15 @@ def fig_check(sets: Path, jdir: Path, jobs: int, repeat: int, cache_dir: Path) -
     cpu = {k: statistics.median(r.get("cpu_s", 0.0) for r in v) for k, v in runs.items()}
     fp = runs["check_j1"][-1].get("fastpath", {})
     total = fp.get("accepted", 0) + fp.get("declined", 0)
+    sh = runs["check_j1"][-1].get("shapes", {})
+    sh_total = sum(v for k, v in sh.items() if k != "next")  # ("next": tokens read ahead, not lines)
     return {
         "cpu_json_s": cpu["json"], "cpu_check_s": cpu["check"], "cpu_check_j1_s": cpu["check_j1"],
         "cpu_ratio_j1": cpu["check_j1"] / cpu["json"] if cpu["json"] else None,
         "fastpath_accepted": fp.get("accepted", 0), "fastpath_declined": fp.get("declined", 0),
         "fastpath_decline_pct": 100 * fp.get("declined", 0) / total if total else None,
+        "shape_hits": sh_total - sh.get("declined", 0), "shape_declined": sh.get("declined", 0),
+        "shape_decline_pct": 100 * sh.get("declined", 0) / sh_total if sh_total else None,
         "json_load_s": med["json"], "check_s": med["check"], "check_j1_s": med["check_j1"],
         "check_cached_s": med["check_cached"], "jobs": jobs,
         "ratio": med["check"] / med["json"], "ratio_j1": med["check_j1"] / med["json"],
@@ -256,6 +263,8 @@ def table(res: dict[str, Any], base: dict[str, Any] | None) -> str:
         "figures.check.cpu_ratio_j1")
     add("快速路径拒绝率（交给 Lark 的声明，-j 1）", c.get("fastpath_decline_pct", "n/a"), None,
         "figures.check.fastpath_decline_pct", " %")
+    add("行形状拒绝率（试过但交给逐词法单元重放的语句行，-j 1）", c.get("shape_decline_pct", "n/a"), None,
+        "figures.check.shape_decline_pct", " %")
     add("check 语料（--cache，已缓存）/ json.load", c.get("ratio_cached", "n/a"), TARGETS["check_vs_json"],
         "figures.check.ratio_cached")
     add("冷启动 check 单文件 / import lark", cold.get("ratio", cold.get("error", "n/a")), TARGETS["cold_vs_lark"],

@@ -19,7 +19,7 @@ from perfdsl.checks import run_checks
 from perfdsl.checks.text import check_invisible
 from perfdsl.diagnostics import Diagnostic, diag, has_errors
 from perfdsl.model import Declaration, DeclarationSet
-from perfdsl.resolve import WaiverScope, full_paths, resolve_document
+from perfdsl.resolve import StreamedDecls, WaiverScope, full_paths, resolve_document
 from perfdsl.source import SourceFile, Span, decode_source
 from perfdsl.waivers import apply_waivers
 
@@ -111,17 +111,23 @@ def profile_dirs_for(root: str, extra: tuple[str, ...] = (), local: bool = True)
     return dirs_for(root, extra, local)
 
 
-def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = ()) -> FileResult:
-    """Parse and resolve one file's text (no set-level checks)."""
+def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = (), *, stream: bool = True) -> FileResult:
+    """Parse and resolve one file's text (no set-level checks).
+
+    `stream=False` parses the whole syntax tree first and then resolves it (the result is
+    the same; tests compare the two)."""
     from perfdsl.parser import parse_text  # lazy: a cache hit never loads Lark
 
     source = SourceFile(path, text)
-    doc, diags = parse_text(text, path)
+    # Each declaration's statements are resolved as the parser hands them over (issue #16):
+    # the syntax tree of a huge declaration is never whole in memory.
+    streamed = StreamedDecls(text, profile_dirs) if stream else None
+    doc, diags = parse_text(text, path, stream=streamed)
     doc, colon_diags = colon_names.check(doc, text)  # `指标1:名称 = 8 个` is not a header field
-    diags = [*diags, *colon_diags]
+    diags = [*diags, *colon_diags, *(streamed.syntax_diags if streamed is not None else ())]
     box = [doc]
     del doc  # handed over: resolve frees each statement's syntax once it is resolved (issue #16)
-    resolved, rdiags = resolve_document(box.pop(), profile_dirs)
+    resolved, rdiags = resolve_document(box.pop(), profile_dirs, streamed)
     if any(d.severity == "error" for d in diags):  # groups written on broken lines are not missing
         from perfdsl.broken_groups import with_attempted_groups
 

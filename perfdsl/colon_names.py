@@ -34,28 +34,43 @@ def _quote(text: str) -> str:
 def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]:
     """The document without indicator-looking fields, and a PD-S009 for each."""
     diags: list[Diagnostic] = []
-
-    def body(stmts: tuple[ast.Stmt, ...], prefix: tuple[str, ...]) -> tuple[ast.Stmt, ...]:
-        out: list[ast.Stmt] = []
-        for st in stmts:
-            if isinstance(st, ast.Group):
-                inner = prefix + tuple(s.text for s in st.path.segments)
-                # an indicator path is 一级.二级.名称: deeper groups hold none (and nesting
-                # depth is the user's, so this walk must stay shallow)
-                out.append(record.evolve(st, body=body(st.body, inner)) if len(inner) <= 2 else st)
-                continue
-            if isinstance(st, ast.Field) and _looks_like_indicator(st, len(prefix)):
-                d = _diagnostic(st, text, prefix)
-                if d is not None:
-                    diags.append(d)
-                    continue
-            out.append(st)
-        return tuple(out)
-
-    decls = tuple(record.evolve(d, body=body(d.body, ())) for d in doc.declarations)
+    decls = tuple(record.evolve(d, body=_body(d.body, (), text, diags)) for d in doc.declarations)
     if not diags:
         return doc, []
     return record.evolve(doc, declarations=decls), diags
+
+
+def check_statement(st: ast.Stmt, text: str, diags: list[Diagnostic]) -> ast.Stmt | None:
+    """`check` for one top-level statement of a declaration, as the parser hands it over
+    (perfdsl.resolve.DeclStream): the statement as `check` would leave it, or None where
+    `check` drops it; its PD-S009 findings join `diags`."""
+    if isinstance(st, ast.Indicator | ast.Waiver):  # (the common case: nothing to look at)
+        return st
+    kept = _body((st,), (), text, diags)
+    return kept[0] if kept else None
+
+
+def _body(stmts: tuple[ast.Stmt, ...], prefix: tuple[str, ...], text: str,
+          diags: list[Diagnostic]) -> tuple[ast.Stmt, ...]:
+    out: list[ast.Stmt] = []
+    for st in stmts:
+        if isinstance(st, ast.Group):
+            inner = prefix + tuple(s.text for s in st.path.segments)
+            # an indicator path is 一级.二级.名称: deeper groups hold none (and nesting
+            # depth is the user's, so this walk must stay shallow)
+            if len(inner) <= 2:
+                body = _body(st.body, inner, text, diags)
+                if len(body) != len(st.body) or any(a is not b for a, b in zip(body, st.body, strict=True)):
+                    st = record.evolve(st, body=body)  # (only where something was dropped)
+            out.append(st)
+            continue
+        if isinstance(st, ast.Field) and _looks_like_indicator(st, len(prefix)):
+            d = _diagnostic(st, text, prefix)
+            if d is not None:
+                diags.append(d)
+                continue
+        out.append(st)
+    return tuple(out)
 
 
 def _looks_like_indicator(st: ast.Field, depth: int) -> bool:

@@ -31,17 +31,23 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from perfdsl.record import Record, fields
 
-FORMAT = 2  # bump when the shape of the derived data changes
+FORMAT = 3  # bump when the shape of the derived data changes
 _new = tuple.__new__
 
 # Accepted / declined chunks in this process (reported by benchmarks/run.py).
 STATS = {"accepted": 0, "declined": 0}
+# The line shapes (perfdsl.lineshapes) are one regex that takes ~10–30 ms to compile and save
+# ~5–10 µs per statement: they are used once this process has parsed this many characters
+# (about 3,000 statements: a one-file check never pays for them, a corpus check uses them
+# from its ~30th file on, one big declaration at once).
+SHAPES_AFTER_CHARS = 64_000
 
 
 class FastToken(Record):
@@ -67,7 +73,7 @@ class _Tree:
 class Tables:
     """The derived data, compiled for use: matchers per parser state, actions, rules."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], material: str | None = None) -> None:
         self.start: int = data["start"]
         self.end: int = data["end"]
         self.ignore = frozenset(data["ignore"])
@@ -81,6 +87,43 @@ class Tables:
         self.actions: dict[int, dict[str, tuple[bool, int]]] = data["actions"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = data["rules"]
         self.bound: dict[int, dict[int, dict[str, tuple[bool, Any]]]] = {}  # id(builder) -> bound actions
+        # The rules that grow a declaration's top-level statement list (Lark's `__decl_star_N`
+        # for `decl: … stmt* …`): where `parse(sink=…)` hands each finished statement over.
+        # Lark shares one list rule between `decl` and `group` (both write `stmt*`): the
+        # states in which a declaration's own list starts (`stream_states`, derived) tell the
+        # top level from a group's body.
+        self.stream_states = frozenset(data["stream_states"])
+        self.stream_origins = frozenset(o for o, size, _m, _e, include in self.rules
+                                        if o == data["stream_origin"] and _is_list_rule(size, include))
+        if not self.stream_states or any(o == data["stream_origin"] and not _is_list_rule(size, include)
+                                         for o, size, _m, _e, include in self.rules):
+            self.stream_origins = frozenset()  # an unexpected shape: hand nothing over
+        self.sink = threading.local()  # .fn: the sink of this thread's parse; .states: its state stack
+        # Line-level statement shapes (perfdsl.lineshapes), derived from the same data when
+        # first wanted (`_shapes`), cached beside it when `material` is this grammar's.
+        self.data = data
+        self.material = material
+        self.shapes: Any = False  # not yet loaded
+        self.runners: dict[tuple[int, int], Any] = {}  # (id(builder), id(on_nl)) -> shape runner
+        self.parsed_chars = 0  # text given to `parse` in this process (see SHAPES_AFTER_CHARS)
+
+
+def _is_list_rule(size: int, include: tuple[tuple[int, bool], ...] | None) -> bool:
+    """`x*` as Lark writes it: `__x_star_n: item` or `__x_star_n: __x_star_n item`."""
+    return (size == 1 and include is None) or (size == 2 and include == ((0, True), (1, False)))
+
+
+def _stream_reduce(sink: threading.local, children: list[Any]) -> _Tree:
+    """The reduce of a `__decl_star_n` rule: hand the new statement to the sink, if any,
+    instead of keeping it in the list (the declaration node then carries no body)."""
+    fn = getattr(sink, "fn", None)
+    if fn is not None and sink.states[-1] in sink.top:  # (the children are already popped)
+        fn(children[-1])
+        return children[0] if len(children) == 2 else _Tree([])
+    if len(children) == 2:
+        children[0].children.append(children[1])
+        return children[0]
+    return _Tree([children[0]])
 
 
 class _Matchers(dict):  # type: ignore[type-arg]
@@ -107,11 +150,13 @@ def _scanner_pattern(order: list[tuple[str, str]]) -> str:
 
 
 def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
-          first_line: int = 1) -> list[Any] | None:
+          first_line: int = 1, *, sink: Callable[[Any], Any] | None = None) -> list[Any] | None:
     """The value Lark's `parse(text)` would return with `builder` as transformer, or None.
 
     `first_line`: the line number of `text`'s first line in the file (Lark's line counter
     started there, as perfdsl.parser does for each declaration).
+    `sink`: called with each top-level statement of a declaration as soon as it is parsed;
+    the declaration nodes are then built without a body (see `_stream_reduce`).
 
     None means "not fully accepted": the caller must give `text` to Lark.
     """
@@ -119,9 +164,12 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
 
     gc_was = gc.isenabled()
     gc.disable()  # as in parser._run: the value stack is rescanned otherwise
+    tables.sink.fn = sink
+    tables.sink.top = tables.stream_states
     try:
         result = _parse(tables, text, builder, on_nl, first_line)
     finally:
+        tables.sink.fn = tables.sink.states = None
         if gc_was:
             gc.enable()
     STATS["declined" if result is None else "accepted"] += 1
@@ -139,7 +187,10 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     actions = tables.bound.get(id(builder))
     if actions is None:  # reduce actions carry their rule, with the builder's method bound
         actions = tables.bound[id(builder)] = _bind(tables, builder)
+    tables.parsed_chars += len(text)  # (first: one big declaration uses the shapes at once)
+    shape_at = _shape_runners(tables, builder, on_nl)
     state_stack = [tables.start]
+    tables.sink.states = state_stack  # (read by _stream_reduce)
     value_stack: list[Any] = []
     end_state = tables.end
     pos = 0
@@ -149,35 +200,43 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     typ = "$END"
     while True:
         if pos < size_text:
-            m = match[state_stack[-1]](text, pos)
-            if m is None:
-                return None
-            typ = m.lastgroup
-            end = m.end()
-            value = text[pos:end]
-            tline, tcol = line, pos - line_start + 1
-            if typ in newline_types:
-                k = value.count("\n")
-                if k:
-                    line += k
-                    line_start = pos + value.rindex("\n") + 1
-            pos = end
-            if typ in ignore:
-                continue
-            if unless:
-                u = unless.get(state_stack[-1], {}).get(typ)
-                if u is not None:  # Lark's UnlessCallback: a keyword the regex also matched
-                    um = u.fullmatch(value)
-                    if um is not None:
-                        typ = um.lastgroup
-            if typ in callback_types:  # (derive() refuses a callback on an "unless" terminal)
-                tok = on_nl(_new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1)))
-                if typ in filtered:
-                    tok = None
-            elif typ in filtered:  # no rule keeps it: no token object needed
-                tok = None
+            run_shape = shape_at.get(state_stack[-1])  # e.g. after a statement's first NAME: line shapes
+            r = run_shape(text, pos, line, line_start, state_stack, value_stack) if run_shape is not None else None
+            if r is not None:  # the shape pushed the line's nodes and maybe read the next token
+                pos, line, line_start, tok = r
+                if tok is None:
+                    continue
+                typ = tok[0]
             else:
-                tok = _new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1))  # = FastToken(...)
+                m = match[state_stack[-1]](text, pos)
+                if m is None:
+                    return None
+                typ = m.lastgroup
+                end = m.end()
+                value = text[pos:end]
+                tline, tcol = line, pos - line_start + 1
+                if typ in newline_types:
+                    k = value.count("\n")
+                    if k:
+                        line += k
+                        line_start = pos + value.rindex("\n") + 1
+                pos = end
+                if typ in ignore:
+                    continue
+                if unless:
+                    u = unless.get(state_stack[-1], {}).get(typ)
+                    if u is not None:  # Lark's UnlessCallback: a keyword the regex also matched
+                        um = u.fullmatch(value)
+                        if um is not None:
+                            typ = um.lastgroup
+                if typ in callback_types:  # (derive() refuses a callback on an "unless" terminal)
+                    tok = on_nl(_new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1)))
+                    if typ in filtered:
+                        tok = None
+                elif typ in filtered:  # no rule keeps it: no token object needed
+                    tok = None
+                else:
+                    tok = _new(FastToken, (typ, value, tline, tcol, line, end - line_start + 1))  # = FastToken(...)
         else:
             tok = None
             typ = "$END"
@@ -220,9 +279,60 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
                 return out if isinstance(out, list) else None
 
 
+def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> dict[int, Any]:
+    """state -> the line-shape runner to try there (perfdsl.lineshapes), or {}: shapes build
+    what perfdsl.parser._Builder builds, so they run only with that builder."""
+    if tables.parsed_chars < SHAPES_AFTER_CHARS or os.environ.get("PERFDSL_NO_SHAPES"):
+        return _NO_SHAPES
+    cls = type(builder)
+    if cls.__name__ != "_Builder" or cls.__module__ != "perfdsl.parser":
+        return _NO_SHAPES
+    key = (id(builder), id(on_nl))
+    found = tables.runners.get(key)
+    if found is None:
+        shapes = _shapes(tables)
+        if shapes is None:
+            return _NO_SHAPES
+        from perfdsl import lineshapes
+
+        found = tables.runners[key] = lineshapes.runners(shapes, builder, on_nl, FastToken)
+    return found
+
+
+def _shapes(tables: Tables) -> Any:
+    """The tables' line shapes (perfdsl.lineshapes.Shapes) or None: loaded from their own cache
+    entry (keyed by the tables' material and the shapes' version) or derived, on first use."""
+    if tables.shapes is not False:
+        return tables.shapes
+    from perfdsl import lineshapes, marshalcache
+
+    material = None
+    if tables.material is not None:
+        material = f"{tables.material}\0shapes {lineshapes.VERSION} {lineshapes.TEMPLATES!r}"
+    data = marshalcache.load("lineshapes", material) if material is not None else None
+    shapes = lineshapes.load(data)
+    if shapes is None:
+        try:
+            data = lineshapes.derive(tables.data)
+        except Exception:  # (a grammar the shapes do not understand: the replay does everything)
+            data = {}
+        if material is not None:
+            marshalcache.store("lineshapes", material, data)
+        shapes = lineshapes.load(data)
+    tables.shapes = shapes
+    return shapes
+
+
+_NO_SHAPES: dict[int, Any] = {}
+
+
 def _bind(tables: Tables, builder: Any) -> dict[int, dict[str, tuple[bool, Any]]]:
     """The action table with each reduce's rule inlined: (origin, size, method, expand1, include)."""
-    rules = [(origin, size, getattr(builder, name) if name else None, expand1, include)
+    from functools import partial
+
+    stream = partial(_stream_reduce, tables.sink)
+    rules = [(origin, size, stream, False, None) if origin in tables.stream_origins else
+             (origin, size, getattr(builder, name) if name else None, expand1, include)
              for origin, size, name, expand1, include in tables.rules]
     return {state: {sym: (act[0], act[1] if act[0] else rules[act[1]]) for sym, act in row.items()}
             for state, row in tables.actions.items()}
@@ -298,7 +408,7 @@ def _load_or_derive() -> Tables | None:
         data = marshalcache.load("fastpath", material)
         if data is not None:
             try:
-                return Tables(data)
+                return Tables(data, material)
             except (re.error, KeyError, TypeError, ValueError, IndexError, AttributeError):
                 pass
     from perfdsl.parser import _Builder, get_parser
@@ -306,7 +416,7 @@ def _load_or_derive() -> Tables | None:
     data = derive(get_parser(), _Builder)
     if material is not None:
         marshalcache.store("fastpath", material, data)
-    return Tables(data)
+    return Tables(data, material)
 
 
 def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
@@ -367,6 +477,8 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
                 row[str(sym)] = (False, rule_index[arg])
         actions[int(state)] = row
 
+    stream_origin, stream_states = _stream_states(lark_parser, table, Shift)
+
     lexers: list[list[tuple[str, str]]] = []
     unless: list[dict[str, str]] = []
     lexer_of: dict[int, int] = {}
@@ -404,4 +516,44 @@ def derive(lark_parser: Any, builder_cls: type) -> dict[str, Any]:
         "lexer_of": lexer_of,
         "actions": actions,
         "rules": rules,
+        "stream_origin": stream_origin,
+        "stream_states": sorted(stream_states),
     }
+
+
+def _stream_states(lark_parser: Any, table: Any, shift: Any) -> tuple[str, list[int]]:
+    """The statement list of `decl` (the start rule's item) and the states in which it starts.
+
+    The list is the `__x_star_n` symbol in the rules of the start rule's own items (`decl`
+    for `start: … decl*`); its start states are found by walking the symbols before it in
+    each such rule from every state that can shift the first of them. ("", []) if the
+    grammar has no such list: then nothing is handed over while parsing.
+    """
+    start_items = {sym.name for rule in lark_parser.rules if rule.origin.name == "start"
+                   for sym in rule.expansion if not sym.is_term}
+    start_items |= {sym.name for rule in lark_parser.rules if rule.origin.name in start_items
+                    and rule.origin.name.startswith("__") for sym in rule.expansion if not sym.is_term}
+    found: set[int] = set()
+    origin = ""
+    for rule in lark_parser.rules:
+        if rule.origin.name not in start_items or rule.origin.name.startswith("_"):
+            continue
+        names = [str(sym.name) for sym in rule.expansion]
+        lists = [i for i, n in enumerate(names) if n.startswith(f"__{rule.origin.name}_star_")]
+        if len(lists) != 1:
+            continue
+        k = lists[0]
+        if origin and names[k] != origin:
+            return "", []
+        origin = names[k]
+        for state in table.states:
+            cur: Any = state
+            for sym in names[:k]:
+                act = table.states[cur].get(sym)
+                if act is None or act[0] is not shift:
+                    cur = None
+                    break
+                cur = act[1]
+            if cur is not None and origin in table.states[cur]:
+                found.add(int(cur))
+    return origin, sorted(found)

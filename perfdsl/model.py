@@ -9,9 +9,11 @@ them. Backends never validate and never see syntax.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from perfdsl import record
 from perfdsl.profiles import Profile
+from perfdsl.record import Record, fields
 from perfdsl.source import NO_SPAN, Span
 
 
@@ -39,19 +41,97 @@ def _num(v: Decimal | None) -> str:
     return "" if v is None else format(v, "f")
 
 
-@record.frozen
-class Indicator:
-    level1: str
-    level2: str
-    name: str
-    target: Target
-    columns: tuple[tuple[str, str], ...] = ()  # extra columns: (key, text), e.g. ("备注", "按月发放")
-    span: Span = NO_SPAN
-    name_span: Span = NO_SPAN
-    written: tuple[str, str, str] = ("", "", "")  # the path as the author wrote it
-    unit_span: Span | None = None  # where the unit was written, for precise carets
-    target_span: Span | None = None  # from the operator to the end of the value, for fixes
-    column_spans: tuple[tuple[str, Span], ...] = ()  # where each extra column was written
+_new = tuple.__new__
+_INDICATOR_FIELDS = ("level1", "level2", "name", "target", "columns", "span", "name_span", "written",
+                     "unit_span", "target_span", "column_spans")
+
+
+class Indicator(Record):
+    """One indicator of the model (a `perfdsl.record.Record`, written out by hand).
+
+    Its fields are those of the constructor (`_fields`), but it is stored compactly, since
+    a declaration may hold a million of them (issue #16): the written path as three
+    strings, and the four spans (`span`, `name_span`, `unit_span`, `target_span`), which
+    nearly always lie on one line of one file, as that file, that line and their columns;
+    each `Span` is built when asked for. Four separate spans and the `written` tuple took
+    about 420 bytes per indicator, this takes about 80. Spans on several lines or files are
+    kept as they are. Equality, hashing, `repr`, `_replace`, pickling and `attrs.evolve`
+    work on the fields, as for any record.
+    """
+
+    __slots__ = ()
+    _fields = _INDICATOR_FIELDS
+
+    def __new__(cls, level1: str, level2: str, name: str, target: Target, columns: tuple[tuple[str, str], ...] = (),
+                span: Span = NO_SPAN, name_span: Span = NO_SPAN, written: tuple[str, str, str] = ("", "", ""),
+                unit_span: Span | None = None, target_span: Span | None = None,
+                column_spans: tuple[tuple[str, Span], ...] = ()) -> Indicator:
+        w1, w2, w3 = written
+        path, line = span[0], span[1]
+        if (span[3] == line and name_span[0] == path and name_span[1] == line == name_span[3]
+                and (unit_span is None or (unit_span[0] == path and unit_span[1] == line == unit_span[3]))
+                and (target_span is None or (target_span[0] == path and target_span[1] == line == target_span[3]))):
+            return _new(cls, (level1, level2, name, target, columns, column_spans, w1, w2, w3, path, line,
+                              span[2], span[4], name_span[2], name_span[4],
+                              None if unit_span is None else unit_span[2], None if unit_span is None else unit_span[4],
+                              None if target_span is None else target_span[2],
+                              None if target_span is None else target_span[4]))
+        return _new(cls, (level1, level2, name, target, columns, column_spans, w1, w2, w3,
+                          (span, name_span, unit_span, target_span)))
+
+    level1, level2, name, target, columns, column_spans = fields("level1", "level2", "name", "target", "columns",
+                                                                  "column_spans")
+
+    @property
+    def written(self) -> tuple[str, str, str]:
+        """The path as the author wrote it."""
+        return (self[6], self[7], self[8])
+
+    def _span(self, i: int) -> Span | None:
+        if len(self) == 10:
+            return self[9][i]  # type: ignore[no-any-return]
+        col = self[11 + 2 * i]
+        if col is None:
+            return None
+        line = self[10]
+        return _new(Span, (self[9], line, col, line, self[12 + 2 * i]))
+
+    @property
+    def span(self) -> Span:
+        return self._span(0)  # type: ignore[return-value]
+
+    @property
+    def name_span(self) -> Span:
+        """Where the name (三级指标) was written."""
+        return self._span(1)  # type: ignore[return-value]
+
+    @property
+    def unit_span(self) -> Span | None:
+        """Where the unit was written, for precise carets."""
+        return self._span(2)
+
+    @property
+    def target_span(self) -> Span | None:
+        """From the operator to the end of the value, for fixes."""
+        return self._span(3)
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _INDICATOR_FIELDS}
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _INDICATOR_FIELDS)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _INDICATOR_FIELDS)
+        return f"Indicator({inner})"
+
+    def _replace(self, **changes: Any) -> Indicator:
+        values = self._asdict()
+        for key, value in changes.items():
+            if key not in values:
+                raise TypeError(f"Indicator has no field {key}")
+            values[key] = value
+        return Indicator(**values)
 
     @property
     def path(self) -> tuple[str, str, str]:

@@ -402,13 +402,22 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     return starts
 
 
-def parse_text(text: str, path: str = "<输入>", *, fast: bool = True) -> tuple[ast.Document, list[Diagnostic]]:
+def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
+               stream: Callable[[str], Any] | None = None) -> tuple[ast.Document, list[Diagnostic]]:
     """Parse one file's text. Never raises on user input.
 
     Each chunk (one declaration) first goes to the grammar-derived fast path
     (perfdsl.fastpath); a chunk it does not fully accept goes to Lark unchanged, so every
     syntax error, recovery and message is Lark's. `fast=False` sends every chunk to Lark
     (the differential test compares the two).
+
+    `stream(kind)`, if given, is asked for a consumer for each chunk the fast path parses
+    (`kind` is department | project); the consumer's `feed(stmt)` then receives the
+    declaration's top-level statements one by one while it is parsed, and the declaration
+    node in the document has no body but spans it all (issue #16: a huge declaration's
+    syntax tree is never whole in memory). A consumer whose chunk is declined, or turns out
+    to hold more than one declaration, is dropped and the chunk parsed as usual; the
+    consumers kept are the ones whose `close(decl)` was called, with the declaration's node.
     """
     diags: list[Diagnostic] = []
     comments: list[ast.Comment] = []
@@ -424,7 +433,11 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True) -> tuple
         # declaration is its own chunk (text[0:] is text: no copy).
         chunk = text[offset:starts[n + 1][1]] if n + 1 < len(starts) else text[offset:]
         if tables is not None:
-            result = _run_fast(tables, chunk, diags, comments, first)
+            consumer = None
+            if stream is not None and tables.stream_origins:
+                kind = _DECL_HEADER.search(chunk)
+                consumer = stream("department" if kind and kind.group(1) == "部门整体" else "project")
+            result = _run_fast(tables, chunk, diags, comments, first, consumer)
             if result is not None:
                 _collect(result, decls, stray)
                 continue
@@ -434,15 +447,32 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True) -> tuple
 
 
 def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
-              comments: list[ast.Comment], first_line: int = 1) -> list[Any] | None:
-    """The chunk through the fast path; its findings join `diags`/`comments` only if it is accepted."""
+              comments: list[ast.Comment], first_line: int = 1, consumer: Any = None) -> list[Any] | None:
+    """The chunk through the fast path; its findings join `diags`/`comments` only if it is accepted.
+
+    With a `consumer`, the declaration's statements are fed to it as they are parsed; if
+    the chunk then holds one declaration, its node gets the span it would have had with
+    its body (to the end of the last statement) and goes to `consumer.close`; otherwise
+    the consumer is dropped and the chunk parsed again without it.
+    """
     scratch_d: list[Diagnostic] = []
     scratch_c: list[ast.Comment] = []
     _CTX.diags, _CTX.comments = scratch_d, scratch_c
     try:
-        result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line)
+        result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line,
+                                sink=consumer.feed if consumer is not None else None)
     finally:
         _CTX.diags, _CTX.comments = diags, comments
+    if result is not None and consumer is not None:
+        found = [i for i, x in enumerate(result) if isinstance(x, ast.Declaration)]
+        if len(found) > 1:  # (an indented second header: not a chunk of its own)
+            return _run_fast(tables, chunk, diags, comments, first_line)
+        if found:  # (none: only comments or waivers before the first header; nothing was fed)
+            decl = result[found[0]]
+            last = consumer.last
+            if last is not None and (last[3], last[4]) > (decl.span[3], decl.span[4]):
+                decl = decl._replace(span=_span(Span, (decl.span[0], decl.span[1], decl.span[2], last[3], last[4])))
+            result[found[0]] = consumer.close(decl)
     if result is not None:
         diags.extend(scratch_d)
         comments.extend(scratch_c)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from perfdsl import ast, record
+from perfdsl import ast, colon_names, record
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.numbers import MAX_INTEGER_DIGITS, parse_decimal, too_large
@@ -57,14 +57,19 @@ def _drain(items: list[ast.Stmt]) -> Iterator[ast.Stmt]:
 
 
 class _DeclResolver:
-    def __init__(self, owner: list[ast.Declaration | None], index: int, profile_dirs: tuple[str, ...]) -> None:
-        # Taken out of `owner` so that this resolver holds the only reference to the body.
-        decl = owner[index]
-        owner[index] = None
-        assert decl is not None
-        self.body: list[ast.Stmt] = list(decl.body)
-        self.decl = decl._replace(body=())
-        del decl
+    """One declaration's resolution, fed statement by statement.
+
+    `feed` takes the declaration's top-level statements in order, as the parser hands them
+    over (perfdsl.parser's `stream`: a huge declaration's syntax never exists whole, issue
+    #16) or from a finished syntax tree; `finish` takes the declaration's own node (its
+    body already fed) and returns the model. Statements before the profile is known (the
+    first top-level `模板:` field picks it; without one, the default profile of the kind,
+    known only at the end) wait in a buffer, so the result does not depend on how the
+    statements arrived.
+    """
+
+    def __init__(self, kind: str, profile_dirs: tuple[str, ...]) -> None:
+        self.kind = kind
         self.profile_dirs = profile_dirs
         self.diags: list[Diagnostic] = []
         self.waivers: list[WaiverScope] = []
@@ -75,25 +80,29 @@ class _DeclResolver:
         # (a failed lookup reports a diagnostic at each indicator, so it is not cached).
         self._levels: dict[tuple[str, str], tuple[Level1, str]] = {}
         self.profile_known = True
-        self.profile = self._pick_profile()
-        self.diags.extend(self.profile.problems)  # a broken profile file (PD-C…), at its own lines
+        self.profile: Profile = None  # type: ignore[assignment]  # set by _use_profile
+        self._waiting: list[ast.Stmt] | None = []  # statements fed before the profile is known
 
     # --- profile ---------------------------------------------------------------------
-    def _pick_profile(self) -> Profile:
-        for st in self.body:
-            if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
-                name = st.value.text if st.value else ""
-                prof = find_profile(name, self.profile_dirs) if name else None
-                if prof is None:
-                    self.profile_known = False
-                    self.diags.append(self._unknown_profile(st, name))
-                    return default_profile(self.decl.kind, self.profile_dirs)
-                if prof.kind != self.decl.kind:
-                    self.diags.append(diag(
-                        "PD-H006", st.value.span if st.value else st.span, profile=prof.id,
-                        profile_kind=KIND_ZH.get(prof.kind, prof.kind), decl_kind=KIND_ZH[self.decl.kind]))
-                return prof
-        return default_profile(self.decl.kind, self.profile_dirs)
+    def _use_profile(self, profile: Profile) -> None:
+        self.profile = profile
+        self.diags.extend(profile.problems)  # a broken profile file (PD-C…), at its own lines
+        waiting, self._waiting = self._waiting, None
+        if waiting:
+            self._walk(_drain(waiting))
+
+    def _pick_profile(self, st: ast.Field) -> Profile:
+        name = st.value.text if st.value else ""
+        prof = find_profile(name, self.profile_dirs) if name else None
+        if prof is None:
+            self.profile_known = False
+            self.diags.append(self._unknown_profile(st, name))
+            return default_profile(self.kind, self.profile_dirs)
+        if prof.kind != self.kind:
+            self.diags.append(diag(
+                "PD-H006", st.value.span if st.value else st.span, profile=prof.id,
+                profile_kind=KIND_ZH.get(prof.kind, prof.kind), decl_kind=KIND_ZH[self.kind]))
+        return prof
 
     def _unknown_profile(self, st: ast.Field, name: str) -> Diagnostic:
         """PD-H005, with the closest profile of this declaration's kind as a did-you-mean."""
@@ -103,18 +112,45 @@ class _DeclResolver:
         close = difflib.get_close_matches(name.strip().lower(), profile_ids(self.profile_dirs), n=5, cutoff=0.6)
         for pid in close:
             cand = find_profile(pid, self.profile_dirs)
-            if cand is not None and cand.kind == self.decl.kind and st.value is not None:
+            if cand is not None and cand.kind == self.kind and st.value is not None:
                 return diag("PD-H005", span, name=name, help=f"是否应为“{pid}”？", fix=Fix(span, pid, f"改为 {pid}"))
         kinds = [p for p in profile_ids(self.profile_dirs)
-                 if (c := find_profile(p, self.profile_dirs)) is not None and c.kind == self.decl.kind]
+                 if (c := find_profile(p, self.profile_dirs)) is not None and c.kind == self.kind]
         return diag("PD-H005", span, name=name, help="可用的模板：" + "、".join(kinds) if kinds else None)
 
     # --- walk ------------------------------------------------------------------------
-    def run(self) -> Declaration:
-        for w in self.decl.waivers:
-            self.waivers.append(WaiverScope(w, self.decl.span))
+    def feed(self, st: ast.Stmt) -> None:
+        """Resolve one top-level statement (or keep it until the profile is known)."""
+        waiting = self._waiting
+        if waiting is None:
+            kind = type(st)
+            if kind is ast.Indicator and not st.waivers:  # (the common cases, without the walk)
+                self._indicator((), st)
+            elif kind is ast.Field and not st.waivers:
+                self._field((), st)
+            else:
+                self._walk(iter((st,)))
+            return
+        waiting.append(st)
+        if isinstance(st, ast.Field) and st.key.parts in _PROFILE_PARTS:
+            self._use_profile(self._pick_profile(st))
+
+    def finish(self, decl: ast.Declaration) -> Declaration:
+        """The model of `decl`, whose body has been fed (the body `decl` carries is ignored)."""
+        if self._waiting is not None:
+            self._use_profile(default_profile(self.kind, self.profile_dirs))
+        self.waivers[:0] = [WaiverScope(w, decl.span) for w in decl.waivers]
+        self.decl = decl._replace(body=())
+        self._title()
+        if not self.profile_known:
+            # The profile named is unknown (PD-H005): findings computed against a fallback the
+            # user never chose would bury it. Only what does not depend on the profile stays.
+            self.diags = [d for d in self.diags if d.code not in PROFILE_DEPENDENT]
+        return self._build()
+
+    def _walk(self, top: Iterator[ast.Stmt]) -> None:
         # Iterative walk (no recursion: nesting depth is user-controlled).
-        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [((), _drain(self.body))]
+        stack: list[tuple[tuple[ast.Segment, ...], Iterator[ast.Stmt]]] = [((), top)]
         while stack:
             prefix, it = stack[-1]
             st = next(it, None)
@@ -136,12 +172,6 @@ class _DeclResolver:
                 self._field(prefix, st)
             elif isinstance(st, ast.Indicator):
                 self._indicator(prefix, st)
-        self._title()
-        if not self.profile_known:
-            # The profile named is unknown (PD-H005): findings computed against a fallback the
-            # user never chose would bury it. Only what does not depend on the profile stays.
-            self.diags = [d for d in self.diags if d.code not in PROFILE_DEPENDENT]
-        return self._build()
 
     def _title(self) -> None:
         tf = self.profile.title_field
@@ -257,9 +287,9 @@ class _DeclResolver:
 
     # --- indicators ------------------------------------------------------------------
     def _indicator(self, prefix: tuple[ast.Segment, ...], st: ast.Indicator) -> None:
-        segs = prefix + st.path.segments
-        written = tuple(s.text for s in segs)
+        segs = prefix + st.path.segments if prefix else st.path.segments
         if len(segs) != 3:
+            written = tuple(s.text for s in segs)
             self.diags.append(diag("PD-H004", st.path.span, path=written, depth=len(segs),
                                    path_text=_join(written)))
             l1 = self.profile.resolve_level1(segs[0].text) if segs else None
@@ -267,6 +297,7 @@ class _DeclResolver:
                 self.attempted.append(l1.name)
             return
         s1, s2, s3 = segs
+        written = (s1.text, s2.text, s3.text)
         hit = self._levels.get((s1.text, s2.text))
         if hit is not None:
             level1, level2 = hit
@@ -443,13 +474,16 @@ def full_paths(diags: list[Diagnostic], decls: tuple[Declaration, ...]) -> list[
     return out
 
 
-def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> tuple[Resolved, list[Diagnostic]]:
+def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = (),
+                     streamed: dict[tuple[int, int], DeclStream] | None = None) -> tuple[Resolved, list[Diagnostic]]:
     """The model of `doc`'s declarations, and the problems found.
 
     A caller that has no further use for `doc` can hand it over as
     `resolve_document(box.pop(), …)`: each statement's syntax nodes are then freed as soon
     as it is resolved, so a huge declaration's syntax tree and model are never both whole
     in memory (issue #16). A caller that keeps `doc` loses nothing: it is not changed.
+    `streamed`: declarations whose body the parser already handed to a `DeclStream` (keyed
+    by where the declaration starts); their nodes here carry no body.
     """
     decls: list[ast.Declaration | None] = list(doc.declarations)
     stray = doc.stray_waivers
@@ -458,9 +492,72 @@ def resolve_document(doc: ast.Document, profile_dirs: tuple[str, ...] = ()) -> t
     out: list[Declaration] = []
     waivers: list[WaiverScope] = [WaiverScope(w, w.span) for w in stray]
     for i in range(len(decls)):
-        r = _DeclResolver(decls, i, profile_dirs)
-        out.append(r.run())
+        decl = decls[i]
+        decls[i] = None  # this loop holds the only reference to the body now
+        assert decl is not None
+        fed = streamed.pop((decl.span.line, decl.span.col), None) if streamed else None
+        if fed is not None:
+            r = fed.resolver
+        else:
+            r = _DeclResolver(decl.kind, profile_dirs)
+            body = list(decl.body)
+            decl = decl._replace(body=())
+            for st in _drain(body):
+                r.feed(st)
+            del body
+        out.append(r.finish(decl))
         diags.extend(r.diags)
         waivers.extend(r.waivers)
-        del r
+        del r, decl
     return Resolved(tuple(out), tuple(waivers)), diags
+
+
+class StreamedDecls(dict[tuple[int, int], "DeclStream"]):
+    """The `stream` argument of `perfdsl.parser.parse_text` for one file: makes a
+    `DeclStream` per declaration and keeps those the parser closed, keyed by where their
+    declaration starts, for `resolve_document(streamed=…)`."""
+
+    def __init__(self, text: str, profile_dirs: tuple[str, ...]) -> None:
+        super().__init__()
+        self.text = text
+        self.profile_dirs = profile_dirs
+        self.syntax_diags: list[Diagnostic] = []  # PD-S009 (colon names) of the closed ones
+
+    def __call__(self, kind: str) -> DeclStream:
+        return DeclStream(kind, self)
+
+
+class DeclStream:
+    """What perfdsl.parser hands a declaration's top-level statements to while it parses:
+    each statement gets the waivers written above it (as the parser's `_attach_waivers`
+    does), goes through the syntax-level pass that needs it (the colon check,
+    perfdsl.colon_names) and then to the resolver. Only the statement being handed over
+    and the model built so far are in memory, never the declaration's whole syntax tree."""
+
+    def __init__(self, kind: str, owner: StreamedDecls) -> None:
+        self.resolver = _DeclResolver(kind, owner.profile_dirs)
+        self.owner = owner
+        self.syntax_diags: list[Diagnostic] = []
+        self.pending: list[ast.Waiver] = []
+        self.last: Span | None = None  # the last statement's span: where the declaration ends
+
+    def feed(self, st: ast.Stmt) -> None:
+        self.last = st.span
+        if isinstance(st, ast.Waiver):
+            self.pending.append(st)
+            return
+        if self.pending:
+            st = st._replace(waivers=tuple(self.pending) + st.waivers)
+            self.pending = []
+        kept = colon_names.check_statement(st, self.owner.text, self.syntax_diags)
+        if kept is not None:
+            self.resolver.feed(kept)
+
+    def close(self, decl: ast.Declaration) -> ast.Declaration:
+        """The parser is done with `decl` (its node, without a body): keep this stream for it."""
+        for w in self.pending:  # waivers at the end of the body stay alone
+            self.resolver.feed(w)
+        self.pending = []
+        self.owner[(decl.span.line, decl.span.col)] = self
+        self.owner.syntax_diags.extend(self.syntax_diags)
+        return decl

@@ -289,8 +289,8 @@ def test_each_declaration_is_lexed_once_not_after_its_predecessors(monkeypatch: 
         lexed.append(len(text))
         return real(p, text, recovery, *rest)
 
-    def counting_fast(tables, text, *rest):  # type: ignore[no-untyped-def]
-        result = real_fast(tables, text, *rest)
+    def counting_fast(tables, text, *rest, **kw):  # type: ignore[no-untyped-def]
+        result = real_fast(tables, text, *rest, **kw)
         if result is not None:  # a declined chunk goes on to Lark (`_run`), counted there
             lexed.append(len(text))
         return result

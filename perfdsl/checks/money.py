@@ -173,9 +173,9 @@ def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
     """权重: when a table weights its indicators, each weight is a positive number and they sum
     to the profile's total (100). Severity is the profile's: published tables do sum to 90."""
     key = decl.profile.weight_column
-    weighted = [(ind, ind.column(key)) for ind in decl.indicators]
-    if not any(w is not None for _i, w in weighted):
+    if all(ind.column(key) is None for ind in decl.indicators):  # (no list: a million indicators, issue #16)
         return
+    weighted = [(ind, ind.column(key)) for ind in decl.indicators]
     total = Decimal(0)
     ok = True
     sev = decl.profile.weight_severity

@@ -12,21 +12,28 @@ NAME_LIMIT = 100
 _PLACEHOLDER = re.compile(r"\*\*+|[XＸ]{2,}|[xｘ]{2,}|×{2,}|＊{2,}|…{2,}|□+")
 
 
+_FILLER = re.compile(r"[\s\-_*－＿＊]+")
+
+
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
-    seen: dict[tuple[str, str, str], int] = {}
+    # name -> line, per (一级, 二级): no key tuple per indicator (a million of them, issue #16)
+    seen: dict[tuple[str, str], dict[str, int]] = {}
     for ind in decl.indicators:
         name = ind.name
-        if not name.strip() or re.fullmatch(r"[\s\-_*－＿＊]+", name):
+        if not name.strip() or _FILLER.fullmatch(name):
             yield diag("PD-N002", ind.name_span, path=ind.path, name=name)
             continue
         if len(name) > NAME_LIMIT:
             yield diag("PD-N003", ind.name_span, path=ind.path, length=len(name), limit=NAME_LIMIT)
-        key = (ind.level1, ind.level2, name)
-        if key in seen:
+        group = seen.get((ind.level1, ind.level2))
+        if group is None:
+            group = seen[(ind.level1, ind.level2)] = {}
+        line = group.get(name)
+        if line is not None:
             yield diag("PD-N001", ind.name_span, path=ind.path, name=name, group=f"{ind.level1} › {ind.level2}",
-                       help=f"第一次出现在第 {seen[key]} 行")
+                       help=f"第一次出现在第 {line} 行")
         else:
-            seen[key] = ind.span.line
+            group[name] = ind.span.line
 
 
 def _placeholder(text: str | None) -> str | None:

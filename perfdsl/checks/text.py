@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from perfdsl.confusables import fold
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.invisible import PATTERN, describe, visible
-from perfdsl.model import Declaration
+from perfdsl.model import Declaration, Indicator
 from perfdsl.source import Span
 
 
@@ -60,17 +60,32 @@ def _short(text: str, around: int, limit: int = 40) -> str:
 
 
 def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
-    first: dict[str, tuple[str, Span]] = {}
+    # Keyed by the skeleton's hash, not the skeleton (a new string per name: a million indicators,
+    # issue #16); a hash shared by two different skeletons is checked and falls back to exact keys.
+    first: dict[int, Indicator] = {}
+    for ind in decl.indicators:
+        key = fold(ind.name)
+        seen = first.get(hash(key))
+        if seen is None:
+            first[hash(key)] = ind
+        elif seen.name != ind.name:  # look-alikes (or two skeletons with one hash): report exactly
+            yield from _confusable_exact(decl)
+            return
+
+
+def _confusable_exact(decl: Declaration) -> Iterator[Diagnostic]:
+    first: dict[str, Indicator] = {}
     for ind in decl.indicators:
         key = fold(ind.name)
         seen = first.get(key)
         if seen is None:
-            first[key] = (ind.name, ind.name_span)
-        elif seen[0] != ind.name:
-            yield diag("PD-T002", ind.name_span, path=ind.path, name=visible(ind.name), other=visible(seen[0]),
-                       line=seen[1].line, related=((seen[1], f"“{visible(seen[0])}”在这里"),),
+            first[key] = ind
+        elif seen.name != ind.name:
+            where = seen.name_span
+            yield diag("PD-T002", ind.name_span, path=ind.path, name=visible(ind.name), other=visible(seen.name),
+                       line=where.line, related=((where, f"“{visible(seen.name)}”在这里"),),
                        help="两个名称在屏幕上几乎无法区分，但程序把它们当作不同的指标："
-                            f"“{_codes(ind.name, seen[0])}”")
+                            f"“{_codes(ind.name, seen.name)}”")
 
 
 def _codes(a: str, b: str) -> str:
