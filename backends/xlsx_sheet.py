@@ -22,6 +22,7 @@ from typing import Any
 
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.styles import Styles
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
@@ -55,7 +56,18 @@ def _plain_si(string: str) -> bool:
     return _SI_SPECIAL_CHARS.search(string) is None
 
 
-class FastWorksheet(Worksheet):  # type: ignore[misc]
+class _NumberAttributes:
+    """XMLwriter._escape_attributes without an exception per number: XlsxWriter tests every
+    attribute value with a regular expression and returns a number unchanged from the
+    TypeError that raises (column widths, style indexes: some 300 per workbook)."""
+
+    def _escape_attributes(self, attribute: Any) -> Any:
+        if isinstance(attribute, str):
+            return super()._escape_attributes(attribute)  # type: ignore[misc]
+        return attribute
+
+
+class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
     """XlsxWriter's Worksheet with a faster `<sheetData>` loop (identical output)."""
 
     def _calculate_spans(self) -> None:
@@ -206,7 +218,7 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             write("".join(out))
 
 
-class FastSharedStrings(SharedStrings):  # type: ignore[misc]
+class FastSharedStrings(_NumberAttributes, SharedStrings):  # type: ignore[misc]
     """XlsxWriter's sharedStrings.xml writer with a faster `<si>` loop (identical output).
 
     XlsxWriter escapes every string with four regular expressions and a list of
@@ -231,10 +243,25 @@ class FastSharedStrings(SharedStrings):  # type: ignore[misc]
             write("".join(out))
 
 
+class FastStyles(_NumberAttributes, Styles):  # type: ignore[misc]
+    """XlsxWriter's styles.xml writer, numbers in attributes without an exception each."""
+
+
 class FastPackager(Packager):  # type: ignore[misc]
-    """XlsxWriter's Packager writing sharedStrings.xml with `FastSharedStrings`."""
+    """XlsxWriter's Packager writing sharedStrings.xml with `FastSharedStrings` and
+    styles.xml with `FastStyles`."""
 
     shared_strings_class: Any = FastSharedStrings
+    styles_class: Any = FastStyles
+
+    def _write_styles_file(self) -> None:
+        # as Packager._write_styles_file, with the class above
+        wb = self.workbook
+        styles = self.styles_class()
+        styles._set_style_properties([wb.xf_formats, wb.palette, wb.font_count, wb.num_formats, wb.border_count,
+                                      wb.fill_count, wb.custom_colors, wb.dxf_formats, wb.has_comments])
+        styles._set_xml_writer(self._filename("xl/styles.xml"))
+        styles._assemble_xml_file()
 
     def _write_shared_strings_file(self) -> None:
         # as Packager._write_shared_strings_file, with the faster writer
@@ -246,7 +273,7 @@ class FastPackager(Packager):  # type: ignore[misc]
         sst._assemble_xml_file()
 
 
-class FastWorkbook(Workbook):  # type: ignore[misc]
+class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
     """XlsxWriter's Workbook with the faster worksheet and shared-strings writers.
     `_get_packager` is XlsxWriter's documented hook for replacing the packager."""
 
@@ -265,8 +292,7 @@ def stock_class() -> Any:
 def stock_workbook() -> Any:
     """A Workbook class using only XlsxWriter's own writers (for the equivalence tests)."""
 
-    class StockWorkbook(FastWorkbook):
-        worksheet_class = Worksheet
-        packager_class = Packager
+    class StockWorkbook(Workbook):  # type: ignore[misc]
+        worksheet_class = Worksheet  # (and Workbook._get_packager gives XlsxWriter's Packager)
 
     return StockWorkbook

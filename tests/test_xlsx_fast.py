@@ -75,16 +75,22 @@ def test_the_stock_switch_is_real(monkeypatch: pytest.MonkeyPatch) -> None:
     """The comparison above really uses XlsxWriter's own Worksheet and shared-strings
     writer on one side, and the fast ones on the other."""
     from xlsxwriter.sharedstrings import SharedStrings
+    from xlsxwriter.styles import Styles
+    from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
+    assert not issubclass(xlsx_sheet.stock_workbook(), xlsx_sheet.FastWorkbook)
+    assert xlsx_sheet.stock_workbook()._escape_attributes is Workbook._escape_attributes
     sets, _ = api.load_sets([str(ROOT / "examples" / "mof2021-demo")])
-    for workbook, sheet_type, sst_type in ((xlsx_sheet.stock_workbook(), Worksheet, SharedStrings),
-                                           (xlsx_sheet.FastWorkbook, xlsx_sheet.FastWorksheet,
-                                            xlsx_sheet.FastSharedStrings)):
+    for workbook, sheet_type, sst_type, styles_type in (
+            (xlsx_sheet.stock_workbook(), Worksheet, SharedStrings, Styles),
+            (xlsx_sheet.FastWorkbook, xlsx_sheet.FastWorksheet, xlsx_sheet.FastSharedStrings, xlsx_sheet.FastStyles)):
         sheets: list[type] = []
         ssts: list[type] = []
+        styles: list[type] = []
         orig_close = workbook.close
         orig_sst = SharedStrings._assemble_xml_file
+        orig_styles = Styles._assemble_xml_file
 
         def close(self: Any, sheets: list[type] = sheets, orig_close: Any = orig_close) -> None:
             sheets.extend(type(ws) for ws in self.worksheets())
@@ -94,13 +100,19 @@ def test_the_stock_switch_is_real(monkeypatch: pytest.MonkeyPatch) -> None:
             ssts.append(type(self))
             orig_sst(self)
 
+        def assemble_styles(self: Any, styles: list[type] = styles, orig_styles: Any = orig_styles) -> None:
+            styles.append(type(self))
+            orig_styles(self)
+
         with monkeypatch.context() as m:
             m.setattr(xlsx_sheet, "FastWorkbook", workbook)
             m.setattr(workbook, "close", close)
             m.setattr(SharedStrings, "_assemble_xml_file", assemble)
+            m.setattr(Styles, "_assemble_xml_file", assemble_styles)
             xlsx.render(sets[0], _Options("native"))
         assert sheets and all(t is sheet_type for t in sheets)
         assert ssts == [sst_type]
+        assert styles == [styles_type]
 
 
 # Strings XlsxWriter escapes or marks in sharedStrings.xml, and ones it does not.
