@@ -227,7 +227,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
     covered: dict[int, set[int]] = {}
     heights: dict[int, int] = {}
     merges = ws.merge
-    fmts: dict[tuple[str, str], Any] = {}
+    fmts: dict[str, dict[str, Any]] = {}  # role -> align -> format
     table = ws.table
     direct = top + nrows_total <= ws.xls_rowmax and ncol <= ws.xls_colmax and not ws.constant_memory
     if direct:
@@ -239,7 +239,7 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
     new = tuple.__new__  # CellStringTuple((idx, fmt)) without the namedtuple's Python __new__
     short = ws.xls_strmax // 2
     blank_of: dict[int, Any] = {}
-    caps: dict[tuple[int, int], int] = {}  # (column, span) -> characters per line
+    caps: dict[int, int] = {}  # column * 16385 + span -> characters per line (spans < 16385)
     lines_of = _lines_needed
     rowmax, colmax = ws.xls_rowmax, ws.xls_colmax
 
@@ -262,9 +262,12 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             if span < 1:
                 span = 1
             nrows = crows if crows > 1 else 1
-            fmt = fmts.get((role, align))
+            by_align = fmts.get(role)
+            if by_align is None:
+                by_align = fmts[role] = {}
+            fmt = by_align.get(align)
             if fmt is None:
-                fmt = fmts[(role, align)] = fm.for_cell(role, align)
+                fmt = by_align[align] = fm.for_cell(role, align)
             if (span > 1 or nrows > 1) and (r + nrows > rowmax or col + span > colmax):
                 # a range ending beyond the sheet: merge_range refuses it (no merge, no
                 # blanks); the positions stay taken
@@ -320,9 +323,9 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
                 if need_r == 0:
                     need_r = 1
                 if paras:
-                    cap = caps.get((col, span))
+                    cap = caps.get(col * 16385 + span)
                     if cap is None:
-                        cap = caps[(col, span)] = max(int(sum(widths[col:col + span])) - 1, 1)
+                        cap = caps[col * 16385 + span] = max(int(sum(widths[col:col + span])) - 1, 1)
                     need = lines_of(paras, cap) if type(paras) is tuple else _count_lines(paras, cap)
                     if need > need_r:
                         need_r = need
