@@ -101,6 +101,11 @@ class Indicator(Record):
         return self._span(0)  # type: ignore[return-value]
 
     @property
+    def line(self) -> int:
+        """`span.line`, without building the span."""
+        return self[10] if len(self) != 10 else self[9][0].line  # type: ignore[no-any-return]
+
+    @property
     def name_span(self) -> Span:
         """Where the name (三级指标) was written."""
         return self._span(1)  # type: ignore[return-value]

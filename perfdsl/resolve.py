@@ -28,6 +28,7 @@ MAX_DEPTH = 3
 # columns, field types, operator conventions): not reported when the profile is unknown.
 PROFILE_DEPENDENT = frozenset(("PD-H001", "PD-H002", "PD-H003", "PD-H007", "PD-R003", "PD-R005", "PD-R007", "PD-V006"))
 _CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
+_new_tuple = tuple.__new__
 
 
 @record.frozen
@@ -428,7 +429,8 @@ class _DeclResolver:
 
 def _target_span(t: ast.Target) -> Span | None:
     """The operator and value as written (`定性 100%`, `>= 2600 人`), without attributes."""
-    if t.op_span == NO_SPAN:
+    op = t.op_span
+    if not op[1] and op == NO_SPAN:  # (a real span is never on line 0: one comparison)
         return None
     if isinstance(t, ast.Comparison):
         last = t.quantity.unit_span or t.quantity.span
@@ -436,9 +438,9 @@ def _target_span(t: ast.Target) -> Span | None:
         last = t.high.unit_span or t.high.span
     else:
         last = t.value.span
-    if last == NO_SPAN:
+    if not last[1] and last == NO_SPAN:
         return None
-    return Span(t.op_span.path, t.op_span.line, t.op_span.col, last.end_line, last.end_col)
+    return _new_tuple(Span, (op[0], op[1], op[2], last[3], last[4]))  # = Span(path, line, col, end_line, end_col)
 
 
 def _unit_span(t: ast.Target) -> Span | None:
@@ -543,6 +545,9 @@ class DeclStream:
 
     def feed(self, st: ast.Stmt) -> None:
         self.last = st.span
+        if type(st) is ast.Indicator and not self.pending:  # (nothing to attach or check)
+            self.resolver.feed(st)
+            return
         if isinstance(st, ast.Waiver):
             self.pending.append(st)
             return

@@ -144,6 +144,7 @@ def test_compact_indicator_keeps_every_field(changes: dict[str, Any]) -> None:
         assert getattr(ind, name) == value
         assert type(getattr(ind, name)) is type(value)
     assert ind == _indicator(**changes) and hash(ind) == hash(_indicator(**changes))
+    assert ind.line == ind.span.line
     assert pickle.loads(pickle.dumps(ind)) == ind
     assert ind._replace(name="户数").name == "户数" and ind._replace(name="户数").span == ind.span
     assert record.evolve(ind, span=Span("a.perf", 9, 1, 9, 5)).span == Span("a.perf", 9, 1, 9, 5)

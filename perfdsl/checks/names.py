@@ -33,7 +33,7 @@ def check_names(decl: Declaration) -> Iterator[Diagnostic]:
             yield diag("PD-N001", ind.name_span, path=ind.path, name=name, group=f"{ind.level1} › {ind.level2}",
                        help=f"第一次出现在第 {line} 行")
         else:
-            group[name] = ind.span.line
+            group[name] = ind.line
 
 
 def _placeholder(text: str | None) -> str | None:
@@ -44,9 +44,15 @@ def _placeholder(text: str | None) -> str | None:
 
 
 def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
+    search = _PLACEHOLDER.search
     for ind in decl.indicators:
-        texts = [ind.name, ind.target.text, *(v for _k, v in ind.columns)]
-        for text in texts:
+        qual, columns = ind.target.text, ind.columns
+        # One search over the texts joined (no placeholder spans a line break); the first text
+        # that has one is reported, as before.
+        if not search(f"{ind.name}\n{qual or ''}\n{chr(10).join(v for _k, v in columns)}" if qual or columns
+                      else ind.name):
+            continue
+        for text in (ind.name, qual, *(v for _k, v in columns)):
             ph = _placeholder(text)
             if ph:
                 yield diag("PD-N004", ind.span, path=ind.path, text=_short(text or ""), placeholder=ph)
