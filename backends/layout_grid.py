@@ -22,6 +22,7 @@ Rules every backend gets for free:
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -203,18 +204,28 @@ class _Reader:
         return PLACEHOLDER.sub(sub, template)
 
     def cell_paras(self, template: str, role: str) -> list[str]:
-        whole = PLACEHOLDER.fullmatch(template.strip())
-        if whole and not whole.group(1).strip().startswith(("@", "$")):
-            return self.paras(whole.group(1).strip())
+        whole, values, placeholders = _template(template)
+        if whole is not None:
+            return self.paras(whole)
         if role == VALUE:
-            values = [r.strip() for r in PLACEHOLDER.findall(template) if not r.strip().startswith(("@", "$"))]
             if values and not any(self.filled(k) for k in values):
                 self.used.update(values)
                 for k in values:
                     self.shown.update(self._keys(k))
                 return []
-        t = self.fill(template)
+        t = self.fill(template) if placeholders else template
         return [t] if t else []
+
+
+@lru_cache(maxsize=4096)
+def _template(template: str) -> tuple[str | None, tuple[str, ...], bool]:
+    """What a cell template is made of (a layout's templates are few and repeat on every
+    declaration): the field key when the whole template is one `{键}`, the keys of its
+    value placeholders (not `{@…}`/`{$…}`), whether it has placeholders at all."""
+    whole = PLACEHOLDER.fullmatch(template.strip())
+    key = whole.group(1).strip() if whole and not whole.group(1).strip().startswith(("@", "$")) else None
+    values = tuple(r.strip() for r in PLACEHOLDER.findall(template) if not r.strip().startswith(("@", "$")))
+    return key, values, PLACEHOLDER.search(template) is not None
 
 
 # ----------------------------------------------------------------------------------------
@@ -266,8 +277,17 @@ def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed]
 
 
 def _grid_cell(r: _Reader, gc: GridCell) -> Cell:
+    if not _template(gc.text)[2]:  # fixed text (most labels): the same cell on every declaration
+        return _fixed_cell(gc.text, gc.span, gc.rows, gc.role, gc.align)
     paras = tuple(r.cell_paras(gc.text, gc.role))
     return Cell(paras, gc.span, gc.rows, gc.role, gc.align, balanced=gc.role in (LABEL, HEAD))
+
+
+@lru_cache(maxsize=4096)
+def _fixed_cell(text: str, span: int, rows: int, role: str, align: str) -> Cell:
+    """The cell of a layout cell without placeholders (what _grid_cell makes of it: the
+    reader gives such a template back unchanged and notes nothing)."""
+    return Cell((text,) if text else (), span, rows, role, align, balanced=role in (LABEL, HEAD))
 
 
 def _label(text: str) -> Cell:
@@ -405,6 +425,12 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
     names = {col.key: _names(decl, col) for col in cols if col.key not in FIXED and not col.field}
     weight_names = {decl.profile.weight_column}
     merge = set(layout.merge)
+    # the columns that get a cell on an indicator row, with what each needs
+    plan = [(col.key, start, col.span, col, col.key in PRINTED_AS,
+             names.get(col.key, ()), col.key in weight_names or col.label in weight_names)
+            for col, start in zip(cols, starts, strict=True) if col.key != "side" and not col.field]
+    op_display = decl.profile.op_display
+    new = _new_cell
     row = body_top
     for l1, l2s in groups:
         n1 = sum(len(inds) for _l2, inds in l2s)
@@ -413,13 +439,11 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
             first2 = True
             for ind in inds:
                 t = ind.target
-                for col, start in zip(cols, starts, strict=True):
-                    k = col.key
+                given = dict(ind.columns) if ind.columns else None
+                for k, start, span, col, printable, col_names, is_weight in plan:
                     cell: Cell | None
                     rows = 1
-                    if k == "side" or col.field:
-                        cell = None
-                    elif k == "level1":
+                    if k == "level1":
                         if "level1" in merge:
                             cell, rows = (_level(l1), n1) if first1 else (None, 1)
                         else:
@@ -429,27 +453,31 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                             cell, rows = (_level(l2), len(inds)) if first2 else (None, 1)
                         else:
                             cell = _level(l2)
+                    # _value(...) built directly for the one-text cells: (paras, 1, 1, VALUE, align, False, number)
                     elif k == "name":
-                        cell = _value((ind.name,), "left")
+                        v = ind.name
+                        cell = new(Cell, ((v,) if v is not None else (), 1, 1, VALUE, "left", False, None))
                     elif k == "op":
-                        cell = _value((decl.profile.op_display(t.op),))
+                        v = op_display(t.op)
+                        cell = new(Cell, ((v,) if v is not None else (), 1, 1, VALUE, "center", False, None))
                     elif k == "value":
                         num = t.value if t.op in ("eq", "ge", "le", "gt", "lt") else None
-                        cell = _value((t.value_text(),), number=num)
+                        v = t.value_text()
+                        cell = new(Cell, ((v,) if v is not None else (), 1, 1, VALUE, "center", False, num))
                     elif k == "unit":
-                        cell = _value((t.unit or "",))
+                        cell = new(Cell, ((t.unit or "",), 1, 1, VALUE, "center", False, None))
                     elif k == "target":
                         cell = _value((target_text(decl, t, col.format),))
                     else:
-                        text = column_value(decl, ind, names[k])
-                        num = number_of(text) if (k in weight_names or col.label in weight_names) and text else None
+                        text = column_value(decl, ind, col_names)
+                        num = number_of(text) if is_weight and text else None
                         cell = _value((text,) if text else (), number=num)
-                    if k in PRINTED_AS and cell is not None:
-                        printed = dict(ind.columns).get(k)  # `[指标值类型: 定量]`: the cell as the form prints it
+                    if printable and given is not None and cell is not None:
+                        printed = given.get(k)  # `[指标值类型: 定量]`: the cell as the form prints it
                         if printed is not None:
                             cell = _value((printed,))
                     if cell is not None:
-                        placed.append(_Placed(row, start, col.span, rows, cell))
+                        placed.append(_Placed(row, start, span, rows, cell))
                 row += 1
                 first1 = first2 = False
     return placed, row
@@ -470,36 +498,61 @@ def _widen(placed: list[_Placed], inserts: list[int]) -> None:
         p.col, p.span = c + before, s + inside
 
 
-def _rows(placed: list[_Placed], nrows: int, header_rows: set[int], keep: set[int] = frozenset()) -> tuple[Row, ...]:  # type: ignore[assignment]
+def _rows(placed: list[_Placed], nrows: int, ncols: int, header_rows: set[int],
+          keep: set[int] = frozenset()) -> tuple[Row, ...]:  # type: ignore[assignment]
+    """The grid's rows: each row's placed cells in column order, every grid position no
+    cell covers (neither one starting in the row nor a taller one from above) given an
+    empty cell, so each row is complete."""
     by_row: dict[int, list[_Placed]] = {}
+    below: dict[int, list[tuple[int, int]]] = {}  # row -> column ranges taller cells cover
     for p in placed:
         by_row.setdefault(p.row, []).append(p)
+        if p.rows > 1:
+            c0 = p.col
+            c1 = c0 + p.span if c0 + p.span < ncols else ncols
+            if c1 > c0:
+                for rr in range(p.row + 1, p.row + p.rows if p.row + p.rows < nrows else nrows):
+                    below.setdefault(rr, []).append((c0, c1))
     out = []
     for r in range(nrows):
-        cells = sorted(by_row.get(r, []), key=lambda p: p.col)
-        # Cell(paras, span, rows, *rest): the cell with its placed span and rows (as _replace, cheaper)
-        out.append(Row(tuple(_new_cell(Cell, (p.cell[0], p.span, p.rows, *p.cell[3:])) for p in cells),
-                       header=r in header_rows, keep=r in keep))
+        placed_r = by_row.get(r)
+        if placed_r is None:
+            placed_r = []
+        covered = [False] * ncols
+        for p in placed_r:
+            c0 = p.col
+            if p.rows > 0:
+                if p.span == 1:
+                    if c0 < ncols:
+                        covered[c0] = True
+                else:
+                    c1 = c0 + p.span if c0 + p.span < ncols else ncols
+                    if c1 > c0:
+                        covered[c0:c1] = [True] * (c1 - c0)
+        for c0, c1 in below.get(r, ()):
+            covered[c0:c1] = [True] * (c1 - c0)
+        if False in covered:
+            cc = 0
+            while cc < ncols:
+                if covered[cc]:
+                    cc += 1
+                    continue
+                start = cc
+                while cc < ncols and not covered[cc]:
+                    cc += 1
+                placed_r.append(_Placed(r, start, cc - start, 1, Cell()))
+        if len(placed_r) > 1:
+            placed_r.sort(key=_by_col)
+        cells = []
+        for p in placed_r:
+            c = p.cell
+            # the cell with its placed span and rows (Cell(paras, span, rows, *rest), as _replace, cheaper)
+            cells.append(c if c[1] == p.span and c[2] == p.rows else _new_cell(Cell, (c[0], p.span, p.rows, *c[3:])))
+        out.append(Row(tuple(cells), header=r in header_rows, keep=r in keep))
     return tuple(out)
 
 
-def _fill_gaps(placed: list[_Placed], nrows: int, ncols: int) -> None:
-    """Give every uncovered grid position an empty cell, so each row is complete."""
-    covered = [[False] * ncols for _ in range(nrows)]
-    for p in placed:
-        for rr in range(p.row, min(p.row + p.rows, nrows)):
-            for cc in range(p.col, min(p.col + p.span, ncols)):
-                covered[rr][cc] = True
-    for rr in range(nrows):
-        cc = 0
-        while cc < ncols:
-            if covered[rr][cc]:
-                cc += 1
-                continue
-            start = cc
-            while cc < ncols and not covered[rr][cc]:
-                cc += 1
-            placed.append(_Placed(rr, start, cc - start, 1, Cell()))
+_by_col = operator.attrgetter("col")
 
 
 def form(decl: Declaration) -> Form:
@@ -562,16 +615,13 @@ def _form(decl: Declaration) -> tuple[Form, _Reader]:
         inds, end = _indicator_cells(decl, cols, hrows)
         placed = header + inds
         _side_continue(placed, cols, hrows)
-        _fill_gaps(placed, end, total_cols)
         # the indicator heading stays with the first indicator row
-        grid = Grid(tuple(widths), _rows(placed, end, set(), {hrows} if layout.heading else set()), keys)
+        grid = Grid(tuple(widths), _rows(placed, end, total_cols, set(), {hrows} if layout.heading else set()), keys)
         tables: tuple[Grid, ...] = (grid,)
     else:
-        _fill_gaps(header, hrows, total_cols)
         inds, end = _indicator_cells(decl, cols, 0)
-        _fill_gaps(inds, end, total_cols)
-        head_grid = Grid(tuple(widths), _rows(header, hrows, set()), ())
-        ind_grid = Grid(tuple(widths), _rows(inds, end, {0} if layout.heading else set()), keys)
+        head_grid = Grid(tuple(widths), _rows(header, hrows, total_cols, set()), ())
+        ind_grid = Grid(tuple(widths), _rows(inds, end, total_cols, {0} if layout.heading else set()), keys)
         tables = (head_grid, ind_grid) if hrows else (ind_grid,)
     return Form(title, subtitle, above, tables, notes, page, layout.title_in_grid, layout.subtitle_in_grid), r
 

@@ -23,10 +23,11 @@ This module must not validate, must not see syntax and must not read the clock.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -71,9 +72,14 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
+_NARROW = re.compile(r"[\x00-\u2e7f]+")
+
+
 def display_width(text: str) -> int:
-    """Width in Excel character units: CJK and full-width characters count 2."""
-    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+    """Width in Excel character units: CJK and full-width characters (above U+2E7F) count 2.
+    (The length plus the number of wide characters, counted in C: the row heights of a
+    form measure every text in it.)"""
+    return len(text) + len(_NARROW.sub("", text))
 
 
 @lru_cache(maxsize=16384)
@@ -203,89 +209,172 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
 
     Every grid position gets a cell: a cell's value at its top-left position, and a
     formatted blank at every other position a merged range covers (those blanks carry the
-    range's borders). This stores exactly what XlsxWriter's `merge_range` and
-    `write_string`/`write_number`/`write_blank` store, without their per-cell overhead
-    (A1 parsing, overlap checks a grid cannot have, one dimension check per cell: the
-    grid covers full rows from column 0 to the last, so the first and last corner set the
-    dimensions). Grids beyond Excel's row limit, and strings long enough to be truncated,
-    go through XlsxWriter's own checked writers. tests/test_xlsx_fast.py compares the
-    bytes with the public calls over the examples and a corpus sample."""
-    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+    range's borders). This stores exactly what XlsxWriter's `merge_range`,
+    `write_string`/`write_number`/`write_blank` and `set_row` store, without their per-cell
+    overhead (A1 parsing, overlap checks a grid cannot have, one dimension check per cell:
+    the grid covers full rows from column 0 to the last, so the first and last corner set
+    the dimensions). Grids beyond Excel's row limit, and strings long enough to be
+    truncated, go through XlsxWriter's own checked writers. tests/test_xlsx_fast.py
+    compares the bytes with a writer using only those public calls."""
+    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, RowInfo
 
     ncol = len(widths)
     nrows_total = len(grid.rows)
     if not nrows_total:
         return top
-    covered: set[tuple[int, int]] = set()
+    # row -> columns a merged range from a row above covers (the rest of a range's first
+    # row is skipped by the span itself)
+    covered: dict[int, set[int]] = {}
     heights: dict[int, int] = {}
     merges = ws.merge
-    for_cell = fm.for_cell
+    fmts: dict[str, dict[str, Any]] = {}  # role -> align -> format
     table = ws.table
     direct = top + nrows_total <= ws.xls_rowmax and ncol <= ws.xls_colmax and not ws.constant_memory
     if direct:
         ws._check_dimensions(top, 0)
         ws._check_dimensions(top + nrows_total - 1, ncol - 1)
-    sst = ws.str_table._get_shared_string_index
+    str_table = ws.str_table
+    sst = str_table._get_shared_string_index
+    sst_index = str_table.string_table  # text -> index (until the workbook closes)
+    new = tuple.__new__  # CellStringTuple((idx, fmt)) without the namedtuple's Python __new__
     short = ws.xls_strmax // 2
     blank_of: dict[int, Any] = {}
-
-    def blank(r: int, c: int, fmt: Any) -> None:
-        if direct:
-            b = blank_of.get(id(fmt))
-            if b is None:
-                b = blank_of[id(fmt)] = CellBlankTuple(fmt)
-            table[r][c] = b
-        else:
-            ws._write_blank(r, c, None, fmt)
+    caps: dict[int, int] = {}  # column * 16385 + span -> characters per line (spans < 16385)
+    lines_of = _lines_needed
+    rowmax, colmax = ws.xls_rowmax, ws.xls_colmax
 
     for i, row in enumerate(grid.rows):
         r = top + i
         col = 0
         cells = iter(row.cells)
+        cells_r = table[r] if direct else None
+        need_r = 0
+        taken = covered.get(r)
         while col < ncol:
-            if covered and (r, col) in covered:
+            if taken is not None and col in taken:
                 col += 1
                 continue
             cell = next(cells, None)
             if cell is None:
                 cell = lg.Cell(span=ncol - col)
             paras, cspan, crows, role, align, _bal, num = cell
-            span = max(1, min(cspan, ncol - col))
-            nrows = max(1, crows)
-            fmt = for_cell(role, align)
-            if span > 1 or nrows > 1:
+            span = cspan if cspan <= ncol - col else ncol - col
+            if span < 1:
+                span = 1
+            nrows = crows if crows > 1 else 1
+            by_align = fmts.get(role)
+            if by_align is None:
+                by_align = fmts[role] = {}
+            fmt = by_align.get(align)
+            if fmt is None:
+                fmt = by_align[align] = fm.for_cell(role, align)
+            if (span > 1 or nrows > 1) and (r + nrows > rowmax or col + span > colmax):
+                # a range ending beyond the sheet: merge_range refuses it (no merge, no
+                # blanks); the positions stay taken
+                for rr in range(r + 1, r + nrows):
+                    covered.setdefault(rr, set()).update(range(col, col + span))
+            elif span > 1 or nrows > 1:
                 merges.append([r, col, r + nrows - 1, col + span - 1])
-                if direct and r + nrows > top + nrows_total:
-                    ws._check_dimensions(r + nrows - 1, col + span - 1)
-                for rr in range(r, r + nrows):
-                    for cc in range(col, col + span):
-                        covered.add((rr, cc))
-                        if rr != r or cc != col:
-                            blank(rr, cc, fmt)
-            dbl = as_double(num) if num is not None else None
-            if dbl is not None and num is not None:
+                if direct:
+                    if r + nrows > top + nrows_total:
+                        ws._check_dimensions(r + nrows - 1, col + span - 1)
+                    b = blank_of.get(id(fmt))
+                    if b is None:
+                        b = blank_of[id(fmt)] = CellBlankTuple(fmt)
+                    for cc in range(col + 1, col + span):
+                        cells_r[cc] = b
+                    for rr in range(r + 1, r + nrows):
+                        below = table[rr]
+                        covered.setdefault(rr, set()).update(range(col, col + span))
+                        for cc in range(col, col + span):
+                            below[cc] = b
+                else:
+                    for rr in range(r, r + nrows):
+                        if rr != r:
+                            covered.setdefault(rr, set()).update(range(col, col + span))
+                        for cc in range(col, col + span):
+                            if rr != r or cc != col:
+                                ws._write_blank(rr, cc, None, fmt)
+            if num is not None and (dbl := as_double(num)) is not None:
                 nfmt = fm.number(number_format(num), align)
                 if direct:
-                    table[r][col] = CellNumberTuple(dbl, nfmt)
+                    cells_r[col] = new(CellNumberTuple, (dbl, nfmt))
                 else:
                     ws._write_number(r, col, dbl, nfmt)
-            elif paras and (text := _text(cell)):
+            elif paras and (text := paras[0] if len(paras) == 1 else "\n".join(paras)):
                 if direct and len(text) <= short:
-                    table[r][col] = CellStringTuple(sst(text), fmt)
+                    # as sst(text) (ws.str_table._get_shared_string_index), without the call
+                    idx = sst_index.get(text)
+                    if idx is None:
+                        idx = sst(text)
+                    else:
+                        str_table.count += 1
+                    cells_r[col] = new(CellStringTuple, (idx, fmt))
                 else:
                     ws._write_string(r, col, text, fmt)
+            elif direct:
+                b = blank_of.get(id(fmt))
+                if b is None:
+                    b = blank_of[id(fmt)] = CellBlankTuple(fmt)
+                cells_r[col] = b
             else:
-                blank(r, col, fmt)
-            if nrows == 1:
-                need = lines_needed(paras, sum(widths[col:col + span]))
-                if need > heights.get(r, 1):
-                    heights[r] = need
-                else:
-                    heights.setdefault(r, 1)
+                ws._write_blank(r, col, None, fmt)
+            if nrows == 1:  # a row gets a height from its one-row cells (at least one line)
+                if need_r == 0:
+                    need_r = 1
+                if paras:
+                    cap = caps.get(col * 16385 + span)
+                    if cap is None:
+                        cap = caps[col * 16385 + span] = max(int(sum(widths[col:col + span])) - 1, 1)
+                    need = lines_of(paras, cap) if type(paras) is tuple else _count_lines(paras, cap)
+                    if need > need_r:
+                        need_r = need
             col += span
-    for r, n in heights.items():
-        ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
+        if need_r:
+            heights[r] = need_r
+    if direct:
+        row_info = ws.row_info
+        row_sizes = ws.row_sizes
+        pixels_of: dict[int, int] = {}
+        for r, n in heights.items():
+            # as ws.set_row(r, height): the height in pixels, a RowInfo, the row size
+            pixels = pixels_of.get(n)
+            if pixels is None:
+                pixels = pixels_of[n] = int(max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4) * 4.0 / 3.0 + 0.5)
+            row_info[r] = RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
+            row_sizes[r] = [pixels, False]
+    else:
+        for r, n in heights.items():
+            ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
     return top + nrows_total
+
+
+def _line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> None:
+    """A line of text across the sheet (title, subtitle, a line above or below the table):
+    stored as `merge_range(row, 0, row, ncol - 1, "", fmt)`, `write_string(row, 0, text,
+    fmt)` and `set_row(row, height)` store it (tests/test_xlsx_fast.py compares the bytes),
+    without their per-cell checks; past the sheet's last row, or for a text long enough to
+    be cut, those calls themselves."""
+    from xlsxwriter.worksheet import CellBlankTuple, CellStringTuple, RowInfo
+
+    if row >= ws.xls_rowmax or ncol > ws.xls_colmax or ws.constant_memory or len(text) > ws.xls_strmax // 2:
+        if ncol > 1:
+            ws.merge_range(row, 0, row, ncol - 1, "", fmt)
+        ws.write_string(row, 0, text, fmt)
+        ws.set_row(row, height)
+        return
+    ws._check_dimensions(row, 0)
+    cells = ws.table[row]
+    blank = CellBlankTuple(fmt)
+    if ncol > 1:
+        ws._check_dimensions(row, ncol - 1)
+        ws.merge.append([row, 0, row, ncol - 1])
+        for c in range(1, ncol):
+            cells[c] = blank
+    cells[0] = CellStringTuple(ws.str_table._get_shared_string_index(text), fmt) if text else blank
+    pixels = int(height * 4.0 / 3.0 + 0.5)
+    ws.row_info[row] = RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
+    ws.row_sizes[row] = [pixels, False]
 
 
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
@@ -301,10 +390,7 @@ def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
 
     def line(text: str, fmt: Any, height: float) -> None:
         nonlocal row
-        if ncol > 1:
-            ws.merge_range(row, 0, row, ncol - 1, "", fmt)
-        ws.write_string(row, 0, text, fmt)
-        ws.set_row(row, height)
+        _line(ws, row, ncol, text, fmt, height)
         row += 1
 
     if form.title and not form.title_in_grid:
@@ -387,6 +473,93 @@ def _is_weight(decls: Sequence[Declaration], key: str) -> bool:
     return any(key == d.profile.weight_column for d in decls)
 
 
+def _flat_rows(decls: Sequence[Declaration], dialect: str, notes: Sequence[str], extra: Sequence[str],
+               weights: set[str]) -> Iterator[list[str | Decimal]]:
+    """The flat sheet's rows below the heading: one per indicator target (see flat_targets),
+    the note and extra columns as `column_value` reads them (names looked up once per
+    profile and column), weights as numbers."""
+    names: dict[tuple[int, str], tuple[str, ...]] = {}
+
+    def names_of(d: Declaration, key: str) -> tuple[str, ...]:
+        # the names column_value tries, in its order: the key, then the profile column's
+        # key, label and aliases
+        got = names.get((id(d.profile), key))
+        if got is None:
+            col = d.profile.column(key)
+            got = (key,) if col is None else tuple(dict.fromkeys((key, col.key, col.label, *col.aliases)))
+            names[(id(d.profile), key)] = got
+        return got
+
+    for d in decls:
+        note_names = [names_of(d, k) for k in notes]
+        extra_names = [(k, names_of(d, k)) for k in extra]
+        for ind in d.ordered_indicators():
+            found = dict(ind.columns) if ind.columns else None
+            for name, op, value in flat_targets(d, ind, dialect):
+                row: list[str | Decimal] = [d.title, ind.level1, ind.level2, name, op, value, ind.target.unit or ""]
+                if found is None:
+                    row += [""] * (len(notes) + len(extra))
+                    yield row
+                    continue
+                for ns in note_names:
+                    row.append(next((found[n] for n in ns if n in found), ""))
+                for k, ns in extra_names:
+                    text = next((found[n] for n in ns if n in found), "")
+                    num = lg.number_of(text) if k in weights and text else None
+                    row.append(num if num is not None else text)
+                yield row
+
+
+def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: int) -> int:
+    """Store the flat sheet's rows from row 1; returns the next row number.
+
+    Cells are stored directly, as in _write_grid: every row fills columns 0..ncols-1, so
+    the heading row and the last row's last cell set the dimensions (checked at the end).
+    Beyond Excel's row limit, and for strings long enough to be truncated, XlsxWriter's
+    own checked writers decide. tests/test_xlsx_fast.py compares the bytes with a writer
+    using only XlsxWriter's public calls."""
+    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+
+    write_string = ws._write_string
+    text_fmt = fm.flat_text
+    table = ws.table
+    str_table = ws.str_table
+    sst = str_table._get_shared_string_index
+    known: dict[str, Any] = {}  # text -> its cell (the table's texts repeat row after row)
+    new = tuple.__new__  # a cell tuple without the namedtuple's Python __new__
+    short = ws.xls_strmax // 2
+    rowmax = ws.xls_rowmax
+    blank = CellBlankTuple(text_fmt)
+    r = 1
+    for row in rows:
+        if r >= rowmax:
+            r += 1
+            continue  # XlsxWriter drops cells beyond the sheet (its writers return -1)
+        cells = table[r]
+        for c, v in enumerate(row):
+            if type(v) is not str and isinstance(v, Decimal):
+                dbl = as_double(v)
+                if dbl is not None:
+                    cells[c] = new(CellNumberTuple, (dbl, fm.number(number_format(v), "center")))
+                    continue
+                v = format(v, "f")
+            if not v:
+                cells[c] = blank
+            elif (hit := known.get(v)) is not None:
+                str_table.count += 1  # what _get_shared_string_index does for a string it has
+                cells[c] = hit
+            elif len(v) <= short:
+                cells[c] = known[v] = new(CellStringTuple, (sst(v), text_fmt))
+            else:
+                write_string(r, c, v, text_fmt)
+        r += 1
+    if 1 < r <= rowmax:
+        ws._check_dimensions(r - 1, ncols - 1)
+    elif r > rowmax:
+        ws._check_dimensions(rowmax - 1, ncols - 1)
+    return r
+
+
 def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: str = "native") -> None:
     ws = wb.add_worksheet(FLAT_SHEET)
     extra = flat_extra_keys(decls)
@@ -398,51 +571,7 @@ def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: st
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     weights = {k for k in extra if _is_weight(decls, k)}
-    # Cells stored directly, as in _write_grid: every row fills columns 0..len(heads)-1, so
-    # the heading row and the last row's last cell set the dimensions (checked at the end).
-    # Beyond Excel's row limit, and for strings long enough to be truncated, XlsxWriter's
-    # own checked writers decide.
-    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
-
-    write_string = ws._write_string
-    text_fmt = fm.flat_text
-    table = ws.table
-    sst = ws.str_table._get_shared_string_index
-    short = ws.xls_strmax // 2
-    rowmax = ws.xls_rowmax
-    blank = CellBlankTuple(text_fmt)
-    r = 1
-    for d in decls:
-        for ind in d.ordered_indicators():
-            for name, op, value in flat_targets(d, ind, dialect):
-                row: list[str | Decimal] = [d.title, ind.level1, ind.level2, name, op, value, ind.target.unit or ""]
-                row += [column_value(d, ind, k) for k in notes]
-                for k in extra:
-                    text = column_value(d, ind, k)
-                    num = lg.number_of(text) if k in weights and text else None
-                    row.append(num if num is not None else text)
-                if r >= rowmax:
-                    r += 1
-                    continue  # XlsxWriter drops cells beyond the sheet (its writers return -1)
-                cells = table[r]
-                for c, v in enumerate(row):
-                    if isinstance(v, Decimal):
-                        dbl = as_double(v)
-                        if dbl is not None:
-                            cells[c] = CellNumberTuple(dbl, fm.number(number_format(v), "center"))
-                            continue
-                        v = format(v, "f")
-                    if not v:
-                        cells[c] = blank
-                    elif len(v) <= short:
-                        cells[c] = CellStringTuple(sst(v), text_fmt)
-                    else:
-                        write_string(r, c, v, text_fmt)
-                r += 1
-    if 1 < r <= rowmax:
-        ws._check_dimensions(r - 1, len(heads) - 1)
-    elif r > rowmax:
-        ws._check_dimensions(rowmax - 1, len(heads) - 1)
+    r = _flat_cells(ws, fm, _flat_rows(decls, dialect, notes, extra, weights), len(heads))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r - 1, 0), len(heads) - 1)
     ws.set_paper(9)
@@ -465,20 +594,38 @@ def _data_sheet(wb: Any, json_bytes: bytes) -> None:
 
 
 
+def preload() -> None:
+    """Import XlsxWriter now (build -j calls this before forking its workers, which then
+    share the import instead of each paying for it, about 25 ms of CPU)."""
+    from . import jsonout, xlsx_sheet  # noqa: F401
+
+
 def render(dset: DeclarationSet, options: Any = None) -> bytes:
     """The .xlsx bytes for `dset`."""
-    import xlsxwriter
+    # The cyclic GC is off while the workbook is built, as in parser._run: rendering makes
+    # some hundred thousand short-lived, acyclic objects (cells, XML strings), and every
+    # collection they trigger also rescans the build's whole model (about 10% of the XLSX
+    # build's CPU time). The workbook's own reference cycles are collected after.
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        return _render(dset, options)
+    finally:
+        if gc_was:
+            gc.enable()
 
-    from . import jsonout
-    from .xlsx_sheet import FastWorksheet
+
+def _render(dset: DeclarationSet, options: Any) -> bytes:
+    from . import jsonout, xlsx_sheet
 
     when = fixed_time(dset, getattr(options, "source_date_epoch", None))
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {
+    # XlsxWriter's Workbook with faster writers for worksheets and shared strings, same XML
+    # (xlsx_sheet.py; tests/test_xlsx_fast.py compares the bytes with XlsxWriter's own)
+    wb = xlsx_sheet.FastWorkbook(buf, {
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "nan_inf_to_errors": False,
     })
-    wb.worksheet_class = FastWorksheet  # same XML as XlsxWriter's Worksheet, faster (xlsx_sheet.py)
     decls = ordered(dset)
     dept = dset.department
     wb.set_properties({
@@ -499,7 +646,20 @@ def render(dset: DeclarationSet, options: Any = None) -> bytes:
     if decls:
         wb.worksheets()[0].activate()
     wb.close()
+    _release(wb)
     return buf.getvalue()
+
+
+def _release(wb: Any) -> None:
+    """Empty the closed workbook's cell tables, so its cells are freed at once by reference
+    counting instead of waiting for the cyclic GC (the workbook's objects refer to each
+    other); the cyclic collection after a render then has little left to look at."""
+    for ws in wb.worksheets():
+        ws.table.clear()
+        ws.row_info.clear()
+        ws.row_sizes.clear()
+        ws.merge.clear()
+        ws.merged_cells.clear()
 
 
 # ----------------------------------------------------------------------------------------

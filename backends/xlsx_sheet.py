@@ -17,13 +17,57 @@ Imported only inside `backends.xlsx.render` (XlsxWriter is imported lazily).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.styles import Styles
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
+# A string XlsxWriter would change on the way out, or give an attribute: control characters
+# and their `_xHHHH_` escapes, U+FFFE/U+FFFF, XML specials (XlsxWriter's own test for
+# escaping also looks for `"` and newlines), leading or trailing whitespace (xml:space;
+# `str.isspace` is what `\s` matches), and rich strings (they start with `<r>`, caught by
+# `<`). Such strings go to XlsxWriter's own `_write_si`; every other string is written
+# exactly as it would write it.
+_SI_SPECIAL_CHARS = re.compile(r'[\x00-\x08\x0b-\x1f\ufffe\uffff"&<>\n]')
+_SI_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")
+# ASCII characters _SI_SPECIAL_CHARS does not match
+_ASCII_PLAIN = bytes(c for c in range(128) if _SI_SPECIAL_CHARS.match(chr(c)) is None)
 
-class FastWorksheet(Worksheet):  # type: ignore[misc]
+
+def _plain_si(string: str) -> bool:
+    """True if XlsxWriter writes `string` in sharedStrings.xml as `<si><t>string</t></si>`.
+
+    A printable string (`str.isprintable`) has no control character, no newline and no
+    U+FFFE/U+FFFF, so only `"&<>` remain to look for, with C string searches (the embedded
+    JSON's base64 chunks are 32,000 characters each)."""
+    if string[:1].isspace() or string[-1:].isspace():
+        return False
+    if "_x" in string and _SI_ESCAPE.search(string) is not None:
+        return False
+    if string.isascii():  # one C pass: is anything left once the plain characters are deleted?
+        return not string.encode("ascii").translate(None, _ASCII_PLAIN)
+    if string.isprintable():
+        return not ("&" in string or "<" in string or ">" in string or '"' in string)
+    return _SI_SPECIAL_CHARS.search(string) is None
+
+
+class _NumberAttributes:
+    """XMLwriter._escape_attributes without an exception per number: XlsxWriter tests every
+    attribute value with a regular expression and returns a number unchanged from the
+    TypeError that raises (column widths, style indexes: some 300 per workbook)."""
+
+    def _escape_attributes(self, attribute: Any) -> Any:
+        if isinstance(attribute, str):
+            return super()._escape_attributes(attribute)  # type: ignore[misc]
+        return attribute
+
+
+class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
     """XlsxWriter's Worksheet with a faster `<sheetData>` loop (identical output)."""
 
     def _calculate_spans(self) -> None:
@@ -53,6 +97,46 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                     lo = None
         self.row_spans = spans
 
+    def _row_tail(self, spans: str | None, info: Any) -> str | None:
+        """The attributes after `r` of a `<row>` element, as Worksheet._write_row writes
+        them, or None for a row with a row format (left to XlsxWriter)."""
+        if info is None:
+            height, hidden, level, collapsed = None, 0, 0, 0
+        else:
+            if info.row_format:
+                return None
+            height, hidden, level, collapsed = info.height, info.hidden, info.level, info.collapsed
+        if height is None:
+            height = self.default_row_height
+        tail = f' spans="{spans}"' if spans else ""
+        custom = height != self.original_row_height or height != self.default_row_height
+        if custom:
+            tail += f' ht="{height * 0.75:.16g}"'
+        if hidden:
+            tail += ' hidden="1"'
+        if custom:
+            tail += ' customHeight="1"'
+        if level:
+            tail += f' outlineLevel="{level}"'
+        if collapsed:
+            tail += ' collapsed="1"'
+        if self.excel_version == 2010:
+            tail += ' x14ac:dyDescent="0.25"'
+        return tail
+
+    def _write_merge_cells(self) -> None:
+        merged = self.merge
+        if not merged:
+            return
+        names: dict[int, str] = {}
+        out = [f'<mergeCells count="{len(merged)}">']
+        for r1, c1, r2, c2 in merged:
+            a = names.get(c1) or names.setdefault(c1, xl_col_to_name(c1))
+            b = names.get(c2) or names.setdefault(c2, xl_col_to_name(c2))
+            out.append(f'<mergeCell ref="{a}{r1 + 1}:{b}{r2 + 1}"/>')
+        out.append("</mergeCells>")
+        self.fh.write("".join(out))
+
     def _write_rows(self) -> None:
         if self.comments or self.constant_memory or self.dim_rowmax is None:
             super()._write_rows()
@@ -64,8 +148,20 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         colmin, colmax = self.dim_colmin, self.dim_colmax
         names = {c: xl_col_to_name(c) for c in range(colmin, colmax + 1)}
         xf: dict[int, int] = {}
+
+        def xf_index(fmt: Any) -> int:
+            s = xf.get(id(fmt))
+            if s is None:
+                s = xf[id(fmt)] = fmt._get_xf_index()
+            return s
+
+        blank_end: dict[int, str] = {}
+        shared: dict[int, str] = {}  # id of a blank cell -> the text after its reference
+        string_end: dict[int, str] = {}
+        number_end: dict[int, str] = {}
         write = self.fh.write
         slow = super()._write_cell
+        tails: dict[Any, Any] = {}
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row_num)
             info = row_info.get(row_num)
@@ -73,11 +169,24 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                 if info is not None:
                     self._write_empty_row(row_num, row_spans.get(int(row_num / 16)), info)
                 continue
-            self._write_row(row_num, row_spans.get(int(row_num / 16)), info)
             r = str(row_num + 1)
+            spans = row_spans.get(int(row_num / 16))
+            key = (spans, None if info is None else (info.height, info.hidden, info.level, info.collapsed,
+                                                     id(info.row_format)))
+            tail = tails.get(key, False)
+            if tail is False:
+                tail = tails[key] = self._row_tail(spans, info)
             out: list[str] = []
+            if tail is None:
+                self._write_row(row_num, spans, info)
+            else:
+                out.append(f'<row r="{r}"{tail}>')
             for col_num in sorted(cells):
                 cell = cells[col_num]
+                end = shared.get(id(cell))
+                if end is not None:  # a blank cell object the backend stores many times
+                    out.append(f'<c r="{names[col_num]}{r}{end}')
+                    continue
                 kind = type(cell)
                 fmt = cell[-1] if kind is CellBlankTuple or kind is CellStringTuple or kind is CellNumberTuple \
                     else None
@@ -87,20 +196,103 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                         out.clear()
                     slow(row_num, col_num, cell)
                     continue
-                s = xf.get(id(fmt))
-                if s is None:
-                    s = xf[id(fmt)] = fmt._get_xf_index()
+                # the text after the cell reference, per format (its xf index is taken at
+                # the format's first cell, in XlsxWriter's order)
                 if kind is CellBlankTuple:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{s}"/>')
+                    end = blank_end.get(id(fmt))
+                    if end is None:
+                        end = blank_end[id(fmt)] = f'" s="{xf_index(fmt)}"/>'
+                    shared[id(cell)] = end  # (the table keeps the cell alive while this runs)
+                    out.append(f'<c r="{names[col_num]}{r}{end}')
                 elif kind is CellStringTuple:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{s}" t="s"><v>{cell[0]}</v></c>')
+                    end = string_end.get(id(fmt))
+                    if end is None:
+                        end = string_end[id(fmt)] = f'" s="{xf_index(fmt)}" t="s"><v>'
+                    out.append(f'<c r="{names[col_num]}{r}{end}{cell[0]}</v></c>')
                 else:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{s}"><v>{cell[0]:.16G}</v></c>')
+                    end = number_end.get(id(fmt))
+                    if end is None:
+                        end = number_end[id(fmt)] = f'" s="{xf_index(fmt)}"><v>'
+                    out.append(f'<c r="{names[col_num]}{r}{end}{cell[0]:.16G}</v></c>')
+            out.append("</row>")
+            write("".join(out))
+
+
+class FastSharedStrings(_NumberAttributes, SharedStrings):  # type: ignore[misc]
+    """XlsxWriter's sharedStrings.xml writer with a faster `<si>` loop (identical output).
+
+    XlsxWriter escapes every string with four regular expressions and a list of
+    attributes; a string none of them would touch is
+    written as `<si><t>…</t></si>` directly (`_plain_si`), any other through XlsxWriter's
+    `_write_si`."""
+
+    def _write_sst_strings(self) -> None:
+        write = self.fh.write
+        plain = _plain_si
+        slow = self._write_si
+        out: list[str] = []
+        for string in self.string_table.string_array:
+            if plain(string):
+                out.append(f"<si><t>{string}</t></si>")
+                continue
             if out:
                 write("".join(out))
-            self._xml_end_tag("row")
+                out.clear()
+            slow(string)
+        if out:
+            write("".join(out))
+
+
+class FastStyles(_NumberAttributes, Styles):  # type: ignore[misc]
+    """XlsxWriter's styles.xml writer, numbers in attributes without an exception each."""
+
+
+class FastPackager(Packager):  # type: ignore[misc]
+    """XlsxWriter's Packager writing sharedStrings.xml with `FastSharedStrings` and
+    styles.xml with `FastStyles`."""
+
+    shared_strings_class: Any = FastSharedStrings
+    styles_class: Any = FastStyles
+
+    def _write_styles_file(self) -> None:
+        # as Packager._write_styles_file, with the class above
+        wb = self.workbook
+        styles = self.styles_class()
+        styles._set_style_properties([wb.xf_formats, wb.palette, wb.font_count, wb.num_formats, wb.border_count,
+                                      wb.fill_count, wb.custom_colors, wb.dxf_formats, wb.has_comments])
+        styles._set_xml_writer(self._filename("xl/styles.xml"))
+        styles._assemble_xml_file()
+
+    def _write_shared_strings_file(self) -> None:
+        # as Packager._write_shared_strings_file, with the faster writer
+        if not self.workbook.str_table.count:
+            return
+        sst = self.shared_strings_class()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
+    """XlsxWriter's Workbook with the faster worksheet and shared-strings writers.
+    `_get_packager` is XlsxWriter's documented hook for replacing the packager."""
+
+    worksheet_class = FastWorksheet
+    packager_class: Any = FastPackager
+
+    def _get_packager(self) -> Any:
+        return self.packager_class()
 
 
 def stock_class() -> Any:
     """XlsxWriter's own Worksheet (for the equivalence test)."""
     return Worksheet
+
+
+def stock_workbook() -> Any:
+    """A Workbook class using only XlsxWriter's own writers (for the equivalence tests)."""
+
+    class StockWorkbook(Workbook):  # type: ignore[misc]
+        worksheet_class = Worksheet  # (and Workbook._get_packager gives XlsxWriter's Packager)
+
+    return StockWorkbook

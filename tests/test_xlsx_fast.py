@@ -20,6 +20,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 
@@ -55,7 +57,7 @@ class _Options:
 
 def _render_stock(dset: Any, options: Any, monkeypatch: pytest.MonkeyPatch) -> bytes:
     with monkeypatch.context() as m:
-        m.setattr(xlsx_sheet, "FastWorksheet", xlsx_sheet.stock_class())
+        m.setattr(xlsx_sheet, "FastWorkbook", xlsx_sheet.stock_workbook())
         return xlsx.render(dset, options)
 
 
@@ -70,29 +72,62 @@ def test_fast_worksheet_writes_xlsxwriters_bytes(sets: list[Any], dialect: str,
 
 
 def test_the_stock_switch_is_real(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The comparison above really uses XlsxWriter's Worksheet on one side."""
-    seen: list[type] = []
-    orig = xlsx_sheet.stock_class()
+    """The comparison above really uses XlsxWriter's own Worksheet and shared-strings
+    writer on one side, and the fast ones on the other."""
+    from xlsxwriter.sharedstrings import SharedStrings
+    from xlsxwriter.styles import Styles
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
 
-    class Spy(orig):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            seen.append(type(self))
-            super().__init__()
-
+    assert not issubclass(xlsx_sheet.stock_workbook(), xlsx_sheet.FastWorkbook)
+    assert xlsx_sheet.stock_workbook()._escape_attributes is Workbook._escape_attributes
     sets, _ = api.load_sets([str(ROOT / "examples" / "mof2021-demo")])
-    with monkeypatch.context() as m:
-        m.setattr(xlsx_sheet, "FastWorksheet", Spy)
-        xlsx.render(sets[0], _Options("native"))
-    assert seen and all(t is Spy for t in seen)
+    for workbook, sheet_type, sst_type, styles_type in (
+            (xlsx_sheet.stock_workbook(), Worksheet, SharedStrings, Styles),
+            (xlsx_sheet.FastWorkbook, xlsx_sheet.FastWorksheet, xlsx_sheet.FastSharedStrings, xlsx_sheet.FastStyles)):
+        sheets: list[type] = []
+        ssts: list[type] = []
+        styles: list[type] = []
+        orig_close = workbook.close
+        orig_sst = SharedStrings._assemble_xml_file
+        orig_styles = Styles._assemble_xml_file
+
+        def close(self: Any, sheets: list[type] = sheets, orig_close: Any = orig_close) -> None:
+            sheets.extend(type(ws) for ws in self.worksheets())
+            orig_close(self)
+
+        def assemble(self: Any, ssts: list[type] = ssts, orig_sst: Any = orig_sst) -> None:
+            ssts.append(type(self))
+            orig_sst(self)
+
+        def assemble_styles(self: Any, styles: list[type] = styles, orig_styles: Any = orig_styles) -> None:
+            styles.append(type(self))
+            orig_styles(self)
+
+        with monkeypatch.context() as m:
+            m.setattr(xlsx_sheet, "FastWorkbook", workbook)
+            m.setattr(workbook, "close", close)
+            m.setattr(SharedStrings, "_assemble_xml_file", assemble)
+            m.setattr(Styles, "_assemble_xml_file", assemble_styles)
+            xlsx.render(sets[0], _Options("native"))
+        assert sheets and all(t is sheet_type for t in sheets)
+        assert ssts == [sst_type]
+        assert styles == [styles_type]
 
 
-def _every_kind(worksheet_class: type) -> bytes:
-    import xlsxwriter
+# Strings XlsxWriter escapes or marks in sharedStrings.xml, and ones it does not.
+TRICKY_STRINGS = [
+    "plain", "中文 文字", "a\x00b", "tab\tinside", "\x1fend", "_x0041_", "a_x00ZZ_b", "x_x1234_y_xABCD_",
+    "\ufffe", "a\uffffb", " lead", "trail ", "\u3000全角空格", "全角空格\u3000", "\tlead", "end\n",
+    "two\nlines", 'quote"s', "amp & amp", "<tag>", "a>b", "<r>not rich</r>", "\u00a0nbsp", "nbsp\u00a0",
+    "\u2028sep", "emoji 😀", "x" * 40, "\r\n", "_x000D_",
+]
 
+
+def _every_kind(workbook_class: type, strings: list[str] | None = None) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = workbook_class(buf, {"in_memory": True})
     wb.set_properties({"created": datetime.datetime(2025, 1, 1)})
-    wb.worksheet_class = worksheet_class
     bold = wb.add_format({"bold": True, "border": 1})
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws = wb.add_worksheet("a")
@@ -113,16 +148,69 @@ def _every_kind(worksheet_class: type) -> bytes:
     ws.merge_range(8, 0, 9, 3, "合并", bold)
     ws.write_string(40, 20, "far away", bold)  # a second block of 16 rows, wider spans
     ws.set_row(30, 40)  # a row with height only
+    ws.write_string(31, 0, "hidden row", bold)
+    ws.set_row(31, None, None, {"hidden": True})
+    ws.write_string(32, 0, "outline", bold)
+    ws.set_row(32, 15, None, {"level": 2, "collapsed": True})
+    ws.merge_range(33, 1, 34, 30, "wide merge", bold)  # columns beyond Z in a merged range
+    ws.set_default_row(18)  # every row without its own height gets a custom one
+    ws4 = wb.add_worksheet("2010")
+    ws4.write_number(0, 0, 5, bold)
+    ws4.conditional_format(0, 0, 0, 0, {"type": "data_bar", "data_bar_2010": True})  # x14ac:dyDescent rows
     ws2 = wb.add_worksheet("b")
     ws2.write_comment(0, 0, "a comment")  # comments: the whole loop falls back
     ws2.write_string(0, 0, "with comment", bold)
     wb.add_worksheet("empty")
+    ws3 = wb.add_worksheet("strings")
+    for i, text in enumerate(TRICKY_STRINGS if strings is None else strings):
+        ws3.write_string(i, 0, text, bold)
+        ws3.write_string(i, 1, text)
+    ws3.write_rich_string(0, 2, "a ", bold, "rich", " string")
     wb.close()
     return buf.getvalue()
 
 
 def test_every_cell_kind_same_bytes() -> None:
-    assert _every_kind(xlsx_sheet.FastWorksheet) == _every_kind(xlsx_sheet.stock_class())
+    fast = _every_kind(xlsx_sheet.FastWorkbook)
+    assert fast == _every_kind(xlsx_sheet.stock_workbook())
+    sst = zipfile.ZipFile(io.BytesIO(fast)).read("xl/sharedStrings.xml").decode()
+    # the tricky strings really reached the table, escaped by XlsxWriter's rules
+    assert "_x005F_x0041_" in sst and "a_x0000_b" in sst and '<t xml:space="preserve"> lead</t>' in sst
+    assert "<si><r>not rich</r></si>" in sst and "_xFFFE_" in sst and "amp &amp; amp" in sst
+
+
+def test_plain_shared_strings_are_what_xlsxwriter_writes() -> None:
+    """Every string the fast writer writes itself (`_plain_si`) is written by XlsxWriter's
+    own `_write_si` as `<si><t>string</t></si>`: every character of the Basic Multilingual
+    Plane and a few beyond, alone, inside, leading and trailing, and the `_xHHHH_` forms."""
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    sst = SharedStrings()
+
+    def stock(text: str) -> str:
+        buf = io.StringIO()
+        sst.fh = buf
+        sst._write_si(text)
+        return buf.getvalue()
+
+    plain = 0
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF] + ["😀", "\U0010FFFF"]
+    for ch in chars:
+        for text in (ch, f"a{ch}b", f"{ch}b", f"a{ch}", f"_x00{ch}1_", f"_x{ch}{ch}{ch}{ch}_"):
+            if xlsx_sheet._plain_si(text):
+                plain += 1
+                assert stock(text) == f"<si><t>{text}</t></si>", repr(text)
+    assert plain > 300000
+    assert not xlsx_sheet._plain_si("_x004a_") and xlsx_sheet._plain_si("_x004g_")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab_x0F9 \t\n\r\x00\x07\x1f\x7f&<>\"'中\u3000\u00a0"
+                                                      "\ufffe\uffff")), max_size=12),
+                min_size=1, max_size=8))
+def test_shared_strings_same_bytes_for_any_text(strings: list[str]) -> None:
+    """Any text, control characters and escapes included, gives XlsxWriter's own sharedStrings.xml."""
+    assert _every_kind(xlsx_sheet.FastWorkbook, strings) == _every_kind(xlsx_sheet.stock_workbook(), strings)
 
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -189,3 +277,149 @@ def test_profile_column_index_matches_a_linear_scan() -> None:
                     assert prof.column(variant) is scan(prof, variant), (pid, variant)
                     asked += 1
     assert asked > 100
+
+
+# --- the direct cell storage against XlsxWriter's public calls ------------------------------
+
+
+def _public_write_grid(ws: Any, fm: Any, grid: Any, top: int, widths: list[float]) -> int:
+    """xlsx._write_grid written with XlsxWriter's public, checked calls only: merge_range,
+    write_string / write_number / write_blank and set_row."""
+    from backends import layout_grid as lg
+
+    ncol = len(widths)
+    covered: set[tuple[int, int]] = set()
+    heights: dict[int, int] = {}
+    for i, row in enumerate(grid.rows):
+        r = top + i
+        col = 0
+        cells = iter(row.cells)
+        while col < ncol:
+            if (r, col) in covered:
+                col += 1
+                continue
+            cell = next(cells, None) or lg.Cell(span=ncol - col)
+            span = max(1, min(cell.span, ncol - col))
+            nrows = max(1, cell.rows)
+            fmt = fm.for_cell(cell.role, cell.align)
+            if span > 1 or nrows > 1:
+                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
+                covered.update((rr, cc) for rr in range(r, r + nrows) for cc in range(col, col + span))
+            dbl = xlsx.as_double(cell.number) if cell.number is not None else None
+            if dbl is not None:
+                ws.write_number(r, col, dbl, fm.number(xlsx.number_format(cell.number), cell.align))
+            elif "\n".join(cell.paras):
+                ws.write_string(r, col, "\n".join(cell.paras), fmt)
+            else:
+                ws.write_blank(r, col, None, fmt)
+            if nrows == 1:
+                heights[r] = max(heights.get(r, 1), xlsx.lines_needed(list(cell.paras), sum(widths[col:col + span])))
+            col += span
+    for r, n in heights.items():
+        ws.set_row(r, max(xlsx.MIN_ROW_HEIGHT, n * xlsx.LINE_HEIGHT + 4))
+    return top + len(grid.rows)
+
+
+def _public_flat_cells(ws: Any, fm: Any, rows: Any, ncols: int) -> int:
+    """xlsx._flat_cells written with XlsxWriter's public, checked calls only."""
+    from decimal import Decimal
+
+    r = 1
+    for row in rows:
+        for c, v in enumerate(row):
+            if isinstance(v, Decimal):
+                dbl = xlsx.as_double(v)
+                if dbl is not None:
+                    ws.write_number(r, c, dbl, fm.number(xlsx.number_format(v), "center"))
+                    continue
+                v = format(v, "f")
+            if v:
+                ws.write_string(r, c, v, fm.flat_text)
+            else:
+                ws.write_blank(r, c, None, fm.flat_text)
+        r += 1
+    return r
+
+
+def _public_line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> None:
+    """xlsx._line written with XlsxWriter's public, checked calls only."""
+    if ncol > 1:
+        ws.merge_range(row, 0, row, ncol - 1, "", fmt)
+    ws.write_string(row, 0, text, fmt)
+    ws.set_row(row, height)
+
+
+def _short_sheets(rows: int) -> type:
+    """FastWorkbook whose sheets end after `rows` rows (to reach the checked writers)."""
+
+    class Short(xlsx_sheet.FastWorksheet):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.xls_rowmax = rows
+
+    class ShortBook(xlsx_sheet.FastWorkbook):  # type: ignore[misc, name-defined]
+        worksheet_class = Short
+
+    return ShortBook
+
+
+@pytest.mark.parametrize("rowmax", [None, 25])
+def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int | None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The form grids and the flat sheet stored directly give the bytes XlsxWriter's own
+    checked calls give, also where a sheet ends before the grid does (rowmax 25)."""
+    if rowmax is not None:
+        monkeypatch.setattr(xlsx_sheet, "FastWorkbook", _short_sheets(rowmax))
+    for dialect in ("native", "fasp2"):
+        for dset in sets:
+            opts = _Options(dialect)
+            direct = xlsx.render(dset, opts)
+            with monkeypatch.context() as m:
+                m.setattr(xlsx, "_write_grid", _public_write_grid)
+                m.setattr(xlsx, "_flat_cells", _public_flat_cells)
+                m.setattr(xlsx, "_line", _public_line)
+                public = xlsx.render(dset, opts)
+            assert direct == public, f"{dset.name} ({dialect}, rowmax {rowmax}): direct storage changed the bytes"
+
+
+def test_display_width_counts_wide_characters() -> None:
+    """xlsx.display_width (row heights) counts every character above U+2E7F twice, every
+    other once, as the per-character definition it replaced: all code points, and mixes."""
+    import random
+
+    def per_char(text: str) -> int:
+        return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    assert all(xlsx.display_width(c) == per_char(c) for c in chars)
+    rnd = random.Random(15)
+    near = [chr(c) for c in range(0x2E70, 0x2E90)] + ["a", "中", "\n", "１", "😀"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(near) for _ in range(rnd.randint(0, 20)))
+        assert xlsx.display_width(text) == per_char(text)
+    assert xlsx.display_width("产出ab") == 6 and xlsx.display_width("") == 0
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_build_with_workers_imports_xlsxwriter_before_forking(jobs: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build -j N` (N > 1) imports XlsxWriter in the parent (`xlsx.preload`) before the
+    workers fork, so they share the import instead of each paying for it; `-j 1` renders in
+    the one process and needs no preload. The output is the same either way."""
+    import perfdsl.backends.xlsx as installed
+
+    from conftest import run_cli
+
+    calls: list[int] = []
+    real = installed.preload
+    monkeypatch.setattr(installed, "preload", lambda: (calls.append(1), real())[1])
+    examples = [str(p) for p in sorted((ROOT / "examples").iterdir()) if p.is_dir()]
+    run = run_cli("build", "-j", jobs, "--to", "xlsx", "-o", str(tmp_path / jobs), *examples)
+    assert run.code == 0, run.err
+    assert calls == ([1] if jobs == "2" else [])
+    built = sorted((tmp_path / jobs).glob("*.xlsx"))
+    assert len(built) >= len(examples)
+    if jobs == "2":
+        import sys
+
+        assert "xlsxwriter.workbook" in sys.modules

@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     )
     render = partial(render_set, formats=tuple(formats), split=args.split, options=options,
                      allow_errors=args.allow_errors)
+    if _jobs(args.jobs) > 1:  # forked workers inherit what the parent imported: a backend's
+        _preload(formats)     # libraries are imported once here, not once in every worker
     diags: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     has_errors = False
@@ -217,6 +219,16 @@ def _render(sres: SetResult, formats: tuple[str, ...], split: bool,
                     return str(exc)
             out.append((name, backend.EXTENSION, data))
     return out
+
+
+def _preload(formats: list[str]) -> None:
+    """Import the libraries of the backends for `formats` that offer a `preload()`."""
+    from perfdsl.backends import get_backend
+
+    for fmt in formats:
+        preload = getattr(get_backend(fmt), "preload", None)
+        if preload is not None:
+            preload()
 
 
 def _finding(d: dict[str, object]) -> dict[str, object]:
