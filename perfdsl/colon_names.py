@@ -53,25 +53,29 @@ def check_statement(st: ast.Stmt, text: str, diags: list[Diagnostic],
 
 def _body(stmts: tuple[ast.Stmt, ...], prefix: tuple[str, ...], text: str,
           diags: list[Diagnostic]) -> tuple[ast.Stmt, ...]:
-    out: list[ast.Stmt] = []
-    for st in stmts:
-        if isinstance(st, ast.Group):
+    """`stmts` without the indicator-looking fields; the same tuple when nothing is dropped."""
+    out: list[ast.Stmt] | None = None  # built only once something changes
+    for i, st in enumerate(stmts):
+        new: ast.Stmt | None = st
+        kind = type(st)
+        if kind is ast.Group:
             inner = prefix + tuple(s.text for s in st.path.segments)
             # an indicator path is 一级.二级.名称: deeper groups hold none (and nesting
             # depth is the user's, so this walk must stay shallow)
             if len(inner) <= 2:
                 body = _body(st.body, inner, text, diags)
-                if len(body) != len(st.body) or any(a is not b for a, b in zip(body, st.body, strict=True)):
-                    st = record.evolve(st, body=body)  # (only where something was dropped)
-            out.append(st)
-            continue
-        if isinstance(st, ast.Field) and _looks_like_indicator(st, len(prefix)):
+                if body is not st.body:
+                    new = record.evolve(st, body=body)  # (only where something was dropped)
+        elif kind is ast.Field and _looks_like_indicator(st, len(prefix)):
             d = _diagnostic(st, text, prefix)
             if d is not None:
                 diags.append(d)
-                continue
-        out.append(st)
-    return tuple(out)
+                new = None
+        if new is not st and out is None:
+            out = list(stmts[:i])
+        if out is not None and new is not None:
+            out.append(new)
+    return stmts if out is None else tuple(out)
 
 
 def _looks_like_indicator(st: ast.Field, depth: int) -> bool:
