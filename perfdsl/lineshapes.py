@@ -548,6 +548,21 @@ def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> dict[int, 
     return out
 
 
+def newline(text: str, start: int, end: int, line: int, line_start: int, on_nl: Any, always: bool,
+            token: type) -> tuple[int, int]:
+    """The _NL token `text[start:end]`: the lexer callback sees it (`on_nl`: always, or, when it
+    is perfdsl.parser's own, only if the token holds a comment), then the line counter moves
+    on. Returns the line and the offset of its start after the token."""
+    nl_line, nl_col = line, start - line_start + 1
+    k = text.count("\n", start, end)
+    if k:
+        line += k
+        line_start = text.rindex("\n", start, end) + 1
+    if always or text.find("#", start, end) >= 0:
+        on_nl(_new(token, ("_NL", text[start:end], nl_line, nl_col, line, end - line_start + 1)))
+    return line, line_start
+
+
 def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
     """The runner for `rule: TERMINAL _NL` after TERMINAL: the rest of the line is its _NL;
     the node is the builder's own method called on the TERMINAL token."""
@@ -571,13 +586,7 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
             hits["declined"] += 1
             return None
         nl_start, nl_end = m.span("nl")
-        nl_line, nl_col = line, nl_start - line_start + 1
-        k = text.count("\n", nl_start, nl_end)
-        if k:
-            line += k
-            line_start = text.rindex("\n", nl_start, nl_end) + 1
-        if nl_needs_call or text.find("#", nl_start, nl_end) >= 0:
-            on_nl(_new(token, ("_NL", text[nl_start:nl_end], nl_line, nl_col, line, nl_end - line_start + 1)))
+        line, line_start = newline(text, nl_start, nl_end, line, line_start, on_nl, nl_needs_call, token)
         node = method([value_stack[-1]])
         hits[end["method"]] = hits.get(end["method"], 0) + 1
         del state_stack[-1]
@@ -732,14 +741,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
             a, b = m.span("fv")  # = _Builder.plain_text
             node = None if a < 0 else _new(Text, (text[a:b], "plain", _new(Span, (p, line, a - ls + 1, line,
                                                                                    b - ls + 1))))
-        # the _NL token: the lexer callback sees it (comments), then the line counter moves on
-        nl_line, nl_col = line, nl_start - ls + 1
-        k = text.count("\n", nl_start, nl_end)
-        if k:
-            line += k
-            ls = text.rindex("\n", nl_start, nl_end) + 1
-        if nl_needs_call or text.find("#", nl_start, nl_end) >= 0:
-            on_nl(_new(token, ("_NL", text[nl_start:nl_end], nl_line, nl_col, line, nl_end - ls + 1)))
+        line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
         # the next statement's first NAME, as the lexer would read it next (see _next)
         a, b = m.span(nx) if nx else (-1, -1)
         if a >= 0 and text.find("\n", a, b) < 0:

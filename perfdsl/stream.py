@@ -70,6 +70,18 @@ class _Frame:
         self.last: Span | None = None
 
 
+def _with_waivers(pending: list[ast.Waiver], st: ast.Stmt) -> ast.Stmt | None:
+    """As the parser's `_attach_waivers`, one statement at a time: a waiver waits in `pending`
+    (None); any other statement gets the waivers waiting above it."""
+    if isinstance(st, ast.Waiver):
+        pending.append(st)
+        return None
+    if pending:
+        st = st._replace(waivers=(*pending, *st.waivers))
+        pending.clear()
+    return st
+
+
 class DeclStream:
     """One declaration's statements, handed over by the parser as they are parsed."""
 
@@ -119,13 +131,8 @@ class DeclStream:
         if type(st) is ast.Indicator and not self.pending:  # (nothing to attach or check)
             self.resolver.feed(st)
             return
-        if isinstance(st, ast.Waiver):
-            self.pending.append(st)
-            return
-        if self.pending:
-            st = st._replace(waivers=tuple(self.pending) + st.waivers)
-            self.pending = []
-        kept = colon_names.check_statement(st, self.owner.text, self.syntax_diags)
+        st = _with_waivers(self.pending, st)
+        kept = colon_names.check_statement(st, self.owner.text, self.syntax_diags) if st is not None else None
         if kept is not None:
             self.resolver.feed(kept)
 
@@ -163,12 +170,9 @@ class DeclStream:
         frame.last = st.span
         if frame.skip:
             return
-        if isinstance(st, ast.Waiver):
-            frame.pending.append(st)
+        st = _with_waivers(frame.pending, st)
+        if st is None:
             return
-        if frame.pending:
-            st = st._replace(waivers=tuple(frame.pending) + st.waivers)
-            frame.pending = []
         if frame.colon:
             kept = colon_names.check_statement(st, self.owner.text, self.syntax_diags, frame.texts)
             if kept is None:
