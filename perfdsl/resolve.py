@@ -186,20 +186,24 @@ class _DeclResolver:
             if st is None:
                 stack.pop()
                 continue
-            if isinstance(st, ast.Waiver):
+            kind = type(st)
+            if kind is ast.Indicator and not st.waivers:  # (the common case first)
+                self._indicator(prefix, st)
+                continue
+            if kind is ast.Waiver:
                 self.waivers.append(WaiverScope(st, st.span))
                 continue
             for w in st.waivers:
                 self.waivers.append(WaiverScope(w, st.span))
-            if isinstance(st, ast.Group):
+            if kind is ast.Group:
                 segs = prefix + st.path.segments
                 if len(segs) > MAX_DEPTH:
                     self.diags.append(diag("PD-S008", st.path.span, depth=len(segs)))
                     continue
                 stack.append((segs, _drain(list(st.body))))
-            elif isinstance(st, ast.Field):
+            elif kind is ast.Field:
                 self._field(prefix, st)
-            elif isinstance(st, ast.Indicator):
+            elif kind is ast.Indicator:
                 self._indicator(prefix, st)
 
     def _title(self) -> None:
@@ -433,7 +437,8 @@ class _DeclResolver:
                 shown = f"{q.raw} {q.unit}" if q.unit else q.raw
                 self.diags.append(diag("PD-V006", q.span, path=written, value=shown, profile=self.profile.id,
                                        fix=Fix(q.span, f"= {shown}", f"写成 = {shown}")))
-            return Target(t.op, value=t.quantity.value, unit=canonical_unit(t.quantity.unit)), None
+            q = t.quantity  # = Target(t.op, value=q.value, unit=…), without the keyword call
+            return _new_tuple(Target, (t.op, q.value, None, None, canonical_unit(q.unit), None)), None
         if isinstance(t, ast.Range):
             lu, hu = canonical_unit(t.low.unit), canonical_unit(t.high.unit)
             if lu and hu and lu != hu:
