@@ -330,8 +330,8 @@ class _DeclResolver:
                 self.attempted.append(l1.name)
             return
         s1, s2, s3 = segs
-        written = (s1.text, s2.text, s3.text)
-        hit = self._levels.get((s1.text, s2.text))
+        written = (s1[0], s2[0], s3[0])  # (Segment.text)
+        hit = self._levels.get(written[:2])
         if hit is not None:
             level1, level2 = hit
         else:
@@ -344,8 +344,9 @@ class _DeclResolver:
                 self.attempted.append(level1.name)
                 return
             level2 = name2
-            self._levels[(s1.text, s2.text)] = (level1, level2)
-        target, unit_attr = self._target(st, (level1.name, level2, s3.text))
+            self._levels[written[:2]] = (level1, level2)
+        name = written[2]
+        target, unit_attr = self._target(st, (level1.name, level2, name))
         columns: list[tuple[str, str]] = []
         column_spans: list[tuple[str, Span]] = []
         for at in st.attrs:
@@ -364,10 +365,10 @@ class _DeclResolver:
                 column_spans.append((col.key, at.span))
         if unit_attr is not None and target.op == "qual":
             target = record.evolve(target, unit=unit_attr)
-        self.indicators.append(Indicator(
-            level1=level1.name, level2=level2, name=s3.text, target=target, columns=tuple(columns),
-            span=st.span, name_span=s3.span, written=(s1.text, s2.text, s3.text),
-            unit_span=_unit_span(st.target), target_span=_target_span(st.target), column_spans=tuple(column_spans),
+        self.indicators.append(Indicator(  # (positional: level1, level2, name, target, columns, span,
+            # name_span, written, unit_span, target_span, column_spans)
+            level1.name, level2, name, target, tuple(columns), st.span, s3.span, written,
+            _unit_span(st.target), _target_span(st.target), tuple(column_spans),
         ))
 
     def _level1(self, s1: ast.Segment, s2: ast.Segment, written: tuple[str, ...]) -> Level1 | None:
