@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -214,14 +214,16 @@ def _cell_score(w: Want, text: str, labels: frozenset[str]) -> int:
     return 0
 
 
-def _align_row(wants: Sequence[Want], cells: Sequence[tuple[int, GCell]],
-               labels: frozenset[str]) -> tuple[int, list[tuple[int, int]]]:
-    """Best alignment of a layout row's cells with a document row's cells, in order:
-    (score, [(want index, cell index)])."""
-    n, m = len(wants), len(cells)
+def _align(n: int, m: int, take: Callable[[int, int], int | None], drop_a: Callable[[int], int],
+           drop_b: Callable[[int], int]) -> tuple[int, list[tuple[int, int]]]:
+    """Best monotone alignment of items 0..n-1 with items 0..m-1: (score, [(i, j)] taken).
+
+    `take(i, j)` scores pairing i with j (None: not allowed); `drop_a(i)` / `drop_b(j)` score
+    leaving an item of either side unpaired. Used for a layout row against a document row
+    (cells) and for the layout's rows against the document's rows."""
     neg = -10**6
     dp = [[neg] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple[int, int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int, bool] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     dp[0][0] = 0
     for i in range(n + 1):
         for j in range(m + 1):
@@ -229,17 +231,17 @@ def _align_row(wants: Sequence[Want], cells: Sequence[tuple[int, GCell]],
             if cur == neg:
                 continue
             if i < n and j < m:
-                s = cur + _cell_score(wants[i], cells[j][1].text, labels)
-                if s > dp[i + 1][j + 1]:
-                    dp[i + 1][j + 1], back[i + 1][j + 1] = s, (i, j, 1)
-            if i < n:  # a layout cell missing in the document
-                s = cur + (-2 if wants[i].kind == "label" and wants[i].names else -1)
-                if s > dp[i + 1][j]:
-                    dp[i + 1][j], back[i + 1][j] = s, (i, j, 0)
-            if j < m:  # a document cell the layout has no place for (padding when empty)
-                s = cur + (SKIP_FULL if squash(cells[j][1].text) else 0)
-                if s > dp[i][j + 1]:
-                    dp[i][j + 1], back[i][j + 1] = s, (i, j, 0)
+                t = take(i, j)
+                if t is not None and cur + t > dp[i + 1][j + 1]:
+                    dp[i + 1][j + 1], back[i + 1][j + 1] = cur + t, (i, j, True)
+            if i < n:
+                v = cur + drop_a(i)
+                if v > dp[i + 1][j]:
+                    dp[i + 1][j], back[i + 1][j] = v, (i, j, False)
+            if j < m:
+                v = cur + drop_b(j)
+                if v > dp[i][j + 1]:
+                    dp[i][j + 1], back[i][j + 1] = v, (i, j, False)
     pairs: list[tuple[int, int]] = []
     i, j = n, m
     while back[i][j] is not None:
@@ -249,6 +251,19 @@ def _align_row(wants: Sequence[Want], cells: Sequence[tuple[int, GCell]],
         i, j = pi, pj
     pairs.reverse()
     return dp[n][m], pairs
+
+
+def _align_row(wants: Sequence[Want], cells: Sequence[tuple[int, GCell]],
+               labels: frozenset[str]) -> tuple[int, list[tuple[int, int]]]:
+    """Best alignment of a layout row's cells with a document row's cells, in order:
+    (score, [(want index, cell index)])."""
+    return _align(
+        len(wants), len(cells),
+        lambda i, j: _cell_score(wants[i], cells[j][1].text, labels),
+        # a layout cell missing in the document
+        lambda i: -2 if wants[i].kind == "label" and wants[i].names else -1,
+        # a document cell the layout has no place for (padding when empty)
+        lambda j: SKIP_FULL if squash(cells[j][1].text) else 0)
 
 
 def match(profile: Profile, zone: Sequence[object]) -> Match | None:
@@ -262,7 +277,6 @@ def match(profile: Profile, zone: Sequence[object]) -> Match | None:
     n, m = len(lay.rows), len(docrows)
     if m == 0:
         return None
-    neg = -10**6
     memo: dict[tuple[int, int], tuple[int, list[tuple[int, int]]]] = {}
 
     def pair(i: int, j: int) -> tuple[int, list[tuple[int, int]]]:
@@ -270,38 +284,16 @@ def match(profile: Profile, zone: Sequence[object]) -> Match | None:
             memo[(i, j)] = _align_row(lay.rows[i], docrows[j], labels)
         return memo[(i, j)]
 
-    dp = [[neg] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple[int, int, bool] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
-    dp[0][0] = 0
-    for i in range(n + 1):
-        for j in range(m + 1):
-            cur = dp[i][j]
-            if cur == neg:
-                continue
-            if i < n and j < m:
-                s, pairs = pair(i, j)
-                hits = sum(1 for a, b in pairs if lay.rows[i][a].kind == "label" and lay.rows[i][a].names
-                           and _cell_score(lay.rows[i][a], docrows[j][b][1].text, labels) > 0)
-                if s >= 0 and (hits or len(pairs) == len(lay.rows[i])):
-                    v = cur + s + 1
-                    if v > dp[i + 1][j + 1]:
-                        dp[i + 1][j + 1], back[i + 1][j + 1] = v, (i, j, True)
-            if i < n:
-                v = cur - sum(2 for w in lay.rows[i] if w.kind == "label" and w.names)
-                if v > dp[i + 1][j]:
-                    dp[i + 1][j], back[i + 1][j] = v, (i, j, False)
-            if j < m:
-                v = cur - sum(1 for _c, g in docrows[j] if squash(g.text))
-                if v > dp[i][j + 1]:
-                    dp[i][j + 1], back[i][j + 1] = v, (i, j, False)
-    rowpairs: list[tuple[int, int]] = []
-    i, j = n, m
-    while back[i][j] is not None:
-        pi, pj, took = back[i][j]  # type: ignore[misc]
-        if took:
-            rowpairs.append((pi, pj))
-        i, j = pi, pj
-    rowpairs.reverse()
+    def take(i: int, j: int) -> int | None:
+        s, pairs = pair(i, j)
+        hits = sum(1 for a, b in pairs if lay.rows[i][a].kind == "label" and lay.rows[i][a].names
+                   and _cell_score(lay.rows[i][a], docrows[j][b][1].text, labels) > 0)
+        return s + 1 if s >= 0 and (hits or len(pairs) == len(lay.rows[i])) else None
+
+    score, rowpairs = _align(
+        n, m, take,
+        lambda i: -sum(2 for w in lay.rows[i] if w.kind == "label" and w.names),
+        lambda j: -sum(1 for _c, g in docrows[j] if squash(g.text)))
     values: list[Placed] = []
     consumed: set[tuple[int, int, int]] = set()
     confirmed = 0
@@ -327,7 +319,6 @@ def match(profile: Profile, zone: Sequence[object]) -> Match | None:
             consumed.add((id(ln.table), ln.r, c))  # type: ignore[attr-defined]
             where = ln.pos(c)  # type: ignore[attr-defined]
             values += [Placed(k, v, where) for k, v in got]
-    score = dp[n][m]
     return Match(profile, score, confirmed, lay.wanted, values, consumed)
 
 
