@@ -11,6 +11,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ningxian-2025"
+
+# The header of a small valid project (mof2021 by default), without the closing brace:
+# tests append the lines they are about, then "}\n".
+PROJECT_HEAD = """项目 测试项目 {
+  模板: mof2021
+  主管部门: 测试局
+  实施单位: 测试中心
+  年度目标:
+    - 完成年度任务
+  成本.经济成本.成本控制数 <= 10 万元
+  效益.社会效益.群众获得感 定性 提高
+  满意度.服务对象满意度.服务对象满意度 >= 90 %
+"""
+
+# A declaration whose every text is HTML or script (for escaping in the web page and the site).
+HTML_NASTY = """项目 "<script>alert('t')</script> & \\"q\\"" {
+  模板: mof2021
+  主管部门: <script>alert("x")</script> & 'q'
+  实施单位: A&B "中心"
+  年度目标:
+    - <img src=x onerror=alert(1)>
+  成本.经济成本.成本控制数 <= 10 万元
+  产出.数量."<b>人数</b>" >= 100 人
+  产出.质量.验收合格率 = 100 %
+  效益.社会效益.群众获得感 定性 <i>提高</i> & "好"
+  满意度.服务对象满意度.服务对象满意度 >= 90 %
+}
+"""
 SEED = ROOT.parent / "shared" / "seeds" / "000_726383dbc854d715.txt"
 
 

@@ -7,21 +7,7 @@ from pathlib import Path
 
 from perfdsl.api import check_paths
 
-from conftest import EXAMPLE, run_cli
-
-NASTY = """项目 "<script>alert('t')</script> & \\"q\\"" {
-  模板: mof2021
-  主管部门: <script>alert("x")</script> & 'q'
-  实施单位: A&B "中心"
-  年度目标:
-    - <img src=x onerror=alert(1)>
-  成本.经济成本.成本控制数 <= 10 万元
-  产出.数量."<b>人数</b>" >= 100 人
-  产出.质量.验收合格率 = 100 %
-  效益.社会效益.群众获得感 定性 <i>提高</i> & "好"
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-}
-"""
+from conftest import EXAMPLE, HTML_NASTY, run_cli
 
 
 class Tables(HTMLParser):
@@ -105,7 +91,7 @@ def test_html_is_self_contained_reproducible_and_prints_a4(tmp_path: Path) -> No
 
 def test_every_text_is_escaped(tmp_path: Path) -> None:
     src = tmp_path / "x.perf"
-    src.write_text(NASTY, encoding="utf-8")
+    src.write_text(HTML_NASTY, encoding="utf-8")
     res = run_cli("build", str(src), "--to", "html", "-o", str(tmp_path / "out"))
     assert res.code == 0, res.text
     page = (tmp_path / "out" / "x.html").read_text(encoding="utf-8")

@@ -11,22 +11,11 @@ import pytest
 from perfdsl.api import check_paths, compile_text
 from perfdsl.source import display_width
 
-from conftest import run_cli
-
-HEAD = """项目 测试项目 {
-  模板: mof2021
-  主管部门: 测试局
-  实施单位: 测试中心
-  年度目标:
-    - 完成年度任务
-  成本.经济成本.成本控制数 <= 10 万元
-  效益.社会效益.群众获得感 定性 提高
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-"""
+from conftest import PROJECT_HEAD, run_cli
 
 
 def one(line: str) -> tuple[dict, list]:  # type: ignore[type-arg]
-    res = compile_text(HEAD + "  " + line + "\n}\n", "t.perf")
+    res = compile_text(PROJECT_HEAD + "  " + line + "\n}\n", "t.perf")
     decl = res.declarations[0]
     ind = decl.indicators[-1]
     return {"path": ind.path, "op": ind.target.op, "value": ind.target.value, "low": ind.target.low,
@@ -80,7 +69,7 @@ def test_numbers_keep_written_precision(written: str, exact: str) -> None:
 
 
 def test_full_width_punctuation_is_syntax() -> None:
-    text = HEAD.replace("主管部门: 测试局", "主管部门：测试局") + "  产出．数量．享受待遇人数 ＞＝ ２６００ 人\n  产出｛\n    质量.合格率 ＝ 100 ％\n  ｝\n}\n"
+    text = PROJECT_HEAD.replace("主管部门: 测试局", "主管部门：测试局") + "  产出．数量．享受待遇人数 ＞＝ ２６００ 人\n  产出｛\n    质量.合格率 ＝ 100 ％\n  ｝\n}\n"
     res = compile_text(text, "t.perf")
     assert [d.code for d in res.diagnostics] == []
     decl = res.declarations[0]
@@ -91,8 +80,8 @@ def test_full_width_punctuation_is_syntax() -> None:
 def test_grouping_blocks_equal_flat_paths() -> None:
     flat = "产出.数量.甲 >= 1 人\n  产出.数量.乙 >= 2 人\n  产出.质量.丙 = 100 %"
     grouped = "产出 {\n    数量 {\n      甲 >= 1 人\n      乙 >= 2 人\n    }\n    质量.丙 = 100 %\n  }"
-    a = compile_text(HEAD + "  " + flat + "\n}\n", "a.perf").declarations[0]
-    b = compile_text(HEAD + "  " + grouped + "\n}\n", "b.perf").declarations[0]
+    a = compile_text(PROJECT_HEAD + "  " + flat + "\n}\n", "a.perf").declarations[0]
+    b = compile_text(PROJECT_HEAD + "  " + grouped + "\n}\n", "b.perf").declarations[0]
     assert [(i.path, i.target) for i in a.indicators] == [(i.path, i.target) for i in b.indicators]
 
 
@@ -116,7 +105,7 @@ def test_mixing_2015_and_2021_hierarchies() -> None:
 
 
 def test_declaration_level_waiver(tmp_path: Path) -> None:
-    text = '#[allow(PD-R002, 理由 = "本项目不面向公众")]\n' + HEAD.replace(
+    text = '#[allow(PD-R002, 理由 = "本项目不面向公众")]\n' + PROJECT_HEAD.replace(
         "  满意度.服务对象满意度.服务对象满意度 >= 90 %\n", "") + "  产出.数量.人数 >= 1 人\n}\n"
     tmp = tmp_path / "w.perf"
     tmp.write_text(text, encoding="utf-8")
@@ -126,7 +115,7 @@ def test_declaration_level_waiver(tmp_path: Path) -> None:
 
 def test_caret_aligned_by_display_width(tmp_path: Path) -> None:
     f = tmp_path / "w.perf"
-    f.write_text(HEAD + "  产出.数量.享受待遇人数 >= 2600 元\n}\n", encoding="utf-8")
+    f.write_text(PROJECT_HEAD + "  产出.数量.享受待遇人数 >= 2600 元\n}\n", encoding="utf-8")
     res = run_cli("check", str(f))
     lines = res.out.splitlines()
     src = next(i for i, ln in enumerate(lines) if "享受待遇人数 >= 2600 元" in ln)
@@ -140,7 +129,7 @@ def test_caret_aligned_by_display_width(tmp_path: Path) -> None:
 def test_folder_of_sets_checks_each_on_its_own(tmp_path: Path) -> None:
     for unit in ("甲单位", "乙单位"):
         (tmp_path / unit).mkdir()
-        (tmp_path / unit / "p.perf").write_text(HEAD + "  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
+        (tmp_path / unit / "p.perf").write_text(PROJECT_HEAD + "  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
     res = check_paths([str(tmp_path)])
     assert len(res.sets) == 2
     assert "PD-D001" not in [d.code for d in res.diagnostics]  # same title, different sets
@@ -148,7 +137,7 @@ def test_folder_of_sets_checks_each_on_its_own(tmp_path: Path) -> None:
 
 def test_unknown_fields_kept_and_rendered(tmp_path: Path) -> None:
     f = tmp_path / "u.perf"
-    f.write_text(HEAD.replace("年度目标:", "项目来源: 本级申报项目\n  年度目标:") + "  产出.数量.人数 >= 1 人\n}\n",
+    f.write_text(PROJECT_HEAD.replace("年度目标:", "项目来源: 本级申报项目\n  年度目标:") + "  产出.数量.人数 >= 1 人\n}\n",
                  encoding="utf-8")
     res = run_cli("build", str(f), "--to", "json", "-o", str(tmp_path / "out"))
     assert res.code == 0 and "PD-R003" in res.err
@@ -163,7 +152,7 @@ def test_user_profile_without_python(tmp_path: Path) -> None:
         'id = "sichuan-project"\nextends = "mof2021"\nname = "四川项目"\nallow_unknown_fields = true\n'
         'required_level1 = ["产出指标"]\n', encoding="utf-8")
     (tmp_path / "a.perf").write_text(
-        HEAD.replace("模板: mof2021", "模板: sichuan-project").replace("年度目标:", "预算数: 100\n  年度目标:")
+        PROJECT_HEAD.replace("模板: mof2021", "模板: sichuan-project").replace("年度目标:", "预算数: 100\n  年度目标:")
         + "  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
     res = check_paths([str(tmp_path)])
     assert res.diagnostics == []
@@ -182,7 +171,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_build_blocked_by_errors_unless_allowed(tmp_path: Path) -> None:
     f = tmp_path / "e.perf"
-    f.write_text(HEAD + "  产出.数量.人数 >= 1\n}\n", encoding="utf-8")
+    f.write_text(PROJECT_HEAD + "  产出.数量.人数 >= 1\n}\n", encoding="utf-8")
     res = run_cli("build", str(f), "-o", str(tmp_path / "o"))
     assert res.code == 1 and not (tmp_path / "o").exists()
     res = run_cli("build", str(f), "-o", str(tmp_path / "o"), "--allow-errors")
@@ -191,7 +180,7 @@ def test_build_blocked_by_errors_unless_allowed(tmp_path: Path) -> None:
 
 def test_syntax_errors_recovered_all_reported(tmp_path: Path) -> None:
     f = tmp_path / "s.perf"
-    f.write_text(HEAD + "  产出.数量.人数 >= >= 1 人\n  产出.数量.户数 >= 1 户 @\n  产出..质量 = 5\n"
+    f.write_text(PROJECT_HEAD + "  产出.数量.人数 >= >= 1 人\n  产出.数量.户数 >= 1 户 @\n  产出..质量 = 5\n"
                  "  产出.数量.次数 >= 1 次数\n}\n", encoding="utf-8")
     res = run_cli("check", str(f))
     assert res.code == 1
@@ -207,7 +196,7 @@ def test_recovery_keeps_line_numbers_after_a_comment_header(tmp_path: Path) -> N
     chunk being parsed, so everything after an error in a file with leading comments was
     misread (a phantom field) and reported on the wrong lines."""
     f = tmp_path / "c.perf"
-    body = HEAD.replace("满意度.服务对象满意度.服务对象满意度 >= 90 %", "满意度.服务对像满意度.服务对象满意度 >= 90 %")
+    body = PROJECT_HEAD.replace("满意度.服务对象满意度.服务对象满意度 >= 90 %", "满意度.服务对像满意度.服务对象满意度 >= 90 %")
     f.write_text("# 注释一\n# 注释二\n\n" + body + "  产出.时效.兑付及时性 >= 及时 [指标值内容: 每年11月份发放]\n"
                  "  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
     res = run_cli("check", str(f))
@@ -221,7 +210,7 @@ def test_weights_checked_with_profile_severity(tmp_path: Path) -> None:
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "strict.toml").write_text(
         'id = "strict"\nextends = "mof2021"\nweight_severity = "error"\n', encoding="utf-8")
-    text = HEAD.replace("模板: mof2021", "模板: strict").replace("<= 10 万元", "<= 10 万元 [权重: 40]").replace(
+    text = PROJECT_HEAD.replace("模板: mof2021", "模板: strict").replace("<= 10 万元", "<= 10 万元 [权重: 40]").replace(
         "定性 提高", "定性 提高 [权重: 30]").replace(">= 90 %", ">= 90 % [权重: 30]")
     (tmp_path / "a.perf").write_text(text + "  产出.数量.人数 >= 1 人 [权重: 0]\n}\n", encoding="utf-8")
     diags = check_paths([str(tmp_path)]).diagnostics
@@ -240,7 +229,7 @@ def test_optional_columns_need_no_profile_entry(tmp_path: Path) -> None:
 
 def test_blank_and_comment_lines_after_an_error_line_are_not_errors(tmp_path: Path) -> None:
     f = tmp_path / "b.perf"
-    f.write_text(HEAD + "  产出.数量.户数 > = 3 户\n\n  # 注释\n\n  产出.数量.人数 >= 1 人数\n}\n", encoding="utf-8")
+    f.write_text(PROJECT_HEAD + "  产出.数量.户数 > = 3 户\n\n  # 注释\n\n  产出.数量.人数 >= 1 人数\n}\n", encoding="utf-8")
     res = run_cli("check", str(f))
     located = [ln.split(" ")[0] for ln in res.out.splitlines() if ln.startswith(str(f))]
     assert located == [f"{f}:10:14:", f"{f}:14:17:"], res.out  # the S001, then the U001 after the gap
@@ -250,7 +239,7 @@ def test_blank_and_comment_lines_after_an_error_line_are_not_errors(tmp_path: Pa
 
 def test_a_missing_closing_brace_still_checks_what_was_written(tmp_path: Path) -> None:
     f = tmp_path / "m.perf"
-    f.write_text(HEAD + "  产出.数良.人数 >= 2600 人\n", encoding="utf-8")
+    f.write_text(PROJECT_HEAD + "  产出.数良.人数 >= 2600 人\n", encoding="utf-8")
     res = run_cli("check", str(f))
     assert "[PD-S003]" in res.out
     assert "[PD-H002]" in res.out and "是否应为“数量”？" in res.out

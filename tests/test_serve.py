@@ -15,24 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, HTML_NASTY, ROOT
 
 pytest.importorskip("starlette", reason="perfdsl[serve] 未安装")
-
-NASTY = """项目 "<script>alert('t')</script> & \\"q\\"" {
-  模板: mof2021
-  主管部门: <script>alert("x")</script> & 'q'
-  实施单位: A&B "中心"
-  年度目标:
-    - <img src=x onerror=alert(1)>
-  成本.经济成本.成本控制数 <= 10 万元
-  产出.数量."<b>人数</b>" >= 100 人
-  产出.质量.验收合格率 = 100 %
-  效益.社会效益.群众获得感 定性 <i>提高</i> & "好"
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-}
-"""
-
 
 @pytest.fixture
 def county(tmp_path: Path) -> Path:
@@ -41,7 +26,7 @@ def county(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLE, root / "宁县社会保险局")
     shutil.copytree(EXAMPLE.parent / "mof2021-demo", root / "演示")
     (root / "escape").mkdir()
-    (root / "escape" / "x.perf").write_text(NASTY, encoding="utf-8")
+    (root / "escape" / "x.perf").write_text(HTML_NASTY, encoding="utf-8")
     return root
 
 
@@ -131,7 +116,7 @@ def test_other_host_names_are_refused(county: Path, live_server) -> None:  # typ
 def test_symlink_out_of_dir_is_not_served(county: Path, tmp_path: Path, live_server) -> None:  # type: ignore[no-untyped-def]
     outside = tmp_path / "outside"
     outside.mkdir()
-    (outside / "secret.perf").write_text(NASTY.replace("<script>alert('t')</script>", "外部秘密"), encoding="utf-8")
+    (outside / "secret.perf").write_text(HTML_NASTY.replace("<script>alert('t')</script>", "外部秘密"), encoding="utf-8")
     (county / "link").symlink_to(outside, target_is_directory=True)
     (county / "escape" / "linked.perf").symlink_to(outside / "secret.perf")
     srv = live_server(str(county), watch=False)

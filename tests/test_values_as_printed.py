@@ -8,25 +8,14 @@ from pathlib import Path
 
 from perfdsl.api import check_paths, compile_text
 
-from conftest import run_cli
-
-HEAD = """项目 测试项目 {
-  模板: PROFILE
-  主管部门: 测试局
-  实施单位: 测试中心
-  年度目标:
-    - 完成年度任务
-  成本.经济成本.成本控制数 <= 10 万元
-  效益.社会效益.群众获得感 定性 提高
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-"""
+from conftest import PROJECT_HEAD, run_cli
 
 
 def _set(tmp_path: Path, lines: str, profile: str = "mof2021") -> Path:
     (tmp_path / "profiles").mkdir(exist_ok=True)
     (tmp_path / "profiles" / "bare.toml").write_text(
         'id = "bare"\nextends = "mof2021"\nbare_equals = true\n\n[operators]\neq = ""\n', encoding="utf-8")
-    (tmp_path / "a.perf").write_text(HEAD.replace("PROFILE", profile) + lines + "}\n", encoding="utf-8")
+    (tmp_path / "a.perf").write_text(PROJECT_HEAD.replace("mof2021", profile) + lines + "}\n", encoding="utf-8")
     return tmp_path
 
 
@@ -56,7 +45,7 @@ def test_bare_quantity_elsewhere_is_an_error_with_a_valid_fix(tmp_path: Path) ->
 
 
 def test_printed_percent_forms() -> None:
-    res = compile_text(HEAD.replace("PROFILE", "mof2021")
+    res = compile_text(PROJECT_HEAD
                        + "  产出.质量.验收合格率 =100.00(%)\n  产出.质量.达标率 ≥90%\n  产出.质量.优良率 >= 95（%）\n}\n",
                        "t.perf")
     assert [d.code for d in res.diagnostics] == []
