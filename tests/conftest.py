@@ -145,3 +145,18 @@ def live_server():  # type: ignore[no-untyped-def]
     yield start
     for srv in started:
         srv.close()
+
+
+def checked_model(path: Path, *dirs: str) -> dict:  # type: ignore[type-arg]
+    """The canonical JSON model of the declaration set at `path` (checked: no errors), without
+    its name (which follows the folder)."""
+    import json
+
+    from perfdsl.api import check_paths
+    from perfdsl.backends import jsonout
+
+    res = check_paths([str(path)], tuple(dirs))
+    assert not res.has_errors, [d.message for d in res.diagnostics]
+    data = json.loads(jsonout.render(res.sets[0].dset))
+    data.pop("name")
+    return data  # type: ignore[no-any-return]

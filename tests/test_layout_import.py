@@ -9,7 +9,6 @@ with no "请人工核对" comment, and the model must equal the original.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -17,20 +16,11 @@ import pytest
 from layout_examples import example
 
 from perfdsl.api import check_paths
-from perfdsl.backends import jsonout
 from perfdsl.profiles import builtin_ids, find_profile
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, checked_model, run_cli
 
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
-
-
-def _model(path: Path, *dirs: str) -> dict:
-    res = check_paths([str(path)], tuple(dirs))
-    assert not res.has_errors, [d.message for d in res.diagnostics]
-    data = json.loads(jsonout.render(res.sets[0].dset))
-    data.pop("name")
-    return data
 
 
 def _fields(model: dict) -> list[dict[str, str]]:
@@ -46,7 +36,7 @@ def _round_trip(folder: Path, fmt: str, *dirs: str) -> tuple[str, dict, dict]:
     res = run_cli("import", str(built), "--ignore-embedded", "-o", str(target), "--force")
     assert res.code == 0, res.text
     text = target.read_text(encoding="utf-8")
-    return text, _model(folder / "a.perf", *dirs), _model(target, *dirs)
+    return text, checked_model(folder / "a.perf", *dirs), checked_model(target, *dirs)
 
 
 def _assert_same(text: str, before: dict, after: dict) -> None:

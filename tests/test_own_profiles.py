@@ -20,11 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfdsl import tomlout
-from perfdsl.api import check_paths
-from perfdsl.backends import jsonout
 from perfdsl.profiles import tomllib
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, checked_model, run_cli
 
 FIXTURE = ROOT / "tests" / "fixtures" / "own-profile"
 DECL = "社区养老.perf"
@@ -35,14 +33,6 @@ def folder(tmp_path: Path) -> Path:
     dst = tmp_path / "某县民政局"
     shutil.copytree(FIXTURE, dst)
     return dst
-
-
-def _model(path: Path, *dirs: str) -> dict:
-    res = check_paths([str(path)], tuple(dirs))
-    assert not res.has_errors, [d.message for d in res.diagnostics]
-    data = json.loads(jsonout.render(res.sets[0].dset))
-    data.pop("name")
-    return data
 
 
 def _profile_elsewhere(folder: Path, tmp_path: Path) -> Path:
@@ -250,7 +240,7 @@ def test_own_profile_output_imports_back_exactly(folder: Path, fmt: str) -> None
     assert "精确导入" in res.out
     text = target.read_text(encoding="utf-8")
     assert "模板: myprov-project" in text and "项目负责人: 张三" in text
-    assert _model(target) == _model(folder / DECL)
+    assert checked_model(target) == checked_model(folder / DECL)
 
 
 @pytest.mark.parametrize("fmt", ["docx", "xlsx"])
@@ -261,7 +251,7 @@ def test_own_profile_output_with_profile_dir_and_profile_path(folder: Path, tmp_
     elsewhere.mkdir()
     res = run_cli("import", str(built), "-o", str(elsewhere / "a.perf"), "--profile-dir", str(shared))
     assert res.code == 0 and res.err == "", res.text
-    assert _model(elsewhere / "a.perf", str(shared)) == _model(folder / DECL, str(shared))
+    assert checked_model(elsewhere / "a.perf", str(shared)) == checked_model(folder / DECL, str(shared))
     # --profile as a path to the .toml file
     res = run_cli("import", str(built), "--stdout", "--profile", str(shared / "myprov.toml"))
     assert res.code == 0 and res.err == "", res.text
