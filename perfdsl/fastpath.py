@@ -113,7 +113,7 @@ def _is_list_rule(size: int, include: tuple[tuple[int, bool], ...] | None) -> bo
     return (size == 1 and include is None) or (size == 2 and include == ((0, True), (1, False)))
 
 
-def _stream_reduce(sink: threading.local, children: list[Any]) -> _Tree:
+def _stream_reduce(sink: threading.local, top: frozenset[int], children: list[Any]) -> _Tree:
     """The reduce of a `__decl_star_n` rule: offer the new statement to the sink, if any.
 
     A statement of the declaration's own list is always handed over (`fn(stmt, None)`);
@@ -124,7 +124,7 @@ def _stream_reduce(sink: threading.local, children: list[Any]) -> _Tree:
     """
     fn = getattr(sink, "fn", None)
     if fn is not None:
-        if sink.states[-1] in sink.top:  # (the children are already popped)
+        if sink.states[-1] in top:  # (the children are already popped)
             fn(children[-1], None)
             return children[0] if len(children) == 2 else _Tree([])
         if sink.nested and fn(children[-1], sink.values):
@@ -177,7 +177,6 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     gc.disable()  # as in parser._run: the value stack is rescanned otherwise
     tables.sink.fn = sink
     tables.sink.nested = nested
-    tables.sink.top = tables.stream_states
     try:
         result = _parse(tables, text, builder, on_nl, first_line)
     finally:
@@ -343,7 +342,7 @@ def _bind(tables: Tables, builder: Any) -> dict[int, dict[str, tuple[bool, Any]]
     """The action table with each reduce's rule inlined: (origin, size, method, expand1, include)."""
     from functools import partial
 
-    stream = partial(_stream_reduce, tables.sink)
+    stream = partial(_stream_reduce, tables.sink, tables.stream_states)
     rules = [(origin, size, stream, False, None) if origin in tables.stream_origins else
              (origin, size, getattr(builder, name) if name else None, expand1, include)
              for origin, size, name, expand1, include in tables.rules]
