@@ -48,6 +48,9 @@ STATS = {"accepted": 0, "declined": 0}
 # (about 3,000 statements: a one-file check never pays for them, a corpus check uses them
 # from its ~30th file on, one big declaration at once).
 SHAPES_AFTER_CHARS = 64_000
+# Plain indicator lines go from the line shape straight to the resolver (perfdsl.fused) when
+# a stream sink is active; False: always through the syntax nodes (tests compare the two).
+FUSED = True
 
 
 class FastToken(Record):
@@ -160,14 +163,15 @@ def _scanner_pattern(order: list[tuple[str, str]]) -> str:
 
 def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
           first_line: int = 1, *, sink: Callable[[Any, Any], Any] | None = None,
-          nested: bool = False) -> list[Any] | None:
+          nested: bool = False, fused: Any = None) -> list[Any] | None:
     """The value Lark's `parse(text)` would return with `builder` as transformer, or None.
 
     `first_line`: the line number of `text`'s first line in the file (Lark's line counter
     started there, as perfdsl.parser does for each declaration).
     `sink(stmt, values)`: given each statement of a declaration as soon as it is parsed
     (see `_stream_reduce`; those of groups' bodies only if `nested`); the nodes are then
-    built without the statements it takes.
+    built without the statements it takes. `fused`: the sink's `DeclStream`, whose resolver
+    the line shapes may give plain indicators without building their nodes (perfdsl.fused).
 
     None means "not fully accepted": the caller must give `text` to Lark.
     """
@@ -177,10 +181,11 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
     gc.disable()  # as in parser._run: the value stack is rescanned otherwise
     tables.sink.fn = sink
     tables.sink.nested = nested
+    tables.sink.fused = fused if sink is not None and FUSED else None
     try:
         result = _parse(tables, text, builder, on_nl, first_line)
     finally:
-        tables.sink.fn = tables.sink.states = tables.sink.values = None
+        tables.sink.fn = tables.sink.states = tables.sink.values = tables.sink.fused = None
         if gc_was:
             gc.enable()
     STATS["declined" if result is None else "accepted"] += 1
@@ -307,7 +312,8 @@ def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) ->
             return _NO_SHAPES
         from perfdsl import lineshapes
 
-        found = tables.runners[key] = lineshapes.runners(shapes, builder, on_nl, FastToken)
+        sink = tables.sink if tables.stream_origins else None  # (see perfdsl.fused)
+        found = tables.runners[key] = lineshapes.runners(shapes, builder, on_nl, FastToken, sink, tables.stream_states)
     return found
 
 

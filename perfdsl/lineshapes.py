@@ -55,13 +55,13 @@ from typing import Any
 
 from perfdsl import firstchars
 
-VERSION = 12  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 13  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
 # Hits per shape kind, and lines where a shape was tried but none matched (this process).
 STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0,
-                         "item": 0, "waiver": 0, "next": 0}
+                         "item": 0, "waiver": 0, "next": 0, "fused": 0}
 
 _new = tuple.__new__
 _ATOMIC_GROUPS = sys.version_info >= (3, 11)  # `(?>…)`; before 3.11 a capturing lookahead does the same
@@ -332,7 +332,63 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
         names["fi"] = names["fnl"]  # (the last group when an item follows)
     ends = _line_ends(actions, rules, lexer_of, orders, nonterminals, ignore, regex_of, may_share)
     return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start,
-            "ends": ends}
+            "ends": ends, "lists": _list_reduces(per_start, data, nonterminals)}
+
+
+def _list_reduces(per_start: dict[int, dict[str, Any]], data: dict[str, Any],
+                  nonterminals: set[str]) -> dict[int, dict[int, tuple[int, int]]]:
+    """start state -> {state a complete statement is pushed in: (size, state after)} where the
+    next reduction is that of the declaration's statement list (`__decl_star_n`, where the
+    stream sink is offered the statement, fastpath._stream_reduce), for every lookahead.
+
+    The runner then does that reduction itself, without the generic loop: size 1 (the list's
+    first statement) leaves the start state and pushes the list in `state after`; size 2 (one
+    more statement) pops the list and the start state and pushes them back (the start state is
+    the list's goto). Used only where the state after reads the next token with the same lexer
+    and accepts no token the pushed state would not have reduced on (so both decline alike)."""
+    from perfdsl.fastpath import _is_list_rule
+
+    actions, rules, lexer_of = data["actions"], data["rules"], data["lexer_of"]
+    origin = data.get("stream_origin") or ""
+
+    def same_lexer(a: int, b: int) -> bool:  # (Lark may build equal lexers twice)
+        i, j = lexer_of[a], lexer_of[b]
+        return data["lexers"][i] == data["lexers"][j] and data["unless"][i] == data["unless"][j]
+
+    out: dict[int, dict[int, tuple[int, int]]] = {}
+    for start, per_kind in per_start.items():
+        pushed = {info for info in per_kind.values() if type(info) is int}
+        pushed |= {info["goto"][0] for info in per_kind.values() if type(info) is dict and "goto" in info}
+        for state in sorted(pushed):
+            found = _list_reduce(start, state, actions, rules, same_lexer, nonterminals, origin, _is_list_rule)
+            if found is not None:
+                out.setdefault(start, {})[state] = found
+    return out
+
+
+def _list_reduce(start: int, state: int, actions: Any, rules: Any, same_lexer: Any,
+                 nonterminals: set[str], origin: str, is_list_rule: Any) -> tuple[int, int] | None:
+    terms = {sym: act for sym, act in actions[state].items() if sym not in nonterminals}
+    chosen = {act[1] for act in terms.values() if not act[0]}
+    if not origin or not terms or any(act[0] for act in terms.values()) or len(chosen) != 1:
+        return None
+    rule_origin, size, _method, _expand1, include = rules[chosen.pop()]
+    if rule_origin != origin or not is_list_rule(size, include):
+        return None
+    if size == 1:
+        goto = actions[start].get(origin)
+        if goto is None or not goto[0]:
+            return None
+        after = goto[1]
+    else:  # the start state must be the list's goto: every way into it is on the list symbol
+        into = [sym for row in actions.values() for sym, act in row.items() if act[0] and act[1] == start]
+        if not into or any(sym != origin for sym in into):
+            return None
+        after = start
+    accepted = {sym for sym in actions[after] if sym not in nonterminals}
+    if not same_lexer(after, state) or not accepted <= set(terms):
+        return None
+    return size, after
 
 
 def _line_ends(actions: Any, rules: Any, lexer_of: dict[int, int], orders: list[list[tuple[str, str]]],
@@ -515,6 +571,7 @@ class Shapes:
         self.kinds: dict[str, list[str]] = data["kinds"]
         self.starts: dict[int, dict[str, Any]] = data["starts"]
         self.ends: dict[int, dict[str, Any]] = data["ends"]
+        self.lists: dict[int, dict[int, tuple[int, int]]] = data["lists"]
         self._match: Any = None
 
     @property
@@ -540,9 +597,15 @@ def load(data: dict[str, Any] | None) -> Shapes | None:
         return None
 
 
-def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> dict[int, Any]:
-    """state -> the function that tries the shapes in that state (see `runner`, `line_end`)."""
-    out = {shapes.entry: runner(shapes, builder, on_nl, token)}
+def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = None,
+            top: frozenset[int] = frozenset()) -> dict[int, Any]:
+    """state -> the function that tries the shapes in that state (see `runner`, `line_end`).
+
+    `sink`, `top`: the fast path's stream sink (thread-local) and the states a declaration's
+    own statement list starts in; with them a complete statement is handed over (or put in
+    its list) by the runner itself (perfdsl.fused), None: every statement list reduction
+    stays in the generic loop."""
+    out = {shapes.entry: runner(shapes, builder, on_nl, token, sink, top)}
     for state, end in shapes.ends.items():
         out[state] = line_end(end, builder, on_nl, token)
     return out
@@ -597,7 +660,8 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
     return run
 
 
-def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
+def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = None,
+           top: frozenset[int] = frozenset()) -> Any:
     """A function that tries the shapes at the top of the replay loop (see fastpath._parse).
 
     `run(text, pos, line, line_start, state_stack, value_stack)`: with the stacks ending in
@@ -607,7 +671,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
     changed. The next token (the following statement's first NAME) is the one the lexer
     would read next, at the new `pos` minus its length: the loop takes it as lexed.
     """
-    from perfdsl import ast, parser
+    from perfdsl import ast, fused, parser
     from perfdsl.diagnostics import diag
     from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number, too_large
     from perfdsl.source import Span
@@ -627,6 +691,9 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
     Segment, Path, Quantity, Comparison, Indicator = ast.Segment, ast.Path, ast.Quantity, ast.Comparison, ast.Indicator
     Text, Field = ast.Text, ast.Field
     attr_groups = {k: tuple(f"{k}a{i}" for i in range(MAX_ATTRS)) for k in "cqr"}
+    lists = shapes.lists if sink is not None else {}
+    reduce = fused.reducer(sink, top)
+    fuse = fused.fuser(sink, top) if sink is not None else None
 
     def quantity(p: str, text: str, line: int, ls: int, m: Any, num: str, unit: str, paren: str) -> Any:
         # = _Builder.quantity
@@ -681,8 +748,18 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
             return None
         ls = line_start
         p = ctx.path
-        # the path (= _Builder.segment, _Builder.path): the first NAME is the token on the stack
         tok = value_stack[-1]
+        eff = lists.get(state_stack[-2])
+        if eff is not None:
+            eff = eff.get(info if type(info) is int else info.get("goto", (None,))[0])
+        if (eff is not None and fuse is not None and kind in fused.KINDS and sink.fused is not None
+                and m.start(fused.ATTR0[kind]) < 0 and fuse(kind, m, text, line, ls, p, tok, eff, state_stack,
+                                                           value_stack)):
+            # the model's indicator is built and the statement handed over: no syntax nodes
+            line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
+            hits["fused"] += 1
+            return finish(kind, m, nx, text, nl_end, line, ls)
+        # the path (= _Builder.segment, _Builder.path): the first NAME is the token on the stack
         first = _new(Span, (p, tok[2], tok[3], tok[4], tok[5]))
         a, b = m.span("s1")
         if a < 0:
@@ -742,35 +819,50 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type) -> Any:
             node = None if a < 0 else _new(Text, (text[a:b], "plain", _new(Span, (p, line, a - ls + 1, line,
                                                                                    b - ls + 1))))
         line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
-        # the next statement's first NAME, as the lexer would read it next (see _next)
-        a, b = m.span(nx) if nx else (-1, -1)
-        if a >= 0 and text.find("\n", a, b) < 0:
-            handed = _new(token, ("NAME", text[a:b], line, a - ls + 1, line, b - ls + 1))
-            nl_end = b
-            hits["next"] += 1
-        else:
-            handed = None
-        hits[kind] += 1
-        del value_stack[-1]
-        del state_stack[-1]
         if kind == "field":
             if m.start("fi") < 0 and "goto" in info:  # complete: = _Builder.field(children), no items
                 last = path[1] if node is None else node[2]
-                state_stack.append(info["goto"][0])
-                value_stack.append(_new(Field, (path, node, (), _new(Span, (p, first[1], first[2], last[3], last[4])),
-                                                ())))
-            elif node is None:
+                field = _new(Field, (path, node, (), _new(Span, (p, first[1], first[2], last[3], last[4])), ()))
+                del value_stack[-1]
+                del state_stack[-1]
+                if eff is not None:  # the statement list's reduction, here (see perfdsl.fused)
+                    reduce(field, eff, state_stack, value_stack)
+                else:
+                    state_stack.append(info["goto"][0])
+                    value_stack.append(field)
+                return finish(kind, m, nx, text, nl_end, line, ls)
+        elif kind != "group":
+            del value_stack[-1]
+            del state_stack[-1]
+            if eff is not None:
+                reduce(node, eff, state_stack, value_stack)
+            else:
+                state_stack.append(info)
+                value_stack.append(node)
+            return finish(kind, m, nx, text, nl_end, line, ls)
+        del value_stack[-1]
+        del state_stack[-1]
+        if kind == "field":
+            if node is None:
                 state_stack.extend(info[""])
                 value_stack.extend((path, None, None))
             else:
                 state_stack.extend(info["fv"])
                 value_stack.extend((path, None, node, None))
-        elif kind == "group":
+        else:  # a group's head
             state_stack.extend(info[""])
             value_stack.extend((path, None, None))
-        else:
-            state_stack.append(info)
-            value_stack.append(node)
-        return nl_end, line, ls, handed
+        return finish(kind, m, nx, text, nl_end, line, ls)
+
+    def finish(kind: str, m: Any, nx: str, text: str, nl_end: int, line: int,
+               ls: int) -> tuple[int, int, int, Any]:
+        """The runner's result: the next statement's first NAME, as the lexer would read it next
+        (see _next), if the regex read it."""
+        hits[kind] += 1
+        a, b = m.span(nx) if nx else (-1, -1)
+        if a >= 0 and text.find("\n", a, b) < 0:
+            hits["next"] += 1
+            return b, line, ls, _new(token, ("NAME", text[a:b], line, a - ls + 1, line, b - ls + 1))
+        return nl_end, line, ls, None
 
     return run

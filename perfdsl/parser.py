@@ -461,7 +461,7 @@ def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
     try:
         result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line,
                                 sink=consumer.take if consumer is not None else None,
-                                nested=consumer is not None and consumer.groups)
+                                nested=consumer is not None and consumer.groups, fused=consumer)
     finally:
         _CTX.diags, _CTX.comments = diags, comments
     if result is not None and consumer is not None:

@@ -371,6 +371,29 @@ class _DeclResolver:
             _unit_span(st.target), _target_span(st.target), tuple(column_spans),
         ))
 
+    def plain_indicator(self, w1: str, w2: str, w3: str, op: str, value: Decimal | None, unit: str | None,
+                        text: str | None, at: tuple[str, int, int, int, int, int, int | None, int | None, int]) -> bool:
+        """What `_indicator` makes of a comparison (`op`, `value`, `unit` as written) or
+        qualitative (`op` "qual", `text`) indicator without attributes written `w1.w2.w3`,
+        given where it is (`at`: path, line, the columns of the statement's start and end,
+        of the name, of the unit (None) and of the operator) rather than syntax nodes
+        (perfdsl.fused). False, with nothing done, unless the profile is known and the
+        一级/二级 pair is already resolved (a pair that is not may need a diagnostic)."""
+        hit = self._levels.get((w1, w2))
+        if hit is None or self._waiting is not None:
+            return False
+        level1, level2 = hit
+        if op == "qual":  # = Target("qual", text=…)
+            target = _new_tuple(Target, (op, None, None, None, None, text))
+        else:  # = Target(op, value=…, unit=…)
+            target = _new_tuple(Target, (op, value, None, None, canonical_unit(unit), None))
+        path, line, col, end, ncol, nend, ucol, uend, tcol = at
+        # = Indicator(level1.name, level2, w3, target, (), span, name_span, written, unit_span,
+        # target_span, ()), all spans on one line (stored as columns; the target ends with it)
+        self.indicators.append(_new_tuple(Indicator, (level1.name, level2, w3, target, (), (), w1, w2, w3, path, line,
+                                                      col, end, ncol, nend, ucol, uend, tcol, end)))
+        return True
+
     def _level1(self, s1: ast.Segment, s2: ast.Segment, written: tuple[str, ...]) -> Level1 | None:
         l1 = self.profile.resolve_level1(s1.text)
         if l1 is not None:

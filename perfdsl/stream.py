@@ -112,8 +112,7 @@ class DeclStream:
             assert not frames[depth:] and type(st) is ast.Group and st.path is closed.path
         if len(frames) < depth:
             assert values is not None
-            for path in [v for v in values if type(v) is ast.Path][len(frames):]:
-                self._open(path)
+            self._open_to(values)
         frame = frames[-1] if frames else None
         if frame is not None and frame.keep:
             return False
@@ -124,6 +123,28 @@ class DeclStream:
         else:
             self._child(frame, st)
         return True
+
+    # --- fused statements (perfdsl.fused) ---------------------------------------------
+    def fused_top(self) -> bool:
+        """A plain indicator finishing now in the declaration's own body may skip its syntax
+        nodes: `feed` would give it straight to the resolver (no waiver waits above it)."""
+        return not self.pending and not self.frames
+
+    def fused_frame(self, values: list[Any], above: int) -> _Frame | None:
+        """The open group a plain indicator finishing now in a group's body would be fed in
+        (`take` with `values`, the parser's value stack but for its top `above` entries, which
+        hold no path), when `_child` would give it straight to the resolver; else None. The
+        groups `take` would open for it are opened now (the same steps, a moment earlier)."""
+        frames = self.frames
+        if not frames or len(values) < 3 + above or values[-3 - above] is not frames[-1].path:
+            depth = sum(1 for v in values if type(v) is ast.Path)
+            if depth <= len(frames):  # (fewer: `st` would close a group; none: top level)
+                return None
+            self._open_to(values)
+        frame = frames[-1]
+        if frame.keep or frame.skip or frame.pending:
+            return None
+        return frame
 
     def feed(self, st: ast.Stmt) -> None:
         """A complete top-level statement."""
@@ -147,6 +168,11 @@ class DeclStream:
         return decl
 
     # --- groups ----------------------------------------------------------------------
+    def _open_to(self, values: list[Any]) -> None:
+        """Open a frame for each group path on the value stack that has none yet."""
+        for path in [v for v in values if type(v) is ast.Path][len(self.frames):]:
+            self._open(path)
+
     def _open(self, path: ast.Path) -> None:
         parent = self.frames[-1] if self.frames else None
         frame = _Frame(path)

@@ -23,7 +23,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from perfdsl import record, stream
+from perfdsl import fastpath, lineshapes, record, stream
 from perfdsl.api import compile_text
 from perfdsl.model import Indicator, Target
 from perfdsl.source import NO_SPAN, Span, decode_source
@@ -98,22 +98,30 @@ TRICKY = """#[allow(PD-R003, 理由 = "整份")]
 
 
 @contextmanager
-def _groups_streamed() -> Iterator[None]:
-    """Hand over groups' bodies statement by statement whatever the file's size."""
-    saved = stream.GROUPS_AFTER_CHARS
-    stream.GROUPS_AFTER_CHARS = 0
+def _groups_streamed(groups: bool = True, fused: bool = True) -> Iterator[None]:
+    """Hand over groups' bodies statement by statement whatever the file's size (or never),
+    with the line shapes on (a process turns them on only after SHAPES_AFTER_CHARS) and
+    plain indicators fused into the model (perfdsl.fused) or not."""
+    saved = stream.GROUPS_AFTER_CHARS, fastpath.SHAPES_AFTER_CHARS, fastpath.FUSED
+    stream.GROUPS_AFTER_CHARS = 0 if groups else 10**12
+    fastpath.SHAPES_AFTER_CHARS, fastpath.FUSED = 0, fused
     try:
         yield
     finally:
-        stream.GROUPS_AFTER_CHARS = saved
+        stream.GROUPS_AFTER_CHARS, fastpath.SHAPES_AFTER_CHARS, fastpath.FUSED = saved
 
 
 def _same(text: str, path: str = "t.perf") -> None:
+    """Unstreamed, streamed (groups whole or statement by statement) with fused indicators,
+    and streamed with groups without: all identical."""
     b = compile_text(text, path, stream=False)
-    a = compile_text(text, path)
+    with _groups_streamed(groups=False):
+        a = compile_text(text, path)
     with _groups_streamed():
         g = compile_text(text, path)
-    for got, how in ((a, "streamed"), (g, "streamed with groups")):
+    with _groups_streamed(fused=False):
+        n = compile_text(text, path)
+    for got, how in ((a, "streamed"), (g, "streamed with groups"), (n, "streamed with groups, not fused")):
         assert got.declarations == b.declarations, f"declarations differ for {path} ({how})"
         assert [d.span for d in got.declarations] == [d.span for d in b.declarations]
         assert got.waivers == b.waivers, f"waivers differ for {path} ({how})"
@@ -151,6 +159,27 @@ def test_corpus_sample_identical(tmp_path: Path) -> None:
     assert files
     for f in files:
         _same(f.read_text(encoding="utf-8"), str(f))
+
+
+def test_fused_path_is_taken(tmp_path: Path) -> None:
+    """The comparisons above are not vacuous: on the corpus most indicators are fused (built
+    straight into the model), in the declaration's body and in groups, and none without it."""
+    text = "项目 x {\n  模板: mof2021\n" + "".join(
+        f"  产出.数量.人数{i} >= {i} 人\n  产出 {{\n    数量 {{\n      户数{i} >= 1 户\n      人次{i} 定性 多\n    }}\n"
+        f"    数量.场次{i} = 2 场\n  }}\n" for i in range(20)) + "}\n"
+    for groups, fused, expect in ((True, True, True), (False, True, True), (True, False, False)):
+        before = lineshapes.STATS["fused"]
+        with _groups_streamed(groups=groups, fused=fused):
+            res = compile_text(text, "t.perf")
+        n = lineshapes.STATS["fused"] - before
+        assert len(res.declarations[0].indicators) == 80
+        if not expect:
+            assert n == 0
+        elif groups:  # all but the first of each 一级/二级 pair, and of each group's body
+            assert n >= 75, n
+        else:  # only the top-level ones
+            assert 15 <= n <= 20, n
+    _same(text)
 
 
 @SETTINGS
