@@ -45,8 +45,9 @@ def check_statement(st: ast.Stmt, text: str, diags: list[Diagnostic],
     """`check` for one statement of a declaration, as the parser hands it over
     (perfdsl.stream): the statement as `check` would leave it, or None where `check` drops
     it; its PD-S009 findings join `diags`. `prefix`: the texts of the groups it is in."""
-    if isinstance(st, ast.Indicator | ast.Waiver):  # (the common case: nothing to look at)
-        return st
+    kind = type(st)
+    if kind is not ast.Group and (kind is not ast.Field or not _looks_like_indicator(st, len(prefix))):
+        return st  # (the common case: nothing to look at; = `_body` of one statement)
     kept = _body((st,), prefix, text, diags)
     return kept[0] if kept else None
 

@@ -296,6 +296,13 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
                 return out if isinstance(out, list) else None
 
 
+def fusing(tables: Tables) -> bool:
+    """Whether plain indicators will be fused (perfdsl.fused) in the next parse: then handing
+    groups' bodies over statement by statement costs less than building the groups' nodes,
+    and perfdsl.parser does so in files of any size (perfdsl.stream.GROUPS_AFTER_CHARS)."""
+    return FUSED and tables.parsed_chars >= SHAPES_AFTER_CHARS and not os.environ.get("PERFDSL_NO_SHAPES")
+
+
 def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> dict[int, Any]:
     """state -> the line-shape runner to try there (perfdsl.lineshapes), or {}: shapes build
     what perfdsl.parser._Builder builds, so they run only with that builder."""

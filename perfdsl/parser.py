@@ -267,6 +267,9 @@ class _Builder:
 
     def group(self, children: list[Any]) -> ast.Group:
         path, *body = children
+        if not body and path[1][1]:  # (a streamed group's body was handed over: = the _cover of [path])
+            span = path[1]
+            return _new(ast.Group, (path, (), _new(Span, (_CTX.path, span[1], span[2], span[3], span[4])), ()))
         return ast.Group(path, _attach_waivers(body), self._cover(children))
 
     def waiver(self, children: list[Any]) -> ast.Waiver:
@@ -461,7 +464,8 @@ def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
     try:
         result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line,
                                 sink=consumer.take if consumer is not None else None,
-                                nested=consumer is not None and consumer.groups, fused=consumer)
+                                nested=consumer is not None and (consumer.groups or fastpath.fusing(tables)),
+                                fused=consumer)
     finally:
         _CTX.diags, _CTX.comments = diags, comments
     if result is not None and consumer is not None:

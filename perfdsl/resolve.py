@@ -47,6 +47,23 @@ class Resolved:
     waivers: tuple[WaiverScope, ...]
 
 
+# id(profile) -> (the profile, its successful 一级/二级 lookups). A successful lookup has no
+# finding and depends only on the profile and the two texts, so every declaration resolved
+# against the same (immutable) profile object can reuse it: the first indicator of each
+# pair in a declaration then costs no more than the others (and may be fused, perfdsl.fused).
+_LEVELS: dict[int, tuple[Profile, dict[tuple[str, str], tuple[Level1, str]]]] = {}
+_MAX_PROFILES = 64
+
+
+def _levels_of(profile: Profile) -> dict[tuple[str, str], tuple[Level1, str]]:
+    found = _LEVELS.get(id(profile))
+    if found is None or found[0] is not profile:  # (a new profile object, e.g. a profile file edited)
+        if len(_LEVELS) >= _MAX_PROFILES:
+            _LEVELS.clear()
+        found = _LEVELS[id(profile)] = (profile, {})
+    return found[1]
+
+
 def _join(parts: tuple[str, ...]) -> str:
     return ".".join(parts)
 
@@ -82,7 +99,8 @@ class _DeclResolver:
         self.indicators: list[Indicator] = []
         self.attempted: list[str] = []
         # (level-1 text, level-2 text) -> (level 1, level-2 name), for lookups that succeeded
-        # (a failed lookup reports a diagnostic at each indicator, so it is not cached).
+        # (a failed lookup reports a diagnostic at each indicator, so it is not cached); shared
+        # by the declarations resolved against the same profile (`_levels_of`).
         self._levels: dict[tuple[str, str], tuple[Level1, str]] = {}
         self.profile_known = True
         self.profile: Profile = None  # type: ignore[assignment]  # set by _use_profile
@@ -91,6 +109,7 @@ class _DeclResolver:
     # --- profile ---------------------------------------------------------------------
     def _use_profile(self, profile: Profile) -> None:
         self.profile = profile
+        self._levels = _levels_of(profile)
         self.diags.extend(profile.problems)  # a broken profile file (PD-C…), at its own lines
         waiting, self._waiting = self._waiting, None
         if waiting:
@@ -175,7 +194,8 @@ class _DeclResolver:
     def close_group(self, index: int, waivers: tuple[ast.Waiver, ...], span: Span) -> None:
         """The group opened with `open_group` is complete: the waivers written above it get its
         span, in the place `_walk` would have given them (before its statements' waivers)."""
-        self.waivers[index:index] = [WaiverScope(w, span) for w in waivers]
+        if waivers:
+            self.waivers[index:index] = [WaiverScope(w, span) for w in waivers]
 
     def _walk(self, top: Iterator[ast.Stmt], prefix: tuple[ast.Segment, ...] = ()) -> None:
         # Iterative walk (no recursion: nesting depth is user-controlled).
@@ -230,13 +250,14 @@ class _DeclResolver:
 
     # --- fields ----------------------------------------------------------------------
     def _field(self, prefix: tuple[ast.Segment, ...], st: ast.Field) -> None:
-        parts = tuple(s.text for s in prefix) + st.key.parts
+        segs = prefix + st.key.segments if prefix else st.key.segments
+        parts = (segs[0][0],) if len(segs) == 1 else tuple([s[0] for s in segs])  # (Segment.text)
         if parts in _PROFILE_PARTS:
             return
-        key = _join(parts)
+        key = parts[0] if len(parts) == 1 else _join(parts)
         spec = self.profile.field(key)
         value_text = st.value.text if st.value else None
-        items = tuple(i.text for i in st.items)
+        items = tuple([i.text for i in st.items]) if st.items else ()
         for i in st.items:
             if not i.text:
                 self.diags.append(diag("PD-R008", i.span, path=parts, path_kind="field"))
@@ -286,7 +307,7 @@ class _DeclResolver:
     def _typed(self, key: str, label: str, ftype: str, text: str | None, items: tuple[str, ...],
                st: ast.Field) -> Field:
         span = st.value.span if st.value else st.span
-        parts = tuple(key.split("."))
+        parts = tuple(key.split(".")) if "." in key else (key,)
         if ftype == "list":
             if text is not None and not items:
                 items = (text,)

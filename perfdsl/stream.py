@@ -104,6 +104,8 @@ class DeclStream:
         elif frames and len(values) >= 3 and values[-3] is frames[-1].path:
             depth = len(frames)  # (the common case: one more statement of the innermost group;
             # a group's list sits above `path _LBRACE _NL`, the two tokens kept as None)
+        elif len(frames) >= 2 and len(values) >= 3 and values[-3] is frames[-2].path:
+            depth = len(frames) - 1  # (a group closing inside its parent group)
         else:
             depth = sum(1 for v in values if type(v) is ast.Path)
         closed = None
@@ -211,8 +213,9 @@ class DeclStream:
         last = frame.last
         if last is not None:
             span = group.span
-            if (last[3], last[4]) > (span[3], span[4]):
-                group = group._replace(span=_new(Span, (span[0], span[1], span[2], last[3], last[4])))
+            if (last[3], last[4]) > (span[3], span[4]):  # = group._replace(span=…)
+                group = _new(ast.Group, (group[0], group[1], _new(Span, (span[0], span[1], span[2], last[3], last[4])),
+                                         group[3]))
         if not frame.skip:
             for w in frame.pending:  # waivers at the end of the group's body stay alone
                 self.resolver.feed(w, frame.segs)
