@@ -112,16 +112,17 @@ def _groups_streamed(groups: bool = True, fused: bool = True) -> Iterator[None]:
 
 
 def _same(text: str, path: str = "t.perf") -> None:
-    """Unstreamed, streamed (groups whole or statement by statement) with fused indicators,
-    and streamed with groups without: all identical."""
+    """Unstreamed; streamed with fused indicators (groups' bodies are then always handed over
+    statement by statement); streamed without, groups whole or statement by statement: all
+    identical."""
     b = compile_text(text, path, stream=False)
-    with _groups_streamed(groups=False):
+    with _groups_streamed(groups=False, fused=False):
         a = compile_text(text, path)
-    with _groups_streamed():
-        g = compile_text(text, path)
     with _groups_streamed(fused=False):
         n = compile_text(text, path)
-    for got, how in ((a, "streamed"), (g, "streamed with groups"), (n, "streamed with groups, not fused")):
+    with _groups_streamed(groups=False):
+        g = compile_text(text, path)
+    for got, how in ((a, "streamed"), (n, "streamed with groups"), (g, "streamed, fused")):
         assert got.declarations == b.declarations, f"declarations differ for {path} ({how})"
         assert [d.span for d in got.declarations] == [d.span for d in b.declarations]
         assert got.waivers == b.waivers, f"waivers differ for {path} ({how})"
@@ -167,19 +168,32 @@ def test_fused_path_is_taken(tmp_path: Path) -> None:
     text = "项目 x {\n  模板: mof2021\n" + "".join(
         f"  产出.数量.人数{i} >= {i} 人\n  产出 {{\n    数量 {{\n      户数{i} >= 1 户\n      人次{i} 定性 多\n    }}\n"
         f"    数量.场次{i} = 2 场\n  }}\n" for i in range(20)) + "}\n"
-    for groups, fused, expect in ((True, True, True), (False, True, True), (True, False, False)):
+    for fused in (True, False):
         before = lineshapes.STATS["fused"]
-        with _groups_streamed(groups=groups, fused=fused):
+        with _groups_streamed(groups=False, fused=fused):
             res = compile_text(text, "t.perf")
         n = lineshapes.STATS["fused"] - before
         assert len(res.declarations[0].indicators) == 80
-        if not expect:
-            assert n == 0
-        elif groups:  # all but the first of each 一级/二级 pair, and of each group's body
-            assert n >= 75, n
-        else:  # only the top-level ones
-            assert 15 <= n <= 20, n
+        assert (n >= 75) if fused else (n == 0), n  # (the first of each 一级/二级 pair may not be)
     _same(text)
+
+
+def test_level_lookups_are_shared_per_profile_only() -> None:
+    """Successful 一级/二级 lookups are shared by declarations of the same profile (so the first
+    indicator of a pair can be fused too), never across profiles: 产出.成本 is a 二级 under
+    mof2015 and a mix-up (PD-H003) under mof2021, in either order, fused or not."""
+    one = "项目 甲 {{\n  模板: {}\n  产出.成本.单价 <= 5 元\n  产出.成本.单价2 <= 5 元\n}}\n"
+    for first, second in (("mof2015", "mof2021"), ("mof2021", "mof2015")):
+        text = one.format(first) + one.format(second)
+        for fused in (True, False):
+            with _groups_streamed(groups=False, fused=fused):
+                res = compile_text(text, "t.perf")
+            by_profile = {d.profile.id: d for d in res.declarations}
+            assert [i.level2 for i in by_profile["mof2015"].indicators] == ["成本指标"] * 2
+            assert not by_profile["mof2021"].indicators
+            assert [d.span.line for d in res.diagnostics if d.code == "PD-H003"] == \
+                ([8, 9] if first == "mof2015" else [3, 4])
+        _same(text)
 
 
 @SETTINGS
