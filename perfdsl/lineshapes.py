@@ -55,13 +55,14 @@ from typing import Any
 
 from perfdsl import firstchars
 
-VERSION = 13  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 14  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
 # Hits per shape kind, and lines where a shape was tried but none matched (this process).
 STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0,
-                         "item": 0, "waiver": 0, "next": 0, "fused": 0}
+                         "item": 0, "waiver": 0, "next": 0, "fused": 0,
+                         "closer": 0}
 
 _new = tuple.__new__
 _ATOMIC_GROUPS = sys.version_info >= (3, 11)  # `(?>…)`; before 3.11 a capturing lookahead does the same
@@ -331,8 +332,94 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
     if follows and "field" in kinds:
         names["fi"] = names["fnl"]  # (the last group when an item follows)
     ends = _line_ends(actions, rules, lexer_of, orders, nonterminals, ignore, regex_of, may_share)
+    for state, found in _closers(data, nonterminals, may_share).items():
+        ends.setdefault(state, found)
     return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start,
             "ends": ends, "lists": _list_reduces(per_start, data, nonterminals)}
+
+
+def _same_lexer(data: dict[str, Any]) -> Any:
+    """`same(a, b)`: states `a` and `b` lex alike (Lark may build equal lexers twice)."""
+    lexer_of = data["lexer_of"]
+
+    def same(a: int, b: int) -> bool:
+        i, j = lexer_of[a], lexer_of[b]
+        return data["lexers"][i] == data["lexers"][j] and data["unless"][i] == data["unless"][j]
+
+    return same
+
+
+def _closers(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> dict[int, Any]:
+    """Rules longer than two symbols that end in `TERMINAL _NL` (a group's closing `}`), found
+    in the tables: for the state after TERMINAL (`entry`, shifted by the generic loop), the
+    rule (its size, method and how its children are kept, as the generic loop reduces it),
+    the regex of the rest of the line (its _NL and, where the lexer after _NL would read one,
+    the next statement's first NAME), and per state below the rule the state to push the
+    node in (`?rule` reductions followed) and the statement list's reduction after it.
+
+    Used only where every state on the way (after _NL, the rule's goto, the unit reductions)
+    reads the next token with the same lexer and reduces on every token the final state
+    accepts, so a token Lark would decline is declined here too."""
+    from perfdsl.fastpath import _is_list_rule
+
+    actions, rules, lexer_of, orders = data["actions"], data["rules"], data["lexer_of"], data["lexers"]
+    same = _same_lexer(data)
+    origin_list = data.get("stream_origin") or ""
+    if "_NL" not in data["filtered"] or len(data["ignore"]) != 1:
+        return {}
+    ignore = data["ignore"][0]
+    regex_of = {name: rx for order in orders for name, rx in order}
+
+    def terms(state: int) -> set[str]:
+        return {sym for sym in actions[state] if sym not in nonterminals}
+
+    out: dict[int, Any] = {}
+    for row in actions.values():
+        for term, act in row.items():
+            if term in nonterminals or not act[0] or term == "_NL":
+                continue
+            entry = act[1]
+            nl = actions[entry].get("_NL")
+            if nl is None or not nl[0] or len(actions[entry]) != 1 or entry in out:
+                continue
+            last = nl[1]
+            row_last = {sym: a for sym, a in actions[last].items() if sym not in nonterminals}
+            chosen = {a[1] for a in row_last.values() if not a[0]}
+            if not row_last or any(a[0] for a in row_last.values()) or len(chosen) != 1:
+                continue
+            origin, size, method, expand1, include = rules[chosen.pop()]
+            if size <= 2 or not method or expand1:
+                continue
+            gotos, lists = {}, {}
+            for below, brow in actions.items():
+                goto = brow.get(origin)
+                if goto is None or not goto[0] or not same(goto[1], last):
+                    continue
+                target = _through_unit_rules(goto[1], below, actions, rules, nonterminals,
+                                             lambda state, last=last: same(state, last))
+                eff = _list_reduce(below, target, actions, rules, same, nonterminals, origin_list, _is_list_rule)
+                final = eff[1] if eff is not None else target
+                if not same(final, last) or not terms(final) <= terms(last) & terms(target):
+                    continue
+                gotos[below] = target
+                if eff is not None:
+                    lists[below] = eff
+            if not gotos:
+                continue
+            names = [n for n, _r in orders[lexer_of[entry]]]
+            before = [n for n in names[:names.index("_NL")] if may_share(n, "_NL")]
+            ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
+            pattern = f"(?:{_atomic('w_nl', regex_of[ignore], ign_before, regex_of)})?" + \
+                _atomic("nl", regex_of["_NL"], before, regex_of)
+            after = [n for n, _r in orders[lexer_of[last]]]  # the lexer Lark reads the next token with
+            if "NAME" in after and "NAME" not in data["filtered"] and "NAME" not in data["callback_types"]:
+                before = [n for n in after[:after.index("NAME")] if may_share(n, "NAME")]
+                ign_before = [n for n in after[:after.index(ignore)] if may_share(n, ignore)]
+                pattern += f"(?:(?:{_atomic('w_nx', regex_of[ignore], ign_before, regex_of)})?" + \
+                    _atomic("nx", regex_of["NAME"], before, regex_of) + ")?"
+            out[entry] = {"method": method, "size": size, "include": include, "gotos": gotos, "lists": lists,
+                          "pattern": pattern}
+    return out
 
 
 def _list_reduces(per_start: dict[int, dict[str, Any]], data: dict[str, Any],
@@ -348,12 +435,9 @@ def _list_reduces(per_start: dict[int, dict[str, Any]], data: dict[str, Any],
     and accepts no token the pushed state would not have reduced on (so both decline alike)."""
     from perfdsl.fastpath import _is_list_rule
 
-    actions, rules, lexer_of = data["actions"], data["rules"], data["lexer_of"]
+    actions, rules = data["actions"], data["rules"]
     origin = data.get("stream_origin") or ""
-
-    def same_lexer(a: int, b: int) -> bool:  # (Lark may build equal lexers twice)
-        i, j = lexer_of[a], lexer_of[b]
-        return data["lexers"][i] == data["lexers"][j] and data["unless"][i] == data["unless"][j]
+    same_lexer = _same_lexer(data)
 
     out: dict[int, dict[int, tuple[int, int]]] = {}
     for start, per_kind in per_start.items():
@@ -607,7 +691,8 @@ def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = N
     stays in the generic loop."""
     out = {shapes.entry: runner(shapes, builder, on_nl, token, sink, top)}
     for state, end in shapes.ends.items():
-        out[state] = line_end(end, builder, on_nl, token)
+        out[state] = line_end(end, builder, on_nl, token) if "size" not in end else \
+            closer(end, builder, on_nl, token, sink, top)
     return out
 
 
@@ -655,6 +740,64 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
         del state_stack[-1]
         value_stack[-1] = node
         state_stack.append(target)
+        return nl_end, line, line_start, None
+
+    return run
+
+
+def closer(end: dict[str, Any], builder: Any, on_nl: Any, token: type, sink: Any,
+           top: frozenset[int]) -> Any:
+    """The runner for a longer rule ending in `TERMINAL _NL` (a group's `}`, see `_closers`)
+    after TERMINAL: one regex reads the _NL (and the next NAME), the rule is reduced as the
+    generic loop reduces it, then its `?rule`s and, with a sink, the statement list."""
+    from perfdsl import fused, parser
+
+    method = getattr(builder, end["method"])
+    size, include, gotos = end["size"], end["include"], end["gotos"]
+    lists = end["lists"] if sink is not None else {}
+    reduce = fused.reducer(sink, top)
+    compiled: list[Any] = []
+    nl_needs_call = on_nl is not parser._on_nl
+    hits = STATS
+    n = size - 1  # the rule's symbols on the stack (its _NL is not shifted yet)
+
+    def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
+            value_stack: list[Any]) -> tuple[int, int, int, Any] | None:
+        below = state_stack[-size]
+        target = gotos.get(below)
+        if target is None:
+            return None
+        if not compiled:
+            compiled.append(re.compile(end["pattern"]).match)
+        m = compiled[0](text, pos)
+        if m is None:
+            hits["declined"] += 1
+            return None
+        nl_start, nl_end = m.span("nl")
+        line, line_start = newline(text, nl_start, nl_end, line, line_start, on_nl, nl_needs_call, token)
+        children = value_stack[-n:]
+        children.append(None)  # (the _NL, a filtered terminal)
+        kept: list[Any] = []  # = the generic loop's reduce (fastpath._parse)
+        for i, inline in include:
+            if inline:
+                kept = kept + children[i].children if kept else children[i].children
+            else:
+                kept.append(children[i])
+        node = method(kept)
+        del state_stack[-n:]
+        del value_stack[-n:]
+        eff = lists.get(below)
+        if eff is not None:
+            reduce(node, eff, state_stack, value_stack)
+        else:
+            state_stack.append(target)
+            value_stack.append(node)
+        hits["closer"] += 1
+        a, b = m.span("nx")
+        if a >= 0:
+            hits["next"] += 1
+            return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line,
+                                                     b - line_start + 1))
         return nl_end, line, line_start, None
 
     return run

@@ -104,7 +104,7 @@ def test_corpus_sample_identical_and_all_accepted(corpus_files: list[Path]) -> N
     assert all(accepted), "the fast path declined valid corpus files"
     hits = {k: lineshapes.STATS[k] - before.get(k, 0) for k in lineshapes.STATS}
     # every shape is exercised by the corpus, and no corpus statement line needed the replay
-    assert all(hits[k] > 0 for k in [*lineshapes.TEMPLATES, "item"]), hits
+    assert all(hits[k] > 0 for k in [*lineshapes.TEMPLATES, "item", "closer"]), hits
     assert hits["declined"] == 0, hits
     assert hits["next"] > hits["comparison"]  # most lines hand the next statement's NAME to the loop
     assert sum(hits.values()) > 1000
@@ -218,8 +218,13 @@ def test_shapes_are_derived_for_every_statement_start() -> None:
     assert sorted(shapes.starts) == starts
     for per_kind in shapes.starts.values():
         assert set(per_kind) == set(lineshapes.TEMPLATES)
-    # `rule: TERMINAL _NL` rules, found in the tables
-    assert {end["method"] for end in shapes.ends.values()} == {"item", "waiver", "top_waiver"}
+    # `rule: TERMINAL _NL` rules, found in the tables; and longer rules ending so (a group's `}`)
+    assert {end["method"] for end in shapes.ends.values() if "size" not in end} == {"item", "waiver", "top_waiver"}
+    closers = [end for end in shapes.ends.values() if "size" in end]
+    assert {(end["method"], end["size"]) for end in closers} == {("group", 5), ("group", 6)}
+    assert all(end["lists"] and set(end["lists"]) <= set(end["gotos"]) for end in closers)
+    # where the statement list's reduction is done by the runner (perfdsl.fused): every start
+    assert set(shapes.lists) == set(starts)
 
 
 def test_shapes_are_used_only_after_enough_text(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,7 +278,7 @@ def test_edge_lines_identical() -> None:
         _same(text.replace("\n", "\r\n"), f"edge{i}-crlf.perf")  # stray \r: whatever Lark does
         _same(f"{_HEAD}    {line}", f"edge{i}-eof.perf")  # the file ends on the line
     hits = {k: lineshapes.STATS[k] - before.get(k, 0) for k in lineshapes.STATS}
-    assert all(hits[k] > 0 for k in [*lineshapes.TEMPLATES, "item", "waiver"]), hits
+    assert all(hits[k] > 0 for k in [*lineshapes.TEMPLATES, "item", "waiver", "closer"]), hits
     assert hits["declined"] > 0, hits  # some edges are beyond the shapes: the replay took them
 
 
