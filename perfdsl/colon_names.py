@@ -82,9 +82,13 @@ def _body(stmts: tuple[ast.Stmt, ...], prefix: tuple[str, ...], text: str,
 def _looks_like_indicator(st: ast.Field, depth: int) -> bool:
     if st.value is None or st.value.style != "plain" or st.items:
         return False
-    if not 2 <= depth + len(st.key.segments) <= 3:  # 一级.二级.名称, the name cut at its colon
-        return False
-    return TAIL.match(st.value.text) is not None
+    return looks_like_indicator(depth + len(st.key.segments), st.value.text)
+
+
+def looks_like_indicator(parts: int, value: str) -> bool:
+    """Whether a field of `parts` key segments (with its groups') and the plain `value`, no
+    items, may be an indicator whose name holds a colon (then `check` looks closer)."""
+    return 2 <= parts <= 3 and TAIL.match(value) is not None  # 一级.二级.名称, the name cut at its colon
 
 
 def _diagnostic(st: ast.Field, text: str, prefix: tuple[str, ...]) -> Diagnostic | None:

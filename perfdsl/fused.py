@@ -31,8 +31,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-KINDS = frozenset(("comparison", "qualitative"))
-ATTR0 = {"comparison": "ca0", "qualitative": "qa0"}  # the first attribute's slot: fused only without one
+# kind -> the slot that must not have matched: an indicator's first attribute, a field's items
+UNLESS = {"comparison": "ca0", "qualitative": "qa0", "field": "fi"}
+LATER_SEGMENTS = ("s1", "s2", "s3")  # (lineshapes.MAX_SEGMENTS)
 _new = tuple.__new__
 
 
@@ -70,6 +71,7 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
     """`fuse(kind, m, text, line, ls, p, tok, eff, state_stack, value_stack)`: the indicator
     of the shape's match `m` built straight into the model, and the stacks left as the list's
     reduction leaves them; False (nothing changed) where it must go the usual way."""
+    from perfdsl.colon_names import looks_like_indicator
     from perfdsl.fastpath import _Tree
     from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number
     from perfdsl.parser import _CTX, OP_NAMES, _unquote
@@ -87,11 +89,21 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
 
     def fuse(kind: str, m: Any, text: str, line: int, ls: int, p: str, tok: Any, eff: tuple[int, int],
              state_stack: list[int], value_stack: list[Any]) -> bool:
+        unless = UNLESS.get(kind)
+        if unless is None or m.start(unless) >= 0:
+            return False
         stream = sink.fused
         where = place(stream, eff, state_stack, value_stack)
         if where is None or tok[2] != line:
             return False
         prefix = () if where is stream else where.texts
+        if kind == "field":
+            span = field(stream, where, prefix, m, text, line, ls, p, tok)
+            if span is None:
+                return False
+            where.last = span
+            done(eff, state_stack, value_stack)
+            return True
         a, b = m.span("s1")
         if len(prefix) == 0:  # 一级.二级.名称 on the line
             c, d = m.span("s2")
@@ -140,11 +152,40 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
                                                (p, line, tok[3], end, ncol, nend, ucol, uend, tcol)):
             return False
         where.last = _new(Span, (p, line, tok[3], line, end))
+        done(eff, state_stack, value_stack)
+        return True
+
+    def field(stream: Any, where: Any, prefix: tuple[str, ...], m: Any, text: str, line: int, ls: int, p: str,
+              tok: Any) -> Any:
+        """The field of the match given to the resolver: its span, or None (nothing done)."""
+        segs = [tok[1]]
+        end = tok[5]
+        for g in LATER_SEGMENTS:
+            a, b = m.span(g)
+            if a < 0:
+                break
+            segs.append(text[a:b])
+            end = b - ls + 1
+        parts = (*prefix, *segs)
+        a, b = m.span("fv")
+        if a >= 0:  # = _Builder.plain_text
+            value: str | None = text[a:b]
+            end = b - ls + 1
+            span = _new(Span, (p, line, tok[3], line, end))
+            at = _new(Span, (p, line, a - ls + 1, line, end))
+            if (where is stream or where.colon) and looks_like_indicator(len(parts), value):  # (maybe PD-S009)
+                return None
+        else:
+            value = None
+            span = at = _new(Span, (p, line, tok[3], line, end))
+        return span if stream.resolver.plain_field(parts, value, at, span) else None
+
+    def done(eff: tuple[int, int], state_stack: list[int], value_stack: list[Any]) -> None:
+        """The stacks as the statement list's reduction leaves them, the statement taken."""
         del state_stack[-1]
         del value_stack[-1]
-        if eff[0] == 1:  # the list's first statement: an empty list (the statement was taken)
+        if eff[0] == 1:  # the list's first statement: an empty list
             state_stack.append(eff[1])
             value_stack.append(_Tree([]))
-        return True
 
     return fuse

@@ -895,10 +895,9 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
         eff = lists.get(state_stack[-2])
         if eff is not None:
             eff = eff.get(info if type(info) is int else info.get("goto", (None,))[0])
-        if (eff is not None and fuse is not None and kind in fused.KINDS and sink.fused is not None
-                and m.start(fused.ATTR0[kind]) < 0 and fuse(kind, m, text, line, ls, p, tok, eff, state_stack,
-                                                           value_stack)):
-            # the model's indicator is built and the statement handed over: no syntax nodes
+        if (eff is not None and fuse is not None and sink.fused is not None
+                and fuse(kind, m, text, line, ls, p, tok, eff, state_stack, value_stack)):
+            # the model's indicator or field is built and the statement handed over: no syntax nodes
             line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
             hits["fused"] += 1
             return finish(kind, m, nx, text, nl_end, line, ls)

@@ -306,12 +306,16 @@ class _DeclResolver:
 
     def _typed(self, key: str, label: str, ftype: str, text: str | None, items: tuple[str, ...],
                st: ast.Field) -> Field:
-        span = st.value.span if st.value else st.span
+        return self._typed_at(key, label, ftype, text, items, st.value.span if st.value else st.span, st.span)
+
+    def _typed_at(self, key: str, label: str, ftype: str, text: str | None, items: tuple[str, ...],
+                  span: Span, st_span: Span) -> Field:
+        """The field `key` of type `ftype`; `span`: its value's (its own, `st_span`, if none)."""
         parts = tuple(key.split(".")) if "." in key else (key,)
         if ftype == "list":
             if text is not None and not items:
                 items = (text,)
-            return Field(key, label, ftype, None, items, span=st.span)
+            return Field(key, label, ftype, None, items, span=st_span)
         if items:
             text = "\n".join(([text] if text else []) + list(items))
         number: Decimal | None = None
@@ -321,7 +325,7 @@ class _DeclResolver:
                 if number is not None and too_large(number):
                     self.diags.append(diag("PD-S007", span, path=parts, path_kind="field", text=text,
                                            limit=MAX_INTEGER_DIGITS))
-                    return Field(key, label, ftype, text, (), None, span=st.span)
+                    return Field(key, label, ftype, text, (), None, span=st_span)
                 ok = number is not None
                 if ok and ftype in ("int", "year"):
                     assert number is not None
@@ -337,7 +341,7 @@ class _DeclResolver:
                                        expected="“代码 名称”（如 3 其他项目）", text=text))
             elif ftype == "bool" and text.strip() not in ("是", "否"):
                 self.diags.append(diag("PD-R005", span, path=parts, path_kind="field", label=label, expected="“是”或“否”", text=text))
-        return Field(key, label, ftype, text, (), number, span=st.span)
+        return Field(key, label, ftype, text, (), number, span=st_span)
 
     # --- indicators ------------------------------------------------------------------
     def _indicator(self, prefix: tuple[ast.Segment, ...], st: ast.Indicator) -> None:
@@ -391,6 +395,22 @@ class _DeclResolver:
             level1.name, level2, name, target, tuple(columns), st.span, s3.span, written,
             _unit_span(st.target), _target_span(st.target), tuple(column_spans),
         ))
+
+    def plain_field(self, parts: tuple[str, ...], text: str | None, span: Span, st_span: Span) -> bool:
+        """What `_field` makes of a field without items whose key's texts (with its groups')
+        are `parts`, value `text` (None: none) at `span` (the field's own, `st_span`, if
+        none), from a line shape's match rather than syntax nodes (perfdsl.fused). False,
+        with nothing done, unless the profile is known, the profile knows the field and it is
+        not a repeat (where `_field` may look further or report)."""
+        if self._waiting is not None:
+            return False
+        if parts in _PROFILE_PARTS:
+            return True
+        spec = self.profile.field(parts[0] if len(parts) == 1 else _join(parts))
+        if spec is None or spec.key in self.fields:
+            return False
+        self.fields[spec.key] = self._typed_at(spec.key, spec.label, spec.type, text, (), span, st_span)
+        return True
 
     def plain_indicator(self, w1: str, w2: str, w3: str, op: str, value: Decimal | None, unit: str | None,
                         text: str | None, at: tuple[str, int, int, int, int, int, int | None, int | None, int]) -> bool:

@@ -86,6 +86,16 @@ TRICKY = """#[allow(PD-R003, 理由 = "整份")]
   项目 缩进的第二个 {
     产出.数量.人数 >= 3 人
   }
+部门整体 已知字段 {
+  模板: gansu-dept
+  预算情况 {
+    基本支出.公用经费: 25
+    基本支出.人员经费: 工资 >= 5 元
+  }
+  预算情况.其他资金: 工资 >= 5 元
+  年度: 2026
+  年度: 2027
+}
 部门整体 单位 {
   模板: 不存在的模板
   产出.数量.人数 >= 3 人
@@ -176,6 +186,15 @@ def test_fused_path_is_taken(tmp_path: Path) -> None:
         assert len(res.declarations[0].indicators) == 80
         assert (n >= 75) if fused else (n == 0), n  # (the first of each 一级/二级 pair may not be)
     _same(text)
+    # fields too: header fields, and fields in a group (a department's 预算情况)
+    fields = ("部门整体 x {\n  模板: gansu-dept\n  年度: 2026\n  联系人: 李强\n  核心职能: 负责\n"
+              "  预算情况 {\n    基本支出.人员经费: 795.52\n    基本支出.公用经费: 25.77\n    上级财政补助2:\n  }\n}\n")
+    before = lineshapes.STATS["fused"]
+    with _groups_streamed(groups=False):
+        res = compile_text(fields, "t.perf")
+    assert lineshapes.STATS["fused"] - before == 6
+    assert len(res.declarations[0].fields) >= 6
+    _same(fields)
 
 
 def test_level_lookups_are_shared_per_profile_only() -> None:
