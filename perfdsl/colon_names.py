@@ -34,9 +34,11 @@ def _quote(text: str) -> str:
 def check(doc: ast.Document, text: str) -> tuple[ast.Document, list[Diagnostic]]:
     """The document without indicator-looking fields, and a PD-S009 for each."""
     diags: list[Diagnostic] = []
-    decls = tuple(record.evolve(d, body=_body(d.body, (), text, diags)) for d in doc.declarations)
-    if not diags:
+    bodies = [_body(d.body, (), text, diags) for d in doc.declarations]
+    if not diags:  # (nothing dropped: the same document)
         return doc, []
+    decls = tuple(d if body is d.body else record.evolve(d, body=body)
+                  for d, body in zip(doc.declarations, bodies, strict=True))
     return record.evolve(doc, declarations=decls), diags
 
 

@@ -476,7 +476,8 @@ def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
             decl = result[found[0]]
             last = consumer.last
             if last is not None and (last[3], last[4]) > (decl.span[3], decl.span[4]):
-                decl = decl._replace(span=_span(Span, (decl.span[0], decl.span[1], decl.span[2], last[3], last[4])))
+                span = _span(Span, (decl.span[0], decl.span[1], decl.span[2], last[3], last[4]))
+                decl = _new(ast.Declaration, (*decl[:3], span, *decl[4:]))  # = decl._replace(span=span)
             result[found[0]] = consumer.close(decl)
     if result is not None:
         diags.extend(scratch_d)

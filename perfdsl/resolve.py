@@ -172,7 +172,7 @@ class _DeclResolver:
         if self._waiting is not None:
             self._use_profile(default_profile(self.kind, self.profile_dirs))
         self.waivers[:0] = [WaiverScope(w, decl.span) for w in decl.waivers]
-        self.decl = decl._replace(body=())
+        self.decl = decl if not decl.body else decl._replace(body=())
         self._title()
         if not self.profile_known:
             # The profile named is unknown (PD-H005): findings computed against a fallback the
