@@ -125,7 +125,7 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = (), *, st
     streamed = StreamedDecls(text, profile_dirs) if stream else None
     doc, diags = parse_text(text, path, stream=streamed)
     doc, colon_diags = colon_names.check(doc, text)  # `指标1:名称 = 8 个` is not a header field
-    diags = [*diags, *colon_diags, *(streamed.syntax_diags if streamed is not None else ())]
+    diags = [*diags, *(streamed.in_order(colon_diags) if streamed is not None else colon_diags)]
     box = [doc]
     del doc  # handed over: resolve frees each statement's syntax once it is resolved (issue #16)
     resolved, rdiags = resolve_document(box.pop(), profile_dirs, streamed)

@@ -77,45 +77,51 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
     from perfdsl.parser import _CTX, OP_NAMES, _unquote
     from perfdsl.source import Span
 
-    def place(stream: Any, eff: tuple[int, int], state_stack: list[int], value_stack: list[Any]) -> Any:
-        """The open group the statement would be fed in (`_Frame`), `stream` for the top level,
-        or None."""
-        below = state_stack[-3] if eff[0] == 2 else state_stack[-2]  # (the entry token is still on)
-        if below in top:
-            return stream if stream.fused_top() else None
-        if not sink.nested:
-            return None
-        return stream.fused_frame(value_stack, eff[0])
-
     def fuse(kind: str, m: Any, text: str, line: int, ls: int, p: str, tok: Any, eff: tuple[int, int],
              state_stack: list[int], value_stack: list[Any]) -> bool:
         unless = UNLESS.get(kind)
-        if unless is None or m.start(unless) >= 0:
+        if unless is None or m.start(unless) >= 0 or tok[2] != line:
             return False
         stream = sink.fused
-        where = place(stream, eff, state_stack, value_stack)
-        if where is None or tok[2] != line:
+        # where the statement list's reduction would hand it (fastpath._stream_reduce): the
+        # declaration's own body, or the open group `take` would feed it in
+        below = state_stack[-3] if eff[0] == 2 else state_stack[-2]  # (the entry token is still on)
+        if below in top:
+            where = stream if stream.fused_top() else None
+        else:
+            where = stream.fused_frame(value_stack, eff[0]) if sink.nested else None
+        if where is None:
             return False
         prefix = () if where is stream else where.texts
         if kind == "field":
             span = field(stream, where, prefix, m, text, line, ls, p, tok)
-            if span is None:
-                return False
-            where.last = span
-            done(eff, state_stack, value_stack)
-            return True
+        else:
+            span = indicator(kind, stream, prefix, m, text, line, ls, p, tok)
+        if span is None:
+            return False
+        where.last = span
+        del state_stack[-1]  # = the list's reduction, the statement taken
+        del value_stack[-1]
+        if eff[0] == 1:  # the list's first statement: an empty list
+            state_stack.append(eff[1])
+            value_stack.append(_Tree([]))
+        return True
+
+    def indicator(kind: str, stream: Any, prefix: tuple[str, ...], m: Any, text: str, line: int, ls: int, p: str,
+                  tok: Any) -> Any:
+        """The indicator of the match given to the resolver: its span, or None (nothing done)."""
         a, b = m.span("s1")
-        if len(prefix) == 0:  # 一级.二级.名称 on the line
+        if not prefix:  # 一级.二级.名称 on the line
             c, d = m.span("s2")
             if a < 0 or c < 0 or m.start("s3") >= 0:
-                return False
+                return None
             words = _CTX.words
             w1, w2 = tok[1], text[a:b]
             w1, w2, w3 = words.setdefault(w1, w1), words.setdefault(w2, w2), text[c:d]
             ncol, nend = c - ls + 1, d - ls + 1
         elif len(prefix) == 1:  # 二级.名称 in a 一级 group
             if a < 0 or m.start("s2") >= 0:
-                return False
+                return None
             w2 = tok[1]
             w1, w2, w3 = prefix[0], _CTX.words.setdefault(w2, w2), text[a:b]
             ncol, nend = a - ls + 1, b - ls + 1
@@ -123,11 +129,11 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
             w1, w2 = prefix
             w3, ncol, nend = tok[1], tok[3], tok[5]
         else:
-            return False
-        if kind == "comparison":
+            return None
+        if kind == "comparison":  # (= _Builder.quantity, comparison; resolve's _target)
             a, b = m.span("cn")
             if b - a > MAX_INTEGER_DIGITS:  # (maybe PD-S007)
-                return False
+                return None
             value = Decimal(fold_number(text[a:b]))
             ua, ub = m.span("cu")
             if ua >= 0:
@@ -139,7 +145,7 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
             op, qual = OP_NAMES[m.group("op")], None
             tcol = m.start("op") - ls + 1
             ucol, uend = (ua - ls + 1, end) if ua >= 0 else (None, None)
-        else:
+        else:  # qualitative (= _Builder.plain_text or quoted_text, qualitative)
             a, b = m.span("qv")
             if a >= 0:
                 qual = text[a:b]
@@ -150,10 +156,8 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
             end, tcol = b - ls + 1, m.start("qk") - ls + 1
         if not stream.resolver.plain_indicator(w1, w2, w3, op, value, unit, qual,
                                                (p, line, tok[3], end, ncol, nend, ucol, uend, tcol)):
-            return False
-        where.last = _new(Span, (p, line, tok[3], line, end))
-        done(eff, state_stack, value_stack)
-        return True
+            return None
+        return _new(Span, (p, line, tok[3], line, end))
 
     def field(stream: Any, where: Any, prefix: tuple[str, ...], m: Any, text: str, line: int, ls: int, p: str,
               tok: Any) -> Any:
@@ -179,13 +183,5 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
             value = None
             span = at = _new(Span, (p, line, tok[3], line, end))
         return span if stream.resolver.plain_field(parts, value, at, span) else None
-
-    def done(eff: tuple[int, int], state_stack: list[int], value_stack: list[Any]) -> None:
-        """The stacks as the statement list's reduction leaves them, the statement taken."""
-        del state_stack[-1]
-        del value_stack[-1]
-        if eff[0] == 1:  # the list's first statement: an empty list
-            state_stack.append(eff[1])
-            value_stack.append(_Tree([]))
 
     return fuse

@@ -50,6 +50,14 @@ class StreamedDecls(dict[tuple[int, int], "DeclStream"]):
     def __call__(self, kind: str) -> DeclStream:
         return DeclStream(kind, self)
 
+    def in_order(self, colon_diags: list[Diagnostic]) -> list[Diagnostic]:
+        """PD-S009 of the declarations parsed whole (`colon_names.check` of the document:
+        those Lark parsed, or a chunk of two declarations) and of the streamed ones, in the
+        order `check` gives for the whole document: by place (each list is already)."""
+        if not colon_diags or not self.syntax_diags:
+            return colon_diags or self.syntax_diags
+        return sorted((*colon_diags, *self.syntax_diags), key=lambda d: (d.span[1], d.span[2]))
+
 
 class _Frame:
     """A group whose body is being handed over statement by statement."""
@@ -183,15 +191,16 @@ class DeclStream:
             frame.keep = True
             return
         pending = parent.pending if parent is not None else self.pending
-        frame.waivers = tuple(pending)  # the waivers above the group are its own
-        pending.clear()
+        if pending:
+            frame.waivers = tuple(pending)  # the waivers above the group are its own
+            pending.clear()
         if parent is not None and parent.skip:  # inside a group too deep: never looked at
             frame.skip = True
             return
         prefix = parent.segs if parent is not None else ()
         frame.segs, frame.index, frame.skip = self.resolver.open_group(prefix, path)
         frame.record = True
-        frame.texts = (parent.texts if parent is not None else ()) + tuple(s.text for s in path.segments)
+        frame.texts = (parent.texts if parent is not None else ()) + tuple([s[0] for s in path[0]])  # (texts)
         frame.colon = (parent is None or parent.colon) and len(frame.texts) <= 2
 
     def _child(self, frame: _Frame, st: ast.Stmt) -> None:

@@ -172,6 +172,19 @@ def test_corpus_sample_identical(tmp_path: Path) -> None:
         _same(f.read_text(encoding="utf-8"), str(f))
 
 
+def test_colon_findings_keep_document_order() -> None:
+    """PD-S009 of a streamed declaration and of a chunk parsed whole (two declarations, one
+    indented) come in the document's order, as without streaming (found by the mutation test:
+    the streamed ones came last)."""
+    text = ("项目 甲 {\n  产出 {\n    模板: 名称.模板之前 >= 1 人\n  }\n  模板: mof2015\n}\n"
+            "项目 乙 {\n  模板: mof2021\n  产出.数量.指标1:名称 = 8 个\n}\n  项目 丙 {\n    产出.数量.人数 >= 3 人\n  }\n")
+    for fused in (True, False):
+        with _groups_streamed(groups=False, fused=fused):
+            res = compile_text(text, "t.perf")
+        assert [d.span.line for d in res.diagnostics if d.code == "PD-S009"] == [3, 9]
+    _same(text)
+
+
 def test_fused_path_is_taken(tmp_path: Path) -> None:
     """The comparisons above are not vacuous: on the corpus most indicators are fused (built
     straight into the model), in the declaration's body and in groups, and none without it."""
