@@ -111,16 +111,22 @@ def test_syntax_tree_and_model_are_not_whole_together(texts: dict[int, str]) -> 
 
 def test_a_huge_declaration_written_in_groups_streams_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """`产出 { 数量 { … } }` around every indicator: the groups' bodies are handed over statement
-    by statement as well (in files of GROUPS_AFTER_CHARS or more; here forced), so the whole
-    block is never one syntax tree."""
-    from perfdsl import stream
+    by statement as well (in files of GROUPS_AFTER_CHARS or more, and whenever indicators are
+    fused, perfdsl.fused; here forced), so the whole block is never one syntax tree."""
+    from perfdsl import fastpath, stream
 
     head = "项目 分组 {\n  模板: mof2021\n  年度资金总额: 100\n  财政拨款: 100\n  产出 {\n    数量 {\n"
     text = head + "".join(f"      指标{i:07d} >= {i + 1} 人\n" for i in range(LARGE)) + "    }\n  }\n}\n"
+    monkeypatch.setattr(fastpath, "FUSED", False)
     whole = _peak(lambda: compile_text(text, "分组.perf")) / LARGE  # (a small file: groups kept whole)
     monkeypatch.setattr(stream, "GROUPS_AFTER_CHARS", 0)
     streamed = _peak(lambda: compile_text(text, "分组.perf")) / LARGE
     assert streamed <= MAX_BYTES_PER_INDICATOR, streamed
     assert streamed * 2 < whole, (streamed, whole)
+    monkeypatch.setattr(fastpath, "FUSED", True)
+    monkeypatch.setattr(fastpath, "SHAPES_AFTER_CHARS", 0)
+    monkeypatch.setattr(stream, "GROUPS_AFTER_CHARS", 10**12)
+    fused = _peak(lambda: compile_text(text, "分组.perf")) / LARGE  # (groups streamed: fused indicators)
+    assert fused <= streamed * 1.05, (fused, streamed)
     res = compile_text(text, "分组.perf")
     assert len(res.declarations[0].indicators) == LARGE and not [d for d in res.diagnostics if d.severity == "error"]
