@@ -55,7 +55,7 @@ from typing import Any
 
 from perfdsl import firstchars
 
-VERSION = 14  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 15  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -373,14 +373,29 @@ def _closers(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> di
     def terms(state: int) -> set[str]:
         return {sym for sym in actions[state] if sym not in nonterminals}
 
+    def names_of(state: int) -> list[str]:
+        return [n for n, _r in orders[lexer_of[state]]]
+
+    def token_rx(slot: str, term: str, state: int) -> str:
+        """`term` lexed in `state` (after ignored whitespace), as its lexer would lex it."""
+        names = [n for n, _r in orders[lexer_of[state]]]
+        before = [n for n in names[:names.index(term)] if may_share(n, term)]
+        ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
+        return f"(?:{_atomic('w_' + slot, regex_of[ignore], ign_before, regex_of)})?" + \
+            _atomic(slot, regex_of[term], before, regex_of)
+
     out: dict[int, Any] = {}
-    for row in actions.values():
-        for term, act in row.items():
+    for state, row in sorted(actions.items()):
+        for term, act in sorted(row.items()):
             if term in nonterminals or not act[0] or term == "_NL":
                 continue
             entry = act[1]
             nl = actions[entry].get("_NL")
-            if nl is None or not nl[0] or len(actions[entry]) != 1 or entry in out:
+            if nl is None or not nl[0] or len(actions[entry]) != 1:
+                continue
+            if entry in out:  # another state shifting TERMINAL into it: it may read TERMINAL too
+                if out[entry]["term"] == term and term in data["filtered"] and ignore in names_of(state):
+                    out[entry]["leads"][state] = token_rx("lead", term, state)
                 continue
             last = nl[1]
             row_last = {sym: a for sym, a in actions[last].items() if sym not in nonterminals}
@@ -406,19 +421,16 @@ def _closers(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> di
                     lists[below] = eff
             if not gotos:
                 continue
-            names = [n for n, _r in orders[lexer_of[entry]]]
-            before = [n for n in names[:names.index("_NL")] if may_share(n, "_NL")]
-            ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
-            pattern = f"(?:{_atomic('w_nl', regex_of[ignore], ign_before, regex_of)})?" + \
-                _atomic("nl", regex_of["_NL"], before, regex_of)
-            after = [n for n, _r in orders[lexer_of[last]]]  # the lexer Lark reads the next token with
-            if "NAME" in after and "NAME" not in data["filtered"] and "NAME" not in data["callback_types"]:
-                before = [n for n in after[:after.index("NAME")] if may_share(n, "NAME")]
-                ign_before = [n for n in after[:after.index(ignore)] if may_share(n, ignore)]
-                pattern += f"(?:(?:{_atomic('w_nx', regex_of[ignore], ign_before, regex_of)})?" + \
-                    _atomic("nx", regex_of["NAME"], before, regex_of) + ")?"
+            if ignore not in names_of(entry) or "_NL" not in names_of(entry):
+                continue
+            pattern = token_rx("nl", "_NL", entry)
+            if "NAME" in names_of(last) and ignore in names_of(last) and "NAME" not in data["filtered"] \
+                    and "NAME" not in data["callback_types"]:  # (read as Lark reads the next token: after _NL)
+                pattern += f"(?:{token_rx('nx', 'NAME', last)})?"
+            leads = {state: token_rx("lead", term, state)} if term in data["filtered"] and \
+                ignore in names_of(state) else {}
             out[entry] = {"method": method, "size": size, "include": include, "gotos": gotos, "lists": lists,
-                          "pattern": pattern}
+                          "pattern": pattern, "term": term, "leads": leads}
     return out
 
 
@@ -691,8 +703,10 @@ def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = N
     stays in the generic loop."""
     out = {shapes.entry: runner(shapes, builder, on_nl, token, sink, top)}
     for state, end in shapes.ends.items():
-        out[state] = line_end(end, builder, on_nl, token) if "size" not in end else \
-            closer(end, builder, on_nl, token, sink, top)
+        if "size" in end:
+            out.update(closer(state, end, builder, on_nl, token, sink, top))
+        else:
+            out[state] = line_end(end, builder, on_nl, token)
     return out
 
 
@@ -745,39 +759,63 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
     return run
 
 
-def closer(end: dict[str, Any], builder: Any, on_nl: Any, token: type, sink: Any,
-           top: frozenset[int]) -> Any:
-    """The runner for a longer rule ending in `TERMINAL _NL` (a group's `}`, see `_closers`)
-    after TERMINAL: one regex reads the _NL (and the next NAME), the rule is reduced as the
-    generic loop reduces it, then its `?rule`s and, with a sink, the statement list."""
+def closer(entry: int, end: dict[str, Any], builder: Any, on_nl: Any, token: type, sink: Any,
+           top: frozenset[int]) -> dict[int, Any]:
+    """The runners for a longer rule ending in `TERMINAL _NL` (a group's `}`, see `_closers`):
+    in the state after TERMINAL (`entry`, the generic loop shifted it) and in each state that
+    shifts TERMINAL into it (`leads`: the regex reads TERMINAL too). One regex reads the rest
+    of the line (and the next NAME), the rule is reduced as the generic loop reduces it, then
+    its `?rule`s and, with a sink, the statement list."""
     from perfdsl import fused, parser
 
     method = getattr(builder, end["method"])
     size, include, gotos = end["size"], end["include"], end["gotos"]
     lists = end["lists"] if sink is not None else {}
     reduce = fused.reducer(sink, top)
-    compiled: list[Any] = []
     nl_needs_call = on_nl is not parser._on_nl
     hits = STATS
     n = size - 1  # the rule's symbols on the stack (its _NL is not shifted yet)
+    compiled: dict[int, Any] = {}  # state -> match, compiled on first use
+
+    def matcher(state: int) -> Any:
+        found = compiled.get(state)
+        if found is None:
+            lead = end["leads"].get(state, "") if state != entry else ""
+            found = compiled[state] = re.compile(lead + end["pattern"]).match
+        return found
 
     def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
             value_stack: list[Any]) -> tuple[int, int, int, Any] | None:
-        below = state_stack[-size]
-        target = gotos.get(below)
-        if target is None:
+        state = state_stack[-1]
+        lead = state != entry  # (TERMINAL not shifted yet: its state is not on the stack)
+        below = state_stack[-size + lead]
+        if gotos.get(below) is None:
             return None
-        if not compiled:
-            compiled.append(re.compile(end["pattern"]).match)
-        m = compiled[0](text, pos)
+        m = matcher(state)(text, pos)
         if m is None:
-            hits["declined"] += 1
+            if not lead:
+                hits["declined"] += 1
             return None
+        if lead:  # = the generic loop's shift of TERMINAL (filtered: no value)
+            state_stack.append(entry)
+            value_stack.append(None)
         nl_start, nl_end = m.span("nl")
         line, line_start = newline(text, nl_start, nl_end, line, line_start, on_nl, nl_needs_call, token)
+        reduce_rule(below, state_stack, value_stack)
+        hits["closer"] += 1
+        a, b = m.span("nx")
+        if a >= 0:
+            hits["next"] += 1
+            return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line,
+                                                     b - line_start + 1))
+        return nl_end, line, line_start, None
+
+    def reduce_rule(below: int, state_stack: list[int], value_stack: list[Any]) -> None:
+        """= the generic loop's reduce of the rule (fastpath._parse), its goto and unit rules,
+        and the statement list's reduction."""
         children = value_stack[-n:]
         children.append(None)  # (the _NL, a filtered terminal)
-        kept: list[Any] = []  # = the generic loop's reduce (fastpath._parse)
+        kept: list[Any] = []
         for i, inline in include:
             if inline:
                 kept = kept + children[i].children if kept else children[i].children
@@ -790,17 +828,10 @@ def closer(end: dict[str, Any], builder: Any, on_nl: Any, token: type, sink: Any
         if eff is not None:
             reduce(node, eff, state_stack, value_stack)
         else:
-            state_stack.append(target)
+            state_stack.append(gotos[below])
             value_stack.append(node)
-        hits["closer"] += 1
-        a, b = m.span("nx")
-        if a >= 0:
-            hits["next"] += 1
-            return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line,
-                                                     b - line_start + 1))
-        return nl_end, line, line_start, None
 
-    return run
+    return {entry: run, **{state: run for state in end["leads"]}}
 
 
 def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = None,
