@@ -67,10 +67,16 @@ def reducer(sink: Any, top: frozenset[int]) -> Callable[[Any, tuple[int, int], l
     return reduce
 
 
-def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
-    """`fuse(kind, m, text, line, ls, p, tok, eff, state_stack, value_stack)`: the indicator
-    of the shape's match `m` built straight into the model, and the stacks left as the list's
-    reduction leaves them; False (nothing changed) where it must go the usual way."""
+def fuser(sink: Any, top: frozenset[int]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """(`fuse`, `build`).
+
+    `fuse(kind, m, text, line, ls, p, tok, eff, state_stack, value_stack)`: the indicator or
+    field of the shape's match `m` built straight into the model, and the stacks left as the
+    list's reduction leaves them: where it went (the `DeclStream` or the group's `_Frame`), or
+    None (nothing changed) where it must go the usual way.
+
+    `build(kind, stream, where, prefix, m, text, line, ls, p, tok)`: the same for the next
+    line of a run (perfdsl.lineshapes `runner`), once the place is known: its span or None."""
     from perfdsl.colon_names import looks_like_indicator
     from perfdsl.fastpath import _Tree
     from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number
@@ -78,10 +84,10 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
     from perfdsl.source import Span
 
     def fuse(kind: str, m: Any, text: str, line: int, ls: int, p: str, tok: Any, eff: tuple[int, int],
-             state_stack: list[int], value_stack: list[Any]) -> bool:
+             state_stack: list[int], value_stack: list[Any]) -> Any:
         unless = UNLESS.get(kind)
         if unless is None or m.start(unless) >= 0 or tok[2] != line:
-            return False
+            return None
         stream = sink.fused
         # where the statement list's reduction would hand it (fastpath._stream_reduce): the
         # declaration's own body, or the open group `take` would feed it in
@@ -91,21 +97,23 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
         else:
             where = stream.fused_frame(value_stack, eff[0]) if sink.nested else None
         if where is None:
-            return False
-        prefix = () if where is stream else where.texts
-        if kind == "field":
-            span = field(stream, where, prefix, m, text, line, ls, p, tok)
-        else:
-            span = indicator(kind, stream, prefix, m, text, line, ls, p, tok)
+            return None
+        span = build(kind, stream, where, () if where is stream else where.texts, m, text, line, ls, p, tok)
         if span is None:
-            return False
+            return None
         where.last = span
         del state_stack[-1]  # = the list's reduction, the statement taken
         del value_stack[-1]
         if eff[0] == 1:  # the list's first statement: an empty list
             state_stack.append(eff[1])
             value_stack.append(_Tree([]))
-        return True
+        return where
+
+    def build(kind: str, stream: Any, where: Any, prefix: tuple[str, ...], m: Any, text: str, line: int, ls: int,
+              p: str, tok: Any) -> Any:
+        if kind == "field":
+            return field(stream, where, prefix, m, text, line, ls, p, tok)
+        return indicator(kind, stream, prefix, m, text, line, ls, p, tok)
 
     def indicator(kind: str, stream: Any, prefix: tuple[str, ...], m: Any, text: str, line: int, ls: int, p: str,
                   tok: Any) -> Any:
@@ -184,4 +192,4 @@ def fuser(sink: Any, top: frozenset[int]) -> Callable[..., bool]:
             span = at = _new(Span, (p, line, tok[3], line, end))
         return span if stream.resolver.plain_field(parts, value, at, span) else None
 
-    return fuse
+    return fuse, build

@@ -867,7 +867,8 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
     attr_groups = {k: tuple(f"{k}a{i}" for i in range(MAX_ATTRS)) for k in "cqr"}
     lists = shapes.lists if sink is not None else {}
     reduce = fused.reducer(sink, top)
-    fuse = fused.fuser(sink, top) if sink is not None else None
+    fuse, build = fused.fuser(sink, top) if sink is not None else (None, None)
+    unless_slot = fused.UNLESS
 
     def quantity(p: str, text: str, line: int, ls: int, m: Any, num: str, unit: str, paren: str) -> Any:
         # = _Builder.quantity
@@ -926,12 +927,16 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
         eff = lists.get(state_stack[-2])
         if eff is not None:
             eff = eff.get(info if type(info) is int else info.get("goto", (None,))[0])
-        if (eff is not None and fuse is not None and sink.fused is not None
-                and fuse(kind, m, text, line, ls, p, tok, eff, state_stack, value_stack)):
+        where = fuse(kind, m, text, line, ls, p, tok, eff, state_stack, value_stack) \
+            if eff is not None and fuse is not None and sink.fused is not None else None
+        if where is not None:
             # the model's indicator or field is built and the statement handed over: no syntax nodes
             line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
             hits["fused"] += 1
-            return finish(kind, m, nx, text, nl_end, line, ls)
+            r = finish(kind, m, nx, text, nl_end, line, ls)
+            if eff[0] == 2 and r[3] is not None:  # the stacks are as before the line: maybe more
+                return run_of(where, eff, at, lists[state_stack[-1]], p, text, r)
+            return r
         # the path (= _Builder.segment, _Builder.path): the first NAME is the token on the stack
         first = _new(Span, (p, tok[2], tok[3], tok[4], tok[5]))
         a, b = m.span("s1")
@@ -1026,6 +1031,40 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             state_stack.extend(info[""])
             value_stack.extend((path, None, None))
         return finish(kind, m, nx, text, nl_end, line, ls)
+
+    def run_of(where: Any, eff: tuple[int, int], at: dict[str, Any], at_lists: dict[int, Any], p: str, text: str,
+               r: tuple[int, int, int, Any]) -> tuple[int, int, int, Any]:
+        """After a fused line that left the stacks as they were and read the next NAME (`r`):
+        the following lines fused as well while they can be, in the same place (nothing on
+        the stacks, the declaration's stream, its open groups or the resolver changes between
+        them); the first that cannot goes back to the generic loop, with its NAME as the
+        next token (it then comes back to `one`)."""
+        pos, line, ls, tok = r
+        stream = sink.fused
+        prefix = () if where is stream else where.texts
+        while True:
+            m = match(text, pos)
+            if m is None:
+                return pos, line, ls, tok
+            kind, nl, nx = kinds[m.lastgroup]
+            info = at.get(kind)
+            if info is None:
+                return pos, line, ls, tok
+            if at_lists.get(info if type(info) is int else info.get("goto", (None,))[0]) != eff:
+                return pos, line, ls, tok
+            unless = unless_slot.get(kind)
+            nl_start, nl_end = m.span(nl)
+            if unless is None or m.start(unless) >= 0 or text.find("\n", pos, nl_start) >= 0 or tok[2] != line:
+                return pos, line, ls, tok
+            span = build(kind, stream, where, prefix, m, text, line, ls, p, tok)
+            if span is None:
+                return pos, line, ls, tok
+            where.last = span
+            line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
+            hits["fused"] += 1
+            pos, line, ls, tok = finish(kind, m, nx, text, nl_end, line, ls)
+            if tok is None:
+                return pos, line, ls, tok
 
     def finish(kind: str, m: Any, nx: str, text: str, nl_end: int, line: int,
                ls: int) -> tuple[int, int, int, Any]:
