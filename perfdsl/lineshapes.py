@@ -934,9 +934,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
             hits["fused"] += 1
             r = finish(kind, m, nx, text, nl_end, line, ls)
-            if eff[0] == 2 and r[3] is not None:  # the stacks are as before the line: maybe more
-                return run_of(where, eff, at, lists[state_stack[-1]], p, text, r)
-            return r
+            return run_of(where, p, text, r, state_stack) if r[3] is not None else r
         # the path (= _Builder.segment, _Builder.path): the first NAME is the token on the stack
         first = _new(Span, (p, tok[2], tok[3], tok[4], tok[5]))
         a, b = m.span("s1")
@@ -1032,14 +1030,17 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             value_stack.extend((path, None, None))
         return finish(kind, m, nx, text, nl_end, line, ls)
 
-    def run_of(where: Any, eff: tuple[int, int], at: dict[str, Any], at_lists: dict[int, Any], p: str, text: str,
-               r: tuple[int, int, int, Any]) -> tuple[int, int, int, Any]:
-        """After a fused line that left the stacks as they were and read the next NAME (`r`):
-        the following lines fused as well while they can be, in the same place (nothing on
-        the stacks, the declaration's stream, its open groups or the resolver changes between
-        them); the first that cannot goes back to the generic loop, with its NAME as the
-        next token (it then comes back to `one`)."""
+    def run_of(where: Any, p: str, text: str, r: tuple[int, int, int, Any],
+               state_stack: list[int]) -> tuple[int, int, int, Any]:
+        """After a fused line that read the next NAME (`r`): the following lines fused as well
+        while they can be, in the same place, each one more statement of the same list (so
+        nothing on the stacks, the declaration's stream, its open groups or the resolver
+        changes between them); the first that cannot goes back to the generic loop, with its
+        NAME as the next token (it then comes back to `one`)."""
         pos, line, ls, tok = r
+        at, at_lists = starts.get(state_stack[-1]), lists.get(state_stack[-1])
+        if at is None or at_lists is None:
+            return r
         stream = sink.fused
         prefix = () if where is stream else where.texts
         while True:
@@ -1050,7 +1051,8 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             info = at.get(kind)
             if info is None:
                 return pos, line, ls, tok
-            if at_lists.get(info if type(info) is int else info.get("goto", (None,))[0]) != eff:
+            eff = at_lists.get(info if type(info) is int else info.get("goto", (None,))[0])
+            if eff is None or eff[0] != 2:
                 return pos, line, ls, tok
             unless = unless_slot.get(kind)
             nl_start, nl_end = m.span(nl)
