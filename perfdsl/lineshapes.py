@@ -55,7 +55,7 @@ from typing import Any
 
 from perfdsl import firstchars
 
-VERSION = 15  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 16  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
@@ -273,7 +273,7 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
                 if n not in ign_before and may_share(n, ignore):
                     ign_before.append(n)
         gap = _atomic(f"w_{slot}", regex_of[ignore], ign_before, regex_of)
-        return f"(?:{gap})?" + _atomic(slot, regex_of[term], before, regex_of)
+        return _optional(gap) + _atomic(slot, regex_of[term], before, regex_of)
 
     def follows_rx(slot: str) -> str:
         """An empty group `slot` where the lexer would read a `follows` terminal next."""
@@ -287,8 +287,8 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
                 ign_before += [n for n in names[:names.index(ignore)] if n not in ign_before and may_share(n, ignore)]
             gap = _atomic(f"w_{slot}_{term}", regex_of[ignore], ign_before, regex_of)
             guard = "|".join(f"(?:{regex_of[n]})" for n in before)
-            alts.append(f"(?:{gap})?" + (f"(?!{guard})" if guard else "") + f"(?:{regex_of[term]})")
-        return f"(?:(?=(?:{'|'.join(alts)}))(?P<{slot}>))?" if alts else ""
+            alts.append(_optional(gap) + (f"(?!{guard})" if guard else "") + f"(?:{regex_of[term]})")
+        return _optional(f"(?=(?:{'|'.join(alts)}))(?P<{slot}>)") if alts else ""
 
     def next_rx(kind: str, slot: str, term: str) -> str:
         """An optional group `slot`: the next token, where the lexer after _NL reads `term`."""
@@ -300,7 +300,7 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
             before += [n for n in names[:names.index(term)] if n not in before and may_share(n, term)]
         if term in filtered or term in data["callback_types"] or not lexer_slots.get(f"next:{kind}"):
             return ""
-        return f"(?:{_atomic(slot, regex_of[term], before, regex_of)})?"
+        return _optional(_atomic(slot, regex_of[term], before, regex_of))
 
     def rx(nodes: list[Any], kind: str = "") -> str:
         parts = []
@@ -312,7 +312,7 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
             elif node[0] == "tok":
                 parts.append(tok_rx(node[1], node[2]))
             elif node[0] == "opt":
-                parts.append(f"(?:{rx(node[1], kind)})?")
+                parts.append(_optional(rx(node[1], kind)))
             else:
                 parts.append("(?:" + "|".join(rx(b, kind) for b in node[1]) + ")")
         return "".join(parts)
@@ -381,7 +381,7 @@ def _closers(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> di
         names = [n for n, _r in orders[lexer_of[state]]]
         before = [n for n in names[:names.index(term)] if may_share(n, term)]
         ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
-        return f"(?:{_atomic('w_' + slot, regex_of[ignore], ign_before, regex_of)})?" + \
+        return _optional(_atomic('w_' + slot, regex_of[ignore], ign_before, regex_of)) + \
             _atomic(slot, regex_of[term], before, regex_of)
 
     out: dict[int, Any] = {}
@@ -426,7 +426,7 @@ def _closers(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> di
             pattern = token_rx("nl", "_NL", entry)
             if "NAME" in names_of(last) and ignore in names_of(last) and "NAME" not in data["filtered"] \
                     and "NAME" not in data["callback_types"]:  # (read as Lark reads the next token: after _NL)
-                pattern += f"(?:{token_rx('nx', 'NAME', last)})?"
+                pattern += _optional(token_rx('nx', 'NAME', last))
             leads = {state: token_rx("lead", term, state)} if term in data["filtered"] and \
                 ignore in names_of(state) else {}
             out[entry] = {"method": method, "size": size, "include": include, "gotos": gotos, "lists": lists,
@@ -523,9 +523,18 @@ def _line_ends(actions: Any, rules: Any, lexer_of: dict[int, int], orders: list[
         names = [n for n, _r in orders[lexer_of[entry]]]
         before = [n for n in names[:names.index("_NL")] if may_share(n, "_NL")]
         ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
-        found["pattern"] = f"(?:{_atomic('w_nl', regex_of[ignore], ign_before, regex_of)})?" + \
+        found["pattern"] = _optional(_atomic('w_nl', regex_of[ignore], ign_before, regex_of)) + \
             _atomic("nl", regex_of["_NL"], before, regex_of)
     return ends
+
+
+def _optional(regex: str) -> str:
+    """`(?:regex)?`, written as an alternation with an empty branch: the same match (greedy:
+    `regex` first, then nothing), but Python's engine compiles `(?:…)?` over anything longer
+    than one character into a general repeat, inside which every branch and lookahead saves
+    all the capture groups' marks (a copy of the whole marks array): with the shapes' ~80
+    named groups that was a quarter of the line shapes' time."""
+    return f"(?:{regex}|)"
 
 
 def _atomic(name: str, regex: str, before: list[str], regex_of: dict[str, str]) -> str:
