@@ -296,6 +296,19 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
                 return out if isinstance(out, list) else None
 
 
+def use_shapes_now() -> None:
+    """Compile the line shapes now and use them from the next text on: for a run known to be
+    long enough to pay for them (perfdsl.parallel, before forking: the workers inherit them),
+    instead of after SHAPES_AFTER_CHARS of text in each process."""
+    found = tables()
+    if found is None or os.environ.get("PERFDSL_NO_SHAPES"):
+        return
+    shapes = _shapes(found)
+    if shapes is not None:
+        shapes.match  # noqa: B018 (compiled here)
+        found.parsed_chars = max(found.parsed_chars, SHAPES_AFTER_CHARS)
+
+
 def fusing(tables: Tables) -> bool:
     """Whether plain indicators will be fused (perfdsl.fused) in the next parse: then handing
     groups' bodies over statement by statement costs less than building the groups' nodes,

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from perfdsl.source import SourceFile
 
 Unit = tuple[str, list[str], tuple[str, ...]]  # (set root, files, profile dirs)
+# A run of at least this many files uses the fast path's line shapes from its first file on
+# (perfdsl.fastpath.SHAPES_AFTER_CHARS is about 30 files' text): compiled once, before forking.
+SHAPES_FROM_FILES = 30
 
 # Below this many files a pool does not pay for itself (fork + result transfer).
 MIN_FILES_FOR_POOL = 8
@@ -101,6 +104,10 @@ def _worker_cache(use_cache: bool) -> Any:
 def _map(fn: Callable[..., Any], units: Sequence[Unit], jobs: int | None, *args: Any) -> Iterator[Any]:
     """`fn(unit, *args)` for each unit, in order; in-process or on a fork pool."""
     n = effective_jobs(jobs, units)
+    if sum(len(unit[1]) for unit in units) >= SHAPES_FROM_FILES:  # (before forking: workers inherit them)
+        from perfdsl import fastpath
+
+        fastpath.use_shapes_now()
     if n <= 1:
         _WORKER_CACHES.clear()  # a fresh in-run memo per call, as before
         for unit in units:

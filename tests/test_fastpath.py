@@ -237,6 +237,29 @@ def test_shapes_are_used_only_after_enough_text(monkeypatch: pytest.MonkeyPatch)
     assert lineshapes.STATS == before
 
 
+def test_a_long_run_uses_the_shapes_from_its_first_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A check of many files (perfdsl.parallel) compiles the shapes once, before any worker is
+    forked, and uses them from the first file; a run of a few files does not pay for them."""
+    from perfdsl import parallel
+    from perfdsl.api import compile_file
+
+    tables = fastpath.tables()
+    assert tables is not None
+    monkeypatch.setattr(fastpath, "SHAPES_AFTER_CHARS", 10**9)
+    monkeypatch.setattr(tables, "parsed_chars", 0)
+    f = tmp_path / "a.perf"
+    f.write_text("项目 甲 {\n  产出.数量.人数 >= 1 人\n}\n", encoding="utf-8")
+    few = [(str(tmp_path), [str(f)] * (parallel.SHAPES_FROM_FILES - 1), ())]
+    before = dict(lineshapes.STATS)
+    list(parallel._map(lambda unit: compile_file(unit[1][0]), few, 1))
+    assert lineshapes.STATS == before and tables.parsed_chars < fastpath.SHAPES_AFTER_CHARS
+    many = [(str(tmp_path), [str(f)] * parallel.SHAPES_FROM_FILES, ())]
+    results = list(parallel._map(lambda unit: compile_file(unit[1][0]), many, 1))
+    assert tables.parsed_chars >= fastpath.SHAPES_AFTER_CHARS
+    assert lineshapes.STATS["comparison"] > before["comparison"]  # the first file already used them
+    assert results[0].declarations == compile_file(str(f)).declarations
+
+
 _HEAD = "项目 甲 {\n  模板: gansu-project\n  产出 {\n"
 _TAIL = "  }\n  备注: 完\n}\n"
 
