@@ -725,12 +725,13 @@ def newline(text: str, start: int, end: int, line: int, line_start: int, on_nl: 
     is perfdsl.parser's own, only if the token holds a comment), then the line counter moves
     on. Returns the line and the offset of its start after the token."""
     nl_line, nl_col = line, start - line_start + 1
-    k = text.count("\n", start, end)
+    value = text[start:end]  # (short: cheaper than searching `text` between offsets)
+    k = value.count("\n")
     if k:
         line += k
-        line_start = text.rindex("\n", start, end) + 1
-    if always or text.find("#", start, end) >= 0:
-        on_nl(_new(token, ("_NL", text[start:end], nl_line, nl_col, line, end - line_start + 1)))
+        line_start = start + value.rindex("\n") + 1
+    if always or "#" in value:
+        on_nl(_new(token, ("_NL", value, nl_line, nl_col, line, end - line_start + 1)))
     return line, line_start
 
 
@@ -927,7 +928,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
         kind, nl, nx = kinds[m.lastgroup]
         info = at.get(kind)
         nl_start, nl_end = m.span(nl)
-        if info is None or text.find("\n", pos, nl_start) >= 0:  # (spans below assume one line)
+        if info is None or "\n" in text[pos:nl_start]:  # (spans below assume one line)
             hits["declined"] += 1
             return None
         ls = line_start
@@ -1065,7 +1066,7 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
                 return pos, line, ls, tok
             unless = unless_slot.get(kind)
             nl_start, nl_end = m.span(nl)
-            if unless is None or m.start(unless) >= 0 or text.find("\n", pos, nl_start) >= 0 or tok[2] != line:
+            if unless is None or m.start(unless) >= 0 or "\n" in text[pos:nl_start] or tok[2] != line:
                 return pos, line, ls, tok
             span = build(kind, stream, where, prefix, m, text, line, ls, p, tok)
             if span is None:
@@ -1083,9 +1084,11 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
         (see _next), if the regex read it."""
         hits[kind] += 1
         a, b = m.span(nx) if nx else (-1, -1)
-        if a >= 0 and text.find("\n", a, b) < 0:
-            hits["next"] += 1
-            return b, line, ls, _new(token, ("NAME", text[a:b], line, a - ls + 1, line, b - ls + 1))
+        if a >= 0:
+            name = text[a:b]
+            if "\n" not in name:
+                hits["next"] += 1
+                return b, line, ls, _new(token, ("NAME", name, line, a - ls + 1, line, b - ls + 1))
         return nl_end, line, ls, None
 
     return run
