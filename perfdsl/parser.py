@@ -416,7 +416,8 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
 
     `stream(kind)`, if given, is asked for a consumer for each chunk the fast path parses
     (`kind` is department | project); the consumer's `take(stmt, values)` is then offered
-    the declaration's statements one by one while it is parsed (perfdsl.stream), and the
+    the declaration's statements one by one while it is parsed (perfdsl.stream; one whose
+    `fuses` is true is also given plain statements without their nodes, perfdsl.fused), and the
     declaration node in the document has no body but spans it all (issue #16: a huge
     declaration's syntax tree is never whole in memory). A consumer whose chunk is declined, or turns out
     to hold more than one declaration, is dropped and the chunk parsed as usual; the
@@ -461,11 +462,14 @@ def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],
     scratch_d: list[Diagnostic] = []
     scratch_c: list[ast.Comment] = []
     _CTX.diags, _CTX.comments = scratch_d, scratch_c
+    # A consumer that `fuses` (perfdsl.stream.DeclStream) takes plain statements straight from
+    # the line shapes (perfdsl.fused); then it is offered groups' bodies in files of any size.
+    fuses = consumer if getattr(consumer, "fuses", False) and fastpath.fusing(tables) else None
     try:
         result = fastpath.parse(tables, chunk, _builder(), _on_nl, first_line,
                                 sink=consumer.take if consumer is not None else None,
-                                nested=consumer is not None and (consumer.groups or fastpath.fusing(tables)),
-                                fused=consumer)
+                                nested=consumer is not None and (consumer.groups or fuses is not None),
+                                fused=fuses)
     finally:
         _CTX.diags, _CTX.comments = diags, comments
     if result is not None and consumer is not None:

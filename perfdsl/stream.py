@@ -103,6 +103,7 @@ class DeclStream:
         self.last: Span | None = None  # the last top-level statement's span: where the declaration ends
         self.frames: list[_Frame] = []
         self.groups = owner.groups  # (read by the parser: offer the statements of groups too)
+        self.fuses = True  # (read by the parser: plain statements may come without syntax nodes)
 
     def take(self, st: Any, values: list[Any] | None) -> bool:
         """The parser's sink: `st` finished in the declaration's own body (`values` None), or
