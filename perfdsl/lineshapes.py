@@ -697,6 +697,9 @@ def load(data: dict[str, Any] | None) -> Shapes | None:
         for end in shapes.ends.values():
             re.compile(end["pattern"])
             dict(end["gotos"])
+            for lead in end.get("leads", {}).values():  # (a closer: see `closer`)
+                re.compile(lead + end["pattern"])
+            dict(end.get("lists", {}))
         return shapes
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, re.error):
         return None
