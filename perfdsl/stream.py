@@ -64,20 +64,20 @@ class StreamedDecls(dict[tuple[int, int], "DeclStream"]):
 class _Frame:
     """A group whose body is being handed over statement by statement."""
 
-    __slots__ = ("colon", "index", "keep", "last", "path", "pending", "record", "segs", "skip", "texts", "waivers")
+    # Defaults as class attributes (a frame is opened for every group: only what differs is set).
+    keep = False  # opened before the profile was known: its statements stay in the tree
+    skip = False  # too deep (PD-S008): its statements are not resolved
+    record = False  # the resolver knows it (open_group): its waivers get a place
+    segs: tuple[ast.Segment, ...] = ()
+    texts: tuple[str, ...] = ()
+    colon = False  # the colon check looks inside (as colon_names does to depth 2)
+    index = 0
+    waivers: tuple[ast.Waiver, ...] = ()
+    last: Span | None = None
 
     def __init__(self, path: ast.Path) -> None:
         self.path = path
-        self.keep = False  # opened before the profile was known: its statements stay in the tree
-        self.skip = False  # too deep (PD-S008): its statements are not resolved
-        self.record = False  # the resolver knows it (open_group): its waivers get a place
-        self.segs: tuple[ast.Segment, ...] = ()
-        self.texts: tuple[str, ...] = ()
-        self.colon = False  # the colon check looks inside (as colon_names does to depth 2)
-        self.index = 0
-        self.waivers: tuple[ast.Waiver, ...] = ()
         self.pending: list[ast.Waiver] = []
-        self.last: Span | None = None
 
 
 def _with_waivers(pending: list[ast.Waiver], st: ast.Stmt) -> ast.Stmt | None:
@@ -150,10 +150,11 @@ class DeclStream:
         groups `take` would open for it are opened now (the same steps, a moment earlier)."""
         frames = self.frames
         if not frames or len(values) < 3 + above or values[-3 - above] is not frames[-1].path:
-            depth = sum(1 for v in values if type(v) is ast.Path)
-            if depth <= len(frames):  # (fewer: `st` would close a group; none: top level)
+            unframed = self._unframed(values)
+            if not unframed:  # (the top level, or `st` would close a group)
                 return None
-            self._open_to(values)
+            for path in unframed:  # (as `take` would open them)
+                self._open(path)
         frame = frames[-1]
         if frame.keep or frame.skip or frame.pending:
             return None
@@ -183,8 +184,24 @@ class DeclStream:
     # --- groups ----------------------------------------------------------------------
     def _open_to(self, values: list[Any]) -> None:
         """Open a frame for each group path on the value stack that has none yet."""
-        for path in [v for v in values if type(v) is ast.Path][len(self.frames):]:
+        for path in self._unframed(values):
             self._open(path)
+
+    def _unframed(self, values: list[Any]) -> list[ast.Path]:
+        """The group paths on the value stack that have no frame yet: those above the innermost
+        frame's path (the frames are the stack's first paths, in order), found from the top."""
+        found = []
+        if not self.frames:
+            return [v for v in values if type(v) is ast.Path]
+        last = self.frames[-1].path
+        for i in range(len(values) - 1, -1, -1):
+            v = values[i]
+            if v is last:
+                found.reverse()
+                return found
+            if type(v) is ast.Path:
+                found.append(v)
+        return [v for v in values if type(v) is ast.Path][len(self.frames):]  # (the frames' paths are not all there)
 
     def _open(self, path: ast.Path) -> None:
         parent = self.frames[-1] if self.frames else None
