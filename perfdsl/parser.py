@@ -440,7 +440,8 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
             consumer = None
             if stream is not None and tables.stream_origins:
                 kind = _DECL_HEADER.search(chunk)
-                consumer = stream("department" if kind and kind.group(1) == "部门整体" else "project")
+                if kind is not None:  # (none: comments and waivers only; anything else is parsed whole, the same)
+                    consumer = stream("department" if kind.group(1) == "部门整体" else "project")
             result = _run_fast(tables, chunk, diags, comments, first, consumer)
             if result is not None:
                 _collect(result, decls, stray)
