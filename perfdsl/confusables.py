@@ -33,3 +33,20 @@ def fold(name: str) -> str:
     """The TR39 skeleton of NFKC(`name`) without invisible characters."""
     text = unicodedata.normalize("NFKC", name)
     return unicodedata.normalize("NFD", unicodedata.normalize("NFD", text).translate(_table()))
+
+
+# Names of at most this many characters keep their skeleton in a small cache: indicator
+# names recur across a province's declarations (服务对象满意度 …), and a cached skeleton
+# costs a lookup instead of three normalisations and a translation (about 0.7 µs). Longer
+# names (PD-N003 flags those) are not kept, so the cache stays a few MB at most.
+CACHED_NAME_CHARS = 100
+
+
+@lru_cache(maxsize=4096)
+def _fold_cached(name: str) -> str:
+    return fold(name)
+
+
+def fold_name(name: str) -> str:
+    """`fold(name)`, from the cache for a name of ordinary length."""
+    return _fold_cached(name) if len(name) <= CACHED_NAME_CHARS else fold(name)

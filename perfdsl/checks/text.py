@@ -11,12 +11,15 @@ whose NFKC + TR39 skeleton (perfdsl.confusables) are equal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 
-from perfdsl.confusables import fold
+from perfdsl.confusables import fold_name
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.invisible import PATTERN, describe, visible
 from perfdsl.model import Declaration, Indicator
 from perfdsl.source import Span
+
+_name = attrgetter("name")
 
 
 def check_invisible(text: str, path: str, decls: Iterable[Declaration]) -> Iterator[Diagnostic]:
@@ -60,23 +63,19 @@ def _short(text: str, around: int, limit: int = 40) -> str:
 
 
 def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
-    # Keyed by the skeleton's hash, not the skeleton (a new string per name: a million indicators,
-    # issue #16); a hash shared by two different skeletons is checked and falls back to exact keys.
-    first: dict[int, Indicator] = {}
-    for ind in decl.indicators:
-        key = fold(ind.name)
-        seen = first.get(hash(key))
-        if seen is None:
-            first[hash(key)] = ind
-        elif seen.name != ind.name:  # look-alikes (or two skeletons with one hash): report exactly
-            yield from _confusable_exact(decl)
-            return
+    # Two different names share a skeleton exactly when the distinct names have fewer distinct
+    # skeletons than themselves. Counted by the skeletons' hashes, not the skeletons (a new
+    # string per name: a million indicators, issue #16); two skeletons with one hash only send
+    # the declaration to the exact pass, which reports nothing for them.
+    distinct = set(map(_name, decl.indicators))
+    if len(set(map(hash, map(fold_name, distinct)))) != len(distinct):
+        yield from _confusable_exact(decl)
 
 
 def _confusable_exact(decl: Declaration) -> Iterator[Diagnostic]:
     first: dict[str, Indicator] = {}
     for ind in decl.indicators:
-        key = fold(ind.name)
+        key = fold_name(ind.name)
         seen = first.get(key)
         if seen is None:
             first[key] = ind
