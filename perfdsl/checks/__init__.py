@@ -46,10 +46,12 @@ SET_RULES: tuple[SetRule, ...] = (
 
 def run_checks(dset: DeclarationSet) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    extend = out.extend
+    every = [rule for rule, _reads in DECLARATION_RULES]
+    profile_free = [rule for rule, reads_profile in DECLARATION_RULES if not reads_profile]
     for decl in dset.declarations:
-        for rule, reads_profile in DECLARATION_RULES:
-            if decl.profile_known or not reads_profile:
-                out.extend(rule(decl))
+        for rule in every if decl.profile_known else profile_free:
+            extend(rule(decl))
     for srule in SET_RULES:
-        out.extend(srule(dset))
+        extend(srule(dset))
     return out

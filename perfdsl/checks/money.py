@@ -126,18 +126,20 @@ def project_amount(decl: Declaration) -> tuple[Decimal, Span] | None:
 
 
 def check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
-    with exact():
-        yield from list(_check_cost_control(decl))
-
-
-def _check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
     key = decl.profile.budget_field
     budget_f = decl.field(key) if key else None
     budget = _num(budget_f)
-    ind = cost_indicator(decl)
-    if budget is None or ind is None or ind.target.value is None or ind.target.unit is None:
+    if budget is None:  # no budget: the cost indicator need not be looked for
         return
-    value = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)
+    ind = cost_indicator(decl)
+    if ind is None or ind.target.value is None or ind.target.unit is None:
+        return
+    with exact():
+        yield from list(_check_cost_control(decl, key, budget, ind))  # type: ignore[arg-type]
+
+
+def _check_cost_control(decl: Declaration, key: str, budget: Decimal, ind: Indicator) -> Iterator[Diagnostic]:
+    value = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)  # type: ignore[arg-type]
     if value is None:
         return
     if value - budget > tolerance(budget, value):  # precision of the converted figure (5004000 元 = 500.4 万元)
