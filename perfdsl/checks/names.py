@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from itertools import chain
 from operator import attrgetter
 
 from perfdsl.diagnostics import Diagnostic, diag
@@ -29,10 +28,6 @@ _FILLER = re.compile(r"[\s\-_*－＿＊]+")
 _BLANK = re.compile(r"[\s\-_*－＿＊]*")
 
 _name = attrgetter("name")
-_qual_text = attrgetter("target.text")
-_columns = attrgetter("columns")
-_text = attrgetter("text")
-_items = attrgetter("items")
 
 
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
@@ -101,11 +96,11 @@ def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
 
 def _may_hold_placeholder(inds: tuple[Indicator, ...], fields: tuple[Field, ...]) -> bool:
     """False only when no text of the declaration holds a character a placeholder starts with."""
-    texts = chain(map(_name, inds), filter(None, map(_qual_text, inds)), filter(None, map(_text, fields)))
-    if any(map(_columns, inds)):
-        texts = chain(texts, (v for ind in inds for _k, v in ind.columns))
-    if any(map(_items, fields)):
-        texts = chain(texts, (item for f in fields for item in f.items))
+    texts = [ind.name for ind in inds]
+    texts += [text for ind in inds if (text := ind.target.text)]
+    texts += [v for ind in inds if ind.columns for _k, v in ind.columns]
+    texts += [text for f in fields if (text := f.text)]
+    texts += [item for f in fields if f.items for item in f.items]
     return _PLACEHOLDER_START.search("".join(texts)) is not None
 
 
