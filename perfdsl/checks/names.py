@@ -1,9 +1,8 @@
 """Rules on indicator names and on template placeholders left in any text.
 
 Both rules first test the whole declaration at once (a set of the names, one search over
-the texts joined) and look at each indicator only when that test finds something: a
-declaration without a finding costs a few C-level passes, not a Python loop per indicator
-(docs/performance.md §3.8). The per-indicator loops below are the rules' definition.
+the texts joined) and run their per-indicator pass, which defines them, only on what that
+test cannot clear (perfdsl.checks.fastexit).
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
 
+from perfdsl.checks import fastexit
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, Field, Indicator
 
@@ -27,22 +26,26 @@ _FILLER = re.compile(r"[\s\-_*－＿＊]+")
 # in one C-level match (str.strip and `\s` both strip exactly the str.isspace characters).
 _BLANK = re.compile(r"[\s\-_*－＿＊]*")
 
-_name = attrgetter("name")
-
 
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
     """PD-N002 blank name, PD-N003 overlong name, PD-N001 a name repeated within one 二级."""
-    inds = decl.indicators
-    names = list(map(_name, inds))
+    yield from _names_each(_name_suspects(decl.indicators))
+
+
+def _name_suspects(inds: tuple[Indicator, ...]) -> Iterable[Indicator]:
+    """The indicators `_names_each` can report on, in order: all of them when some name is
+    blank or too long; otherwise only those whose name is written more than once (PD-N001
+    needs an earlier indicator with the same name), which is usually none."""
+    if not fastexit.ENABLED:
+        return inds
+    names = [ind.name for ind in inds]
     distinct = set(names)
     if any(map(_BLANK.fullmatch, distinct)) or max(map(len, distinct), default=0) > NAME_LIMIT:
-        yield from _names_each(inds)
-        return
+        return inds
     if len(distinct) == len(names):
-        return  # no name is written twice: no PD-N001
-    # Only PD-N001 is left, and only names written more than once can be repeated in one 二级.
+        return ()
     repeated = {n for n, count in Counter(names).items() if count > 1}
-    yield from _names_each(ind for ind in inds if ind.name in repeated)
+    return [ind for ind in inds if ind.name in repeated]
 
 
 def _names_each(inds: Iterable[Indicator]) -> Iterator[Diagnostic]:
@@ -78,7 +81,7 @@ def _placeholder(text: str | None) -> str | None:
 
 def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
     """PD-N004: the first text of each indicator and header field that holds a template placeholder."""
-    if not _may_hold_placeholder(decl.indicators, decl.fields):
+    if fastexit.ENABLED and not _may_hold_placeholder(decl.indicators, decl.fields):
         return
     for ind in decl.indicators:
         for text in (ind.name, ind.target.text, *(v for _k, v in ind.columns)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
 
+from perfdsl.checks import fastexit
 from perfdsl.confusables import fold_name, fold_names
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.invisible import PATTERN, describe, visible
@@ -68,7 +69,7 @@ def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
     # string per name: a million indicators, issue #16); two skeletons with one hash only send
     # the declaration to the exact pass, which reports nothing for them.
     distinct = set(map(_name, decl.indicators))
-    if len(set(map(hash, fold_names(distinct)))) != len(distinct):
+    if not fastexit.ENABLED or len(set(map(hash, fold_names(distinct)))) != len(distinct):
         yield from _confusable_exact(decl)
 
 

@@ -1,0 +1,257 @@
+"""The declaration rules' whole-declaration fast exits never hide a finding.
+
+Several rules test a whole declaration at once and run their per-indicator pass (the rule's
+definition) only when that test may find something (perfdsl.checks.fastexit). Here:
+- a finding placed only in the third indicator of the second declaration (or in a column,
+  a 定性 text, a header list item) is still reported, and the run without fast exits
+  reports exactly the same;
+- over every fixture, every example and seeded mutations of the examples, all diagnostics
+  are identical with and without the fast exits;
+- the cheaper tests the fast paths rely on agree with the definitions they stand for.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from perfdsl.api import check_paths
+from perfdsl.checks import fastexit, names
+from perfdsl.confusables import CACHED_NAME_CHARS, fold, fold_name, fold_names
+from perfdsl.diagnostics import Diagnostic
+from perfdsl.units import known_units, parse_unit, unit_category
+
+from conftest import ROOT
+
+DECL = """项目 项目{n} {{
+  模板: {template}
+  主管部门: 测试局
+  实施单位: 测试中心
+  年度目标:
+    - {goal}
+  成本.经济成本.成本控制数 <= 10 万元
+  产出.数量.第1批服务人数 >= 100 人
+  {third}
+  效益.社会效益.群众获得感 定性 提高
+  满意度.服务对象满意度.服务对象满意度 >= 90 %
+}}
+"""
+THIRD = "产出.质量.验收合格率 = 100 %"
+GOAL = "完成年度任务"
+THIRD_LINE = 21  # the third indicator of the second declaration
+GOAL_LINE = 17  # the second declaration's 年度目标 item
+
+# A profile in which 成本指标 is both an 一级 and an 二级 (under 产出指标): only with such a
+# profile can the model hold both, which PD-H003's rule reports (resolve reports the rest).
+MIXED_COST_PROFILE = """id = "mixed-cost"
+name = "混合成本模板"
+extends = "mof2021"
+replace = ["hierarchy"]
+
+[[hierarchy]]
+name = "成本指标"
+children = [{ name = "经济成本指标" }]
+
+[[hierarchy]]
+name = "产出指标"
+children = [{ name = "数量指标" }, { name = "质量指标" }, { name = "成本指标" }]
+
+[[hierarchy]]
+name = "效益指标"
+children = [{ name = "社会效益指标" }]
+
+[[hierarchy]]
+name = "满意度指标"
+children = [{ name = "服务对象满意度指标", aliases = ["满意度"] }]
+"""
+
+# case: (code, the second declaration's third indicator, its 年度目标 item, line reported)
+CASES = {
+    "placeholder-in-name": ("PD-N004", "产出.质量.验收ＸＸ合格率 = 100 %", GOAL, THIRD_LINE),
+    "placeholder-mixed-widths": ("PD-N004", "产出.质量.验收ｘx合格率 = 100 %", GOAL, THIRD_LINE),
+    "placeholder-in-qualitative-text": ("PD-N004", "产出.质量.验收情况 定性 达到□标准", GOAL, THIRD_LINE),
+    "placeholder-in-column": ("PD-N004", "产出.质量.验收合格率 = 100 % [备注: 待定……]", GOAL, THIRD_LINE),
+    "placeholder-in-list-item": ("PD-N004", THIRD, "完成＊＊年度任务", GOAL_LINE),
+    "confusable-full-width-digit": ("PD-T002", "产出.质量.第１批服务人数 >= 100 人", GOAL, THIRD_LINE),
+    "confusable-cjk": ("PD-T002", "产出.质量.服务土兵人数 >= 100 人\n  产出.时效.服务士兵人数 >= 100 人", GOAL,
+                       THIRD_LINE + 1),
+    "confusable-cyrillic": ("PD-T002", "产出.质量.P类合格率 = 100 %\n  产出.时效.\u0420类合格率 = 100 %", GOAL,
+                            THIRD_LINE + 1),
+    "repeated-name": ("PD-N001", "产出.数量.第1批服务人数 >= 200 人", GOAL, THIRD_LINE),
+    "blank-name": ("PD-N002", '产出.数量."＿＿" >= 1 次', GOAL, THIRD_LINE),
+    "long-name": ("PD-N003", "产出.质量." + "长" * 101 + "率 = 100 %", GOAL, THIRD_LINE),
+    "cost-as-second-level": ("PD-H003", "产出.成本.单位成本 <= 3 万元", GOAL, THIRD_LINE),
+    "weight-column": ("PD-M005", "产出.质量.验收合格率 = 100 % [权重: 0]", GOAL, THIRD_LINE),
+    "unit-category": ("PD-U004", "产出.质量.验收合格率 = 100 万元", GOAL, THIRD_LINE),
+    "percent-over-100": ("PD-P001", "产出.质量.验收合格率 = 150 %", GOAL, THIRD_LINE),
+}
+
+
+def _diagnostics(paths: list[Path]) -> list[Diagnostic]:
+    return check_paths([str(p) for p in paths], jobs=1).diagnostics
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, paths: list[Path]) -> list[Diagnostic]:
+    """The diagnostics with fast exits, after asserting they equal those without."""
+    fast = _diagnostics(paths)
+    with monkeypatch.context() as m:
+        m.setattr(fastexit, "ENABLED", False)
+        definition = _diagnostics(paths)
+    assert fast == definition
+    return fast
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_finding_in_third_indicator_of_second_declaration(case: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    code, third, goal, line = CASES[case]
+    template = "mof2021"
+    if code == "PD-H003":
+        (tmp_path / "profiles").mkdir()
+        (tmp_path / "profiles" / "mixed.toml").write_text(MIXED_COST_PROFILE, encoding="utf-8")
+        template = "mixed-cost"
+    first = DECL.format(n=1, third=THIRD, goal=GOAL, template=template)
+    clean = tmp_path / "clean.perf"
+    clean.write_text(first + DECL.format(n=2, third=THIRD, goal=GOAL, template=template), encoding="utf-8")
+    assert code not in [d.code for d in _both_ways(monkeypatch, [clean])]
+    found = tmp_path / "found.perf"
+    found.write_text(first + DECL.format(n=2, third=third, goal=goal, template=template), encoding="utf-8")
+    diags = _both_ways(monkeypatch, [found])
+    assert (code, line) in [(d.code, d.span.line) for d in diags]
+
+
+def test_not_a_placeholder_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `xＸ` mixes cases (not one of the placeholder runs); a lone `*` or `…` is no placeholder either
+    path = tmp_path / "a.perf"
+    third = "产出.质量.验收xＸ合格率 = 100 % [备注: 约*次…]"
+    path.write_text(DECL.format(n=1, third=THIRD, goal=GOAL, template="mof2021")
+                    + DECL.format(n=2, third=third, goal="写 x× 与单个 …", template="mof2021"), encoding="utf-8")
+    assert "PD-N004" not in [d.code for d in _both_ways(monkeypatch, [path])]
+
+
+# --- every fixture, every example, and mutations of the examples ----------------------------
+
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+FIXTURE_FILES = sorted((ROOT / "tests" / "fixtures").rglob("*.perf"))
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_fixtures_same_without_fast_exits(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = FIXTURE_FILES[chunk::4]
+    assert files
+    _both_ways(monkeypatch, files)
+
+
+def test_examples_same_without_fast_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    _both_ways(monkeypatch, EXAMPLES)
+
+
+_INDICATOR = re.compile(r"^(\s*)([^#\s:{}\"][^:{}\"]*?)\s+(>=|<=|=|≥|≤|定性|区间)\s*(.*)$")
+_MARKS = ["**", "XX", "ｘｘ", "□", "……", "××", "＊＊", "*", "X", "x", "…", "×", "xＸ"]
+_LOOKALIKES = [("士", "土"), ("1", "１"), ("P", "\u0420"), ("（", "("), ("率", "率\u200d"), ("数", "數")]
+
+
+def _mutate_line(rng: random.Random, m: re.Match[str]) -> list[str]:
+    indent, name, op, rest = m.groups()
+    pick = rng.randrange(8)
+    if pick == 0:
+        k = rng.randrange(len(name) + 1)
+        name = name[:k] + rng.choice(_MARKS) + name[k:]
+    elif pick == 1:
+        a, b = rng.choice(_LOOKALIKES)  # two names a reader cannot tell apart
+        first, twin = (name, name.replace(a, b, 1)) if a in name else (name + a, name + b)
+        return [f"{indent}{first} {op} {rest}", f"{indent}{twin} {op} {rest}"]
+    elif pick == 2:
+        return [f"{indent}{name} {op} {rest}"] * 2
+    elif pick == 3:
+        name = name.rsplit(".", 1)[0] + "." + rng.choice(['"＿＿"', '" "', "长" * 101, "成本指标.x"]) if "." in name else name
+    elif pick == 4:
+        rest = f"{rest} [{rng.choice(['权重: 20', '权重: 0', '备注: XX', '备注: 好'])}]"
+    elif pick == 5:
+        op, rest = "定性", rng.choice(["达到**标准", "100 %", "", "□"])
+    elif pick == 6:
+        op, rest = "=", f"{rng.choice(['150', '85', '5'])} {rng.choice(['%', '万元', '个', '人'])}"
+    return [f"{indent}{name} {op} {rest}".rstrip()]
+
+
+def _mutate(rng: random.Random, text: str, rate: float) -> str:
+    out: list[str] = []
+    for line in text.split("\n"):
+        m = _INDICATOR.match(line)
+        if m and rng.random() < rate:
+            out.extend(_mutate_line(rng, m))
+        elif line.lstrip().startswith("- ") and rng.random() < rate:
+            out.append(line + rng.choice(_MARKS))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mutated_examples_same_without_fast_exits(seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    rate = (0.02, 0.1, 0.3)[seed]  # a lone finding in a clean declaration, up to many
+    roots = []
+    for example in EXAMPLES:
+        root = tmp_path / example.name
+        for src in sorted(example.rglob("*.perf")):
+            dst = root / src.relative_to(example)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(_mutate(rng, src.read_text(encoding="utf-8"), rate), encoding="utf-8")
+        if (example / "profiles").is_dir():
+            for prof in (example / "profiles").rglob("*"):
+                if prof.is_file():
+                    dst = root / prof.relative_to(example)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    dst.write_bytes(prof.read_bytes())
+        roots.append(root)
+    diags = _both_ways(monkeypatch, roots)
+    codes = {d.code for d in diags}
+    # the mutations do reach the rules with fast exits
+    assert ({"PD-N004"} if seed == 0 else {"PD-N004", "PD-N001", "PD-N002", "PD-T002"}) <= codes
+
+
+# --- the cheap tests agree with what they stand for ------------------------------------------
+
+
+def test_blank_name_test_is_strip_or_filler() -> None:
+    def definition(s: str) -> bool:
+        return not s.strip() or bool(names._FILLER.fullmatch(s))
+
+    every_char = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    bad = [c for c in every_char if bool(names._BLANK.fullmatch(c)) != definition(c)
+           or bool(names._BLANK.fullmatch(c + c)) != definition(c + c)]
+    assert bad == []
+    for s in ["", " ", "\u3000", "-_", "－＿＊ ", "a", " a ", "—", "-a-", "\t\n"]:
+        assert bool(names._BLANK.fullmatch(s)) == definition(s), s
+
+
+def test_placeholder_start_is_every_first_character() -> None:
+    starts = [chr(c) for c in range(0x10000) if names._PLACEHOLDER.match(chr(c) * 3)]
+    assert sorted(starts) == sorted("*XＸxｘ×＊…□")
+    assert all(names._PLACEHOLDER_START.fullmatch(c) for c in starts)
+    assert not [chr(c) for c in range(0x10000) if names._PLACEHOLDER_START.fullmatch(chr(c)) and chr(c) not in starts]
+
+
+@pytest.mark.parametrize("text", ["完成**任务", "x", "abxx", "约×次", "××", "无", "", "□", "XＸ", "…1…", "ｘｘ末尾"])
+def test_placeholder_same_as_plain_search(text: str) -> None:
+    m = names._PLACEHOLDER.search(text)
+    assert names._placeholder(text) == (m.group(0) if m and text else None)
+
+
+def test_cached_skeletons_are_the_skeletons() -> None:
+    short = ["士兵", "土兵", "第１类", "\u0420类", "服务\u200b人数"]
+    long_ = ["长" * (CACHED_NAME_CHARS + 1), "P" * (CACHED_NAME_CHARS + 5)]
+    for name in short + long_:
+        assert fold_name(name) == fold(name)
+    assert list(fold_names(short)) == [fold(n) for n in short]
+    assert list(fold_names(short + long_)) == [fold(n) for n in short + long_]
+
+
+def test_unit_category_is_the_units_category() -> None:
+    for text in [*known_units(), "万元/人.年", "元/平方米", "个工作日", "%", "％", "xyz", "人数", "元／人", "(万元)"]:
+        unit = parse_unit(text)
+        assert unit_category(text) == (None if unit is None else unit.category), text
