@@ -79,17 +79,33 @@ def _placeholder(text: str | None) -> str | None:
     return m.group(0) if m else None
 
 
+# Indicators are tested for placeholders in batches: a hit sends only its batch through the
+# per-indicator pass, and the joined text of a huge declaration is never built whole.
+PLACEHOLDER_BATCH = 256
+
+
 def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
     """PD-N004: the first text of each indicator and header field that holds a template placeholder."""
-    if fastexit.ENABLED and not _may_hold_placeholder(decl.indicators, decl.fields):
-        return
-    for ind in decl.indicators:
+    inds = decl.indicators
+    for start in range(0, len(inds), PLACEHOLDER_BATCH):
+        batch = inds[start:start + PLACEHOLDER_BATCH]
+        if not fastexit.ENABLED or _may_hold_placeholder(_indicator_texts(batch)):
+            yield from _indicator_placeholders(batch)
+    if not fastexit.ENABLED or _may_hold_placeholder(_field_texts(decl.fields)):
+        yield from _field_placeholders(decl.fields)
+
+
+def _indicator_placeholders(inds: tuple[Indicator, ...]) -> Iterator[Diagnostic]:
+    for ind in inds:
         for text in (ind.name, ind.target.text, *(v for _k, v in ind.columns)):
             ph = _placeholder(text)
             if ph:
                 yield diag("PD-N004", ind.span, path=ind.path, text=_short(text or ""), placeholder=ph)
                 break
-    for f in decl.fields:
+
+
+def _field_placeholders(fields: tuple[Field, ...]) -> Iterator[Diagnostic]:
+    for f in fields:
         for text in (f.text, *f.items):
             ph = _placeholder(text)
             if ph:
@@ -97,13 +113,21 @@ def check_placeholders(decl: Declaration) -> Iterator[Diagnostic]:
                 break
 
 
-def _may_hold_placeholder(inds: tuple[Indicator, ...], fields: tuple[Field, ...]) -> bool:
-    """False only when no text of the declaration holds a character a placeholder starts with."""
+def _indicator_texts(inds: tuple[Indicator, ...]) -> list[str]:
     texts = [ind.name for ind in inds]
     texts += [text for ind in inds if (text := ind.target.text)]
     texts += [v for ind in inds if ind.columns for _k, v in ind.columns]
-    texts += [text for f in fields if (text := f.text)]
+    return texts
+
+
+def _field_texts(fields: tuple[Field, ...]) -> list[str]:
+    texts = [text for f in fields if (text := f.text)]
     texts += [item for f in fields if f.items for item in f.items]
+    return texts
+
+
+def _may_hold_placeholder(texts: list[str]) -> bool:
+    """False only when no text holds a character a placeholder starts with."""
     return _PLACEHOLDER_START.search("".join(texts)) is not None
 
 
