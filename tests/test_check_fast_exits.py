@@ -256,3 +256,41 @@ def test_unit_category_is_the_units_category() -> None:
     for text in [*known_units(), "万元/人.年", "元/平方米", "个工作日", "%", "％", "xyz", "人数", "元／人", "(万元)"]:
         unit = parse_unit(text)
         assert unit_category(text) == (None if unit is None else unit.category), text
+
+
+# --- waivers are looked up by code: the first one in the file that covers a finding wins ----
+
+WAIVERS = """#[allow(PD-U004, PD-N001, 理由 = "整表豁免")]
+项目 测试项目 {
+  模板: mof2021
+  主管部门: 测试局
+  实施单位: 测试中心
+  年度目标:
+    - 完成年度任务
+  成本.经济成本.成本控制数 <= 10 万元
+  产出.数量.服务人数 >= 100 人
+  #[allow(PD-N001, PD-X999, 理由 = "逐条豁免")]
+  产出.数量.服务人数 >= 200 人
+  #[allow(PD-N004, PD-N001)]
+  产出.质量.验收合格率 = 100 万元
+  产出.时效.完成XX率 = 100 %
+  效益.社会效益.群众获得感 定性 提高
+  满意度.服务对象满意度.服务对象满意度 >= 90 %
+}
+"""
+
+
+def test_first_covering_waiver_wins_and_the_others_are_unused(tmp_path: Path) -> None:
+    path = tmp_path / "w.perf"
+    path.write_text(WAIVERS, encoding="utf-8")
+    got = [(d.code, d.span.line, d.waived, d.waiver_reason) for d in _diagnostics([path])]
+    assert got == [
+        ("PD-W002", 10, False, None),  # the statement's own PD-N001 waiver: the declaration's came first
+        ("PD-W003", 10, False, None),
+        ("PD-N001", 11, True, "整表豁免"),
+        ("PD-W001", 12, False, None),
+        ("PD-W002", 12, False, None),
+        ("PD-W002", 12, False, None),  # PD-N004 waived for line 13, but the placeholder is on line 14
+        ("PD-U004", 13, True, "整表豁免"),
+        ("PD-N004", 14, False, None),
+    ]
