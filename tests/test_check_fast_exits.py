@@ -123,6 +123,18 @@ def test_finding_in_third_indicator_of_second_declaration(case: str, tmp_path: P
     assert (code, line) in [(d.code, d.span.line) for d in diags]
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3])
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c][0] == "PD-N004"))
+def test_placeholder_found_in_any_batch(case: str, batch: int, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(names, "PLACEHOLDER_BATCH", batch)  # the third indicator in the second batch, or the third
+    _code, third, goal, line = CASES[case]
+    path = tmp_path / "a.perf"
+    path.write_text(DECL.format(n=1, third=THIRD, goal=GOAL, template="mof2021")
+                    + DECL.format(n=2, third=third, goal=goal, template="mof2021"), encoding="utf-8")
+    assert ("PD-N004", line) in [(d.code, d.span.line) for d in _both_ways(monkeypatch, [path])]
+
+
 def test_not_a_placeholder_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # `xＸ` mixes cases (not one of the placeholder runs); a lone `*` or `…` is no placeholder either
     path = tmp_path / "a.perf"

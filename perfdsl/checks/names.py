@@ -8,7 +8,6 @@ test cannot clear (perfdsl.checks.fastexit).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from perfdsl.checks import fastexit
@@ -25,6 +24,7 @@ _FILLER = re.compile(r"[\s\-_*－＿＊]+")
 # A name that is empty, blank or only filler: `not name.strip() or _FILLER.fullmatch(name)`
 # in one C-level match (str.strip and `\s` both strip exactly the str.isspace characters).
 _BLANK = re.compile(r"[\s\-_*－＿＊]*")
+_FILLER_CHAR = re.compile(r"[\s\-_*－＿＊]")  # a blank name that is not empty holds one of these
 
 
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
@@ -40,11 +40,18 @@ def _name_suspects(inds: tuple[Indicator, ...]) -> Iterable[Indicator]:
         return inds
     names = [ind.name for ind in inds]
     distinct = set(names)
-    if any(map(_BLANK.fullmatch, distinct)) or max(map(len, distinct), default=0) > NAME_LIMIT:
+    if "" in distinct or max(map(len, distinct), default=0) > NAME_LIMIT or (
+            _FILLER_CHAR.search("".join(distinct)) and any(map(_BLANK.fullmatch, distinct))):
         return inds
     if len(distinct) == len(names):
         return ()
-    repeated = {n for n, count in Counter(names).items() if count > 1}
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for name in names:
+        if name in seen:
+            repeated.add(name)
+        else:
+            seen.add(name)
     return [ind for ind in inds if ind.name in repeated]
 
 
