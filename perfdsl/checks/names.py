@@ -38,16 +38,16 @@ def _name_suspects(inds: tuple[Indicator, ...]) -> Iterable[Indicator]:
     needs an earlier indicator with the same name), which is usually none."""
     if not fastexit.ENABLED:
         return inds
-    names = [ind.name for ind in inds]
-    distinct = set(names)
+    distinct = {ind.name for ind in inds}
     if "" in distinct or max(map(len, distinct), default=0) > NAME_LIMIT or (
             _FILLER_CHAR.search("".join(distinct)) and any(map(_BLANK.fullmatch, distinct))):
         return inds
-    if len(distinct) == len(names):
+    if len(distinct) == len(inds):
         return ()
     seen: set[str] = set()
     repeated: set[str] = set()
-    for name in names:
+    for ind in inds:
+        name = ind.name
         if name in seen:
             repeated.add(name)
         else:

@@ -11,7 +11,6 @@ whose NFKC + TR39 skeleton (perfdsl.confusables) are equal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
 
 from perfdsl.checks import fastexit
 from perfdsl.confusables import fold_name, fold_names
@@ -19,8 +18,6 @@ from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.invisible import PATTERN, describe, visible
 from perfdsl.model import Declaration, Indicator
 from perfdsl.source import Span
-
-_name = attrgetter("name")
 
 
 def check_invisible(text: str, path: str, decls: Iterable[Declaration]) -> Iterator[Diagnostic]:
@@ -64,13 +61,21 @@ def _short(text: str, around: int, limit: int = 40) -> str:
 
 
 def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
-    # Two different names share a skeleton exactly when the distinct names have fewer distinct
-    # skeletons than themselves. Counted by the skeletons' hashes, not the skeletons (a new
-    # string per name: a million indicators, issue #16); two skeletons with one hash only send
-    # the declaration to the exact pass, which reports nothing for them.
-    distinct = set(map(_name, decl.indicators))
-    if not fastexit.ENABLED or len(set(map(hash, fold_names(distinct)))) != len(distinct):
+    if not fastexit.ENABLED or not _skeletons_distinct(decl.indicators):
         yield from _confusable_exact(decl)
+
+
+def _skeletons_distinct(inds: tuple[Indicator, ...]) -> bool:
+    """True when no two different names share a skeleton's hash (a shared hash is only a
+    maybe: the exact pass decides). Keyed by the hash, not the skeleton (a new string per
+    name: a million indicators, issue #16)."""
+    names = [ind.name for ind in inds]
+    first: dict[int, str] = {}
+    setdefault = first.setdefault
+    for name, skeleton in zip(names, fold_names(names), strict=True):
+        if setdefault(hash(skeleton), name) != name:
+            return False
+    return True
 
 
 def _confusable_exact(decl: Declaration) -> Iterator[Diagnostic]:
