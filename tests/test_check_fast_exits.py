@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from perfdsl import confusables
 from perfdsl.api import check_paths
 from perfdsl.checks import fastexit, names
 from perfdsl.confusables import CACHED_NAME_CHARS, fold, fold_name, fold_names
@@ -255,13 +256,24 @@ def test_placeholder_same_as_plain_search(text: str) -> None:
     assert names._placeholder(text) == (m.group(0) if m and text else None)
 
 
-def test_cached_skeletons_are_the_skeletons() -> None:
+def test_cached_skeletons_are_the_skeletons(monkeypatch: pytest.MonkeyPatch) -> None:
     short = ["士兵", "土兵", "第１类", "\u0420类", "服务\u200b人数"]
     long_ = ["长" * (CACHED_NAME_CHARS + 1), "P" * (CACHED_NAME_CHARS + 5)]
     for name in short + long_:
         assert fold_name(name) == fold(name)
     assert list(fold_names(short)) == [fold(n) for n in short]
     assert list(fold_names(short + long_)) == [fold(n) for n in short + long_]
+    monkeypatch.setattr(confusables, "CACHED_NAMES", 2)  # a "large" declaration: folded without the cache
+    assert list(fold_names(short)) == [fold(n) for n in short]
+
+
+def test_large_declaration_same_without_fast_exits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(confusables, "CACHED_NAMES", 2)
+    path = tmp_path / "a.perf"
+    path.write_text(DECL.format(n=1, third=THIRD, goal=GOAL, template="mof2021")
+                    + DECL.format(n=2, third=CASES["confusable-cyrillic"][1], goal=GOAL, template="mof2021"),
+                    encoding="utf-8")
+    assert ("PD-T002", THIRD_LINE + 1) in [(d.code, d.span.line) for d in _both_ways(monkeypatch, [path])]
 
 
 def test_unit_category_is_the_units_category() -> None:
