@@ -318,3 +318,52 @@ def test_first_covering_waiver_wins_and_the_others_are_unused(tmp_path: Path) ->
         ("PD-U004", 13, True, "整表豁免"),
         ("PD-N004", 14, False, None),
     ]
+
+
+# --- PD-U004's facts cached per (一级, 二级, unit) give the rule as it was written -----------
+
+
+def _mismatch_as_written(path: tuple[str, str, str], unit_text: str) -> tuple[str, str] | None:
+    """PD-U004 in one piece, as first written (before its name-independent part was cached)."""
+    l1, l2, name = path
+    unit = parse_unit(unit_text)
+    if unit is None:
+        return None
+    cat = unit.category
+    if cat == "rate" and "成本" in (l1 + l2) and unit.numerator_category != "money":
+        cat = "other"
+    spec: tuple[str, set[str], str] | None = None
+    if "满意度" in l2 or "满意度" in name:
+        spec = "满意度指标", {"percent"}, "百分比（%）"
+    elif name.endswith("率"):
+        spec = "比率类指标（名称以“率”结尾）", {"percent"}, "百分比（%）"
+    elif "成本" in l1 or "成本" in l2:
+        spec = "成本指标", {"money", "rate"}, "货币单位（元、万元）"
+    elif l2.startswith("数量"):
+        spec = "数量指标", {"count", "length", "area", "mass", "volume", "time", "rate", "other", "ratio", "grade"}, \
+            "计数单位（人、人次、户、个……）"
+    if spec is not None and cat not in spec[1]:
+        return spec[0], spec[2]
+    if cat == "count" and re.search(r"(人数|人员|人次)$|人$", name):
+        base = unit.dims[0][0] if unit.dims else ""
+        if base not in ("人", "人次"):
+            return "人数类指标", "“人”或“人次”"
+    return None
+
+
+def test_unit_mismatch_is_the_rule_as_written() -> None:
+    from perfdsl.checks.targets import unit_mismatch
+
+    units = [*known_units(), "万元/人.年", "元/平方米", "元/人", "人/万元", "%", "xyz", "万元/公里", "人次/年", "元/人次"]
+    level1s = ["成本指标", "产出指标", "效益指标", "满意度指标", "其他成", "本"]
+    level2s = ["经济成本指标", "数量指标", "质量指标", "服务对象满意度指标", "社会效益指标", "成本指标", "本指标", "数量"]
+    names_ = ["服务人数", "合格率", "群众满意度", "工作人员", "培训人次", "成本率", "受益人", "总成本", "满意度率", "其他"]
+    checked = 0
+    for l1 in level1s:
+        for l2 in level2s:
+            for name in names_:
+                for unit in units:
+                    assert unit_mismatch((l1, l2, name), unit) == _mismatch_as_written((l1, l2, name), unit), \
+                        (l1, l2, name, unit)
+                    checked += 1
+    assert checked > 20_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Indicator
@@ -72,19 +73,6 @@ _COUNT = ("数量指标", frozenset({"count", "length", "area", "mass", "volume"
           "计数单位（人、人次、户、个……）")
 
 
-def _category_of(l1: str, l2: str, name: str) -> tuple[str, frozenset[str], str] | None:
-    """(category words, acceptable unit categories, expected wording) for an indicator path."""
-    if "满意度" in l2 or "满意度" in name:
-        return _SATISFACTION
-    if name.endswith("率"):
-        return _RATIO
-    if "成本" in l1 or "成本" in l2:
-        return _COST
-    if l2.startswith("数量"):
-        return _COUNT
-    return None
-
-
 _PEOPLE = re.compile(r"(人数|人员|人次)$|人$")
 
 
@@ -93,13 +81,36 @@ def unit_mismatch(path: tuple[str, str, str], unit_text: str) -> tuple[str, str]
     return _mismatch(path[0], path[1], path[2], unit_text)
 
 
-def _mismatch(l1: str, l2: str, name: str, unit_text: str) -> tuple[str, str] | None:
-    cat = unit_category(unit_text)  # cached per unit text
+@lru_cache(maxsize=1024)
+def _level_facts(l1: str, l2: str, unit_text: str) -> tuple[str, tuple[str, frozenset[str], str] | None] | None:
+    """What PD-U004 needs to know that does not depend on the name: the unit's category for an
+    indicator under `l1`/`l2` (None: the unit does not parse), and the kind of indicator the
+    二级 alone makes it (the name can still make it a 满意度 or 比率 indicator)."""
+    cat = unit_category(unit_text)
     if cat is None:
         return None
     if cat == "rate" and "成本" in (l1 + l2) and parse_unit(unit_text).numerator_category != "money":  # type: ignore[union-attr]
         cat = "other"
-    spec = _category_of(l1, l2, name)
+    if "满意度" in l2:
+        return cat, _SATISFACTION
+    if "成本" in l1 or "成本" in l2:
+        return cat, _COST
+    if l2.startswith("数量"):
+        return cat, _COUNT
+    return cat, None
+
+
+def _mismatch(l1: str, l2: str, name: str, unit_text: str) -> tuple[str, str] | None:
+    facts = _level_facts(l1, l2, unit_text)  # a few per declaration: cached
+    if facts is None:
+        return None
+    cat, spec = facts
+    # The kind of indicator: 满意度 (in the 二级 or the name), else a name ending in 率, else the 二级's.
+    if spec is not _SATISFACTION:
+        if "满意度" in name:
+            spec = _SATISFACTION
+        elif name.endswith("率"):
+            spec = _RATIO
     if spec is not None:
         words, ok, expected = spec
         if cat not in ok:
