@@ -4,6 +4,8 @@ Declaration rules take `(decl)`; set rules take `(dset)`. They are listed in ord
 `DECLARATION_RULES` and `SET_RULES` (like sqlglot's optimizer RULES tuple), run one after
 the other, and never raise on user input. A new rule is a function added here, with its
 code in perfdsl/data/diagnostics.toml and a failing and a passing fixture in tests.
+Most declarations have no finding: several rules test the whole declaration first and run
+their per-indicator pass only when that test may find something (perfdsl.checks.fastexit).
 """
 
 from __future__ import annotations
