@@ -32,6 +32,9 @@ MAX_DEPTH = 3
 # columns, field types, operator conventions): not reported when the profile is unknown.
 PROFILE_DEPENDENT = frozenset(("PD-H001", "PD-H002", "PD-H003", "PD-H007", "PD-R003", "PD-R005", "PD-R007", "PD-V006"))
 _CODE_NAME = re.compile(r"^\s*(\S+)\s+(\S.*)$")
+# A number as most fields write it (ASCII digits, at most 20 before and after the point): its
+# value is `parse_decimal`'s and it is never `too_large`, so neither needs to run for it.
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
 _new_tuple = tuple.__new__
 
 
@@ -311,7 +314,6 @@ class _DeclResolver:
     def _typed_at(self, key: str, label: str, ftype: str, text: str | None, items: tuple[str, ...],
                   span: Span, st_span: Span) -> Field:
         """The field `key` of type `ftype`; `span`: its value's (its own, `st_span`, if none)."""
-        parts = tuple(key.split(".")) if "." in key else (key,)
         if ftype == "list":
             if text is not None and not items:
                 items = (text,)
@@ -320,9 +322,11 @@ class _DeclResolver:
             text = "\n".join(([text] if text else []) + list(items))
         number: Decimal | None = None
         if text is not None and text.strip():
+            parts = tuple(key.split(".")) if "." in key else (key,)
             if ftype in ("int", "money", "year"):
-                number = parse_decimal(text)
-                if number is not None and too_large(number):
+                plain = _PLAIN_NUMBER.fullmatch(text) is not None
+                number = Decimal(text) if plain else parse_decimal(text)  # (plain: = parse_decimal, never too large)
+                if not plain and number is not None and too_large(number):
                     self.diags.append(diag("PD-S007", span, path=parts, path_kind="field", text=text,
                                            limit=MAX_INTEGER_DIGITS))
                     return Field(key, label, ftype, text, (), None, span=st_span)

@@ -16,12 +16,14 @@ import importlib.util
 import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from perfdsl import fastpath, lineshapes, record, stream
 from perfdsl.api import compile_text
@@ -226,6 +228,24 @@ def test_level_lookups_are_shared_per_profile_only() -> None:
             assert [d.span.line for d in res.diagnostics if d.code == "PD-H003"] == \
                 ([8, 9] if first == "mof2015" else [3, 4])
         _same(text)
+
+
+@SETTINGS
+@given(st.from_regex(r"[0-9]{1,22}(\.[0-9]{1,22})?", fullmatch=True) | st.text(alphabet="0123456789.,，０１ +-", max_size=12))
+@example("9" * 20)
+@example("9" * 21)
+@example("0" * 21)
+@example("1." + "0" * 20)
+@example("1." + "0" * 21)
+def test_plain_field_numbers_read_as_parse_decimal(text: str) -> None:
+    """The resolver reads a plain number field (`resolve._PLAIN_NUMBER`) without `parse_decimal`
+    and `too_large`: the same value, written precision included, and never too large."""
+    from perfdsl.numbers import parse_decimal, too_large
+    from perfdsl.resolve import _PLAIN_NUMBER
+
+    if _PLAIN_NUMBER.fullmatch(text):
+        value = parse_decimal(text)
+        assert value is not None and str(value) == str(Decimal(text)) and not too_large(value)
 
 
 @SETTINGS
