@@ -1,4 +1,4 @@
-"""Fused statements: a plain indicator line goes from the line shape's match to the model.
+"""Fused statements: a plain indicator or field line goes from the line shape's match to the model.
 
 With a stream sink (perfdsl.stream, `compile_text`), a statement the line shapes
 (perfdsl.lineshapes) read is normally built as syntax nodes (segments, path, quantity,
@@ -11,18 +11,21 @@ where the result is the same:
   after the line, exactly as `fastpath._stream_reduce` and the goto after it would do it.
   Where that applies is derived from the LALR tables (`lineshapes._list_reduces`: the
   state the statement is pushed in reduces the list on every lookahead, and the state after
-  reads the next token with the same lexer).
-- `fuser`: a comparison or qualitative indicator without attributes, written where the
-  declaration's stream would feed it straight to the resolver (no waiver waiting above it,
-  the profile known, its group open and not too deep), whose 一级/二级 pair the resolver has
-  already looked up (`_DeclResolver._levels`), and whose number is short enough not to be
-  PD-S007: the resolver builds the model's indicator from the match's positions
-  (`_DeclResolver.plain_indicator`), with no syntax node at all. Anything else (the first
-  indicator of each 一级/二级 pair, every one with a diagnostic, waivers, attributes, the
-  first statement of a group's body, statements before `模板:`) goes the usual way.
+  reads the next token with the same lexer and accepts nothing the state before declines).
+- `fuser`: a comparison or qualitative indicator without attributes, or a field without
+  items, written where the declaration's stream would feed it straight to the resolver (no
+  waiver waiting above it, the profile known, its group open and not too deep), is built
+  by the resolver from the match's positions (`_DeclResolver.plain_indicator`,
+  `plain_field`), with no syntax node at all, when nothing about it may need a finding:
+  its 一级/二级 pair already resolved (`_DeclResolver._levels`, shared per profile), three
+  segments, a number short enough not to be PD-S007; a field the profile knows, not
+  repeated, that does not look like an indicator with a colon in its name (PD-S009).
+  Anything else (waivers, attributes, ranges, the lines before `模板:`, every statement that
+  may have a finding) goes the usual way.
 
-tests/test_streaming.py compiles every input with the fused path forced on and off, grouped
-and not, and compares declarations (every span), waivers and diagnostics in order.
+tests/test_streaming.py compiles every input fused and not, groups whole and statement by
+statement, and unstreamed, and compares declarations (every span), waivers and diagnostics
+in order.
 """
 
 from __future__ import annotations
