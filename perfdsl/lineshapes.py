@@ -41,6 +41,14 @@ A shape ends in one of two ways (`mode`):
 The regex also reads the next statement's first NAME where that lexer would read one
 (`_next`), and hands it to the loop as its next token.
 
+Also derived from the tables: where the runner may do the statement list's reduction itself
+(`_list_reduces`, used with perfdsl.fused, which builds plain indicators and fields straight
+into the model), and rules longer than two symbols that end in `TERMINAL _NL` (a group's
+closing `}`, `_closers`): one regex reads the `}`, its _NL and the next NAME, and the rule is
+reduced as the generic loop would reduce it. Optional parts are written `(?:x|)`, not
+`(?:x)?`: the same match, but Python's engine runs `?` over a group as a general repeat in
+which every branch and lookahead copies all ~80 capture marks.
+
 Compiling the regex costs ~10–30 ms, so perfdsl.fastpath uses the shapes only once a
 process has parsed enough text (SHAPES_AFTER_CHARS). tests/test_fastpath.py compares the
 result with Lark (whole AST, spans, diagnostics, comments) and counts shape hits.
