@@ -297,15 +297,12 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
 
 
 def use_shapes_now() -> None:
-    """Compile the line shapes now and use them from the next text on: for a run known to be
-    long enough to pay for them (perfdsl.parallel, before forking: the workers inherit them),
-    instead of after SHAPES_AFTER_CHARS of text in each process."""
+    """Use the line shapes from the next text on (they are compiled when first used): for a
+    run known to be long enough to pay for them (perfdsl.parallel; forked workers inherit
+    this), instead of after SHAPES_AFTER_CHARS of text in each process. A run whose files
+    all come from the file cache (`--cache`) parses nothing and compiles nothing."""
     found = tables()
-    if found is None or os.environ.get("PERFDSL_NO_SHAPES"):
-        return
-    shapes = _shapes(found)
-    if shapes is not None:
-        shapes.match  # noqa: B018 (compiled here)
+    if found is not None:
         found.parsed_chars = max(found.parsed_chars, SHAPES_AFTER_CHARS)
 
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 Unit = tuple[str, list[str], tuple[str, ...]]  # (set root, files, profile dirs)
 # A run of at least this many files uses the fast path's line shapes from its first file on
-# (perfdsl.fastpath.SHAPES_AFTER_CHARS is about 30 files' text): compiled once, before forking.
+# (perfdsl.fastpath.SHAPES_AFTER_CHARS is about 30 files' text).
 SHAPES_FROM_FILES = 30
 
 # Below this many files a pool does not pay for itself (fork + result transfer).
@@ -104,7 +104,7 @@ def _worker_cache(use_cache: bool) -> Any:
 def _map(fn: Callable[..., Any], units: Sequence[Unit], jobs: int | None, *args: Any) -> Iterator[Any]:
     """`fn(unit, *args)` for each unit, in order; in-process or on a fork pool."""
     n = effective_jobs(jobs, units)
-    if sum(len(unit[1]) for unit in units) >= SHAPES_FROM_FILES:  # (before forking: workers inherit them)
+    if sum(len(unit[1]) for unit in units) >= SHAPES_FROM_FILES:  # (before forking: workers inherit it)
         from perfdsl import fastpath
 
         fastpath.use_shapes_now()

@@ -238,8 +238,8 @@ def test_shapes_are_used_only_after_enough_text(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_long_run_uses_the_shapes_from_its_first_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A check of many files (perfdsl.parallel) compiles the shapes once, before any worker is
-    forked, and uses them from the first file; a run of a few files does not pay for them."""
+    """A check of many files (perfdsl.parallel) uses the shapes from the first file (set before
+    any worker is forked); a run of a few files does not pay for them."""
     from perfdsl import parallel
     from perfdsl.api import compile_file
 
