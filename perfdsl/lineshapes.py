@@ -956,25 +956,35 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             hits["fused"] += 1
             r = finish(kind, m, nx, text, nl_end, line, ls)
             return run_of(where, p, text, r, state_stack) if r[3] is not None else r
-        # the path (= _Builder.segment, _Builder.path): the first NAME is the token on the stack
+        first, path = path_of(m, text, line, ls, p, tok)
+        node = node_of(kind, m, text, line, ls, p, first, path)
+        line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
+        push(kind, m, info, eff, first, path, node, state_stack, value_stack)
+        return finish(kind, m, nx, text, nl_end, line, ls)
+
+    def path_of(m: Any, text: str, line: int, ls: int, p: str, tok: Any) -> tuple[Any, Any]:
+        """(the first NAME's span, the path) = _Builder.segment, _Builder.path: the first NAME
+        is the token on the stack."""
         first = _new(Span, (p, tok[2], tok[3], tok[4], tok[5]))
         a, b = m.span("s1")
         if a < 0:
-            path = _new(Path, ((_new(Segment, (tok[1], first, False)),), first))
-        else:  # the leading segments share one copy of each word (as _Builder.path)
-            words = ctx.words
-            t = tok[1]
-            segs = [_new(Segment, (words.setdefault(t, t), first, False))]
-            for g in later_segments:
-                c, d = m.span(g)
-                if c < 0:
-                    break
-                t = text[a:b]
-                segs.append(_new(Segment, (words.setdefault(t, t), _new(Span, (p, line, a - ls + 1, line, b - ls + 1)),
-                                           False)))
-                a, b = c, d
-            segs.append(_new(Segment, (text[a:b], _new(Span, (p, line, a - ls + 1, line, b - ls + 1)), False)))
-            path = _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], line, b - ls + 1))))
+            return first, _new(Path, ((_new(Segment, (tok[1], first, False)),), first))
+        words = ctx.words  # the leading segments share one copy of each word (as _Builder.path)
+        t = tok[1]
+        segs = [_new(Segment, (words.setdefault(t, t), first, False))]
+        for g in later_segments:
+            c, d = m.span(g)
+            if c < 0:
+                break
+            t = text[a:b]
+            segs.append(_new(Segment, (words.setdefault(t, t), _new(Span, (p, line, a - ls + 1, line, b - ls + 1)),
+                                       False)))
+            a, b = c, d
+        segs.append(_new(Segment, (text[a:b], _new(Span, (p, line, a - ls + 1, line, b - ls + 1)), False)))
+        return first, _new(Path, (tuple(segs), _new(Span, (p, first[1], first[2], line, b - ls + 1))))
+
+    def node_of(kind: str, m: Any, text: str, line: int, ls: int, p: str, first: Any, path: Any) -> Any:
+        """The statement's node (an indicator), a field's value (or None), or None (a group's head)."""
         if kind == "comparison":
             qty = quantity(p, text, line, ls, m, "cn", "cu", "cp")
             a, b = m.span("op")
@@ -983,11 +993,10 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             target = _new(Comparison, (op_names[op_text], qty, op_text, _new(Span, (p, line, a - ls + 1, line,
                                                                                    b - ls + 1))))
             if m.start("ca0") < 0:
-                node = _new(Indicator, (path, target, (), _new(Span, (p, first[1], first[2], line, qty[3][4])), ()))
-            else:
-                found, end = attrs(text, line, ls, m, attr_groups["c"])
-                node = _new(Indicator, (path, target, found, _new(Span, (p, first[1], first[2], line, end)), ()))
-        elif kind == "qualitative":
+                return _new(Indicator, (path, target, (), _new(Span, (p, first[1], first[2], line, qty[3][4])), ()))
+            found, end = attrs(text, line, ls, m, attr_groups["c"])
+            return _new(Indicator, (path, target, found, _new(Span, (p, first[1], first[2], line, end)), ()))
+        if kind == "qualitative":
             a, b = m.span("qk")
             kw_span = _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
             kw = text[a:b]
@@ -999,8 +1008,8 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
                 value = Text(unquote(text[a:b]), "quoted", _new(Span, (p, line, a - ls + 1, line, b - ls + 1)))
             target = ast.Qualitative(value, kw, kw_span)
             found, end = attrs(text, line, ls, m, attr_groups["q"]) if m.start("qa0") >= 0 else ((), value[2][4])
-            node = Indicator(path, target, found, _new(Span, (p, first[1], first[2], line, end)))
-        elif kind == "ranged":
+            return Indicator(path, target, found, _new(Span, (p, first[1], first[2], line, end)))
+        if kind == "ranged":
             a, b = m.span("rk")
             kw_span = _new(Span, (p, line, a - ls + 1, line, b - ls + 1))
             kw = text[a:b]
@@ -1010,46 +1019,40 @@ def runner(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = No
             high = quantity(p, text, line, ls, m, "rh", "hu", "hp")
             target = ast.Range(low, high, kw, sep, kw_span)
             found, end = attrs(text, line, ls, m, attr_groups["r"]) if m.start("ra0") >= 0 else ((), high[3][4])
-            node = Indicator(path, target, found, _new(Span, (p, first[1], first[2], line, end)))
-        elif kind == "field":
-            a, b = m.span("fv")  # = _Builder.plain_text
-            node = None if a < 0 else _new(Text, (text[a:b], "plain", _new(Span, (p, line, a - ls + 1, line,
-                                                                                   b - ls + 1))))
-        line, ls = newline(text, nl_start, nl_end, line, ls, on_nl, nl_needs_call, token)
+            return Indicator(path, target, found, _new(Span, (p, first[1], first[2], line, end)))
         if kind == "field":
-            if m.start("fi") < 0 and "goto" in info:  # complete: = _Builder.field(children), no items
-                last = path[1] if node is None else node[2]
-                field = _new(Field, (path, node, (), _new(Span, (p, first[1], first[2], last[3], last[4])), ()))
-                del value_stack[-1]
-                del state_stack[-1]
-                if eff is not None:  # the statement list's reduction, here (see perfdsl.fused)
-                    reduce(field, eff, state_stack, value_stack)
-                else:
-                    state_stack.append(info["goto"][0])
-                    value_stack.append(field)
-                return finish(kind, m, nx, text, nl_end, line, ls)
-        elif kind != "group":
-            del value_stack[-1]
-            del state_stack[-1]
-            if eff is not None:
-                reduce(node, eff, state_stack, value_stack)
-            else:
-                state_stack.append(info)
-                value_stack.append(node)
-            return finish(kind, m, nx, text, nl_end, line, ls)
+            a, b = m.span("fv")  # = _Builder.plain_text
+            return None if a < 0 else _new(Text, (text[a:b], "plain", _new(Span, (p, line, a - ls + 1, line,
+                                                                                   b - ls + 1))))
+        return None
+
+    def push(kind: str, m: Any, info: Any, eff: Any, first: Any, path: Any, node: Any, state_stack: list[int],
+             value_stack: list[Any]) -> None:
+        """The stacks as the replay leaves them after the line (the entry state and token off)."""
         del value_stack[-1]
         del state_stack[-1]
-        if kind == "field":
+        if kind == "field" and m.start("fi") < 0 and "goto" in info:
+            # complete: = _Builder.field(children), no items
+            last = path[1] if node is None else node[2]
+            node = _new(Field, (path, node, (), _new(Span, (first[0], first[1], first[2], last[3], last[4])), ()))
+            info = info["goto"][0]
+        elif kind == "field":  # items follow: the stack as after _NL, for the replay
             if node is None:
                 state_stack.extend(info[""])
                 value_stack.extend((path, None, None))
             else:
                 state_stack.extend(info["fv"])
                 value_stack.extend((path, None, node, None))
-        else:  # a group's head
+            return
+        elif kind == "group":  # a group's head: the stack as after _NL, for the replay
             state_stack.extend(info[""])
             value_stack.extend((path, None, None))
-        return finish(kind, m, nx, text, nl_end, line, ls)
+            return
+        if eff is not None:  # the statement list's reduction, here (see perfdsl.fused)
+            reduce(node, eff, state_stack, value_stack)
+        else:
+            state_stack.append(info)
+            value_stack.append(node)
 
     def run_of(where: Any, p: str, text: str, r: tuple[int, int, int, Any],
                state_stack: list[int]) -> tuple[int, int, int, Any]:
