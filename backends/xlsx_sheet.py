@@ -12,6 +12,11 @@ own code. It writes the same XML, character for character: `<c r="B3" s="5"/>`,
 tests/test_xlsx_fast.py renders workbooks with both classes and compares the bytes;
 tests/test_byte_identical.py holds the examples to their committed hashes.
 
+Rendered rows (`FastWorksheet.xml_rows`): the backend may hand a whole row over as its
+cells' XML, rendered when the cells are stored (`CellXml` gives the per-format texts),
+instead of storing cell tuples that this loop would turn into the same XML later. Such a
+row is written between XlsxWriter's own `<row>` attributes and `</row>`.
+
 Imported only inside `backends.xlsx.render` (XlsxWriter is imported lazily).
 """
 
@@ -67,8 +72,81 @@ class _NumberAttributes:
         return attribute
 
 
+_COL_NAMES: list[str] = []
+
+
+def col_names(n: int) -> list[str]:
+    """Column letters of columns 0..n-1 (and maybe more): A, B, …, Z, AA, …"""
+    while len(_COL_NAMES) < n:
+        _COL_NAMES.append(xl_col_to_name(len(_COL_NAMES)))
+    return _COL_NAMES
+
+
+class CellXml:
+    """The text after a cell's reference, per cell format, as Worksheet._write_cell writes
+    it: `" s="5"/>` for a blank, `" s="5" t="s"><v>` for a shared string (then its index
+    and `</v></c>`), `" s="5"><v>` for a number (then `{number:.16G}</v></c>`). One per
+    worksheet (keyed by the formats' ids: they live as long as the workbook).
+
+    Ordering: XlsxWriter numbers a format (its xf index, `Format._get_xf_index`) at its
+    first use while it writes the sheets: sheet by sheet, row by row, left to right. A text
+    here takes the index when it is first asked for, so a backend rendering rows must ask
+    in that same order (tests/test_xlsx_fast.py compares the bytes with XlsxWriter's)."""
+
+    def __init__(self) -> None:
+        self.blank: dict[int, str] = {}
+        self.string: dict[int, str] = {}
+        self.number: dict[int, str] = {}
+
+    def blank_end(self, fmt: Any) -> str:
+        end = self.blank.get(id(fmt))
+        if end is None:
+            end = self.blank[id(fmt)] = f'" s="{fmt._get_xf_index()}"/>'
+        return end
+
+    def string_end(self, fmt: Any) -> str:
+        end = self.string.get(id(fmt))
+        if end is None:
+            end = self.string[id(fmt)] = f'" s="{fmt._get_xf_index()}" t="s"><v>'
+        return end
+
+    def number_end(self, fmt: Any) -> str:
+        end = self.number.get(id(fmt))
+        if end is None:
+            end = self.number[id(fmt)] = f'" s="{fmt._get_xf_index()}"><v>'
+        return end
+
+
+def renders_rows(ws: Any) -> bool:
+    """True if `ws` takes rendered rows (a FastWorksheet outside constant_memory mode)."""
+    return isinstance(ws, FastWorksheet) and not ws.constant_memory
+
+
+def number_formats_in_order(ws: Any, first_row: int, last_row: int) -> None:
+    """Number (`_get_xf_index`) the formats of the cells stored in rows first_row..last_row
+    of `ws`'s cell table, in the order XlsxWriter's writer would: row by row, left to right.
+    For cells a backend stored through XlsxWriter's own calls on a sheet whose other rows
+    it renders (CellXml: an index is taken when a row is rendered, not when written)."""
+    table = ws.table
+    for r in range(first_row, last_row + 1):
+        cells = table.get(r)
+        if cells:
+            for c in sorted(cells):
+                fmt = getattr(cells[c], "format", None)
+                if fmt is not None:
+                    fmt._get_xf_index()
+
+
 class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
-    """XlsxWriter's Worksheet with a faster `<sheetData>` loop (identical output)."""
+    """XlsxWriter's Worksheet with a faster `<sheetData>` loop (identical output) and rows
+    stored as rendered XML (`xml_rows`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # row -> (first column, last column, the row's cells as XML); a row is either here
+        # or in `table`, never in both
+        self.xml_rows: dict[int, tuple[int, int, str]] = {}
+        self.cell_xml = CellXml()
 
     def _calculate_spans(self) -> None:
         # Same result as Worksheet._calculate_spans: per block of 16 rows, "min:max" of
@@ -80,12 +158,17 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
         lo: int | None = None
         hi = 0
         table = self.table
+        rendered = self.xml_rows
         last = self.dim_rowmax
         for row_num in range(self.dim_rowmin, last + 1):
             cells = table.get(row_num)
-            if cells:
-                a = min(cells)
-                b = max(cells)
+            got = rendered.get(row_num)
+            if cells or got is not None:
+                if got is not None:
+                    a, b = got[0], got[1]
+                else:
+                    a = min(cells)
+                    b = max(cells)
                 if lo is None:
                     lo, hi = a, b
                 else:
@@ -139,6 +222,8 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
 
     def _write_rows(self) -> None:
         if self.comments or self.constant_memory or self.dim_rowmax is None:
+            if self.xml_rows:
+                raise ValueError("rendered rows on a sheet with comments or in constant_memory mode")
             super()._write_rows()
             return
         self._calculate_spans()
@@ -162,10 +247,12 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
         write = self.fh.write
         slow = super()._write_cell
         tails: dict[Any, Any] = {}
+        rendered = self.xml_rows
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row_num)
             info = row_info.get(row_num)
-            if not cells:
+            got = rendered.get(row_num)
+            if not cells and got is None:
                 if info is not None:
                     self._write_empty_row(row_num, row_spans.get(int(row_num / 16)), info)
                 continue
@@ -181,6 +268,13 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
                 self._write_row(row_num, spans, info)
             else:
                 out.append(f'<row r="{r}"{tail}>')
+            if got is not None:
+                if cells:
+                    raise ValueError(f"row {row_num} stored both rendered and as cells")
+                out.append(got[2])
+                out.append("</row>")
+                write("".join(out))
+                continue
             for col_num in sorted(cells):
                 cell = cells[col_num]
                 end = shared.get(id(cell))

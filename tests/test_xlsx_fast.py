@@ -349,6 +349,18 @@ def _public_line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: floa
     ws.set_row(row, height)
 
 
+def _public_flat_heads(ws: Any, heads: Any, fmt: Any) -> None:
+    """xlsx._flat_heads written with XlsxWriter's public calls only."""
+    for c, h in enumerate(heads):
+        ws.write_string(0, c, h, fmt)
+
+
+def _public_set_widths(ws: Any, widths: Any) -> None:
+    """xlsx._set_widths written with XlsxWriter's public calls only."""
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+
+
 def _short_sheets(rows: int) -> type:
     """FastWorkbook whose sheets end after `rows` rows (to reach the checked writers)."""
 
@@ -378,6 +390,8 @@ def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int
                 m.setattr(xlsx, "_write_grid", _public_write_grid)
                 m.setattr(xlsx, "_flat_cells", _public_flat_cells)
                 m.setattr(xlsx, "_line", _public_line)
+                m.setattr(xlsx, "_flat_heads", _public_flat_heads)
+                m.setattr(xlsx, "_set_widths", _public_set_widths)
                 public = xlsx.render(dset, opts)
             assert direct == public, f"{dset.name} ({dialect}, rowmax {rowmax}): direct storage changed the bytes"
 
