@@ -221,14 +221,6 @@ def _row_pixels(height: float) -> int:
     return int(height * 4.0 / 3.0 + 0.5)
 
 
-def _set_height(ws: Any, row: int, pixels: int) -> None:
-    """As ws.set_row(row, height) for a row inside the sheet, with no format or options."""
-    from xlsxwriter.worksheet import RowInfo
-
-    ws.row_info[row] = RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
-    ws.row_sizes[row] = [pixels, False]
-
-
 def _set_widths(ws: Any, widths: Sequence[float]) -> None:
     """As ws.set_column(c, c, width) for each column c (widths of at least one character,
     no format or options), without its per-call argument handling."""
@@ -333,6 +325,7 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
     rowmax = ws.xls_rowmax
     caps: dict[int, int] = {}  # column * 16385 + span -> characters per line (spans < 16385)
     lines_of = _lines_needed
+    hits = 0  # strings the table already had: what _get_shared_string_index counts for them
     ws._check_dimensions(top, 0)
     ws._check_dimensions(end - 1, ncol - 1)
     for i, row in enumerate(grid.rows):
@@ -383,7 +376,7 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
                     if idx is None:
                         idx = sst(text)
                     else:
-                        str_table.count += 1
+                        hits += 1  # (added to str_table.count at the end)
                 else:
                     idx = _long_string(ws, r, col, text, fmt)
                 e = string_ends.get(id(fmt)) or cx.string_end(fmt)
@@ -425,14 +418,16 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
         _put_row(rendered, r, ncol, gaps, out)
         if need_r:
             heights[r] = need_r
+    str_table.count += hits
     for rr in sorted(below):  # ranges reaching below the grid
         _overhang_row(ws, rr, below[rr])
     pixels_of: dict[int, int] = {}
+    set_height = cx.set_height
     for r, lines in heights.items():
         pixels = pixels_of.get(lines)
         if pixels is None:
             pixels = pixels_of[lines] = _row_pixels(max(MIN_ROW_HEIGHT, lines * LINE_HEIGHT + 4))
-        _set_height(ws, r, pixels)
+        set_height(ws, r, pixels)
     return end
 
 
@@ -512,7 +507,7 @@ def _line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> N
         names = xlsx_sheet.col_names(ncol)
         out += [f'<c r="{names[c]}{rs}{e}' for c in range(1, ncol)]
     ws.xml_rows[row] = (0, ncol - 1, "".join(out))
-    _set_height(ws, row, _row_pixels(height))
+    ws.cell_xml.set_height(ws, row, _row_pixels(height))
 
 
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
@@ -671,6 +666,7 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
     short = ws.xls_strmax // 2
     rowmax = ws.xls_rowmax
     blank_e = string_e = ""  # the flat text format's ends (its xf index taken at its first cell)
+    hits = 0  # (added to str_table.count at the end)
     r = 1
     for row in rows:
         if r >= rowmax:
@@ -692,7 +688,7 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
             if not v:
                 out.append(f'<c r="{names[c]}{rs}{blank_e}')
             elif (tail := known.get(v)) is not None:
-                str_table.count += 1  # what _get_shared_string_index does for a string it has
+                hits += 1  # what _get_shared_string_index counts for a string it has
                 out.append(f'<c r="{names[c]}{rs}{tail}')
             elif len(v) <= short:
                 tail = known[v] = f"{string_e}{sst(v)}</v></c>"
@@ -702,6 +698,7 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
         if out:
             rendered[r] = (0, len(out) - 1, "".join(out))
         r += 1
+    str_table.count += hits
     if 1 < r <= rowmax:
         ws._check_dimensions(r - 1, ncols - 1)
     elif r > rowmax:

@@ -30,7 +30,7 @@ from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.styles import Styles
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
+from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, RowInfo, Worksheet
 
 # A string XlsxWriter would change on the way out, or give an attribute: control characters
 # and their `_xHHHH_` escapes, U+FFFE/U+FFFF, XML specials (XlsxWriter's own test for
@@ -86,7 +86,8 @@ class CellXml:
     """The text after a cell's reference, per cell format, as Worksheet._write_cell writes
     it: `" s="5"/>` for a blank, `" s="5" t="s"><v>` for a shared string (then its index
     and `</v></c>`), `" s="5"><v>` for a number (then `{number:.16G}</v></c>`). One per
-    worksheet (keyed by the formats' ids: they live as long as the workbook).
+    workbook (FastWorkbook gives its sheets its own), keyed by the formats' ids (they live
+    as long as the workbook).
 
     Ordering: XlsxWriter numbers a format (its xf index, `Format._get_xf_index`) at its
     first use while it writes the sheets: sheet by sheet, row by row, left to right. A text
@@ -97,6 +98,18 @@ class CellXml:
         self.blank: dict[int, str] = {}
         self.string: dict[int, str] = {}
         self.number: dict[int, str] = {}
+        self._heights: dict[int, tuple[Any, list[Any]]] = {}
+
+    def set_height(self, ws: Any, row: int, pixels: int) -> None:
+        """As ws.set_row(row, height) stores a row inside the sheet with no format or
+        options (`pixels`: the height as set_row converts it); rows of one height share
+        their (never modified) RowInfo."""
+        got = self._heights.get(pixels)
+        if got is None:
+            got = self._heights[pixels] = (RowInfo(height=pixels, row_format=None, hidden=False, level=0,
+                                                   collapsed=False), [pixels, False])
+        ws.row_info[row] = got[0]
+        ws.row_sizes[row] = got[1]
 
     def blank_end(self, fmt: Any) -> str:
         end = self.blank.get(id(fmt))
@@ -373,6 +386,16 @@ class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
 
     worksheet_class = FastWorksheet
     packager_class: Any = FastPackager
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cell_xml = CellXml()
+
+    def _add_sheet(self, *args: Any, **kwargs: Any) -> Any:
+        sheet = super()._add_sheet(*args, **kwargs)
+        if isinstance(sheet, FastWorksheet):
+            sheet.cell_xml = self.cell_xml  # one set of per-format texts for the workbook
+        return sheet
 
     def _get_packager(self) -> Any:
         return self.packager_class()
