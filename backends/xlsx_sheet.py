@@ -23,6 +23,7 @@ Imported only inside `backends.xlsx.render` (XlsxWriter is imported lazily).
 from __future__ import annotations
 
 import re
+from io import StringIO
 from typing import Any
 
 from xlsxwriter.packager import Packager
@@ -59,6 +60,22 @@ def _plain_si(string: str) -> bool:
     if string.isprintable():
         return not ("&" in string or "<" in string or ">" in string or '"' in string)
     return _SI_SPECIAL_CHARS.search(string) is None
+
+
+_PLAIN: dict[str, bool] = {}
+
+
+def _plain_cached(string: str) -> bool:
+    """_plain_si, remembered for short strings (labels and names repeat from one workbook to
+    the next)."""
+    got = _PLAIN.get(string)
+    if got is None:
+        got = _plain_si(string)
+        if len(string) <= 200:
+            if len(_PLAIN) >= 65536:
+                _PLAIN.clear()
+            _PLAIN[string] = got
+    return got
 
 
 class _NumberAttributes:
@@ -220,6 +237,52 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
             tail += ' x14ac:dyDescent="0.25"'
         return tail
 
+    def _write_cols(self) -> None:
+        # As Worksheet._write_cols: runs of adjacent columns with equal ColumnInfo, each a
+        # <col> element. Columns with a format go to XlsxWriter's _write_col_info.
+        info = self.col_info
+        if not info:
+            return
+        out = ["<cols>"]
+        run: list[Any] = []  # [first, last, ColumnInfo]
+        for col in sorted(info):
+            opts = info[col]
+            if run and col == run[1] + 1 and opts == run[2]:
+                run[1] = col
+                continue
+            if run:
+                out.append(self._col_xml(*run))
+            run = [col, col, opts]
+        out.append(self._col_xml(*run))
+        out.append("</cols>")
+        self.fh.write("".join(out))
+
+    def _col_xml(self, first: int, last: int, opts: Any) -> str:
+        """The <col> element Worksheet._write_col_info writes."""
+        if opts.column_format:
+            buf, self.fh = self.fh, StringIO()
+            try:
+                self._write_col_info(first, last, opts)
+                return self.fh.getvalue()
+            finally:
+                self.fh = buf
+        width = opts.width
+        custom = True
+        if width is None:
+            if not opts.hidden:
+                width = self.default_col_width
+                custom = False
+            else:
+                width = 0
+        elif width == self.default_col_width:
+            custom = False
+        char_width = (width * 256 // self.max_digit_width) / 256.0
+        return "".join((f'<col min="{first + 1}" max="{last + 1}" width="{char_width:.16g}"',
+                        ' hidden="1"' if opts.hidden else "", ' bestFit="1"' if opts.autofit else "",
+                        ' customWidth="1"' if custom else "",
+                        f' outlineLevel="{opts.level}"' if opts.level else "",
+                        ' collapsed="1"' if opts.collapsed else "", "/>"))
+
     def _write_merge_cells(self) -> None:
         merged = self.merge
         if not merged:
@@ -271,8 +334,7 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
                 continue
             r = str(row_num + 1)
             spans = row_spans.get(int(row_num / 16))
-            key = (spans, None if info is None else (info.height, info.hidden, info.level, info.collapsed,
-                                                     id(info.row_format)))
+            key = (spans, id(info))  # (RowInfo objects stay in row_info, so their ids are theirs)
             tail = tails.get(key, False)
             if tail is False:
                 tail = tails[key] = self._row_tail(spans, info)
@@ -335,7 +397,7 @@ class FastSharedStrings(_NumberAttributes, SharedStrings):  # type: ignore[misc]
 
     def _write_sst_strings(self) -> None:
         write = self.fh.write
-        plain = _plain_si
+        plain = _plain_cached
         slow = self._write_si
         out: list[str] = []
         for string in self.string_table.string_array:

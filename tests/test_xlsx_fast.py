@@ -132,6 +132,13 @@ def _every_kind(workbook_class: type, strings: list[str] | None = None) -> bytes
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws = wb.add_worksheet("a")
     ws.set_column(3, 3, 20, bold)  # a column format: cells without their own take it
+    ws.set_column(5, 7, 12)  # a run of equal columns, and an adjacent equal one joining it
+    ws.set_column(8, 8, 12)
+    ws.set_column(10, 10, 0.5)  # under one character
+    ws.set_column(11, 11, None, None, {"hidden": True})
+    ws.set_column(12, 13, 9, None, {"level": 1, "collapsed": True})
+    ws.set_column(14, 14, 8.43)  # the default width
+    ws.set_column_pixels(15, 15, 0)
     ws.set_row(7, 30, date)  # a row format
     ws.write_string(0, 0, "文字", bold)
     ws.write_string(0, 1, "no format")
