@@ -23,8 +23,10 @@ Imported only inside `backends.xlsx.render` (XlsxWriter is imported lazily).
 from __future__ import annotations
 
 import re
+import zlib
 from io import StringIO
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
@@ -442,6 +444,55 @@ class FastPackager(Packager):  # type: ignore[misc]
         sst._assemble_xml_file()
 
 
+# Parts that come out byte for byte the same in most workbooks: their deflated bytes are
+# kept (keyed by the part's bytes; at most 64 variants).
+_REPEATING_PARTS = frozenset({"[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels",
+                              "xl/theme/theme1.xml", "xl/styles.xml"})
+_DEFLATED: dict[bytes, tuple[int, bytes]] = {}
+
+
+class _PartsZip(ZipFile):
+    """The ZipFile Workbook._store_workbook writes, taking the deflated bytes of a part it
+    has deflated before (`_REPEATING_PARTS`) from `_DEFLATED` instead of deflating it again.
+    Such a part is stored exactly as ZipFile.writestr stores it: one zlib stream at the
+    default level (zipfile's compressor for ZIP_DEFLATED), its CRC-32, the local header
+    written with the final CRC and sizes (writestr writes it first with zeros and then over
+    them, on a seekable file), the entry recorded for the central directory.
+    tests/test_xlsx_fast.py compares the bytes with ZipFile's own."""
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None,
+                 compresslevel: Any = None) -> None:
+        zinfo = zinfo_or_arcname
+        if (not isinstance(zinfo, ZipInfo) or zinfo.filename not in _REPEATING_PARTS or not isinstance(data, bytes)
+                or compress_type is not None or compresslevel is not None or zinfo.compress_type != ZIP_DEFLATED
+                or zinfo._compresslevel is not None or not self._seekable or self._writing or not self.fp
+                or len(data) > 1 << 20):
+            super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+            return
+        got = _DEFLATED.get(data)
+        if got is None:
+            deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+            got = (zlib.crc32(data), deflate.compress(data) + deflate.flush())
+            if len(_DEFLATED) >= 64:
+                _DEFLATED.clear()
+            _DEFLATED[data] = got
+        with self._lock:
+            zinfo.file_size = len(data)
+            zinfo.CRC, zinfo.compress_size = got[0], len(got[1])
+            zinfo.flag_bits = 0x00
+            if not zinfo.external_attr:
+                zinfo.external_attr = 0o600 << 16
+            self.fp.seek(self.start_dir)
+            zinfo.header_offset = self.fp.tell()
+            self._writecheck(zinfo)
+            self._didModify = True
+            self.fp.write(zinfo.FileHeader(False))  # (under 1 MiB: never zip64)
+            self.fp.write(got[1])
+            self.start_dir = self.fp.tell()
+            self.filelist.append(zinfo)
+            self.NameToInfo[zinfo.filename] = zinfo
+
+
 class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
     """XlsxWriter's Workbook with the faster worksheet and shared-strings writers.
     `_get_packager` is XlsxWriter's documented hook for replacing the packager."""
@@ -461,6 +512,41 @@ class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
 
     def _get_packager(self) -> Any:
         return self.packager_class()
+
+    def _store_workbook(self) -> None:
+        # Workbook._store_workbook's in-memory path, step for step, with the parts zipped by
+        # _PartsZip; on disk, or with a VBA project, XlsxWriter's own.
+        if not self.in_memory or self.vba_project:
+            super()._store_workbook()
+            return
+        xlsx_file = _PartsZip(self.filename, "w", compression=ZIP_DEFLATED, allowZip64=self.allow_zip64)
+        packager = self._get_packager()
+        if not self.worksheets():
+            self.add_worksheet()
+        if self.worksheet_meta.activesheet == 0:
+            self.worksheets_objs[0].selected = 1
+            self.worksheets_objs[0].hidden = 0
+        for sheet in self.worksheets():
+            if sheet.index == self.worksheet_meta.activesheet:
+                sheet.active = 1
+        self._prepare_sst_string_data()
+        self._prepare_vml()
+        self._prepare_defined_names()
+        self._prepare_drawings()
+        self._add_chart_data()
+        self._prepare_tables()
+        self._prepare_metadata()
+        packager._add_workbook(self)
+        packager._set_tmpdir(self.tmpdir)
+        packager._set_in_memory(self.in_memory)
+        xml_files = packager._create_package()
+        packager = None
+        for part, name, is_binary in xml_files:
+            zipinfo = ZipInfo(name, (1980, 1, 1, 0, 0, 0))  # Excel's timestamp of 1/1/1980
+            zipinfo.compress_type = xlsx_file.compression
+            data = part.getvalue()
+            xlsx_file.writestr(zipinfo, data if is_binary else data.encode("utf-8"))
+        xlsx_file.close()
 
 
 def stock_class() -> Any:

@@ -220,6 +220,31 @@ def test_shared_strings_same_bytes_for_any_text(strings: list[str]) -> None:
     assert _every_kind(xlsx_sheet.FastWorkbook, strings) == _every_kind(xlsx_sheet.stock_workbook(), strings)
 
 
+def test_repeating_parts_are_zipped_as_zipfile_zips_them() -> None:
+    """_PartsZip stores a part it takes from its cache of deflated parts byte for byte as
+    ZipFile.writestr stores it: the first time (deflated), the second (from the cache), next
+    to parts it leaves to ZipFile, empty and incompressible ones included."""
+    parts = [("[Content_Types].xml", b"<Types>" + b"<Default/>" * 40 + b"</Types>"), ("xl/worksheets/sheet1.xml", b"x" * 999),
+             ("xl/theme/theme1.xml", bytes(range(256)) * 30), ("xl/styles.xml", b""), ("_rels/.rels", "中".encode() * 9)]
+
+    def build(zip_class: Any) -> bytes:
+        buf = io.BytesIO()
+        with zip_class(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in parts:
+                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        return buf.getvalue()
+
+    xlsx_sheet._DEFLATED.clear()
+    first = build(xlsx_sheet._PartsZip)
+    assert len(xlsx_sheet._DEFLATED) == 4  # the four repeating parts, not the sheet
+    again = build(xlsx_sheet._PartsZip)
+    assert first == again == build(zipfile.ZipFile)
+    with zipfile.ZipFile(io.BytesIO(again)) as zf:
+        assert zf.testzip() is None and [zf.read(n) for n, _ in parts] == [d for _, d in parts]
+
+
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
