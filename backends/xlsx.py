@@ -310,14 +310,15 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
     end = top + n
     names = xlsx_sheet.col_names(ncol)
     cx = ws.cell_xml
-    blank_ends, string_ends, number_ends = cx.blank, cx.string, cx.number
-    # row -> start column -> (end column, the format of the blanks, None if none are written):
-    # the positions merged ranges from rows above cover
+    number_ends = cx.number
+    # row -> start column -> (end column, the blanks' format entry (see fmts), None if no
+    # blanks are written): the positions merged ranges from rows above cover
     below: dict[int, dict[int, tuple[int, Any]]] = {}
     heights: dict[int, int] = {}
     merges = ws.merge
     rendered = ws.xml_rows
-    fmts: dict[str, dict[str, Any]] = {}  # role -> align -> format
+    # role -> align -> [format, its blank's text, its string's text] (texts taken at first use)
+    fmts: dict[str, dict[str, list[Any]]] = {}
     str_table = ws.str_table
     sst = str_table._get_shared_string_index
     sst_index = str_table.string_table  # text -> index (until the workbook closes)
@@ -341,11 +342,13 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
             if runs is not None:
                 run = runs.get(col)
                 if run is not None:
-                    stop, bfmt = run
-                    if bfmt is None:
+                    stop, bent = run
+                    if bent is None:
                         gaps = [*(gaps or ()), *range(col, stop)]
                     else:
-                        e = blank_ends.get(id(bfmt)) or cx.blank_end(bfmt)
+                        e = bent[1]
+                        if e is None:
+                            e = bent[1] = cx.blank_end(bent[0])
                         for c in range(col, stop):
                             out.append(f'<c r="{names[c]}{rs}{e}')
                     col = stop
@@ -361,9 +364,9 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
             by_align = fmts.get(role)
             if by_align is None:
                 by_align = fmts[role] = {}
-            fmt = by_align.get(align)
-            if fmt is None:
-                fmt = by_align[align] = fm.for_cell(role, align)
+            ent = by_align.get(align)
+            if ent is None:
+                ent = by_align[align] = [fm.for_cell(role, align), None, None]
             # the cell itself
             if num is not None and (got := _number(num))[0] is not None:
                 nfmt = fm.number(got[1], align)
@@ -378,11 +381,15 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
                     else:
                         hits += 1  # (added to str_table.count at the end)
                 else:
-                    idx = _long_string(ws, r, col, text, fmt)
-                e = string_ends.get(id(fmt)) or cx.string_end(fmt)
+                    idx = _long_string(ws, r, col, text, ent[0])
+                e = ent[2]
+                if e is None:
+                    e = ent[2] = cx.string_end(ent[0])
                 out.append(f'<c r="{names[col]}{rs}{e}{idx}</v></c>')
             else:
-                e = blank_ends.get(id(fmt)) or cx.blank_end(fmt)
+                e = ent[1]
+                if e is None:
+                    e = ent[1] = cx.blank_end(ent[0])
                 out.append(f'<c r="{names[col]}{rs}{e}')
             # the rest of a merged range: blanks to the right now, below when their rows come
             if span > 1 or nrows > 1:
@@ -391,19 +398,21 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
                     # blanks); the positions stay taken
                     if span > 1:
                         gaps = [*(gaps or ()), *range(col + 1, col + span)]
-                    bfmt = None
+                    bent = None
                 else:
                     merges.append([r, col, r + nrows - 1, col + span - 1])
                     if span > 1:
-                        e = blank_ends.get(id(fmt)) or cx.blank_end(fmt)
+                        e = ent[1]
+                        if e is None:
+                            e = ent[1] = cx.blank_end(ent[0])
                         for c in range(col + 1, col + span):
                             out.append(f'<c r="{names[c]}{rs}{e}')
-                    bfmt = fmt
+                    bent = ent
                 for rr in range(r + 1, r + nrows):
                     runs_rr = below.get(rr)
                     if runs_rr is None:
                         runs_rr = below[rr] = {}
-                    runs_rr[col] = (col + span, bfmt)
+                    runs_rr[col] = (col + span, bent)
             if nrows == 1:  # a row gets a height from its one-row cells (at least one line)
                 if need_r == 0:
                     need_r = 1
@@ -450,10 +459,10 @@ def _overhang_row(ws: Any, r: int, runs: dict[int, tuple[int, Any]]) -> None:
     out: list[str] = []
     filled: list[int] = []
     for col in sorted(runs):
-        stop, bfmt = runs[col]
-        if bfmt is None:
+        stop, bent = runs[col]
+        if bent is None:
             continue
-        e = ws.cell_xml.blank_end(bfmt)
+        e = ws.cell_xml.blank_end(bent[0])
         names = xlsx_sheet.col_names(stop)
         for c in range(col, stop):
             out.append(f'<c r="{names[c]}{rs}{e}')

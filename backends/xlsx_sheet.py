@@ -306,6 +306,9 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
             return
         self._calculate_spans()
         table = self.table
+        if not any(table.values()):
+            self._write_rendered_rows()
+            return
         row_info = self.row_info
         row_spans = self.row_spans
         colmin, colmax = self.dim_colmin, self.dim_colmax
@@ -387,6 +390,38 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
                     out.append(f'<c r="{names[col_num]}{r}{end}{cell[0]:.16G}</v></c>')
             out.append("</row>")
             write("".join(out))
+
+
+    def _write_rendered_rows(self) -> None:
+        """_write_rows for a sheet whose rows are all rendered (no cell tuples): the rows
+        joined and written at once."""
+        row_info = self.row_info
+        row_spans = self.row_spans
+        rendered = self.xml_rows
+        tails: dict[Any, Any] = {}
+        out: list[str] = []
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            got = rendered.get(row_num)
+            info = row_info.get(row_num)
+            spans = row_spans.get(int(row_num / 16))
+            if got is None:
+                if info is not None:
+                    self.fh.write("".join(out))
+                    out.clear()
+                    self._write_empty_row(row_num, spans, info)
+                continue
+            key = (spans, id(info))  # (RowInfo objects stay in row_info, so their ids are theirs)
+            tail = tails.get(key, False)
+            if tail is False:
+                tail = tails[key] = self._row_tail(spans, info)
+            if tail is None:
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_row(row_num, spans, info)
+                out.append(f"{got[2]}</row>")
+            else:
+                out.append(f'<row r="{row_num + 1}"{tail}>{got[2]}</row>')
+        self.fh.write("".join(out))
 
 
 class FastSharedStrings(_NumberAttributes, SharedStrings):  # type: ignore[misc]

@@ -407,6 +407,33 @@ def _short_sheets(rows: int) -> type:
     return ShortBook
 
 
+def test_rendered_rows_next_to_xlsxwriters_row_settings() -> None:
+    """Rows rendered when stored (xlsx._line on our worksheet) and rows XlsxWriter writes
+    itself on the same sheet: a row format over a rendered row, a row with only a height,
+    a rendered row in a second block of 16 rows; the same bytes as XlsxWriter's own calls."""
+
+    def book(workbook_class: Any, line: Any) -> bytes:
+        buf = io.BytesIO()
+        wb = workbook_class(buf, {"in_memory": True})
+        wb.set_properties({"created": datetime.datetime(2025, 1, 1)})
+        fmt = wb.add_format({"bold": True, "border": 1})
+        tall = wb.add_format({"italic": True})
+        ws = wb.add_worksheet("a")
+        line(ws, 0, 4, "标题", fmt, 30)
+        line(ws, 2, 4, "说明", fmt, 18)
+        line(ws, 20, 3, "第二块", fmt, 18)
+        ws.set_row(2, 25, tall)
+        ws.set_row(5, 40)
+        wb.close()
+        return buf.getvalue()
+
+    fast = book(xlsx_sheet.FastWorkbook, xlsx._line)
+    assert fast == book(xlsx_sheet.stock_workbook(), _public_line)
+    sheet = zipfile.ZipFile(io.BytesIO(fast)).read("xl/worksheets/sheet1.xml").decode()
+    assert '<row r="6" spans="1:4" ht="39.75" customHeight="1"/>' in sheet  # only a height
+    assert '<row r="3" spans="1:4" s="2" customFormat="1"' in sheet and '<row r="21" spans="1:3"' in sheet
+
+
 @pytest.mark.parametrize("rowmax", [None, 25])
 def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int | None,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
