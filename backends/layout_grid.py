@@ -559,14 +559,15 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                         cell = new(Cell, ((t.unit or "",), 1, 1, VALUE, "center", False, None))
                     elif k == "target":
                         cell = _value((target_text(decl, t, col.format),))
+                    elif given is None:  # an extra column the indicator does not fill
+                        cell = _EMPTY_VALUE
                     else:
                         text = ""
-                        if given is not None:  # column_value(decl, ind, col_names)
-                            for n in col_names:
-                                got = given.get(n)
-                                if got is not None:
-                                    text = got
-                                    break
+                        for n in col_names:  # column_value(decl, ind, col_names)
+                            got = given.get(n)
+                            if got is not None:
+                                text = got
+                                break
                         num = number_of(text) if is_weight and text else None
                         cell = _value((text,) if text else (), number=num)
                     if printable and given is not None:
@@ -674,6 +675,7 @@ def _rows(placed: list[_Placed], nrows: int, ncols: int, header_rows: set[int],
 
 _first = operator.itemgetter(0)
 _EMPTY = Cell()
+_EMPTY_VALUE = _value(())  # what an extra column shows for an indicator without `[列名: 文字]`
 _new_row = tuple.__new__
 
 

@@ -420,9 +420,11 @@ def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[floa
                     cap = caps.get(col * 16385 + span)
                     if cap is None:
                         cap = caps[col * 16385 + span] = max(int(sum(widths[col:col + span])) - 1, 1)
-                    need = lines_of(paras, cap) if type(paras) is tuple else _count_lines(paras, cap)
-                    if need > need_r:
-                        need_r = need
+                    # one paragraph at most cap/2 characters long (each at most 2 wide) fits one line
+                    if len(paras) > 1 or 2 * len(paras[0]) > cap or "\n" in paras[0]:
+                        need = lines_of(paras, cap) if type(paras) is tuple else _count_lines(paras, cap)
+                        if need > need_r:
+                            need_r = need
             col += span
         _put_row(rendered, r, ncol, gaps, out)
         if need_r:

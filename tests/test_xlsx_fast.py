@@ -496,3 +496,12 @@ def test_build_with_workers_imports_xlsxwriter_before_forking(jobs: str, tmp_pat
         import sys
 
         assert "xlsxwriter.workbook" in sys.modules
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("a1 中１😀\t")), max_size=40), st.integers(1, 90))
+def test_a_short_paragraph_needs_one_line(text: str, cap: int) -> None:
+    """The grid writer measures no one-paragraph cell of at most cap/2 characters without a
+    line break: each character is at most two wide, so it needs one line."""
+    if 2 * len(text) <= cap:
+        assert xlsx._count_lines((text,), cap) == 1
