@@ -191,6 +191,13 @@ class FastWorksheet(_NumberAttributes, Worksheet):  # type: ignore[misc]
         hi = 0
         table = self.table
         rendered = self.xml_rows
+        if not any(table.values()):  # rendered rows only: their first and last columns, per block
+            blocks: dict[int, tuple[int, int]] = {}
+            for row_num, (a, b, _xml) in rendered.items():
+                got = blocks.get(row_num // 16)
+                blocks[row_num // 16] = (a, b) if got is None else (min(got[0], a), max(got[1], b))
+            self.row_spans = {k: f"{a + 1}:{b + 1}" for k, (a, b) in blocks.items()}
+            return
         last = self.dim_rowmax
         for row_num in range(self.dim_rowmin, last + 1):
             cells = table.get(row_num)
