@@ -91,14 +91,17 @@ class _NumberAttributes:
         return attribute
 
 
-_COL_NAMES: list[str] = []
+_COL_NAMES: list[list[str]] = [[]]
 
 
 def col_names(n: int) -> list[str]:
-    """Column letters of columns 0..n-1 (and maybe more): A, B, …, Z, AA, …"""
-    while len(_COL_NAMES) < n:
-        _COL_NAMES.append(xl_col_to_name(len(_COL_NAMES)))
-    return _COL_NAMES
+    """Column letters of columns 0..n-1 (and maybe more): A, B, …, Z, AA, … (A longer list
+    replaces the shared one whole, so a render in another thread never sees it half built.)"""
+    names = _COL_NAMES[0]
+    if len(names) < n:
+        names = [xl_col_to_name(c) for c in range(max(n, 64))]
+        _COL_NAMES[0] = names
+    return names
 
 
 class CellXml:
