@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from perfdsl import colon_names, record
 from perfdsl.checks import run_checks
 from perfdsl.checks.text import check_invisible
-from perfdsl.diagnostics import Diagnostic, diag, has_errors
+from perfdsl.diagnostics import Diagnostic, diag, has_errors, sort_key
 from perfdsl.model import Declaration, DeclarationSet
 from perfdsl.resolve import WaiverScope, full_paths, resolve_document
 from perfdsl.source import SourceFile, Span, decode_source
@@ -175,7 +175,7 @@ def build_set(name: str, files: list[FileResult], root: str = "") -> SetResult:
     diags.extend(run_checks(dset))
     scopes = [w for f in files for w in f.waivers]
     final = apply_waivers(diags, scopes)
-    final = sorted(dict.fromkeys(final), key=Diagnostic.sort_key)  # not set(): ties keep a stable order
+    final = sorted(dict.fromkeys(final), key=sort_key)  # not set(): ties keep a stable order
     return SetResult(dset, tuple(final), tuple(scopes))
 
 

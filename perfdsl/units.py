@@ -119,6 +119,14 @@ def parse_unit(text: str) -> Unit | None:
     return Unit(text, factor, tuple(sorted((b, e) for b, e in dims.items() if e)))
 
 
+@lru_cache(maxsize=4096)
+def unit_category(text: str) -> str | None:
+    """`parse_unit(text).category`, or None for a unit that does not parse; kept per text, since
+    the rules ask it for every indicator (the property walks the unit's dimensions each time)."""
+    unit = parse_unit(text)
+    return None if unit is None else unit.category
+
+
 def unknown_atoms(text: str) -> list[str]:
     t = text.strip().replace("／", "/")
     num, _slash, den = t.partition("/")

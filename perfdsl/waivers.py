@@ -41,21 +41,16 @@ def apply_waivers(diags: list[Diagnostic], scopes: list[WaiverScope]) -> list[Di
 
 
 def waive(diags: list[Diagnostic], scopes: list[WaiverScope]) -> tuple[list[Diagnostic], set[tuple[int, str]]]:
-    """Mark the findings a waiver covers; also returns which (waiver, code) pairs were used."""
+    """Mark the findings a waiver covers; also returns which (waiver, code) pairs were used.
+
+    A finding is covered by the first waiver (in `scopes` order) that names its code and
+    whose scope holds its line. Each finding looks only at the waivers naming its code."""
     out: list[Diagnostic] = []
     used: set[tuple[int, str]] = set()
+    by_code = _by_code(scopes)
     for d in diags:
-        if d.code.startswith(UNWAIVABLE_PREFIXES):
-            out.append(d)
-            continue
-        hit = None
-        for i, ws in enumerate(scopes):
-            w, s = ws.waiver, ws.scope
-            if w.error or d.code not in w.codes or s.path != d.span.path:
-                continue
-            if s.line <= d.span.line <= s.end_line:
-                hit = (i, ws)
-                break
+        candidates = by_code.get(d.code)
+        hit = None if candidates is None or d.code.startswith(UNWAIVABLE_PREFIXES) else _covering(d, candidates)
         if hit is None:
             out.append(d)
             continue
@@ -63,6 +58,26 @@ def waive(diags: list[Diagnostic], scopes: list[WaiverScope]) -> tuple[list[Diag
         used.add((i, d.code))
         out.append(record.evolve(d, waived=True, waiver_reason=ws.waiver.reason or "（未写理由）"))
     return out, used
+
+
+def _by_code(scopes: list[WaiverScope]) -> dict[str, list[tuple[int, WaiverScope]]]:
+    """The usable waivers naming each code, in `scopes` order."""
+    out: dict[str, list[tuple[int, WaiverScope]]] = {}
+    for i, ws in enumerate(scopes):
+        if ws.waiver.error:
+            continue
+        for code in dict.fromkeys(ws.waiver.codes):
+            out.setdefault(code, []).append((i, ws))
+    return out
+
+
+def _covering(d: Diagnostic, candidates: list[tuple[int, WaiverScope]]) -> tuple[int, WaiverScope] | None:
+    span = d.span
+    for i, ws in candidates:
+        s = ws.scope
+        if s.path == span.path and s.line <= span.line <= s.end_line:
+            return i, ws
+    return None
 
 
 def unused_waivers(scopes: list[WaiverScope], used: set[tuple[int, str]],

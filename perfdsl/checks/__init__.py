@@ -4,6 +4,8 @@ Declaration rules take `(decl)`; set rules take `(dset)`. They are listed in ord
 `DECLARATION_RULES` and `SET_RULES` (like sqlglot's optimizer RULES tuple), run one after
 the other, and never raise on user input. A new rule is a function added here, with its
 code in perfdsl/data/diagnostics.toml and a failing and a passing fixture in tests.
+Most declarations have no finding: several rules test the whole declaration first and run
+their per-indicator pass only when that test may find something (perfdsl.checks.fastexit).
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ SET_RULES: tuple[SetRule, ...] = (
 
 def run_checks(dset: DeclarationSet) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    extend = out.extend
+    every = [rule for rule, _reads in DECLARATION_RULES]
+    profile_free = [rule for rule, reads_profile in DECLARATION_RULES if not reads_profile]
     for decl in dset.declarations:
-        for rule, reads_profile in DECLARATION_RULES:
-            if decl.profile_known or not reads_profile:
-                out.extend(rule(decl))
+        for rule in every if decl.profile_known else profile_free:
+            extend(rule(decl))
     for srule in SET_RULES:
-        out.extend(srule(dset))
+        extend(srule(dset))
     return out

@@ -8,13 +8,19 @@ the whole table.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 
+from perfdsl.checks import fastexit
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration
+
+_level2 = attrgetter("level2")
 
 
 def check_mixed_hierarchy(decl: Declaration) -> Iterator[Diagnostic]:
     """成本指标 used both as an 一级 and as an 二级 in one table (2015 and 2021 mixed)."""
+    if fastexit.ENABLED and "成本指标" not in set(map(_level2, decl.indicators)):  # the usual case
+        return
     as_l1 = [i for i in decl.indicators if i.level1 == "成本指标"]
     as_l2 = [i for i in decl.indicators if i.level2 == "成本指标"]
     if as_l1 and as_l2:

@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from operator import attrgetter
 
+from perfdsl.checks import fastexit
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet, Field, Indicator
 from perfdsl.numbers import exact, parse_decimal, tolerance
 from perfdsl.source import Span
-from perfdsl.units import parse_unit, to_unit
+from perfdsl.units import to_unit, unit_category
+
+_columns = attrgetter("columns")
 
 
 def _fmt(v: Decimal) -> str:
@@ -37,27 +41,35 @@ def _num(f: Field | None) -> Decimal | None:
     return f.number if f is not None else None
 
 
+def fields_by_key(decl: Declaration) -> dict[str, Field]:
+    """`decl.field(key)` for every key at once (the first field written with each key)."""
+    return {f.key: f for f in reversed(decl.fields)}
+
+
 def check_sums(decl: Declaration) -> Iterator[Diagnostic]:
+    if not decl.profile.sums:
+        return
     with exact():
-        yield from list(_check_sums(decl))
+        yield from list(_check_sums(decl, fields_by_key(decl)))
 
 
-def _check_sums(decl: Declaration) -> Iterator[Diagnostic]:
+def _check_sums(decl: Declaration, by_key: dict[str, Field]) -> Iterator[Diagnostic]:
     for rule in decl.profile.sums:
-        total_f = decl.field(rule.total)
+        total_f = by_key.get(rule.total)
         stated = _num(total_f)
         if total_f is None or stated is None:
             continue
-        values = [(p, _num(decl.field(p))) for p in rule.parts]
+        values = [(p, _num(by_key.get(p))) for p in rule.parts]
         if all(v is None for _p, v in values):
             continue
         computed = sum((v for _p, v in values if v is not None), Decimal(0))
+        if computed == stated:  # within any tolerance (it is always positive)
+            continue
         tol = tolerance(stated, *(v for _p, v in values if v is not None))
         if abs(computed - stated) > tol:
             names = _part_labels(decl, rule.parts)
             shown = " + ".join(f"{names[p]} {_fmt(v)}" for p, v in values if v is not None)
-            related = tuple((decl.field(p).span, names[p]) for p, v in values  # type: ignore[union-attr]
-                            if v is not None)
+            related = tuple((by_key[p].span, names[p]) for p, v in values if v is not None)
             empty = [names[p] for p, v in values if v is None]
             yield diag("PD-M001", total_f.span, path=tuple(rule.total.split(".")), path_kind="field",
                        total_label=_label(decl, rule.total), stated=_fmt(stated), parts=shown,
@@ -94,8 +106,7 @@ def cost_indicator(decl: Declaration) -> Indicator | None:
         t = ind.target
         if t.op not in ("le", "eq", "lt") or t.value is None or not t.unit:
             continue
-        unit = parse_unit(t.unit)
-        if unit is None or unit.category != "money":
+        if unit_category(t.unit) != "money":  # None: the unit does not parse
             continue
         if "成本控制" in ind.name or "总成本" in ind.name:
             return ind
@@ -116,18 +127,20 @@ def project_amount(decl: Declaration) -> tuple[Decimal, Span] | None:
 
 
 def check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
-    with exact():
-        yield from list(_check_cost_control(decl))
-
-
-def _check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
     key = decl.profile.budget_field
     budget_f = decl.field(key) if key else None
     budget = _num(budget_f)
-    ind = cost_indicator(decl)
-    if budget is None or ind is None or ind.target.value is None or ind.target.unit is None:
+    if budget is None:  # no budget: the cost indicator need not be looked for
         return
-    value = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)
+    ind = cost_indicator(decl)
+    if ind is None or ind.target.value is None or ind.target.unit is None:
+        return
+    with exact():
+        yield from list(_check_cost_control(decl, key, budget, ind))  # type: ignore[arg-type]
+
+
+def _check_cost_control(decl: Declaration, key: str, budget: Decimal, ind: Indicator) -> Iterator[Diagnostic]:
+    value = to_unit(ind.target.value, ind.target.unit, decl.profile.money_unit)  # type: ignore[arg-type]
     if value is None:
         return
     if value - budget > tolerance(budget, value):  # precision of the converted figure (5004000 元 = 500.4 万元)
@@ -173,6 +186,8 @@ def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
     """权重: when a table weights its indicators, each weight is a positive number and they sum
     to the profile's total (100). Severity is the profile's: published tables do sum to 90."""
     key = decl.profile.weight_column
+    if fastexit.ENABLED and not any(map(_columns, decl.indicators)):  # no indicator has a column
+        return
     if all(ind.column(key) is None for ind in decl.indicators):  # (no list: a million indicators, issue #16)
         return
     weighted = [(ind, ind.column(key)) for ind in decl.indicators]

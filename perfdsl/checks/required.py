@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 
+from perfdsl.checks.money import fields_by_key
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet
 from perfdsl.profiles import KIND_ZH
 from perfdsl.source import Span
+
+_level1 = attrgetter("level1")
 
 
 def _head(decl: Declaration) -> Span:
@@ -16,10 +20,11 @@ def _head(decl: Declaration) -> Span:
 
 
 def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
+    by_key = fields_by_key(decl)
     for spec in decl.profile.fields:
         if not spec.required:
             continue
-        f = decl.field(spec.key)
+        f = by_key.get(spec.key)
         if f is None or f.is_empty:
             span = f.span if f is not None else _head(decl)
             yield diag("PD-R001", span, path=tuple(spec.key.split(".")), path_kind="field", label=spec.plain_label, key=spec.key,
@@ -27,7 +32,7 @@ def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
 
 
 def check_required_groups(decl: Declaration) -> Iterator[Diagnostic]:
-    present = {i.level1 for i in decl.indicators} | set(decl.attempted_level1)
+    present = set(map(_level1, decl.indicators)) | set(decl.attempted_level1)
     for name in decl.profile.required_level1:
         if name not in present:
             yield diag("PD-R002", _head(decl), path=(name,), name=name,

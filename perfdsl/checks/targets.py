@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Indicator
 from perfdsl.source import Span
-from perfdsl.units import parse_unit, suggest, unknown_atoms
+from perfdsl.units import parse_unit, suggest, unit_category, unknown_atoms
 
 _NUMERIC_TEXT = re.compile(r"^\s*[≥≤<>=＝＞＜]?\s*[+\-]?[0-9０-９][0-9０-９,，.．]*\s*(%|％|[\u4e00-\u9fff/A-Za-z.·]{0,6})\s*$")
 _GROWTH = ("增长", "比上年", "倍", "提高", "增幅", "增加")
@@ -24,11 +25,13 @@ def check_values(decl: Declaration) -> Iterator[Diagnostic]:
     unit) is a mistake (PD-V002)."""
     for ind in decl.indicators:
         t = ind.target
-        if t.op == "qual" and not (t.text or "").strip():
+        if t.op != "qual":
+            continue
+        if not (t.text or "").strip():
             yield diag("PD-V005", ind.span, path=ind.path, name=ind.name,
                        help="写出可考核的目标，例如：定性 2025年年底前完成；有数值的写成 >= 2600 人")
             continue
-        if t.op == "qual" and t.text and _NUMERIC_TEXT.match(t.text):
+        if t.text and _NUMERIC_TEXT.match(t.text):
             m = re.match(r"^\s*([≥≤<>=＝＞＜]?)\s*([+\-]?[0-9０-９][0-9０-９,，.．]*)\s*(.*?)\s*$", t.text)
             if m and m.group(3) and parse_unit(m.group(3)) is None:
                 continue  # “5情效” is words that start with a digit, not a number with a unit
@@ -62,18 +65,12 @@ def check_units(decl: Declaration) -> Iterator[Diagnostic]:
             yield diag("PD-U001", _unit_span(ind), path=ind.path, unit=t.unit, help=help_text, fix=fix)
 
 
-def _category_of(l1: str, l2: str, name: str) -> tuple[str, set[str], str] | None:
-    """(category words, acceptable unit categories, expected wording) for an indicator path."""
-    if "满意度" in l2 or "满意度" in name:
-        return "满意度指标", {"percent"}, "百分比（%）"
-    if name.endswith("率"):
-        return "比率类指标（名称以“率”结尾）", {"percent"}, "百分比（%）"
-    if "成本" in l1 or "成本" in l2:
-        return "成本指标", {"money", "rate"}, "货币单位（元、万元）"
-    if l2.startswith("数量"):
-        return "数量指标", {"count", "length", "area", "mass", "volume", "time", "rate", "other", "ratio", "grade"}, \
-            "计数单位（人、人次、户、个……）"
-    return None
+# (category words, acceptable unit categories, expected wording) by kind of indicator
+_SATISFACTION = ("满意度指标", frozenset({"percent"}), "百分比（%）")
+_RATIO = ("比率类指标（名称以“率”结尾）", frozenset({"percent"}), "百分比（%）")
+_COST = ("成本指标", frozenset({"money", "rate"}), "货币单位（元、万元）")
+_COUNT = ("数量指标", frozenset({"count", "length", "area", "mass", "volume", "time", "rate", "other", "ratio", "grade"}),
+          "计数单位（人、人次、户、个……）")
 
 
 _PEOPLE = re.compile(r"(人数|人员|人次)$|人$")
@@ -81,21 +78,47 @@ _PEOPLE = re.compile(r"(人数|人员|人次)$|人$")
 
 def unit_mismatch(path: tuple[str, str, str], unit_text: str) -> tuple[str, str] | None:
     """(category words, expected wording) when `unit_text` does not suit the indicator at `path` (PD-U004)."""
-    l1, l2, name = path
-    unit = parse_unit(unit_text)
-    if unit is None:
+    return _mismatch(path[0], path[1], path[2], unit_text)
+
+
+@lru_cache(maxsize=1024)
+def _level_facts(l1: str, l2: str, unit_text: str) -> tuple[str, tuple[str, frozenset[str], str] | None] | None:
+    """What PD-U004 needs to know that does not depend on the name: the unit's category for an
+    indicator under `l1`/`l2` (None: the unit does not parse), and the kind of indicator the
+    二级 alone makes it (the name can still make it a 满意度 or 比率 indicator)."""
+    cat = unit_category(unit_text)
+    if cat is None:
         return None
-    cat = unit.category
-    if cat == "rate" and "成本" in (l1 + l2) and unit.numerator_category != "money":
+    if cat == "rate" and "成本" in (l1 + l2) and parse_unit(unit_text).numerator_category != "money":  # type: ignore[union-attr]
         cat = "other"
-    spec = _category_of(l1, l2, name)
+    if "满意度" in l2:
+        return cat, _SATISFACTION
+    if "成本" in l1 or "成本" in l2:
+        return cat, _COST
+    if l2.startswith("数量"):
+        return cat, _COUNT
+    return cat, None
+
+
+def _mismatch(l1: str, l2: str, name: str, unit_text: str) -> tuple[str, str] | None:
+    facts = _level_facts(l1, l2, unit_text)  # a few per declaration: cached
+    if facts is None:
+        return None
+    cat, spec = facts
+    # The kind of indicator: 满意度 (in the 二级 or the name), else a name ending in 率, else the 二级's.
+    if spec is not _SATISFACTION:
+        if "满意度" in name:
+            spec = _SATISFACTION
+        elif name.endswith("率"):
+            spec = _RATIO
     if spec is not None:
         words, ok, expected = spec
         if cat not in ok:
             return words, expected
     # People counted with a non-person unit (Sichuan: 230 人 written as 个).
     if cat == "count" and _PEOPLE.search(name):
-        base = unit.dims[0][0] if unit.dims else ""
+        unit = parse_unit(unit_text)
+        base = unit.dims[0][0] if unit.dims else ""  # type: ignore[union-attr]
         if base not in ("人", "人次"):
             return "人数类指标", "“人”或“人次”"
     return None
@@ -140,27 +163,29 @@ def unit_replacements(path: tuple[str, str, str], unit_text: str) -> list[str]:
 def check_unit_category(decl: Declaration) -> Iterator[Diagnostic]:
     for ind in decl.indicators:
         t = ind.target
-        if t.op == "qual" or not t.unit:
+        unit = t.unit
+        if not unit or t.op == "qual":
             continue
-        found = unit_mismatch(ind.path, t.unit)
+        found = _mismatch(ind.level1, ind.level2, ind.name, unit)
         if found is not None:
             words, expected = found
             yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category=words,
-                       expected=expected, unit=t.unit)
+                       expected=expected, unit=unit)
 
 
 def check_percentages(decl: Declaration) -> Iterator[Diagnostic]:
     floor = Decimal(decl.profile.satisfaction_floor)
     for ind in decl.indicators:
         t = ind.target
-        unit = parse_unit(t.unit) if t.unit else None
-        is_pct = unit is not None and unit.category == "percent"
-        if is_pct and t.op in ("ge", "eq", "gt") and t.value is not None and t.value > 100 \
-                and not any(w in ind.name for w in _GROWTH):
-            yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(t.value, "f"))
-        if is_pct and t.op == "range" and t.high is not None and t.high > 100 \
-                and not any(w in ind.name for w in _GROWTH):
-            yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(t.high, "f"))
+        is_pct = bool(t.unit) and unit_category(t.unit) == "percent"  # type: ignore[arg-type]
+        if is_pct:
+            op = t.op
+            if op in ("ge", "eq", "gt") and t.value is not None and t.value > 100 \
+                    and not any(w in ind.name for w in _GROWTH):
+                yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(t.value, "f"))
+            if op == "range" and t.high is not None and t.high > 100 \
+                    and not any(w in ind.name for w in _GROWTH):
+                yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(t.high, "f"))
         if "满意度" in ind.level2 or "满意度" in ind.name:
             if t.op == "qual":
                 continue

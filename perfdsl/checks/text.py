@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from perfdsl.confusables import fold
+from perfdsl.checks import fastexit
+from perfdsl.confusables import fold_name, fold_names
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.invisible import PATTERN, describe, visible
 from perfdsl.model import Declaration, Indicator
@@ -60,23 +61,27 @@ def _short(text: str, around: int, limit: int = 40) -> str:
 
 
 def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
-    # Keyed by the skeleton's hash, not the skeleton (a new string per name: a million indicators,
-    # issue #16); a hash shared by two different skeletons is checked and falls back to exact keys.
-    first: dict[int, Indicator] = {}
-    for ind in decl.indicators:
-        key = fold(ind.name)
-        seen = first.get(hash(key))
-        if seen is None:
-            first[hash(key)] = ind
-        elif seen.name != ind.name:  # look-alikes (or two skeletons with one hash): report exactly
-            yield from _confusable_exact(decl)
-            return
+    if not fastexit.ENABLED or not _skeletons_distinct(decl.indicators):
+        yield from _confusable_exact(decl)
+
+
+def _skeletons_distinct(inds: tuple[Indicator, ...]) -> bool:
+    """True when no two different names share a skeleton's hash (a shared hash is only a
+    maybe: the exact pass decides). Keyed by the hash, not the skeleton (a new string per
+    name: a million indicators, issue #16)."""
+    names = [ind.name for ind in inds]
+    first: dict[int, str] = {}
+    setdefault = first.setdefault
+    for name, skeleton in zip(names, fold_names(names), strict=True):
+        if setdefault(hash(skeleton), name) != name:
+            return False
+    return True
 
 
 def _confusable_exact(decl: Declaration) -> Iterator[Diagnostic]:
     first: dict[str, Indicator] = {}
     for ind in decl.indicators:
-        key = fold(ind.name)
+        key = fold_name(ind.name)
         seen = first.get(key)
         if seen is None:
             first[key] = ind
