@@ -28,6 +28,7 @@ from io import StringIO
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
+import xlsxwriter
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.styles import Styles
@@ -489,6 +490,10 @@ class FastPackager(Packager):  # type: ignore[misc]
         sst._assemble_xml_file()
 
 
+# FastWorkbook._store_workbook repeats the steps of XlsxWriter 3.3's Workbook._store_workbook
+# (tests/test_xlsx_fast.py fails on another version, so that the steps are checked again).
+MIRRORED_STORE = xlsxwriter.__version__.split(".")[:2] == ["3", "3"]
+
 # Parts that come out byte for byte the same in most workbooks: their deflated bytes are
 # kept (keyed by the part's bytes; at most 64 variants).
 _REPEATING_PARTS = frozenset({"[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels",
@@ -559,9 +564,10 @@ class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
         return self.packager_class()
 
     def _store_workbook(self) -> None:
-        # Workbook._store_workbook's in-memory path, step for step, with the parts zipped by
-        # _PartsZip; on disk, or with a VBA project, XlsxWriter's own.
-        if not self.in_memory or self.vba_project:
+        # Workbook._store_workbook's in-memory path (XlsxWriter 3.3), step for step, with the
+        # parts zipped by _PartsZip; on disk, with a VBA project, or with another XlsxWriter
+        # version (whose steps may differ), XlsxWriter's own.
+        if not self.in_memory or self.vba_project or not MIRRORED_STORE:
             super()._store_workbook()
             return
         xlsx_file = _PartsZip(self.filename, "w", compression=ZIP_DEFLATED, allowZip64=self.allow_zip64)

@@ -220,6 +220,15 @@ def test_shared_strings_same_bytes_for_any_text(strings: list[str]) -> None:
     assert _every_kind(xlsx_sheet.FastWorkbook, strings) == _every_kind(xlsx_sheet.stock_workbook(), strings)
 
 
+def test_the_workbook_store_mirrors_the_installed_xlsxwriter() -> None:
+    """FastWorkbook._store_workbook repeats XlsxWriter 3.3's steps; on another version it
+    steps aside (XlsxWriter's own is used). This fails then, so that the steps are compared
+    with the new version's and the check moved on."""
+    import xlsxwriter
+
+    assert xlsx_sheet.MIRRORED_STORE, f"XlsxWriter {xlsxwriter.__version__}: compare FastWorkbook._store_workbook"
+
+
 def test_repeating_parts_are_zipped_as_zipfile_zips_them() -> None:
     """_PartsZip stores a part it takes from its cache of deflated parts byte for byte as
     ZipFile.writestr stores it: the first time (deflated), the second (from the cache), next
