@@ -29,13 +29,16 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import pairwise
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
 from perfdsl.layout_notation import PLACEHOLDER, GridCell
 from perfdsl.model import Declaration, Field, Indicator, Target
 from perfdsl.profile_load import EXTRA_WIDTH, Column, Layout, Page
+
+if TYPE_CHECKING:
+    from perfdsl.profiles import Profile
 
 LABEL = "label"  # a form label (centred, broken into balanced lines when too long)
 VALUE = "value"  # a value
@@ -129,6 +132,10 @@ class _Reader:
         self.used: set[str] = set()
         self.shown: set[str] = set()  # keys whose value the form prints (filled or not)
         self.title, self.subtitle = decl.heading()
+        # decl.field(key), looked up without a scan of the fields each time
+        self.fields: dict[str, Field] = {}
+        for f in decl.fields:
+            self.fields.setdefault(f.key, f)
         prof = decl.profile
         for fmt in (prof.title, *((prof.subtitle,) if self.subtitle else ())):
             for k in PLACEHOLDER.findall(fmt):
@@ -146,7 +153,7 @@ class _Reader:
         spec = self.decl.profile.field(key)
         if spec is not None:
             return spec.label
-        f = self.decl.field(key)
+        f = self.fields.get(key)
         return f.label if f is not None and f.label else key
 
     def text(self, key: str) -> str:
@@ -155,7 +162,7 @@ class _Reader:
         prof = self.decl.profile
         if key in prof.composites and prof.field(key) is None:
             return self.composite(key)
-        f = self.decl.field(key)
+        f = self.fields.get(key)
         if f is not None and f.type == "bool":
             return bool_text(f.text)
         return self.decl.text(key)
@@ -163,7 +170,7 @@ class _Reader:
     def paras(self, key: str) -> list[str]:
         self.used.add(key)
         self.shown.update(self._keys(key))
-        f = self.decl.field(key)
+        f = self.fields.get(key)
         if f is not None and f.type == "list":
             return self.decl.list_items(key)
         t = self.text(key)
@@ -173,7 +180,7 @@ class _Reader:
         prof = self.decl.profile
         if key in prof.composites and prof.field(key) is None:
             return any(self.filled(k) for k in PLACEHOLDER.findall(prof.composites[key]))
-        f = self.decl.field(key)
+        f = self.fields.get(key)
         return f is not None and not f.is_empty
 
     def composite(self, name: str) -> str:
@@ -193,15 +200,19 @@ class _Reader:
         return ""
 
     def fill(self, template: str) -> str:
-        def sub(m: re.Match[str]) -> str:
-            ref = m.group(1).strip()
-            if ref.startswith("@"):
-                return self.label(ref[1:])
-            if ref.startswith("$"):
-                return self.reserved(ref[1:])
-            return self.text(ref)
-
-        return PLACEHOLDER.sub(sub, template)
+        """`template` with every `{…}` replaced (PLACEHOLDER.sub, left to right, over the
+        template's parts taken apart once: `_parts`)."""
+        out = []
+        for kind, text in _parts(template):
+            if kind == "":
+                out.append(text)
+            elif kind == "@":
+                out.append(self.label(text))
+            elif kind == "$":
+                out.append(self.reserved(text))
+            else:
+                out.append(self.text(text))
+        return "".join(out)
 
     def cell_paras(self, template: str, role: str) -> list[str]:
         whole, values, placeholders = _template(template)
@@ -215,6 +226,29 @@ class _Reader:
                 return []
         t = self.fill(template) if placeholders else template
         return [t] if t else []
+
+
+@lru_cache(maxsize=4096)
+def _parts(template: str) -> tuple[tuple[str, str], ...]:
+    """A template taken apart as PLACEHOLDER.sub sees it: ("", literal text), ("@", label
+    key), ("$", reserved name), ("=", field key), in order (a `{…}`'s text stripped, then
+    the `@`/`$` cut off)."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for m in PLACEHOLDER.finditer(template):
+        if m.start() > pos:
+            out.append(("", template[pos:m.start()]))
+        ref = m.group(1).strip()
+        if ref.startswith("@"):
+            out.append(("@", ref[1:]))
+        elif ref.startswith("$"):
+            out.append(("$", ref[1:]))
+        else:
+            out.append(("=", ref))
+        pos = m.end()
+    if pos < len(template):
+        out.append(("", template[pos:]))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)
@@ -242,6 +276,19 @@ class _Placed:
     cell: Cell
 
 
+class _Body(NamedTuple):
+    """The indicator rows of a table: `rows[i]` holds row top+i's cells as (col, span, rows,
+    cell) in column order, each cell already with its span and rows; `tall` the (row, col,
+    span, rows) of the ones taller than a row (merged 一级/二级)."""
+
+    top: int
+    rows: list[list[tuple[int, int, int, Cell]]]
+    tall: list[tuple[int, int, int, int]]
+
+
+_NO_BODY = _Body(0, [], [])
+
+
 def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed], int, int]:
     """The header grid's cells, then rows for fields it does not show. Returns the cells,
     the number of rows and the label width used for added rows."""
@@ -250,8 +297,13 @@ def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed]
     first = 2
     nrows = 0
     if layout.header is not None:
-        for gc in layout.header:
-            placed.append(_Placed(gc.row, gc.col, gc.span, gc.rows, _grid_cell(r, gc)))
+        used = r.used
+        for row, col, span, rows, fixed, labels, gc in _header_plan(decl.profile):
+            if fixed is None:
+                fixed = _grid_cell(r, gc)
+            elif labels:
+                used.update(labels)
+            placed.append(_Placed(row, col, span, rows, fixed))
         nrows = layout.header_rows
         firsts = [p for p in placed if p.row == 0 and p.col == 0]
         first = firsts[0].span if firsts and firsts[0].span < ncols else 1
@@ -274,6 +326,37 @@ def _header_cells(r: _Reader, layout: Layout, ncols: int) -> tuple[list[_Placed]
         placed.append(_Placed(nrows, first, ncols - first, 1, _value(_field_paras(r, f), "left")))
         nrows += 1
     return placed, nrows, first
+
+
+_Plan = tuple[tuple[int, int, int, int, "Cell | None", tuple[str, ...], GridCell], ...]
+_HEADER_PLANS: dict[int, tuple[Profile, _Plan]] = {}
+
+
+def _header_plan(prof: Profile) -> _Plan:
+    """(row, col, span, rows, the cell if it is the same on every declaration, the label keys
+    it uses, the layout cell) for each header cell of `prof`'s layout, worked out once per
+    profile. A cell is the same everywhere when it is fixed text, or text with labels the
+    profile defines (`{@键}`) and `{$金额单位}`: what `_grid_cell` makes of it reads no
+    field and only notes the label keys as used."""
+    got = _HEADER_PLANS.get(id(prof))
+    if got is not None and got[0] is prof:
+        return got[1]
+    plan = tuple((gc.row, gc.col, gc.span, gc.rows, *_constant_cell(prof, gc), gc) for gc in prof.layout.header or ())
+    if len(_HEADER_PLANS) >= 256:  # profiles are few; a long-running server may load many
+        _HEADER_PLANS.clear()
+    _HEADER_PLANS[id(prof)] = (prof, plan)  # (the profile kept alive: its id stays its own)
+    return plan
+
+
+def _constant_cell(prof: Profile, gc: GridCell) -> tuple[Cell | None, tuple[str, ...]]:
+    parts = _parts(gc.text)
+    if not all(kind == "" or (kind == "@" and prof.field(text) is not None) or (kind == "$" and text == "金额单位")
+               for kind, text in parts):
+        return None, ()
+    text = "".join(t if kind == "" else prof.money_unit if kind == "$" else prof.field(t).label  # type: ignore[union-attr]
+                   for kind, t in parts)
+    cell = Cell((text,) if text else (), gc.span, gc.rows, gc.role, gc.align, balanced=gc.role in (LABEL, HEAD))
+    return cell, tuple(t for kind, t in parts if kind == "@")
 
 
 def _grid_cell(r: _Reader, gc: GridCell) -> Cell:
@@ -396,7 +479,9 @@ def number_of(text: str) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[list[_Placed], int]:
+def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[list[_Placed], int, _Body]:
+    """The indicator table from row `top`: the heading, side and field cells as placed cells;
+    the indicator rows themselves as a `_Body` (built row by row, in column order)."""
     layout = decl.profile.layout
     placed: list[_Placed] = []
     groups = ordered_indicators(decl)
@@ -431,6 +516,9 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
             for col, start in zip(cols, starts, strict=True) if col.key != "side" and not col.field]
     op_display = decl.profile.op_display
     new = _new_cell
+    merge1, merge2 = "level1" in merge, "level2" in merge
+    rows_out: list[list[tuple[int, int, int, Cell]]] = []
+    tall: list[tuple[int, int, int, int]] = []  # (row, col, span, rows) of the merged 一级/二级 cells
     row = body_top
     for l1, l2s in groups:
         n1 = sum(len(inds) for _l2, inds in l2s)
@@ -440,19 +528,22 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
             for ind in inds:
                 t = ind.target
                 given = dict(ind.columns) if ind.columns else None
+                out: list[tuple[int, int, int, Cell]] = []
                 for k, start, span, col, printable, col_names, is_weight in plan:
-                    cell: Cell | None
+                    cell: Cell
                     rows = 1
                     if k == "level1":
-                        if "level1" in merge:
-                            cell, rows = (_level(l1), n1) if first1 else (None, 1)
-                        else:
-                            cell = _level(l1)
+                        if merge1:
+                            if not first1:
+                                continue  # covered by the merged cell above
+                            rows = n1
+                        cell = _level(l1)
                     elif k == "level2":
-                        if "level2" in merge:
-                            cell, rows = (_level(l2), len(inds)) if first2 else (None, 1)
-                        else:
-                            cell = _level(l2)
+                        if merge2:
+                            if not first2:
+                                continue
+                            rows = len(inds)
+                        cell = _level(l2)
                     # _value(...) built directly for the one-text cells: (paras, 1, 1, VALUE, align, False, number)
                     elif k == "name":
                         v = ind.name
@@ -468,19 +559,30 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
                         cell = new(Cell, ((t.unit or "",), 1, 1, VALUE, "center", False, None))
                     elif k == "target":
                         cell = _value((target_text(decl, t, col.format),))
+                    elif given is None:  # an extra column the indicator does not fill
+                        cell = _EMPTY_VALUE
                     else:
-                        text = column_value(decl, ind, col_names)
+                        text = ""
+                        for n in col_names:  # column_value(decl, ind, col_names)
+                            got = given.get(n)
+                            if got is not None:
+                                text = got
+                                break
                         num = number_of(text) if is_weight and text else None
                         cell = _value((text,) if text else (), number=num)
-                    if printable and given is not None and cell is not None:
+                    if printable and given is not None:
                         printed = given.get(k)  # `[指标值类型: 定量]`: the cell as the form prints it
                         if printed is not None:
                             cell = _value((printed,))
-                    if cell is not None:
-                        placed.append(_Placed(row, start, span, rows, cell))
+                    if rows > 1:
+                        tall.append((row, start, span, rows))
+                    # the cell with its placed span and rows, as _rows gives it
+                    out.append((start, span, rows,
+                                cell if cell[1] == span and cell[2] == rows else new(Cell, (cell[0], span, rows, *cell[3:]))))
+                rows_out.append(out)
                 row += 1
                 first1 = first2 = False
-    return placed, row
+    return placed, row, _Body(body_top, rows_out, tall)
 
 
 # ----------------------------------------------------------------------------------------
@@ -491,6 +593,8 @@ def _indicator_cells(decl: Declaration, cols: list[Column], top: int) -> tuple[l
 def _widen(placed: list[_Placed], inserts: list[int]) -> None:
     """Make room for grid columns inserted at base positions `inserts`: a cell absorbs an
     insertion at its right edge or inside it; cells to the right move over."""
+    if not inserts:
+        return
     for p in placed:
         c, s = p.col, p.span
         before = sum(1 for q in inserts if q <= c and not (q == 0 and c == 0))
@@ -499,60 +603,80 @@ def _widen(placed: list[_Placed], inserts: list[int]) -> None:
 
 
 def _rows(placed: list[_Placed], nrows: int, ncols: int, header_rows: set[int],
-          keep: set[int] = frozenset()) -> tuple[Row, ...]:  # type: ignore[assignment]
-    """The grid's rows: each row's placed cells in column order, every grid position no
-    cell covers (neither one starting in the row nor a taller one from above) given an
-    empty cell, so each row is complete."""
-    by_row: dict[int, list[_Placed]] = {}
+          keep: set[int] = frozenset(), body: _Body = _NO_BODY) -> tuple[Row, ...]:  # type: ignore[assignment]
+    """The grid's rows: each row's cells (the placed ones, then the `body` rows' ones) in
+    column order, every grid position no cell covers (neither one starting in the row nor a
+    taller one from above) given an empty cell, so each row is complete."""
+    by_row: dict[int, list[tuple[int, int, int, Cell]]] = {}
     below: dict[int, list[tuple[int, int]]] = {}  # row -> column ranges taller cells cover
+    talls = [(p.row, p.col, p.span, p.rows) for p in placed if p.rows > 1]
     for p in placed:
-        by_row.setdefault(p.row, []).append(p)
-        if p.rows > 1:
-            c0 = p.col
-            c1 = c0 + p.span if c0 + p.span < ncols else ncols
-            if c1 > c0:
-                for rr in range(p.row + 1, p.row + p.rows if p.row + p.rows < nrows else nrows):
-                    below.setdefault(rr, []).append((c0, c1))
+        got = by_row.get(p.row)
+        if got is None:
+            got = by_row[p.row] = []
+        got.append((p.col, p.span, p.rows, p.cell))
+    # rows holding body cells only (already in column order)
+    in_order = set()
+    for i, cells in enumerate(body.rows):
+        r = body.top + i
+        got = by_row.get(r)
+        if got is None:
+            by_row[r] = list(cells)
+            in_order.add(r)
+        else:
+            got.extend(cells)
+    for row, c0, span, rows in (*talls, *body.tall):
+        c1 = c0 + span if c0 + span < ncols else ncols
+        if c1 > c0:
+            for rr in range(row + 1, row + rows if row + rows < nrows else nrows):
+                runs = below.get(rr)
+                if runs is None:
+                    below[rr] = [(c0, c1)]
+                else:
+                    runs.append((c0, c1))
+    full = (1 << ncols) - 1
+    new = _new_cell
     out = []
     for r in range(nrows):
-        placed_r = by_row.get(r)
-        if placed_r is None:
-            placed_r = []
-        covered = [False] * ncols
-        for p in placed_r:
-            c0 = p.col
-            if p.rows > 0:
-                if p.span == 1:
-                    if c0 < ncols:
-                        covered[c0] = True
-                else:
-                    c1 = c0 + p.span if c0 + p.span < ncols else ncols
-                    if c1 > c0:
-                        covered[c0:c1] = [True] * (c1 - c0)
-        for c0, c1 in below.get(r, ()):
-            covered[c0:c1] = [True] * (c1 - c0)
-        if False in covered:
+        cells_r = by_row.get(r)
+        if cells_r is None:
+            cells_r = []
+        # the covered positions, as bits
+        mask = 0
+        for c0, span, rows, _cell in cells_r:
+            if rows > 0:
+                c1 = c0 + span if c0 + span < ncols else ncols
+                if c1 > c0:
+                    mask |= ((1 << (c1 - c0)) - 1) << c0
+        runs_r = below.get(r)
+        if runs_r is not None:
+            for c0, c1 in runs_r:
+                mask |= ((1 << (c1 - c0)) - 1) << c0
+        ordered = r in in_order
+        if mask != full:
+            ordered = False
             cc = 0
             while cc < ncols:
-                if covered[cc]:
+                if mask >> cc & 1:
                     cc += 1
                     continue
                 start = cc
-                while cc < ncols and not covered[cc]:
+                while cc < ncols and not mask >> cc & 1:
                     cc += 1
-                placed_r.append(_Placed(r, start, cc - start, 1, Cell()))
-        if len(placed_r) > 1:
-            placed_r.sort(key=_by_col)
-        cells = []
-        for p in placed_r:
-            c = p.cell
-            # the cell with its placed span and rows (Cell(paras, span, rows, *rest), as _replace, cheaper)
-            cells.append(c if c[1] == p.span and c[2] == p.rows else _new_cell(Cell, (c[0], p.span, p.rows, *c[3:])))
-        out.append(Row(tuple(cells), header=r in header_rows, keep=r in keep))
+                cells_r.append((start, cc - start, 1, _EMPTY))
+        if not ordered and len(cells_r) > 1:
+            cells_r.sort(key=_first)
+        # each cell with its placed span and rows (Cell(paras, span, rows, *rest), as _replace, cheaper)
+        cells = tuple([c if c[1] == span and c[2] == rows else new(Cell, (c[0], span, rows, *c[3:]))
+                       for _c0, span, rows, c in cells_r])
+        out.append(_new_row(Row, (cells, r in header_rows, r in keep)))
     return tuple(out)
 
 
-_by_col = operator.attrgetter("col")
+_first = operator.itemgetter(0)
+_EMPTY = Cell()
+_EMPTY_VALUE = _value(())  # what an extra column shows for an indicator without `[列名: 文字]`
+_new_row = tuple.__new__
 
 
 def form(decl: Declaration) -> Form:
@@ -612,27 +736,31 @@ def _form(decl: Declaration) -> tuple[Form, _Reader]:
     title, subtitle = r.title, r.subtitle
     keys = tuple(k for c in cols for k in [c.key] + [""] * (c.span - 1))
     if layout.one_table:
-        inds, end = _indicator_cells(decl, cols, hrows)
+        inds, end, body = _indicator_cells(decl, cols, hrows)
         placed = header + inds
-        _side_continue(placed, cols, hrows)
+        _side_continue(placed, cols, hrows, end if body.rows else None)
         # the indicator heading stays with the first indicator row
-        grid = Grid(tuple(widths), _rows(placed, end, total_cols, set(), {hrows} if layout.heading else set()), keys)
+        grid = Grid(tuple(widths), _rows(placed, end, total_cols, set(), {hrows} if layout.heading else set(), body=body),
+                    keys)
         tables: tuple[Grid, ...] = (grid,)
     else:
-        inds, end = _indicator_cells(decl, cols, 0)
+        inds, end, body = _indicator_cells(decl, cols, 0)
         head_grid = Grid(tuple(widths), _rows(header, hrows, total_cols, set()), ())
-        ind_grid = Grid(tuple(widths), _rows(inds, end, total_cols, {0} if layout.heading else set()), keys)
+        ind_grid = Grid(tuple(widths), _rows(inds, end, total_cols, {0} if layout.heading else set(), body=body), keys)
         tables = (head_grid, ind_grid) if hrows else (ind_grid,)
     return Form(title, subtitle, above, tables, notes, page, layout.title_in_grid, layout.subtitle_in_grid), r
 
 
-def _side_continue(placed: list[_Placed], cols: list[Column], top: int) -> None:
-    """A side column labelled `^` continues the header cell above it down the table."""
+def _side_continue(placed: list[_Placed], cols: list[Column], top: int, body_end: int | None) -> None:
+    """A side column labelled `^` continues the header cell above it down the table (to the
+    end of the lowest cell: the placed ones, and the indicator rows, if any, ending at `body_end`)."""
     start = 0
     for col in cols:
         if col.key == "side" and col.label == "^":
             above = [p for p in placed if p.row < top and p.col == start and p.row + p.rows == top]
             body = max((p.row + p.rows for p in placed), default=top)
+            if body_end is not None:
+                body = max(body, body_end)
             if above:
                 above[0].rows += body - top
         start += col.span

@@ -204,56 +204,155 @@ def _text(cell: lg.Cell) -> str:
     return "\n".join(cell.paras)
 
 
+@lru_cache(maxsize=4096)
+def _number_cell(text: str) -> tuple[float | None, str]:
+    """(as_double, number_format) of the Decimal written `text` (str(Decimal) keeps the
+    digits and the exponent, so equal texts are the same number at the same precision)."""
+    value = Decimal(text)
+    return as_double(value), number_format(value)
+
+
+def _number(value: Decimal) -> tuple[float | None, str]:
+    return _number_cell(str(value))
+
+
+def _row_pixels(height: float) -> int:
+    """A row height in pixels, as Worksheet.set_row stores it."""
+    return int(height * 4.0 / 3.0 + 0.5)
+
+
+def _set_widths(ws: Any, widths: Sequence[float]) -> None:
+    """As ws.set_column(c, c, width) for each column c (widths of at least one character,
+    no format or options), without its per-call argument handling."""
+    from xlsxwriter.worksheet import ColumnInfo
+
+    if len(widths) > ws.xls_colmax or any(w < 1.0 for w in widths):
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        return
+    digit, pad = ws.max_digit_width, ws.cell_padding
+    for c, w in enumerate(widths):
+        ws.col_info[c] = ColumnInfo(width=int(w * digit + 0.5) + pad, column_format=None, hidden=False, level=0,
+                                    collapsed=False)
+    if widths:
+        ws.col_size_changed = True
+
+
 def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
     """Write `grid` from row `top`; returns the next free row. Heights are estimated.
 
     Every grid position gets a cell: a cell's value at its top-left position, and a
     formatted blank at every other position a merged range covers (those blanks carry the
-    range's borders). This stores exactly what XlsxWriter's `merge_range`,
-    `write_string`/`write_number`/`write_blank` and `set_row` store, without their per-cell
-    overhead (A1 parsing, overlap checks a grid cannot have, one dimension check per cell:
-    the grid covers full rows from column 0 to the last, so the first and last corner set
-    the dimensions). Grids beyond Excel's row limit, and strings long enough to be
-    truncated, go through XlsxWriter's own checked writers. tests/test_xlsx_fast.py
-    compares the bytes with a writer using only those public calls."""
-    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, RowInfo
+    range's borders). On our worksheet (xlsx_sheet.FastWorksheet) the rows are rendered to
+    XML as they are stored (_grid_rows); anywhere else, and for a grid crossing the sheet's
+    last row or column, XlsxWriter's own checked calls write it (_grid_checked).
+    tests/test_xlsx_fast.py compares the bytes with a writer using only those calls."""
+    from . import xlsx_sheet
 
-    ncol = len(widths)
-    nrows_total = len(grid.rows)
-    if not nrows_total:
+    if not grid.rows:
         return top
-    # row -> columns a merged range from a row above covers (the rest of a range's first
-    # row is skipped by the span itself)
-    covered: dict[int, set[int]] = {}
-    heights: dict[int, int] = {}
-    merges = ws.merge
-    fmts: dict[str, dict[str, Any]] = {}  # role -> align -> format
-    table = ws.table
-    direct = top + nrows_total <= ws.xls_rowmax and ncol <= ws.xls_colmax and not ws.constant_memory
-    if direct:
-        ws._check_dimensions(top, 0)
-        ws._check_dimensions(top + nrows_total - 1, ncol - 1)
-    str_table = ws.str_table
-    sst = str_table._get_shared_string_index
-    sst_index = str_table.string_table  # text -> index (until the workbook closes)
-    new = tuple.__new__  # CellStringTuple((idx, fmt)) without the namedtuple's Python __new__
-    short = ws.xls_strmax // 2
-    blank_of: dict[int, Any] = {}
-    caps: dict[int, int] = {}  # column * 16385 + span -> characters per line (spans < 16385)
-    lines_of = _lines_needed
-    rowmax, colmax = ws.xls_rowmax, ws.xls_colmax
+    if (xlsx_sheet.renders_rows(ws) and top + len(grid.rows) <= ws.xls_rowmax
+            and len(widths) <= ws.xls_colmax):
+        return _grid_rows(ws, fm, grid, top, widths)
+    end = _grid_checked(ws, fm, grid, top, widths)
+    if xlsx_sheet.renders_rows(ws):
+        xlsx_sheet.number_formats_in_order(ws, top, max(ws.table, default=top))
+    return end
 
+
+def _grid_checked(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
+    """`grid` written with XlsxWriter's public calls (merge_range, write_*, set_row)."""
+    ncol = len(widths)
+    covered: set[tuple[int, int]] = set()
+    heights: dict[int, int] = {}
     for i, row in enumerate(grid.rows):
         r = top + i
         col = 0
         cells = iter(row.cells)
-        cells_r = table[r] if direct else None
-        need_r = 0
-        taken = covered.get(r)
         while col < ncol:
-            if taken is not None and col in taken:
+            if (r, col) in covered:
                 col += 1
                 continue
+            cell = next(cells, None) or lg.Cell(span=ncol - col)
+            span = max(1, min(cell.span, ncol - col))
+            nrows = max(1, cell.rows)
+            fmt = fm.for_cell(cell.role, cell.align)
+            if span > 1 or nrows > 1:
+                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
+                covered.update((rr, cc) for rr in range(r, r + nrows) for cc in range(col, col + span))
+            dbl, nf = _number(cell.number) if cell.number is not None else (None, "")
+            text = _text(cell)
+            if dbl is not None:
+                ws.write_number(r, col, dbl, fm.number(nf, cell.align))
+            elif text:
+                ws.write_string(r, col, text, fmt)
+            else:
+                ws.write_blank(r, col, None, fmt)
+            if nrows == 1:
+                heights[r] = max(heights.get(r, 1), lines_needed(list(cell.paras), sum(widths[col:col + span])))
+            col += span
+    for r, n in heights.items():
+        ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
+    return top + len(grid.rows)
+
+
+def _grid_rows(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[float]) -> int:
+    """_write_grid on our worksheet: each row's cells rendered to XML as they are stored
+    (FastWorksheet.xml_rows), left to right and row by row, the order in which XlsxWriter
+    writes cells and numbers their formats (xlsx_sheet.CellXml). What is stored is what
+    merge_range, write_string/write_number/write_blank and set_row would store, without
+    their per-cell work (A1 parsing, overlap checks a grid cannot have, a dimension check per
+    cell: every row covers columns 0 to the last, so two corners set the dimensions)."""
+    from . import xlsx_sheet
+
+    ncol = len(widths)
+    n = len(grid.rows)
+    end = top + n
+    names = xlsx_sheet.col_names(ncol)
+    cx = ws.cell_xml
+    number_ends = cx.number
+    # row -> start column -> (end column, the blanks' format entry (see fmts), None if no
+    # blanks are written): the positions merged ranges from rows above cover
+    below: dict[int, dict[int, tuple[int, Any]]] = {}
+    heights: dict[int, int] = {}
+    merges = ws.merge
+    rendered = ws.xml_rows
+    # role -> align -> [format, its blank's text, its string's text] (texts taken at first use)
+    fmts: dict[str, dict[str, list[Any]]] = {}
+    str_table = ws.str_table
+    sst = str_table._get_shared_string_index
+    sst_index = str_table.string_table  # text -> index (until the workbook closes)
+    short = ws.xls_strmax // 2
+    rowmax = ws.xls_rowmax
+    caps: dict[int, int] = {}  # column * 16385 + span -> characters per line (spans < 16385)
+    lines_of = _lines_needed
+    hits = 0  # strings the table already had: what _get_shared_string_index counts for them
+    ws._check_dimensions(top, 0)
+    ws._check_dimensions(end - 1, ncol - 1)
+    for i, row in enumerate(grid.rows):
+        r = top + i
+        rs = str(r + 1)
+        out: list[str] = []
+        col = 0
+        cells = iter(row.cells)
+        runs = below.pop(r, None)
+        gaps: list[int] | None = None  # columns left without a cell (a range refused by the sheet's end)
+        need_r = 0
+        while col < ncol:
+            if runs is not None:
+                run = runs.get(col)
+                if run is not None:
+                    stop, bent = run
+                    if bent is None:
+                        gaps = [*(gaps or ()), *range(col, stop)]
+                    else:
+                        e = bent[1]
+                        if e is None:
+                            e = bent[1] = cx.blank_end(bent[0])
+                        for c in range(col, stop):
+                            out.append(f'<c r="{names[c]}{rs}{e}')
+                    col = stop
+                    continue
             cell = next(cells, None)
             if cell is None:
                 cell = lg.Cell(span=ncol - col)
@@ -265,60 +364,55 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
             by_align = fmts.get(role)
             if by_align is None:
                 by_align = fmts[role] = {}
-            fmt = by_align.get(align)
-            if fmt is None:
-                fmt = by_align[align] = fm.for_cell(role, align)
-            if (span > 1 or nrows > 1) and (r + nrows > rowmax or col + span > colmax):
-                # a range ending beyond the sheet: merge_range refuses it (no merge, no
-                # blanks); the positions stay taken
-                for rr in range(r + 1, r + nrows):
-                    covered.setdefault(rr, set()).update(range(col, col + span))
-            elif span > 1 or nrows > 1:
-                merges.append([r, col, r + nrows - 1, col + span - 1])
-                if direct:
-                    if r + nrows > top + nrows_total:
-                        ws._check_dimensions(r + nrows - 1, col + span - 1)
-                    b = blank_of.get(id(fmt))
-                    if b is None:
-                        b = blank_of[id(fmt)] = CellBlankTuple(fmt)
-                    for cc in range(col + 1, col + span):
-                        cells_r[cc] = b
-                    for rr in range(r + 1, r + nrows):
-                        below = table[rr]
-                        covered.setdefault(rr, set()).update(range(col, col + span))
-                        for cc in range(col, col + span):
-                            below[cc] = b
-                else:
-                    for rr in range(r, r + nrows):
-                        if rr != r:
-                            covered.setdefault(rr, set()).update(range(col, col + span))
-                        for cc in range(col, col + span):
-                            if rr != r or cc != col:
-                                ws._write_blank(rr, cc, None, fmt)
-            if num is not None and (dbl := as_double(num)) is not None:
-                nfmt = fm.number(number_format(num), align)
-                if direct:
-                    cells_r[col] = new(CellNumberTuple, (dbl, nfmt))
-                else:
-                    ws._write_number(r, col, dbl, nfmt)
+            ent = by_align.get(align)
+            if ent is None:
+                ent = by_align[align] = [fm.for_cell(role, align), None, None]
+            # the cell itself
+            if num is not None and (got := _number(num))[0] is not None:
+                nfmt = fm.number(got[1], align)
+                e = number_ends.get(id(nfmt)) or cx.number_end(nfmt)
+                out.append(f'<c r="{names[col]}{rs}{e}{got[0]:.16G}</v></c>')
             elif paras and (text := paras[0] if len(paras) == 1 else "\n".join(paras)):
-                if direct and len(text) <= short:
+                if len(text) <= short:
                     # as sst(text) (ws.str_table._get_shared_string_index), without the call
                     idx = sst_index.get(text)
                     if idx is None:
                         idx = sst(text)
                     else:
-                        str_table.count += 1
-                    cells_r[col] = new(CellStringTuple, (idx, fmt))
+                        hits += 1  # (added to str_table.count at the end)
                 else:
-                    ws._write_string(r, col, text, fmt)
-            elif direct:
-                b = blank_of.get(id(fmt))
-                if b is None:
-                    b = blank_of[id(fmt)] = CellBlankTuple(fmt)
-                cells_r[col] = b
+                    idx = _long_string(ws, r, col, text, ent[0])
+                e = ent[2]
+                if e is None:
+                    e = ent[2] = cx.string_end(ent[0])
+                out.append(f'<c r="{names[col]}{rs}{e}{idx}</v></c>')
             else:
-                ws._write_blank(r, col, None, fmt)
+                e = ent[1]
+                if e is None:
+                    e = ent[1] = cx.blank_end(ent[0])
+                out.append(f'<c r="{names[col]}{rs}{e}')
+            # the rest of a merged range: blanks to the right now, below when their rows come
+            if span > 1 or nrows > 1:
+                if r + nrows > rowmax:
+                    # a range ending beyond the sheet: merge_range refuses it (no merge, no
+                    # blanks); the positions stay taken
+                    if span > 1:
+                        gaps = [*(gaps or ()), *range(col + 1, col + span)]
+                    bent = None
+                else:
+                    merges.append([r, col, r + nrows - 1, col + span - 1])
+                    if span > 1:
+                        e = ent[1]
+                        if e is None:
+                            e = ent[1] = cx.blank_end(ent[0])
+                        for c in range(col + 1, col + span):
+                            out.append(f'<c r="{names[c]}{rs}{e}')
+                    bent = ent
+                for rr in range(r + 1, r + nrows):
+                    runs_rr = below.get(rr)
+                    if runs_rr is None:
+                        runs_rr = below[rr] = {}
+                    runs_rr[col] = (col + span, bent)
             if nrows == 1:  # a row gets a height from its one-row cells (at least one line)
                 if need_r == 0:
                     need_r = 1
@@ -326,55 +420,105 @@ def _write_grid(ws: Any, fm: _Formats, grid: lg.Grid, top: int, widths: list[flo
                     cap = caps.get(col * 16385 + span)
                     if cap is None:
                         cap = caps[col * 16385 + span] = max(int(sum(widths[col:col + span])) - 1, 1)
-                    need = lines_of(paras, cap) if type(paras) is tuple else _count_lines(paras, cap)
-                    if need > need_r:
-                        need_r = need
+                    # one paragraph at most cap/2 characters long (each at most 2 wide) fits one line
+                    if len(paras) > 1 or 2 * len(paras[0]) > cap or "\n" in paras[0]:
+                        need = lines_of(paras, cap) if type(paras) is tuple else _count_lines(paras, cap)
+                        if need > need_r:
+                            need_r = need
             col += span
+        _put_row(rendered, r, ncol, gaps, out)
         if need_r:
             heights[r] = need_r
-    if direct:
-        row_info = ws.row_info
-        row_sizes = ws.row_sizes
-        pixels_of: dict[int, int] = {}
-        for r, n in heights.items():
-            # as ws.set_row(r, height): the height in pixels, a RowInfo, the row size
-            pixels = pixels_of.get(n)
-            if pixels is None:
-                pixels = pixels_of[n] = int(max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4) * 4.0 / 3.0 + 0.5)
-            row_info[r] = RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
-            row_sizes[r] = [pixels, False]
-    else:
-        for r, n in heights.items():
-            ws.set_row(r, max(MIN_ROW_HEIGHT, n * LINE_HEIGHT + 4))
-    return top + nrows_total
+    str_table.count += hits
+    for rr in sorted(below):  # ranges reaching below the grid
+        _overhang_row(ws, rr, below[rr])
+    pixels_of: dict[int, int] = {}
+    set_height = cx.set_height
+    for r, lines in heights.items():
+        pixels = pixels_of.get(lines)
+        if pixels is None:
+            pixels = pixels_of[lines] = _row_pixels(max(MIN_ROW_HEIGHT, lines * LINE_HEIGHT + 4))
+        set_height(ws, r, pixels)
+    return end
+
+
+def _put_row(rendered: dict[int, tuple[int, int, str]], r: int, ncol: int, gaps: list[int] | None,
+             out: list[str]) -> None:
+    """Store row `r`'s rendered cells: columns 0..ncol-1 but `gaps`."""
+    if gaps is None:
+        rendered[r] = (0, ncol - 1, "".join(out))
+        return
+    filled = [c for c in range(ncol) if c not in set(gaps)]
+    if filled:
+        rendered[r] = (filled[0], filled[-1], "".join(out))
+
+
+def _overhang_row(ws: Any, r: int, runs: dict[int, tuple[int, Any]]) -> None:
+    """A row below a grid holding only the blanks of ranges merged from inside the grid."""
+    from . import xlsx_sheet
+
+    rs = str(r + 1)
+    out: list[str] = []
+    filled: list[int] = []
+    for col in sorted(runs):
+        stop, bent = runs[col]
+        if bent is None:
+            continue
+        e = ws.cell_xml.blank_end(bent[0])
+        names = xlsx_sheet.col_names(stop)
+        for c in range(col, stop):
+            out.append(f'<c r="{names[c]}{rs}{e}')
+            filled.append(c)
+    if filled:
+        ws._check_dimensions(r, filled[0])
+        ws._check_dimensions(r, filled[-1])
+        ws.xml_rows[r] = (filled[0], filled[-1], "".join(out))
+
+
+def _long_string(ws: Any, r: int, col: int, text: str, fmt: Any) -> int:
+    """The shared-string index of a text long enough that XlsxWriter may cut it (at 32,767
+    UTF-16 units): its own write_string decides, and the cell it stores is taken back."""
+    ws._write_string(r, col, text, fmt)
+    cells = ws.table[r]
+    idx: int = cells.pop(col)[0]
+    if not cells:
+        del ws.table[r]
+    return idx
 
 
 def _line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> None:
     """A line of text across the sheet (title, subtitle, a line above or below the table):
-    stored as `merge_range(row, 0, row, ncol - 1, "", fmt)`, `write_string(row, 0, text,
-    fmt)` and `set_row(row, height)` store it (tests/test_xlsx_fast.py compares the bytes),
-    without their per-cell checks; past the sheet's last row, or for a text long enough to
-    be cut, those calls themselves."""
-    from xlsxwriter.worksheet import CellBlankTuple, CellStringTuple, RowInfo
+    what `merge_range(row, 0, row, ncol - 1, "", fmt)`, `write_string(row, 0, text, fmt)`
+    and `set_row(row, height)` store (tests/test_xlsx_fast.py compares the bytes), rendered
+    on our worksheet; past the sheet's last row, or for a text long enough to be cut, or
+    anywhere else, those calls themselves."""
+    from . import xlsx_sheet
 
-    if row >= ws.xls_rowmax or ncol > ws.xls_colmax or ws.constant_memory or len(text) > ws.xls_strmax // 2:
+    fast = xlsx_sheet.renders_rows(ws)
+    if not fast or row >= ws.xls_rowmax or ncol > ws.xls_colmax or len(text) > ws.xls_strmax // 2:
         if ncol > 1:
             ws.merge_range(row, 0, row, ncol - 1, "", fmt)
         ws.write_string(row, 0, text, fmt)
         ws.set_row(row, height)
+        if fast:
+            xlsx_sheet.number_formats_in_order(ws, row, row)
         return
     ws._check_dimensions(row, 0)
-    cells = ws.table[row]
-    blank = CellBlankTuple(fmt)
+    cx = ws.cell_xml
+    rs = str(row + 1)
+    if text:
+        first = f'<c r="A{rs}{cx.string_end(fmt)}{ws.str_table._get_shared_string_index(text)}</v></c>'
+    else:
+        first = f'<c r="A{rs}{cx.blank_end(fmt)}'
+    out = [first]
     if ncol > 1:
         ws._check_dimensions(row, ncol - 1)
         ws.merge.append([row, 0, row, ncol - 1])
-        for c in range(1, ncol):
-            cells[c] = blank
-    cells[0] = CellStringTuple(ws.str_table._get_shared_string_index(text), fmt) if text else blank
-    pixels = int(height * 4.0 / 3.0 + 0.5)
-    ws.row_info[row] = RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
-    ws.row_sizes[row] = [pixels, False]
+        e = cx.blank_end(fmt)
+        names = xlsx_sheet.col_names(ncol)
+        out += [f'<c r="{names[c]}{rs}{e}' for c in range(1, ncol)]
+    ws.xml_rows[row] = (0, ncol - 1, "".join(out))
+    ws.cell_xml.set_height(ws, row, _row_pixels(height))
 
 
 def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
@@ -384,8 +528,7 @@ def _form_sheet(wb: Any, fm: _Formats, decl: Declaration, name: str) -> None:
     ncol = len(grid_widths)
     total = sum(grid_widths) or 1.0
     widths = [FORM_WIDTH * w / total for w in grid_widths]
-    for c, w in enumerate(widths):
-        ws.set_column(c, c, round(w, 2))
+    _set_widths(ws, [round(w, 2) for w in widths])
     row = 0
 
     def line(text: str, fmt: Any, height: float) -> None:
@@ -513,46 +656,60 @@ def _flat_rows(decls: Sequence[Declaration], dialect: str, notes: Sequence[str],
 def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: int) -> int:
     """Store the flat sheet's rows from row 1; returns the next row number.
 
-    Cells are stored directly, as in _write_grid: every row fills columns 0..ncols-1, so
-    the heading row and the last row's last cell set the dimensions (checked at the end).
-    Beyond Excel's row limit, and for strings long enough to be truncated, XlsxWriter's
-    own checked writers decide. tests/test_xlsx_fast.py compares the bytes with a writer
-    using only XlsxWriter's public calls."""
-    from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple
+    On our worksheet each row is rendered to XML as it is stored, as in _grid_rows: every
+    row fills columns 0..ncols-1, so the heading row and the last row's last cell set the
+    dimensions (checked at the end); rows beyond Excel's last one are dropped, as
+    XlsxWriter's writers drop them, and a string long enough to be cut is cut by
+    XlsxWriter's own write_string. Anywhere else, XlsxWriter's public calls.
+    tests/test_xlsx_fast.py compares the bytes with a writer using only those calls."""
+    from . import xlsx_sheet
 
-    write_string = ws._write_string
     text_fmt = fm.flat_text
-    table = ws.table
+    if not xlsx_sheet.renders_rows(ws):
+        return _flat_checked(ws, fm, rows)
+    cx = ws.cell_xml
+    number_ends = cx.number
+    rendered = ws.xml_rows
+    names = xlsx_sheet.col_names(ncols)
     str_table = ws.str_table
     sst = str_table._get_shared_string_index
-    known: dict[str, Any] = {}  # text -> its cell (the table's texts repeat row after row)
-    new = tuple.__new__  # a cell tuple without the namedtuple's Python __new__
+    known: dict[str, str] = {}  # text -> the XML after its reference (texts repeat row after row)
     short = ws.xls_strmax // 2
     rowmax = ws.xls_rowmax
-    blank = CellBlankTuple(text_fmt)
+    blank_e = string_e = ""  # the flat text format's ends (its xf index taken at its first cell)
+    hits = 0  # (added to str_table.count at the end)
     r = 1
     for row in rows:
         if r >= rowmax:
             r += 1
             continue  # XlsxWriter drops cells beyond the sheet (its writers return -1)
-        cells = table[r]
+        rs = str(r + 1)
+        out: list[str] = []
         for c, v in enumerate(row):
             if type(v) is not str and isinstance(v, Decimal):
-                dbl = as_double(v)
+                dbl, nf = _number(v)
                 if dbl is not None:
-                    cells[c] = new(CellNumberTuple, (dbl, fm.number(number_format(v), "center")))
+                    nfmt = fm.number(nf, "center")
+                    e = number_ends.get(id(nfmt)) or cx.number_end(nfmt)
+                    out.append(f'<c r="{names[c]}{rs}{e}{dbl:.16G}</v></c>')
                     continue
                 v = format(v, "f")
+            if not blank_e:
+                blank_e, string_e = cx.blank_end(text_fmt), cx.string_end(text_fmt)
             if not v:
-                cells[c] = blank
-            elif (hit := known.get(v)) is not None:
-                str_table.count += 1  # what _get_shared_string_index does for a string it has
-                cells[c] = hit
+                out.append(f'<c r="{names[c]}{rs}{blank_e}')
+            elif (tail := known.get(v)) is not None:
+                hits += 1  # what _get_shared_string_index counts for a string it has
+                out.append(f'<c r="{names[c]}{rs}{tail}')
             elif len(v) <= short:
-                cells[c] = known[v] = new(CellStringTuple, (sst(v), text_fmt))
+                tail = known[v] = f"{string_e}{sst(v)}</v></c>"
+                out.append(f'<c r="{names[c]}{rs}{tail}')
             else:
-                write_string(r, c, v, text_fmt)
+                out.append(f'<c r="{names[c]}{rs}{string_e}{_long_string(ws, r, c, v, text_fmt)}</v></c>')
+        if out:
+            rendered[r] = (0, len(out) - 1, "".join(out))
         r += 1
+    str_table.count += hits
     if 1 < r <= rowmax:
         ws._check_dimensions(r - 1, ncols - 1)
     elif r > rowmax:
@@ -560,16 +717,51 @@ def _flat_cells(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]], ncols: in
     return r
 
 
+def _flat_checked(ws: Any, fm: Any, rows: Iterable[list[str | Decimal]]) -> int:
+    """_flat_cells with XlsxWriter's public calls."""
+    r = 1
+    for row in rows:
+        for c, v in enumerate(row):
+            if type(v) is not str and isinstance(v, Decimal):
+                dbl, nf = _number(v)
+                if dbl is not None:
+                    ws.write_number(r, c, dbl, fm.number(nf, "center"))
+                    continue
+                v = format(v, "f")
+            if v:
+                ws.write_string(r, c, v, fm.flat_text)
+            else:
+                ws.write_blank(r, c, None, fm.flat_text)
+        r += 1
+    return r
+
+
+def _flat_heads(ws: Any, heads: Sequence[str], fmt: Any) -> None:
+    """The flat sheet's heading row: `write_string(0, c, heading, fmt)` for each column,
+    rendered on our worksheet (headings are short: none is cut)."""
+    from . import xlsx_sheet
+
+    if not xlsx_sheet.renders_rows(ws) or not heads or any(len(h) > ws.xls_strmax // 2 for h in heads):
+        for c, h in enumerate(heads):
+            ws.write_string(0, c, h, fmt)
+        if xlsx_sheet.renders_rows(ws):
+            xlsx_sheet.number_formats_in_order(ws, 0, 0)
+        return
+    ws._check_dimensions(0, 0)
+    ws._check_dimensions(0, len(heads) - 1)
+    e = ws.cell_xml.string_end(fmt)
+    sst = ws.str_table._get_shared_string_index
+    names = xlsx_sheet.col_names(len(heads))
+    ws.xml_rows[0] = (0, len(heads) - 1, "".join(f'<c r="{names[c]}1{e}{sst(h)}</v></c>' for c, h in enumerate(heads)))
+
+
 def _flat_sheet(wb: Any, fm: _Formats, decls: Sequence[Declaration], dialect: str = "native") -> None:
     ws = wb.add_worksheet(FLAT_SHEET)
     extra = flat_extra_keys(decls)
     fixed, notes = flat_headings(decls)
     heads = fixed + extra
-    for c, h in enumerate(heads):
-        ws.write_string(0, c, h, fm.flat_head)
-    widths = [24, 12, 16, 36, 10, 10, 10] + [16, 14][:len(notes)] + [12] * len(extra)
-    for c, w in enumerate(widths):
-        ws.set_column(c, c, w)
+    _flat_heads(ws, heads, fm.flat_head)
+    _set_widths(ws, [24, 12, 16, 36, 10, 10, 10] + [16, 14][:len(notes)] + [12] * len(extra))
     weights = {k for k in extra if _is_weight(decls, k)}
     r = _flat_cells(ws, fm, _flat_rows(decls, dialect, notes, extra, weights), len(heads))
     ws.freeze_panes(1, 0)
@@ -656,6 +848,8 @@ def _release(wb: Any) -> None:
     other); the cyclic collection after a render then has little left to look at."""
     for ws in wb.worksheets():
         ws.table.clear()
+        if hasattr(ws, "xml_rows"):
+            ws.xml_rows.clear()
         ws.row_info.clear()
         ws.row_sizes.clear()
         ws.merge.clear()

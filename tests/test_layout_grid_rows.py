@@ -59,3 +59,36 @@ def test_rows_fill_around_a_tall_cell() -> None:
         [((), 1, 1), (("甲",), 1, 2), ((), 1, 1)],
         [((), 1, 1), ((), 1, 1)],
     ]
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> tuple[int, list[list[tuple[int, int, int, lg.Cell]]]]:
+    """Indicator rows as _indicator_cells builds them: per row, cells in increasing column
+    order, each already carrying its span and rows (some taller than a row)."""
+    top = draw(st.integers(0, 3))
+    rows = []
+    for _ in range(draw(st.integers(0, 4))):
+        col = draw(st.integers(0, 2))
+        row = []
+        for _ in range(draw(st.integers(0, 4))):
+            span, tall = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+            text = draw(st.sampled_from(["", "丙", "丁"]))
+            row.append((col, span, tall, lg.Cell((text,) if text else (), span, tall)))
+            col += span + draw(st.integers(0, 1))
+        rows.append(row)
+    return top, rows
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_placed, max_size=8), _bodies(), st.integers(0, 8), st.integers(1, 8), st.sets(st.integers(0, 8)))
+def test_rows_with_indicator_rows_match_the_two_pass_definition(
+        placed: list[lg._Placed], body: tuple[int, list[list[tuple[int, int, int, lg.Cell]]]], nrows: int,
+        ncols: int, keep: set[int]) -> None:
+    """The indicator rows handed over directly (`_Body`) give the rows the same cells placed
+    one by one after the others give."""
+    top, rows = body
+    as_placed = [lg._Placed(top + i, c, s, n, cell) for i, row in enumerate(rows) for c, s, n, cell in row]
+    tall = [(top + i, c, s, n) for i, row in enumerate(rows) for c, s, n, _cell in row if n > 1]
+    want = _reference([lg._Placed(p.row, p.col, p.span, p.rows, p.cell) for p in placed] + as_placed, nrows, ncols,
+                      set(), keep)
+    assert lg._rows(placed, nrows, ncols, set(), keep, lg._Body(top, rows, tall)) == want

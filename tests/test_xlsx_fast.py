@@ -132,6 +132,13 @@ def _every_kind(workbook_class: type, strings: list[str] | None = None) -> bytes
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws = wb.add_worksheet("a")
     ws.set_column(3, 3, 20, bold)  # a column format: cells without their own take it
+    ws.set_column(5, 7, 12)  # a run of equal columns, and an adjacent equal one joining it
+    ws.set_column(8, 8, 12)
+    ws.set_column(10, 10, 0.5)  # under one character
+    ws.set_column(11, 11, None, None, {"hidden": True})
+    ws.set_column(12, 13, 9, None, {"level": 1, "collapsed": True})
+    ws.set_column(14, 14, 8.43)  # the default width
+    ws.set_column_pixels(15, 15, 0)
     ws.set_row(7, 30, date)  # a row format
     ws.write_string(0, 0, "文字", bold)
     ws.write_string(0, 1, "no format")
@@ -211,6 +218,40 @@ def test_plain_shared_strings_are_what_xlsxwriter_writes() -> None:
 def test_shared_strings_same_bytes_for_any_text(strings: list[str]) -> None:
     """Any text, control characters and escapes included, gives XlsxWriter's own sharedStrings.xml."""
     assert _every_kind(xlsx_sheet.FastWorkbook, strings) == _every_kind(xlsx_sheet.stock_workbook(), strings)
+
+
+def test_the_workbook_store_mirrors_the_installed_xlsxwriter() -> None:
+    """FastWorkbook._store_workbook repeats XlsxWriter 3.3's steps; on another version it
+    steps aside (XlsxWriter's own is used). This fails then, so that the steps are compared
+    with the new version's and the check moved on."""
+    import xlsxwriter
+
+    assert xlsx_sheet.MIRRORED_STORE, f"XlsxWriter {xlsxwriter.__version__}: compare FastWorkbook._store_workbook"
+
+
+def test_repeating_parts_are_zipped_as_zipfile_zips_them() -> None:
+    """_PartsZip stores a part it takes from its cache of deflated parts byte for byte as
+    ZipFile.writestr stores it: the first time (deflated), the second (from the cache), next
+    to parts it leaves to ZipFile, empty and incompressible ones included."""
+    parts = [("[Content_Types].xml", b"<Types>" + b"<Default/>" * 40 + b"</Types>"), ("xl/worksheets/sheet1.xml", b"x" * 999),
+             ("xl/theme/theme1.xml", bytes(range(256)) * 30), ("xl/styles.xml", b""), ("_rels/.rels", "中".encode() * 9)]
+
+    def build(zip_class: Any) -> bytes:
+        buf = io.BytesIO()
+        with zip_class(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in parts:
+                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        return buf.getvalue()
+
+    xlsx_sheet._DEFLATED.clear()
+    first = build(xlsx_sheet._PartsZip)
+    assert len(xlsx_sheet._DEFLATED) == 4  # the four repeating parts, not the sheet
+    again = build(xlsx_sheet._PartsZip)
+    assert first == again == build(zipfile.ZipFile)
+    with zipfile.ZipFile(io.BytesIO(again)) as zf:
+        assert zf.testzip() is None and [zf.read(n) for n, _ in parts] == [d for _, d in parts]
 
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -349,6 +390,18 @@ def _public_line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: floa
     ws.set_row(row, height)
 
 
+def _public_flat_heads(ws: Any, heads: Any, fmt: Any) -> None:
+    """xlsx._flat_heads written with XlsxWriter's public calls only."""
+    for c, h in enumerate(heads):
+        ws.write_string(0, c, h, fmt)
+
+
+def _public_set_widths(ws: Any, widths: Any) -> None:
+    """xlsx._set_widths written with XlsxWriter's public calls only."""
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+
+
 def _short_sheets(rows: int) -> type:
     """FastWorkbook whose sheets end after `rows` rows (to reach the checked writers)."""
 
@@ -361,6 +414,33 @@ def _short_sheets(rows: int) -> type:
         worksheet_class = Short
 
     return ShortBook
+
+
+def test_rendered_rows_next_to_xlsxwriters_row_settings() -> None:
+    """Rows rendered when stored (xlsx._line on our worksheet) and rows XlsxWriter writes
+    itself on the same sheet: a row format over a rendered row, a row with only a height,
+    a rendered row in a second block of 16 rows; the same bytes as XlsxWriter's own calls."""
+
+    def book(workbook_class: Any, line: Any) -> bytes:
+        buf = io.BytesIO()
+        wb = workbook_class(buf, {"in_memory": True})
+        wb.set_properties({"created": datetime.datetime(2025, 1, 1)})
+        fmt = wb.add_format({"bold": True, "border": 1})
+        tall = wb.add_format({"italic": True})
+        ws = wb.add_worksheet("a")
+        line(ws, 0, 4, "标题", fmt, 30)
+        line(ws, 2, 4, "说明", fmt, 18)
+        line(ws, 20, 3, "第二块", fmt, 18)
+        ws.set_row(2, 25, tall)
+        ws.set_row(5, 40)
+        wb.close()
+        return buf.getvalue()
+
+    fast = book(xlsx_sheet.FastWorkbook, xlsx._line)
+    assert fast == book(xlsx_sheet.stock_workbook(), _public_line)
+    sheet = zipfile.ZipFile(io.BytesIO(fast)).read("xl/worksheets/sheet1.xml").decode()
+    assert '<row r="6" spans="1:4" ht="39.75" customHeight="1"/>' in sheet  # only a height
+    assert '<row r="3" spans="1:4" s="2" customFormat="1"' in sheet and '<row r="21" spans="1:3"' in sheet
 
 
 @pytest.mark.parametrize("rowmax", [None, 25])
@@ -378,6 +458,8 @@ def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int
                 m.setattr(xlsx, "_write_grid", _public_write_grid)
                 m.setattr(xlsx, "_flat_cells", _public_flat_cells)
                 m.setattr(xlsx, "_line", _public_line)
+                m.setattr(xlsx, "_flat_heads", _public_flat_heads)
+                m.setattr(xlsx, "_set_widths", _public_set_widths)
                 public = xlsx.render(dset, opts)
             assert direct == public, f"{dset.name} ({dialect}, rowmax {rowmax}): direct storage changed the bytes"
 
@@ -423,3 +505,12 @@ def test_build_with_workers_imports_xlsxwriter_before_forking(jobs: str, tmp_pat
         import sys
 
         assert "xlsxwriter.workbook" in sys.modules
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("a1 中１😀\t")), max_size=40), st.integers(1, 90))
+def test_a_short_paragraph_needs_one_line(text: str, cap: int) -> None:
+    """The grid writer measures no one-paragraph cell of at most cap/2 characters without a
+    line break: each character is at most two wide, so it needs one line."""
+    if 2 * len(text) <= cap:
+        assert xlsx._count_lines((text,), cap) == 1
