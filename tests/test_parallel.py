@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfdsl.api import UsageError, check_paths
-from perfdsl.parallel import default_jobs, effective_jobs
+from perfdsl.parallel import MIN_CHUNK, default_jobs, effective_jobs, guided_chunks
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ningxian-2025"
@@ -136,3 +136,19 @@ def test_check_workers_send_back_no_model(tmp_path: Path) -> None:
         assert type(rep) is SetReport and rep.name == sres.dset.name and rep.has_errors == sres.has_errors
         assert set(sources) == {d.span.path for d in sres.diagnostics}
     assert len(pk.dumps(slim)) * 2 < len(pk.dumps([s for s, _src in full]))
+
+
+@pytest.mark.parametrize("count", [0, 1, 4, 5, 6, 17, 64, 500, 2491])
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_guided_chunks_cover_every_unit_once_in_order(count: int, workers: int) -> None:
+    """The pieces sent to the workers: every unit once, in order; big pieces first, none
+    smaller than MIN_CHUNK but the last; the last pieces small (the workers finish together)."""
+    pieces = guided_chunks(count, workers)
+    assert [i for a, b in pieces for i in range(a, b)] == list(range(count))
+    sizes = [b - a for a, b in pieces]
+    assert all(s >= MIN_CHUNK for s in sizes[:-1])
+    assert sizes == sorted(sizes, reverse=True)
+    if count >= 4 * workers * MIN_CHUNK:
+        assert sizes[0] == count // (4 * workers) and sizes[-2] == MIN_CHUNK
+    if count >= 500 and workers <= 3:  # far fewer round trips than small pieces throughout
+        assert len(pieces) <= count // MIN_CHUNK * 2 // 5
