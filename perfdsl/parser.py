@@ -437,6 +437,9 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
         # declaration is its own chunk (text[0:] is text: no copy).
         chunk = text[offset:starts[n + 1][1]] if n + 1 < len(starts) else text[offset:]
         if tables is not None:
+            if _COMMENTS_ONLY.match(chunk) is not None:  # (a file's heading comment: its own chunk)
+                _comments_of(chunk, first, comments)
+                continue
             consumer = None
             if stream is not None and tables.stream_origins:
                 kind = _DECL_HEADER.search(chunk)
@@ -449,6 +452,20 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
         _parse_chunk_with_lark(chunk, path, text, diags, decls, stray, first)
     uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
     return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
+
+
+# A chunk of comment and blank lines only (no waiver `#[`, nothing else): the grammar reads it
+# as one _NL token (`start: _NL? …`, COMMENT inside _NL, spaces ignored), so all the parse
+# would give is its comments, as `_on_nl` collects them (tests/test_fastpath.py compares).
+_COMMENTS_ONLY = re.compile(r"(?:[ \t\u3000]*(?:#(?!\[)[^\n]*)?\n)*[ \t\u3000]*(?:#(?!\[)[^\n]*)?\Z")
+
+
+def _comments_of(chunk: str, first_line: int, comments: list[ast.Comment]) -> None:
+    """The comments `_on_nl` collects from `chunk` (one that `_COMMENTS_ONLY` matches)."""
+    for i, part in enumerate(chunk.split("\n")):
+        idx = part.find("#")
+        if idx >= 0:
+            comments.append(ast.Comment(first_line + i, idx + 1, part[idx:].rstrip()))
 
 
 def _run_fast(tables: fastpath.Tables, chunk: str, diags: list[Diagnostic],

@@ -453,3 +453,22 @@ def test_outputs_byte_identical_with_shapes_on(tmp_path: Path) -> None:
         res = run_cli(*args, "-j", "1", cwd=ROOT)
         assert _check_digest(name, res.out) == expected[name], name
     assert lineshapes.STATS["comparison"] > before  # the shapes were used
+
+
+HEADINGS = [
+    "", "\n", "# 标题\n", "# 标题", "  # 缩进的注释  \n\n", "\u3000# 全角空格缩进\n\t# 制表符\n", "#\n#\n\n",
+    "# 一 # 二\n", "   \n# 末尾有空格的空行之后\n", "#[allow(PD-R003, 理由 = \"文件头\")]\n", "# 注释\n#[allow(PD-R003)]\n",
+    "# 注释\n杂项\n", "# 注释\n\x0b\n",
+]
+
+
+@pytest.mark.parametrize("heading", HEADINGS)
+def test_heading_comment_chunks_identical(heading: str) -> None:
+    """A file's heading comments are a chunk of their own; one of comments and blank lines
+    only is read without the parse (parser._COMMENTS_ONLY): the comments, their lines and
+    columns are Lark's, alone and before a declaration; waivers and anything else are parsed."""
+    decl = "\n项目 甲 {\n  模板: mof2021\n  产出.数量.人数 >= 1 人 # 行尾注释\n}\n"
+    for text in (heading, heading + decl, heading + "\n" + decl):
+        _same(text)
+    doc, _ = parse_text("  # 甲\n\n\u3000#乙 \n" + decl, "t.perf")
+    assert [(c.line, c.col, c.text) for c in doc.comments][:2] == [(1, 3, "# 甲"), (3, 2, "#乙")]
