@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
 
+from perfdsl.checks.parts import HIGH, LEVEL1, LEVEL2, NAME, OP, TARGET, UNIT, VALUE
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.model import Declaration, Indicator
 from perfdsl.source import Span
@@ -24,8 +25,8 @@ def check_values(decl: Declaration) -> Iterator[Diagnostic]:
     """定性 needs text: an empty one is no target (PD-V005); one that is just a number (with a
     unit) is a mistake (PD-V002)."""
     for ind in decl.indicators:
-        t = ind.target
-        if t.op != "qual":
+        t = ind[TARGET]
+        if t[OP] != "qual":
             continue
         if not (t.text or "").strip():
             yield diag("PD-V005", ind.span, path=ind.path, name=ind.name,
@@ -46,16 +47,16 @@ def check_values(decl: Declaration) -> Iterator[Diagnostic]:
 
 def check_units(decl: Declaration) -> Iterator[Diagnostic]:
     for ind in decl.indicators:
-        t = ind.target
-        if t.op == "qual":
-            if t.unit:
+        t = ind[TARGET]
+        if t[OP] == "qual":
+            if t[UNIT]:
                 yield diag("PD-U003", ind.span, path=ind.path, name=ind.name, unit=t.unit)
             continue
-        if not t.unit:
+        if not t[UNIT]:
             yield diag("PD-U002", ind.span, path=ind.path, name=ind.name,
                        help="例如：>= 2600 人、= 100 %、<= 156 万元")
             continue
-        if parse_unit(t.unit) is None:
+        if parse_unit(t[UNIT]) is None:
             fits = unit_replacements(ind.path, t.unit)
             cands = fits or suggest((unknown_atoms(t.unit) or [t.unit])[0])
             help_text = f"是否应为“{'”或“'.join(cands[:3])}”？" if cands else None
@@ -115,8 +116,8 @@ def _mismatch(l1: str, l2: str, name: str, unit_text: str) -> tuple[str, str] | 
         words, ok, expected = spec
         if cat not in ok:
             return words, expected
-    # People counted with a non-person unit (Sichuan: 230 人 written as 个).
-    if cat == "count" and _PEOPLE.search(name):
+    # People counted with a non-person unit (Sichuan: 230 人 written as 个); every match holds a 人.
+    if cat == "count" and "人" in name and _PEOPLE.search(name):
         unit = parse_unit(unit_text)
         base = unit.dims[0][0] if unit.dims else ""  # type: ignore[union-attr]
         if base not in ("人", "人次"):
@@ -162,31 +163,33 @@ def unit_replacements(path: tuple[str, str, str], unit_text: str) -> list[str]:
 
 def check_unit_category(decl: Declaration) -> Iterator[Diagnostic]:
     for ind in decl.indicators:
-        t = ind.target
-        unit = t.unit
-        if not unit or t.op == "qual":
+        t = ind[TARGET]
+        unit = t[UNIT]
+        if not unit or t[OP] == "qual":
             continue
-        found = _mismatch(ind.level1, ind.level2, ind.name, unit)
+        found = _mismatch(ind[LEVEL1], ind[LEVEL2], ind[NAME], unit)
         if found is not None:
             words, expected = found
             yield diag("PD-U004", _unit_span(ind), path=ind.path, name=ind.name, category=words,
                        expected=expected, unit=unit)
 
 
+_HUNDRED = Decimal(100)
+_STATES_VALUE = ("ge", "eq", "gt")
+
+
 def check_percentages(decl: Declaration) -> Iterator[Diagnostic]:
     floor = Decimal(decl.profile.satisfaction_floor)
     for ind in decl.indicators:
-        t = ind.target
-        is_pct = bool(t.unit) and unit_category(t.unit) == "percent"  # type: ignore[arg-type]
+        t = ind[TARGET]
+        unit = t[UNIT]
+        is_pct = bool(unit) and unit_category(unit) == "percent"
         if is_pct:
-            op = t.op
-            if op in ("ge", "eq", "gt") and t.value is not None and t.value > 100 \
-                    and not any(w in ind.name for w in _GROWTH):
-                yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(t.value, "f"))
-            if op == "range" and t.high is not None and t.high > 100 \
-                    and not any(w in ind.name for w in _GROWTH):
-                yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(t.high, "f"))
-        if "满意度" in ind.level2 or "满意度" in ind.name:
+            op = t[OP]  # the bound a target states: a range's upper end, or the value of = ≥ >
+            bound = t[HIGH] if op == "range" else t[VALUE] if op in _STATES_VALUE else None
+            if bound is not None and bound > _HUNDRED and not any(w in ind[NAME] for w in _GROWTH):
+                yield diag("PD-P001", ind.span, path=ind.path, name=ind.name, value=format(bound, "f"))
+        if "满意度" in ind[LEVEL2] or "满意度" in ind[NAME]:
             if t.op == "qual":
                 continue
             if t.op not in ("ge", "gt"):
