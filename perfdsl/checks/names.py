@@ -8,9 +8,13 @@ test cannot clear (perfdsl.checks.fastexit).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import compress
+from operator import itemgetter
 
 from perfdsl.checks import fastexit
+from perfdsl.checks.parts import NAME
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, Field, Indicator
 
@@ -26,6 +30,8 @@ _FILLER = re.compile(r"[\s\-_*－＿＊]+")
 _BLANK = re.compile(r"[\s\-_*－＿＊]*")
 _FILLER_CHAR = re.compile(r"[\s\-_*－＿＊]")  # a blank name that is not empty holds one of these
 
+_name = itemgetter(NAME)
+
 
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
     """PD-N002 blank name, PD-N003 overlong name, PD-N001 a name repeated within one 二级."""
@@ -38,21 +44,15 @@ def _name_suspects(inds: tuple[Indicator, ...]) -> Iterable[Indicator]:
     needs an earlier indicator with the same name), which is usually none."""
     if not fastexit.ENABLED:
         return inds
-    distinct = {ind.name for ind in inds}
+    names = list(map(_name, inds))
+    distinct = set(names)
     if "" in distinct or max(map(len, distinct), default=0) > NAME_LIMIT or (
             _FILLER_CHAR.search("".join(distinct)) and any(map(_BLANK.fullmatch, distinct))):
         return inds
     if len(distinct) == len(inds):
         return ()
-    seen: set[str] = set()
-    repeated: set[str] = set()
-    for ind in inds:
-        name = ind.name
-        if name in seen:
-            repeated.add(name)
-        else:
-            seen.add(name)
-    return [ind for ind in inds if ind.name in repeated]
+    repeated = {name for name, count in Counter(names).items() if count > 1}
+    return list(compress(inds, map(repeated.__contains__, names)))
 
 
 def _names_each(inds: Iterable[Indicator]) -> Iterator[Diagnostic]:

@@ -11,8 +11,10 @@ whose NFKC + TR39 skeleton (perfdsl.confusables) are equal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 from perfdsl.checks import fastexit
+from perfdsl.checks.parts import NAME
 from perfdsl.confusables import fold_name, fold_names
 from perfdsl.diagnostics import Diagnostic, Fix, diag
 from perfdsl.invisible import PATTERN, describe, visible
@@ -60,6 +62,9 @@ def _short(text: str, around: int, limit: int = 40) -> str:
     return ("…" if start else "") + text[start:start + limit] + ("…" if start + limit < len(text) else "")
 
 
+_name = itemgetter(NAME)
+
+
 def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
     if not fastexit.ENABLED or not _skeletons_distinct(decl.indicators):
         yield from _confusable_exact(decl)
@@ -67,15 +72,11 @@ def check_confusable_names(decl: Declaration) -> Iterator[Diagnostic]:
 
 def _skeletons_distinct(inds: tuple[Indicator, ...]) -> bool:
     """True when no two different names share a skeleton's hash (a shared hash is only a
-    maybe: the exact pass decides). Keyed by the hash, not the skeleton (a new string per
-    name: a million indicators, issue #16)."""
-    names = [ind.name for ind in inds]
-    first: dict[int, str] = {}
-    setdefault = first.setdefault
-    for name, skeleton in zip(names, fold_names(names), strict=True):
-        if setdefault(hash(skeleton), name) != name:
-            return False
-    return True
+    maybe: the exact pass decides): the distinct names give as many distinct hashes as there
+    are names. Hashes, not skeletons, are kept (a new string per name: a million indicators,
+    issue #16); the sets are built in C."""
+    distinct = list(set(map(_name, inds)))
+    return len(set(map(hash, fold_names(distinct)))) == len(distinct)
 
 
 def _confusable_exact(decl: Declaration) -> Iterator[Diagnostic]:
