@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from itertools import compress
+from itertools import chain, compress
 from operator import itemgetter
 
 from perfdsl.checks import fastexit
-from perfdsl.checks.parts import NAME
+from perfdsl.checks.parts import COLUMNS, NAME, TARGET, TEXT
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, Field, Indicator
 
@@ -31,6 +31,8 @@ _BLANK = re.compile(r"[\s\-_*－＿＊]*")
 _FILLER_CHAR = re.compile(r"[\s\-_*－＿＊]")  # a blank name that is not empty holds one of these
 
 _name = itemgetter(NAME)
+_target, _text, _columns, _value = itemgetter(TARGET), itemgetter(TEXT), itemgetter(COLUMNS), itemgetter(1)
+_field_text, _field_items = Field.text.fget, Field.items.fget
 
 
 def check_names(decl: Declaration) -> Iterator[Diagnostic]:
@@ -120,20 +122,18 @@ def _field_placeholders(fields: tuple[Field, ...]) -> Iterator[Diagnostic]:
                 break
 
 
-def _indicator_texts(inds: tuple[Indicator, ...]) -> list[str]:
-    texts = [ind.name for ind in inds]
-    texts += [text for ind in inds if (text := ind.target.text)]
-    texts += [v for ind in inds if ind.columns for _k, v in ind.columns]
-    return texts
+def _indicator_texts(inds: tuple[Indicator, ...]) -> Iterator[str]:
+    """Every text `_indicator_placeholders` looks at (names, 定性 texts, column values), read in C."""
+    targets = list(map(_target, inds))
+    return chain(map(_name, inds), filter(None, map(_text, targets)),
+                 map(_value, chain.from_iterable(map(_columns, inds))))
 
 
-def _field_texts(fields: tuple[Field, ...]) -> list[str]:
-    texts = [text for f in fields if (text := f.text)]
-    texts += [item for f in fields if f.items for item in f.items]
-    return texts
+def _field_texts(fields: tuple[Field, ...]) -> Iterator[str]:
+    return chain(filter(None, map(_field_text, fields)), chain.from_iterable(map(_field_items, fields)))
 
 
-def _may_hold_placeholder(texts: list[str]) -> bool:
+def _may_hold_placeholder(texts: Iterable[str]) -> bool:
     """False only when no text holds a character a placeholder starts with."""
     return _PLACEHOLDER_START.search("".join(texts)) is not None
 
