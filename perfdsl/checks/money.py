@@ -41,9 +41,23 @@ def _num(f: Field | None) -> Decimal | None:
     return f.number if f is not None else None
 
 
+_field_key = Field.key.fget
+# The last index built, with the fields it indexes: several rules ask for the same
+# declaration's in turn (one tuple, read and replaced whole).
+_last_index: tuple[tuple[Field, ...], dict[str, Field]] = ((), {})
+
+
 def fields_by_key(decl: Declaration) -> dict[str, Field]:
-    """`decl.field(key)` for every key at once (the first field written with each key)."""
-    return {f.key: f for f in reversed(decl.fields)}
+    """`decl.field(key)` for every key at once (the first field written with each key).
+    Shared by the rules that ask for it: read it, never change it."""
+    global _last_index
+    fields = decl.fields
+    last = _last_index
+    if last[0] is fields:
+        return last[1]
+    index = dict(zip(map(_field_key, reversed(fields)), reversed(fields), strict=True))
+    _last_index = (fields, index)
+    return index
 
 
 def check_sums(decl: Declaration) -> Iterator[Diagnostic]:

@@ -8,7 +8,7 @@ from operator import attrgetter
 from perfdsl.checks.money import fields_by_key
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet
-from perfdsl.profiles import KIND_ZH
+from perfdsl.profiles import KIND_ZH, FieldSpec
 from perfdsl.source import Span
 
 _level1 = attrgetter("level1")
@@ -19,11 +19,25 @@ def _head(decl: Declaration) -> Span:
     return Span(s.path, s.line, s.col, s.line, s.col + 2)
 
 
+# The required fields of each profile's field list, by the list's identity (a profile is
+# loaded once and shared; the list is kept with its entry, so its id is not reused).
+_required: dict[int, tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]] = {}
+
+
+def required_specs(specs: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+    hit = _required.get(id(specs))
+    if hit is not None and hit[0] is specs:
+        return hit[1]
+    found = tuple(spec for spec in specs if spec.required)
+    if len(_required) >= 64:  # profiles built anew (tests, a server): keep the table small
+        _required.clear()
+    _required[id(specs)] = (specs, found)
+    return found
+
+
 def check_required_fields(decl: Declaration) -> Iterator[Diagnostic]:
     by_key = fields_by_key(decl)
-    for spec in decl.profile.fields:
-        if not spec.required:
-            continue
+    for spec in required_specs(decl.profile.fields):
         f = by_key.get(spec.key)
         if f is None or f.is_empty:
             span = f.span if f is not None else _head(decl)
