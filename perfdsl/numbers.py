@@ -78,7 +78,10 @@ def exact() -> AbstractContextManager[Context]:
     Numbers have at most MAX_INTEGER_DIGITS integer digits (PD-S007) and a modest number
     of decimals, so 200 significant digits keep every operation we do exact.
     """
-    return localcontext(Context(prec=EXACT_PRECISION))
+    return localcontext(_EXACT)  # localcontext works on a copy: _EXACT itself is never changed
+
+
+_EXACT = Context(prec=EXACT_PRECISION)
 
 
 _SCRIPT_ZH = (

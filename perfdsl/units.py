@@ -157,8 +157,24 @@ def known_units() -> list[str]:
 
 
 def to_unit(value: Decimal, unit_text: str, target_text: str) -> Decimal | None:
-    """Convert a value between two unit texts; None when they are not compatible."""
+    """Convert a value between two unit texts; None when they are not compatible.
+    The same arithmetic as `Unit.convert`, with the exact ratio kept per pair of texts."""
+    ratio = _ratio(unit_text, target_text)
+    if ratio is None:
+        return None
+    from perfdsl.numbers import exact
+
+    numerator, denominator = ratio
+    with exact():
+        return value * numerator / denominator
+
+
+@lru_cache(maxsize=256)
+def _ratio(unit_text: str, target_text: str) -> tuple[Decimal, Decimal] | None:
+    """`Unit.convert`'s factor ratio from one unit text to another, as two exact Decimals;
+    None when the units do not parse or are not compatible (a Fraction division is ~2 µs)."""
     a, b = parse_unit(unit_text), parse_unit(target_text)
     if a is None or b is None or not a.compatible(b):
         return None
-    return a.convert(value, b)
+    ratio = a.factor / b.factor
+    return Decimal(ratio.numerator), Decimal(ratio.denominator)
