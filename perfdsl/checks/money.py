@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from operator import attrgetter
+from itertools import chain
+from operator import itemgetter
 
 from perfdsl.checks import fastexit
+from perfdsl.checks.parts import COLUMNS
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet, Field, Indicator
 from perfdsl.numbers import exact, parse_decimal, tolerance
 from perfdsl.source import Span
 from perfdsl.units import to_unit, unit_category
 
-_columns = attrgetter("columns")
+_columns, _column_key = itemgetter(COLUMNS), itemgetter(0)
 
 
 def _fmt(v: Decimal) -> str:
@@ -200,8 +202,8 @@ def check_weights(decl: Declaration) -> Iterator[Diagnostic]:
     """权重: when a table weights its indicators, each weight is a positive number and they sum
     to the profile's total (100). Severity is the profile's: published tables do sum to 90."""
     key = decl.profile.weight_column
-    if fastexit.ENABLED and not any(map(_columns, decl.indicators)):  # no indicator has a column
-        return
+    if fastexit.ENABLED and key not in map(_column_key, chain.from_iterable(map(_columns, decl.indicators))):
+        return  # no indicator has a column named `key` (looked for in C)
     if all(ind.column(key) is None for ind in decl.indicators):  # (no list: a million indicators, issue #16)
         return
     weighted = [(ind, ind.column(key)) for ind in decl.indicators]
