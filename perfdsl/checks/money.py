@@ -105,7 +105,8 @@ def check_balance(decl: Declaration) -> Iterator[Diagnostic]:
     if decl.profile.balance is None:
         return
     inc_key, exp_key = decl.profile.balance
-    inc_f, exp_f = decl.field(inc_key), decl.field(exp_key)
+    by_key = fields_by_key(decl)
+    inc_f, exp_f = by_key.get(inc_key), by_key.get(exp_key)
     inc, exp = _num(inc_f), _num(exp_f)
     if inc is None or exp is None or exp_f is None:
         return
@@ -144,7 +145,7 @@ def project_amount(decl: Declaration) -> tuple[Decimal, Span] | None:
 
 def check_cost_control(decl: Declaration) -> Iterator[Diagnostic]:
     key = decl.profile.budget_field
-    budget_f = decl.field(key) if key else None
+    budget_f = fields_by_key(decl).get(key) if key else None
     budget = _num(budget_f)
     if budget is None:  # no budget: the cost indicator need not be looked for
         return

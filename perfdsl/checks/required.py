@@ -54,8 +54,10 @@ def check_required_groups(decl: Declaration) -> Iterator[Diagnostic]:
 
 
 def check_counts(decl: Declaration) -> Iterator[Diagnostic]:
-    for count_key, list_key in decl.profile.counts:
-        cf, lf = decl.field(count_key), decl.field(list_key)
+    counts = decl.profile.counts
+    by_key = fields_by_key(decl) if counts else {}
+    for count_key, list_key in counts:
+        cf, lf = by_key.get(count_key), by_key.get(list_key)
         if cf is None or cf.number is None or lf is None or not lf.items:
             continue
         if cf.number != len(lf.items):
