@@ -8,13 +8,14 @@ the whole table.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from operator import attrgetter
+from operator import itemgetter
 
 from perfdsl.checks import fastexit
+from perfdsl.checks.parts import LEVEL2
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration
 
-_level2 = attrgetter("level2")
+_level2 = itemgetter(LEVEL2)  # (perfdsl.checks.parts)
 
 
 def check_mixed_hierarchy(decl: Declaration) -> Iterator[Diagnostic]:

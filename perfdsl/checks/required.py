@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from operator import attrgetter
+from operator import itemgetter
 
 from perfdsl.checks.money import fields_by_key
+from perfdsl.checks.parts import LEVEL1
 from perfdsl.diagnostics import Diagnostic, diag
 from perfdsl.model import Declaration, DeclarationSet
 from perfdsl.profiles import KIND_ZH, FieldSpec
 from perfdsl.source import Span
 
-_level1 = attrgetter("level1")
+_level1 = itemgetter(LEVEL1)  # (perfdsl.checks.parts)
 
 
 def _head(decl: Declaration) -> Span:
