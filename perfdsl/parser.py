@@ -312,6 +312,11 @@ def _between(first: Span, last: Any) -> Span:
 
 
 def _span_of(path: str, node: Any) -> Span | None:
+    kind = type(node)
+    if kind is _FastToken:  # (neither it nor a plain tuple has a `span`: the checks below in another order)
+        return _span(Span, (path, node[2], node[3], node[4], node[5]))  # = token_span(path, node)
+    if kind is tuple:  # a title (title, span), or nothing with a span
+        return node[1] if len(node) == 2 and isinstance(node[1], Span) else None
     span = getattr(node, "span", None)
     if span is not None:  # an AST node
         return span if isinstance(span, Span) and span.line else None
@@ -453,8 +458,12 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
                 _collect(result, decls, stray)
                 continue
         _parse_chunk_with_lark(chunk, path, text, diags, decls, stray, first)
-    uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
-    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
+    uniq = sorted(dict.fromkeys(comments), key=_comment_place) if len(comments) > 1 else comments
+    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags)) if diags else []
+
+
+def _comment_place(c: ast.Comment) -> tuple[int, int]:
+    return c[0], c[1]  # (line, col)
 
 
 # A chunk of comment and blank lines only (no waiver `#[`, nothing else): the grammar reads it
