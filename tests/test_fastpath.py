@@ -546,3 +546,31 @@ def test_env_flags_are_read_at_every_call(monkeypatch: pytest.MonkeyPatch) -> No
     assert fastpath.tables() is tb
     monkeypatch.setattr(os, "environ", {"PERFDSL_NO_SHAPES": "1"})
     assert fastpath.env_flag("PERFDSL_NO_SHAPES") and not fastpath.env_flag("PERFDSL_NO_FASTPATH")
+
+
+HEADER_LINES = [
+    "项目 甲 {", "部门整体 乙 {", "项目 甲{", "项目\u3000甲\u3000｛", "项目\t甲\t{", "  项目 甲 {", "项目 甲 { # 注释",
+    "项目 甲 {# 紧贴的注释", "项目 \"引号\" {", "项目 {", "项目 甲 乙 丙 {", "项目 项目 {", "项目 甲.乙:丙 {", "项目 甲 { x",
+    "项目 甲 {\n\n  # 空行与注释\n", "部门整体 甲 ｛  ", "项目 甲 {\r", "项目 #甲 {", "项目 甲 {{", "项目甲 {",
+]
+
+
+@pytest.mark.parametrize("head", HEADER_LINES)
+def test_header_lines_identical(head: str) -> None:
+    """A declaration's header line at the start of a chunk is read by one regex (lineshapes
+    `header`): the same tokens, nodes, spans, comments and next NAME as Lark, in a first chunk,
+    after another declaration, at the end of the file and before a statement or the `}`."""
+    for body in ("\n  模板: mof2021\n  产出.数量.人数 >= 1 人\n}\n", "\n}\n", "\n  产出 {\n  }\n}", ""):
+        for before in ("", "项目 前 {\n}\n", "# 注释\n\n"):
+            _same(before + head + body)
+
+
+def test_the_header_shape_is_derived_and_used(corpus_files: list[Path]) -> None:
+    shapes = fastpath._shapes(fastpath.tables())
+    assert shapes is not None and shapes.header, "no header shape derived"
+    before = dict(lineshapes.STATS)
+    text = _text(corpus_files[0])
+    assert text is not None and _same(text)
+    assert lineshapes.STATS["header"] == before["header"] + 1
+    _same("项目 甲 {\n  模板: mof2021\n}\n项目 乙 {\n}\n")
+    assert lineshapes.STATS["header"] == before["header"] + 3
