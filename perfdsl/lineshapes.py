@@ -501,7 +501,7 @@ def _header(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> dic
         stack.append(act[1])
         values.append("" if term in filtered else slot)
     last = stack[-1]
-    if "NAME" in names_of(last) and "NAME" not in filtered and "NAME" not in callbacks:
+    if "NAME" in names_of(last) and ignore in names_of(last) and "NAME" not in filtered and "NAME" not in callbacks:
         pattern += _optional(token_rx("hx", "NAME", last))  # (read as Lark reads the next token: after _NL)
     return {"start": data["start"], "pattern": pattern, "states": stack[1:], "values": values}
 
