@@ -117,9 +117,14 @@ def compile_text(text: str, path: str, profile_dirs: tuple[str, ...] = (), *, st
 
     `stream=False` parses the whole syntax tree first and then resolves it (the result is
     the same; tests compare the two)."""
+    return _compile(SourceFile(path, text), profile_dirs, stream)
+
+
+def _compile(source: SourceFile, profile_dirs: tuple[str, ...], stream: bool = True) -> FileResult:
+    """`compile_text` of `source` (compile_bytes passes its decoded source: no second FileResult)."""
     from perfdsl.parser import parse_text  # lazy: a cache hit never loads Lark
 
-    source = SourceFile(path, text)
+    text, path = source.text, source.path
     # Each declaration's statements are resolved as the parser hands them over (issue #16):
     # the syntax tree of a huge declaration is never whole in memory.
     streamed = StreamedDecls(text, profile_dirs) if stream else None
@@ -163,7 +168,7 @@ def compile_bytes(path: str, data: bytes, profile_dirs: tuple[str, ...] = ()) ->
         assert problem is not None
         d = diag("PD-S004", Span.point(path, problem.line, problem.col), detail=problem.message)
         return FileResult(None, (), (), (d,))
-    return record.evolve(compile_text(source.text, path, profile_dirs), source=source)
+    return _compile(source, profile_dirs)
 
 
 def build_set(name: str, files: list[FileResult], root: str = "") -> SetResult:

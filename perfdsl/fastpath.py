@@ -28,6 +28,7 @@ follows it without any edit here.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -175,8 +176,6 @@ def parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
 
     None means "not fully accepted": the caller must give `text` to Lark.
     """
-    import gc
-
     gc_was = gc.isenabled()
     gc.disable()  # as in parser._run: the value stack is rescanned otherwise
     tables.sink.fn = sink
@@ -310,13 +309,33 @@ def fusing(tables: Tables) -> bool:
     """Whether plain indicators will be fused (perfdsl.fused) in the next parse: then handing
     groups' bodies over statement by statement costs less than building the groups' nodes,
     and perfdsl.parser does so in files of any size (perfdsl.stream.GROUPS_AFTER_CHARS)."""
-    return FUSED and tables.parsed_chars >= SHAPES_AFTER_CHARS and not os.environ.get("PERFDSL_NO_SHAPES")
+    return FUSED and tables.parsed_chars >= SHAPES_AFTER_CHARS and not env_flag("PERFDSL_NO_SHAPES")
+
+
+_ENV_KEYS: dict[str, Any] = {}
+
+
+def env_flag(name: str) -> bool:
+    """`bool(os.environ.get(name))`, read afresh at every call (tests set the flags with
+    monkeypatch while running) but without `os.environ`'s per-call key encoding (~0.7 µs, and
+    the fast path asks up to three times per declaration): the key is encoded once and looked
+    up in the mapping's own data, which every `os.environ[...] = …`, `del` and `putenv`-backed
+    update changes. A replaced `os.environ` without that data is asked the ordinary way."""
+    env = os.environ
+    data = getattr(env, "_data", None)
+    encode = getattr(env, "encodekey", None)
+    if type(data) is not dict or encode is None:
+        return bool(env.get(name))
+    key = _ENV_KEYS.get(name)
+    if key is None:
+        key = _ENV_KEYS[name] = encode(name)
+    return bool(data.get(key))
 
 
 def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> dict[int, Any]:
     """state -> the line-shape runner to try there (perfdsl.lineshapes), or {}: shapes build
     what perfdsl.parser._Builder builds, so they run only with that builder."""
-    if tables.parsed_chars < SHAPES_AFTER_CHARS or os.environ.get("PERFDSL_NO_SHAPES"):
+    if tables.parsed_chars < SHAPES_AFTER_CHARS or env_flag("PERFDSL_NO_SHAPES"):
         return _NO_SHAPES
     cls = type(builder)
     if cls.__name__ != "_Builder" or cls.__module__ != "perfdsl.parser":
@@ -410,7 +429,7 @@ _TABLES: dict[str, Tables | None] = {}
 
 def tables() -> Tables | None:
     """The fast path's tables for the current grammar, or None if they cannot be had."""
-    if os.environ.get("PERFDSL_NO_FASTPATH"):
+    if env_flag("PERFDSL_NO_FASTPATH"):
         return None
     found = _TABLES.get("current", False)
     if found is not False:

@@ -63,14 +63,14 @@ from typing import Any
 
 from perfdsl import firstchars
 
-VERSION = 16  # part of the fast path's cache key: bump when templates or construction change
+VERSION = 17  # part of the fast path's cache key: bump when templates or construction change
 MAX_SEGMENTS = 4  # a path of more segments goes to the replay (PD-S008 territory anyway)
 MAX_ATTRS = 2
 
 # Hits per shape kind, and lines where a shape was tried but none matched (this process).
 STATS: dict[str, int] = {"declined": 0, "comparison": 0, "qualitative": 0, "ranged": 0, "field": 0, "group": 0,
                          "item": 0, "waiver": 0, "next": 0, "fused": 0,
-                         "closer": 0}
+                         "closer": 0, "header": 0}
 
 _new = tuple.__new__
 _ATOMIC_GROUPS = sys.version_info >= (3, 11)  # `(?>…)`; before 3.11 a capturing lookahead does the same
@@ -79,6 +79,11 @@ _ATOMIC_GROUPS = sys.version_info >= (3, 11)  # `(?>…)`; before 3.11 a capturi
 # ("tok", slot, TERMINAL) | ("opt", [nodes]) | ("alt", [[nodes], [nodes], ...])
 # | ("follows", slot): an empty group where the next token is one the state after _NL shifts
 # | ("next", slot, TERMINAL): the next token, read ahead (never simulated: it is a lookahead)
+
+
+# A declaration's header line, from the start state of a chunk (`decl: DECL_KW title? _LBRACE _NL …`,
+# the written title only: a quoted or missing one goes to the replay). See `_header`.
+HEADER = (("hk", "DECL_KW"), ("ht", "TITLE"), ("hl", "_LBRACE"), ("hnl", "_NL"))
 
 
 def _tok(slot: str, term: str) -> tuple[str, str, str]:
@@ -343,7 +348,8 @@ def derive(data: dict[str, Any]) -> dict[str, Any]:
     for state, found in _closers(data, nonterminals, may_share).items():
         ends.setdefault(state, found)
     return {"version": VERSION, "entry": entry, "pattern": pattern, "kinds": names, "starts": per_start,
-            "ends": ends, "lists": _list_reduces(per_start, data, nonterminals)}
+            "ends": ends, "lists": _list_reduces(per_start, data, nonterminals),
+            "header": _header(data, nonterminals, may_share)}
 
 
 def _same_lexer(data: dict[str, Any]) -> Any:
@@ -440,6 +446,64 @@ def _closers(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> di
             out[entry] = {"method": method, "size": size, "include": include, "gotos": gotos, "lists": lists,
                           "pattern": pattern, "term": term, "leads": leads}
     return out
+
+
+def _header(data: dict[str, Any], nonterminals: set[str], may_share: Any) -> dict[str, Any]:
+    """The `HEADER` line read by one regex at the start of a chunk, or {} (the replay reads it).
+
+    Simulated on the LALR table from the start state: each token is lexed in the state the
+    generic loop would lex it in (its regex guarded as the closers' are, after optional
+    ignored whitespace), each reduction on the way must be a one-token rule with a builder
+    method (`title: TITLE`), and the stacks after the line's _NL are recorded: `states` to
+    push, and `values` (a token's slot, "" for a filtered terminal, [method, slot] for a
+    reduced token). Then, where that state's lexer would read one, the next NAME (`hx`)."""
+    actions, rules, lexer_of, orders = data["actions"], data["rules"], data["lexer_of"], data["lexers"]
+    if len(data["ignore"]) != 1 or "_NL" not in data["filtered"]:
+        return {}
+    ignore = data["ignore"][0]
+    regex_of = {name: rx for order in orders for name, rx in order}
+    filtered, callbacks = set(data["filtered"]), set(data["callback_types"])
+
+    def names_of(state: int) -> list[str]:
+        return [n for n, _r in orders[lexer_of[state]]]
+
+    def token_rx(slot: str, term: str, state: int) -> str:
+        names = names_of(state)
+        before = [n for n in names[:names.index(term)] if may_share(n, term)]
+        ign_before = [n for n in names[:names.index(ignore)] if may_share(n, ignore)]
+        return _optional(_atomic("w_" + slot, regex_of[ignore], ign_before, regex_of)) + \
+            _atomic(slot, regex_of[term], before, regex_of)
+
+    stack: list[int] = [data["start"]]
+    values: list[Any] = []
+    pattern = ""
+    for slot, term in HEADER:
+        if term not in names_of(stack[-1]) or ignore not in names_of(stack[-1]):
+            return {}
+        if (term in callbacks) != (term == "_NL") or (term == "_NL") != (slot == "hnl"):
+            return {}
+        pattern += token_rx(slot, term, stack[-1])  # (lexed in the state on top before any reduction)
+        act = actions[stack[-1]].get(term)
+        while act is not None and not act[0]:  # a reduction with `term` as lookahead
+            origin, size, method, expand1, include = rules[act[1]]
+            if size != 1 or not method or expand1 or include is not None or type(values[-1]) is not str \
+                    or not values[-1]:
+                return {}
+            values[-1] = [method, values[-1]]
+            stack.pop()
+            goto = actions[stack[-1]].get(origin)
+            if goto is None or not goto[0]:
+                return {}
+            stack.append(goto[1])
+            act = actions[stack[-1]].get(term)
+        if act is None:
+            return {}
+        stack.append(act[1])
+        values.append("" if term in filtered else slot)
+    last = stack[-1]
+    if "NAME" in names_of(last) and ignore in names_of(last) and "NAME" not in filtered and "NAME" not in callbacks:
+        pattern += _optional(token_rx("hx", "NAME", last))  # (read as Lark reads the next token: after _NL)
+    return {"start": data["start"], "pattern": pattern, "states": stack[1:], "values": values}
 
 
 def _list_reduces(per_start: dict[int, dict[str, Any]], data: dict[str, Any],
@@ -685,6 +749,7 @@ class Shapes:
         self.starts: dict[int, dict[str, Any]] = data["starts"]
         self.ends: dict[int, dict[str, Any]] = data["ends"]
         self.lists: dict[int, dict[int, tuple[int, int]]] = data["lists"]
+        self.header: dict[str, Any] = data["header"]
         self._match: Any = None
 
     @property
@@ -708,6 +773,9 @@ def load(data: dict[str, Any] | None) -> Shapes | None:
             for lead in end.get("leads", {}).values():  # (a closer: see `closer`)
                 re.compile(lead + end["pattern"])
             dict(end.get("lists", {}))
+        if shapes.header:
+            re.compile(shapes.header["pattern"])
+            list(shapes.header["states"])
         return shapes
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, re.error):
         return None
@@ -727,6 +795,9 @@ def runners(shapes: Shapes, builder: Any, on_nl: Any, token: type, sink: Any = N
             out.update(closer(state, end, builder, on_nl, token, sink, top))
         else:
             out[state] = line_end(end, builder, on_nl, token)
+    head = shapes.header
+    if head and head["start"] not in out:
+        out[head["start"]] = header(head, builder, on_nl, token)
     return out
 
 
@@ -775,6 +846,53 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
         del state_stack[-1]
         value_stack[-1] = node
         state_stack.append(target)
+        return nl_end, line, line_start, None
+
+    return run
+
+
+def header(head: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
+    """The runner for a declaration's header line at the start of a chunk (see `_header`): the
+    tokens as the generic loop would lex them, the one-token rules reduced by the builder's
+    own methods, the recorded states pushed, and the next NAME handed back."""
+    from perfdsl import parser
+
+    states = tuple(head["states"])
+    recipe = [(None, v) if type(v) is str else (getattr(builder, v[0]), v[1]) for v in head["values"]]
+    terms = dict(HEADER)
+    compiled: list[Any] = []
+    nl_needs_call = on_nl is not parser._on_nl
+    hits = STATS
+
+    def run(text: str, pos: int, line: int, line_start: int, state_stack: list[int],
+            value_stack: list[Any]) -> tuple[int, int, int, Any] | None:
+        if len(state_stack) != 1:
+            return None
+        if not compiled:
+            compiled.append(re.compile(head["pattern"]).match)
+        m = compiled[0](text, pos)
+        if m is None:
+            return None
+        nl_start, nl_end = m.span("hnl")
+        if "\n" in text[pos:nl_start]:  # (the columns below assume one line)
+            return None
+        values = []
+        for method, slot in recipe:
+            if not slot:
+                values.append(None)
+                continue
+            a, b = m.span(slot)  # = the generic loop's FastToken
+            tok = _new(token, (terms[slot], text[a:b], line, a - line_start + 1, line, b - line_start + 1))
+            values.append(tok if method is None else method([tok]))
+        line, line_start = newline(text, nl_start, nl_end, line, line_start, on_nl, nl_needs_call, token)
+        state_stack.extend(states)
+        value_stack.extend(values)
+        hits["header"] += 1
+        a, b = m.span("hx")
+        if a >= 0:
+            hits["next"] += 1
+            return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line,
+                                                     b - line_start + 1))
         return nl_end, line, line_start, None
 
     return run

@@ -37,7 +37,12 @@ OP_NAMES = {
     "<": "lt", "＜": "lt",
 }
 
-_DECL_HEADER = re.compile(r"^[ \t\u3000]*(部门整体|项目)[^\n]*[{｛][ \t\u3000]*(#.*)?$", re.M)
+_HEADER_REST = r"[^\n]*[{｛][ \t\u3000]*(#.*)?$"  # (after the keyword: to the line's `{`, maybe a comment)
+_DECL_HEADER = re.compile(r"^[ \t\u3000]*(部门整体|项目)" + _HEADER_REST, re.M)
+# The headers that start a chunk (`_chunks`): not indented, on a line after the first. Found
+# from the newline before them: the regex engine then skips to each "\n" at C speed instead
+# of trying `^` at every character (a corpus file: ~10 µs → ~1.7 µs).
+_CHUNK_HEADER = re.compile(r"\n(部门整体|项目)" + _HEADER_REST, re.M)
 _WAIVER_RE = re.compile(r"^#\[\s*allow\s*[(（](?P<body>.*)[)）]\s*\]\s*$")
 _REASON_RE = re.compile(r"(?:理由|reason)\s*[=＝:：]\s*(?:\"(?P<a>[^\"]*)\"|“(?P<b>[^”]*)”|(?P<c>[^,，)）]+))")
 _CODE_RE = re.compile(r"^[A-Za-z]{2}-[A-Za-z]\d{3}$")
@@ -307,6 +312,11 @@ def _between(first: Span, last: Any) -> Span:
 
 
 def _span_of(path: str, node: Any) -> Span | None:
+    kind = type(node)
+    if kind is _FastToken:  # (neither it nor a plain tuple has a `span`: the checks below in another order)
+        return _span(Span, (path, node[2], node[3], node[4], node[5]))  # = token_span(path, node)
+    if kind is tuple:  # a title (title, span), or nothing with a span
+        return node[1] if len(node) == 2 and isinstance(node[1], Span) else None
     span = getattr(node, "span", None)
     if span is not None:  # an AST node
         return span if isinstance(span, Span) and span.line else None
@@ -388,10 +398,8 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     """
     starts = [(1, 0)]
     line, counted = 1, 0  # line number of offset `counted`
-    for m in _DECL_HEADER.finditer(text):
-        pos = m.start()
-        if not pos or text[pos].isspace():
-            continue
+    for m in _CHUNK_HEADER.finditer(text):  # (= the _DECL_HEADER lines after the first, not indented)
+        pos = m.start() + 1
         line += text.count("\n", counted, pos)
         counted = pos
         j, start = line, pos
@@ -450,8 +458,12 @@ def parse_text(text: str, path: str = "<输入>", *, fast: bool = True,
                 _collect(result, decls, stray)
                 continue
         _parse_chunk_with_lark(chunk, path, text, diags, decls, stray, first)
-    uniq = sorted(dict.fromkeys(comments), key=lambda c: (c.line, c.col))
-    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags))
+    uniq = sorted(dict.fromkeys(comments), key=_comment_place) if len(comments) > 1 else comments
+    return ast.Document(path, tuple(decls), tuple(uniq), tuple(stray)), list(dict.fromkeys(diags)) if diags else []
+
+
+def _comment_place(c: ast.Comment) -> tuple[int, int]:
+    return c[0], c[1]  # (line, col)
 
 
 # A chunk of comment and blank lines only (no waiver `#[`, nothing else): the grammar reads it

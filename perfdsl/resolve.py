@@ -67,6 +67,20 @@ def _levels_of(profile: Profile) -> dict[tuple[str, str], tuple[Level1, str]]:
     return found[1]
 
 
+# id(profile) -> (the profile, where each of its fields goes in a declaration's field order):
+# the same for every declaration resolved against the same (immutable) profile object.
+_ORDER: dict[int, tuple[Profile, dict[str, int]]] = {}
+
+
+def _order_of(profile: Profile) -> dict[str, int]:
+    found = _ORDER.get(id(profile))
+    if found is None or found[0] is not profile:
+        if len(_ORDER) >= _MAX_PROFILES:
+            _ORDER.clear()
+        found = _ORDER[id(profile)] = (profile, {f.key: i for i, f in enumerate(profile.fields)})
+    return found[1]
+
+
 def _join(parts: tuple[str, ...]) -> str:
     return ".".join(parts)
 
@@ -239,7 +253,7 @@ class _DeclResolver:
             self.fields[tf] = Field(tf, spec.label if spec else tf, "text", self.decl.title, span=span)
 
     def _build(self) -> Declaration:
-        order = {f.key: i for i, f in enumerate(self.profile.fields)}
+        order = _order_of(self.profile)
         known = sorted((f for f in self.fields.values() if f.known), key=lambda f: order.get(f.key, 10**6))
         unknown = [f for f in self.fields.values() if not f.known]
         tf = self.profile.title_field

@@ -472,3 +472,105 @@ def test_heading_comment_chunks_identical(heading: str) -> None:
         _same(text)
     doc, _ = parse_text("  # 甲\n\n\u3000#乙 \n" + decl, "t.perf")
     assert [(c.line, c.col, c.text) for c in doc.comments][:2] == [(1, 3, "# 甲"), (3, 2, "#乙")]
+
+
+def _chunk_starts_by_header_lines(text: str) -> list[tuple[int, int]]:
+    """`parser._chunks` written the plain way: every `_DECL_HEADER` line, indented ones and
+    the first line skipped (the reference for the newline-anchored regex it uses)."""
+    from perfdsl.parser import _DECL_HEADER
+
+    starts = [(1, 0)]
+    for m in _DECL_HEADER.finditer(text):
+        pos = m.start()
+        if not pos or text[pos].isspace():
+            continue
+        j, start = text.count("\n", 0, pos) + 1, pos
+        while j > 1:
+            prev = text.rfind("\n", 0, start - 1) + 1
+            if not text[prev:start - 1].lstrip().startswith("#"):
+                break
+            j, start = j - 1, prev
+        if j > starts[-1][0]:
+            starts.append((j, start))
+    return starts
+
+
+CHUNK_TEXTS = [
+    "", "项目 甲 {\n}\n", "\n项目 甲 {\n}\n", "# 注释\n项目 甲 {\n}\n部门整体 乙 {\n}\n", "项目 甲 {\n  项目 乙 {\n}\n}\n",
+    "项目 甲 {\n}\n\u3000项目 乙 {\n}\n\t部门整体 丙 {\n}\n", "项目 甲 {\n}\n项目 乙 { # 注释\n}\n项目 丙 {}\n项目 丁\n",
+    "项目 甲 {\n}\n#[allow(PD-R003)]\n# 说明\n项目 乙 ｛\n}\n项目 丙 {\n}\n", "x项目 甲 {\n}\n项目甲{\n项目 乙 {\r\n",
+    "项目 甲 {\n}\n\n\n部门整体 {\n}\n项目 {\n}", "项目 甲 {\n}\n项目 乙 { x\n部门整体 丙 {  \n",
+]
+
+
+def test_chunk_starts_are_the_header_lines() -> None:
+    """`_chunks` finds the headers from the newline before them (the regex engine skips to
+    each newline instead of trying `^` everywhere): the same chunks as every unindented
+    header line after the first, over edge texts, every fixture and example, and mutations."""
+    from perfdsl.parser import _chunks
+
+    texts = [*CHUNK_TEXTS, *(t for p in _perf_files() if (t := _text(p)) is not None)]
+    for text in texts:
+        assert _chunks(text) == _chunk_starts_by_header_lines(text), text[:200]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["项目 甲 {", "部门整体 {", " 项目 乙 {", "项目", "{", "}", "# 注", "#[allow(PD-R003)]",
+                                 "a: b", "\u3000", "", "项目 丙 ｛ # x", "x 项目 {"]), max_size=12))
+def test_chunk_starts_of_generated_texts(lines: list[str]) -> None:
+    from perfdsl.parser import _chunks
+
+    text = "\n".join(lines)
+    assert _chunks(text) == _chunk_starts_by_header_lines(text)
+
+
+def test_env_flags_are_read_at_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fastpath.env_flag` reads os.environ's own data (no per-call key encoding) but still
+    sees every change made while running, and an `os.environ` replaced by a plain mapping."""
+    import os
+
+    from perfdsl.parser import _builder, _on_nl
+
+    tb = fastpath.tables()
+    assert tb is not None and fastpath.fusing(tb)
+    for value, on in (("1", True), ("", False), ("yes", True)):
+        monkeypatch.setenv("PERFDSL_NO_SHAPES", value)
+        assert fastpath.env_flag("PERFDSL_NO_SHAPES") is on
+        assert fastpath.fusing(tb) is not on
+        assert (fastpath._shape_runners(tb, _builder(), _on_nl) is fastpath._NO_SHAPES) is on
+    monkeypatch.delenv("PERFDSL_NO_SHAPES")
+    assert not fastpath.env_flag("PERFDSL_NO_SHAPES") and fastpath.fusing(tb)
+    monkeypatch.setenv("PERFDSL_NO_FASTPATH", "1")
+    assert fastpath.tables() is None
+    monkeypatch.delenv("PERFDSL_NO_FASTPATH")
+    assert fastpath.tables() is tb
+    monkeypatch.setattr(os, "environ", {"PERFDSL_NO_SHAPES": "1"})
+    assert fastpath.env_flag("PERFDSL_NO_SHAPES") and not fastpath.env_flag("PERFDSL_NO_FASTPATH")
+
+
+HEADER_LINES = [
+    "项目 甲 {", "部门整体 乙 {", "项目 甲{", "项目\u3000甲\u3000｛", "项目\t甲\t{", "  项目 甲 {", "项目 甲 { # 注释",
+    "项目 甲 {# 紧贴的注释", "项目 \"引号\" {", "项目 {", "项目 甲 乙 丙 {", "项目 项目 {", "项目 甲.乙:丙 {", "项目 甲 { x",
+    "项目 甲 {\n\n  # 空行与注释\n", "部门整体 甲 ｛  ", "项目 甲 {\r", "项目 #甲 {", "项目 甲 {{", "项目甲 {",
+]
+
+
+@pytest.mark.parametrize("head", HEADER_LINES)
+def test_header_lines_identical(head: str) -> None:
+    """A declaration's header line at the start of a chunk is read by one regex (lineshapes
+    `header`): the same tokens, nodes, spans, comments and next NAME as Lark, in a first chunk,
+    after another declaration, at the end of the file and before a statement or the `}`."""
+    for body in ("\n  模板: mof2021\n  产出.数量.人数 >= 1 人\n}\n", "\n}\n", "\n  产出 {\n  }\n}", ""):
+        for before in ("", "项目 前 {\n}\n", "# 注释\n\n"):
+            _same(before + head + body)
+
+
+def test_the_header_shape_is_derived_and_used(corpus_files: list[Path]) -> None:
+    shapes = fastpath._shapes(fastpath.tables())
+    assert shapes is not None and shapes.header, "no header shape derived"
+    before = dict(lineshapes.STATS)
+    text = _text(corpus_files[0])
+    assert text is not None and _same(text)
+    assert lineshapes.STATS["header"] == before["header"] + 1
+    _same("项目 甲 {\n  模板: mof2021\n}\n项目 乙 {\n}\n")
+    assert lineshapes.STATS["header"] == before["header"] + 3
