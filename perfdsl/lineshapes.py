@@ -851,6 +851,17 @@ def line_end(end: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
     return run
 
 
+def handed_next(m: Any, group: str, text: str, end: int, line: int, line_start: int,
+                token: type) -> tuple[int, int, int, Any]:
+    """A runner's return after a line read whole: (where the loop goes on, line, line start,
+    the next statement's first NAME if the match read it in `group`, as the lexer would)."""
+    a, b = m.span(group)
+    if a < 0:
+        return end, line, line_start, None
+    STATS["next"] += 1
+    return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line, b - line_start + 1))
+
+
 def header(head: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
     """The runner for a declaration's header line at the start of a chunk (see `_header`): the
     tokens as the generic loop would lex them, the one-token rules reduced by the builder's
@@ -888,12 +899,7 @@ def header(head: dict[str, Any], builder: Any, on_nl: Any, token: type) -> Any:
         state_stack.extend(states)
         value_stack.extend(values)
         hits["header"] += 1
-        a, b = m.span("hx")
-        if a >= 0:
-            hits["next"] += 1
-            return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line,
-                                                     b - line_start + 1))
-        return nl_end, line, line_start, None
+        return handed_next(m, "hx", text, nl_end, line, line_start, token)
 
     return run
 
@@ -942,12 +948,7 @@ def closer(entry: int, end: dict[str, Any], builder: Any, on_nl: Any, token: typ
         line, line_start = newline(text, nl_start, nl_end, line, line_start, on_nl, nl_needs_call, token)
         reduce_rule(below, state_stack, value_stack)
         hits["closer"] += 1
-        a, b = m.span("nx")
-        if a >= 0:
-            hits["next"] += 1
-            return b, line, line_start, _new(token, ("NAME", text[a:b], line, a - line_start + 1, line,
-                                                     b - line_start + 1))
-        return nl_end, line, line_start, None
+        return handed_next(m, "nx", text, nl_end, line, line_start, token)
 
     def reduce_rule(below: int, state_stack: list[int], value_stack: list[Any]) -> None:
         """= the generic loop's reduce of the rule (fastpath._parse), its goto and unit rules,
