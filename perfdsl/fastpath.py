@@ -346,25 +346,25 @@ def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) ->
         shapes = _shapes(tables)
         if shapes is None:
             return _NO_SHAPES
-        from perfdsl import lineshapes
+        from perfdsl import shaperun
 
         sink = tables.sink if tables.stream_origins else None  # (see perfdsl.fused)
-        found = tables.runners[key] = lineshapes.runners(shapes, builder, on_nl, FastToken, sink, tables.stream_states)
+        found = tables.runners[key] = shaperun.runners(shapes, builder, on_nl, FastToken, sink, tables.stream_states)
     return found
 
 
 def _shapes(tables: Tables) -> Any:
-    """The tables' line shapes (perfdsl.lineshapes.Shapes) or None: loaded from their own cache
+    """The tables' line shapes (perfdsl.shaperun.Shapes) or None: loaded from their own cache
     entry (keyed by the tables' material and the shapes' version) or derived, on first use."""
     if tables.shapes is not False:
         return tables.shapes
-    from perfdsl import lineshapes, marshalcache
+    from perfdsl import lineshapes, marshalcache, shaperun
 
     material = None
     if tables.material is not None:
         material = f"{tables.material}\0shapes {lineshapes.VERSION} {lineshapes.TEMPLATES!r}"
     data = marshalcache.load("lineshapes", material) if material is not None else None
-    shapes = lineshapes.load(data)
+    shapes = shaperun.load(data)
     if shapes is None:
         try:
             data = lineshapes.derive(tables.data)
@@ -372,7 +372,7 @@ def _shapes(tables: Tables) -> Any:
             data = {}
         if material is not None:
             marshalcache.store("lineshapes", material, data)
-        shapes = lineshapes.load(data)
+        shapes = shaperun.load(data)
     tables.shapes = shapes
     return shapes
 

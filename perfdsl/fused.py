@@ -79,7 +79,7 @@ def fuser(sink: Any, top: frozenset[int]) -> tuple[Callable[..., Any], Callable[
     None (nothing changed) where it must go the usual way.
 
     `build(kind, stream, where, prefix, m, text, line, ls, p, tok)`: the same for the next
-    line of a run (perfdsl.lineshapes `runner`), once the place is known: its span or None."""
+    line of a run (perfdsl.shaperun `runner`), once the place is known: its span or None."""
     from perfdsl.colon_names import looks_like_indicator
     from perfdsl.fastpath import _Tree
     from perfdsl.numbers import MAX_INTEGER_DIGITS, fold_number

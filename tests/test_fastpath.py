@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfdsl import fastpath, lineshapes
+from perfdsl import fastpath, lineshapes, shaperun
 from perfdsl.parser import parse_text
 from perfdsl.source import decode_source
 
@@ -425,11 +425,11 @@ def test_bad_shape_data_is_refused() -> None:
     tables = fastpath.tables()
     assert tables is not None
     good = lineshapes.derive(tables.data)
-    assert lineshapes.load(good) is not None
-    assert lineshapes.load({}) is None
-    assert lineshapes.load({**good, "version": -1}) is None
-    assert lineshapes.load({**good, "pattern": "(unbalanced"}) is None
-    assert lineshapes.load({k: v for k, v in good.items() if k != "starts"}) is None
+    assert shaperun.load(good) is not None
+    assert shaperun.load({}) is None
+    assert shaperun.load({**good, "version": -1}) is None
+    assert shaperun.load({**good, "pattern": "(unbalanced"}) is None
+    assert shaperun.load({k: v for k, v in good.items() if k != "starts"}) is None
 
 
 def test_outputs_byte_identical_with_shapes_on(tmp_path: Path) -> None:
