@@ -12,18 +12,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ningxian-2025"
 
-# The header of a small valid project (mof2021 by default), without the closing brace:
-# tests append the lines they are about, then "}\n".
-PROJECT_HEAD = """项目 测试项目 {
+# The first lines of a small valid project (mof2021), up to its cost indicator: tests add the
+# 产出 lines they are about, then PROJECT_END (or their own) and "}\n".
+PROJECT_START = """项目 测试项目 {
   模板: mof2021
   主管部门: 测试局
   实施单位: 测试中心
   年度目标:
     - 完成年度任务
   成本.经济成本.成本控制数 <= 10 万元
-  效益.社会效益.群众获得感 定性 提高
+"""
+# The 效益 and 满意度 indicators every test project ends with.
+PROJECT_END = """  效益.社会效益.群众获得感 定性 提高
   满意度.服务对象满意度.服务对象满意度 >= 90 %
 """
+# The header of a small valid project without the closing brace: tests append the lines they
+# are about, then "}\n".
+PROJECT_HEAD = PROJECT_START + PROJECT_END
 
 # A declaration whose every text is HTML or script (for escaping in the web page and the site).
 HTML_NASTY = """项目 "<script>alert('t')</script> & \\"q\\"" {

@@ -9,21 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import PROJECT_END, PROJECT_START, ROOT, run_cli
 
-OLD = """项目 测试项目 {
-  模板: mof2021
-  主管部门: 测试局
-  实施单位: 测试中心
-  年度目标:
-    - 完成年度任务
-  成本.经济成本.成本控制数 <= 10 万元
-  产出.数量.服务人数 >= 100 人
+OLD = PROJECT_START + """  产出.数量.服务人数 >= 100 人
   产出.质量.验收合格率 = 100 %
-  效益.社会效益.群众获得感 定性 提高
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-}
-"""
+""" + PROJECT_END + "}\n"
 
 
 def _git(cwd: Path, *args: str) -> None:

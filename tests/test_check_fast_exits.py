@@ -25,7 +25,7 @@ from perfdsl.confusables import CACHED_NAME_CHARS, fold, fold_name, fold_names
 from perfdsl.diagnostics import Diagnostic
 from perfdsl.units import known_units, parse_unit, unit_category
 
-from conftest import ROOT
+from conftest import PROJECT_END, PROJECT_START, ROOT
 
 DECL = """项目 项目{n} {{
   模板: {template}
@@ -285,23 +285,13 @@ def test_unit_category_is_the_units_category() -> None:
 # --- waivers are looked up by code: the first one in the file that covers a finding wins ----
 
 WAIVERS = """#[allow(PD-U004, PD-N001, 理由 = "整表豁免")]
-项目 测试项目 {
-  模板: mof2021
-  主管部门: 测试局
-  实施单位: 测试中心
-  年度目标:
-    - 完成年度任务
-  成本.经济成本.成本控制数 <= 10 万元
-  产出.数量.服务人数 >= 100 人
+""" + PROJECT_START + """  产出.数量.服务人数 >= 100 人
   #[allow(PD-N001, PD-X999, 理由 = "逐条豁免")]
   产出.数量.服务人数 >= 200 人
   #[allow(PD-N004, PD-N001)]
   产出.质量.验收合格率 = 100 万元
   产出.时效.完成XX率 = 100 %
-  效益.社会效益.群众获得感 定性 提高
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-}
-"""
+""" + PROJECT_END + "}\n"
 
 
 def test_first_covering_waiver_wins_and_the_others_are_unused(tmp_path: Path) -> None:

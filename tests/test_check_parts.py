@@ -13,6 +13,8 @@ from perfdsl.checks import parts
 from perfdsl.model import Indicator, Target
 from perfdsl.source import Span
 
+from conftest import PROJECT_END, PROJECT_START
+
 TARGETS = [Target("range", None, Decimal("1"), Decimal("150.5"), "%", None),
            Target("ge", Decimal("2600"), unit="人"), Target("qual", text="年底前完成")]
 
@@ -38,19 +40,8 @@ def test_indexes_read_the_named_fields(target: Target) -> None:
 
 # --- PD-P001 reads the bound a target states: just over 100 counts, 100 and ≤ do not ---------
 
-PERCENT_DECL = """项目 测试项目 {{
-  模板: mof2021
-  主管部门: 测试局
-  实施单位: 测试中心
-  年度目标:
-    - 完成年度任务
-  成本.经济成本.成本控制数 <= 10 万元
-  产出.数量.服务人数 >= 100 人
-  产出.质量.验收合格率 {target}
-  效益.社会效益.群众获得感 定性 提高
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-}}
-"""
+def _percent_decl(target: str) -> str:
+    return PROJECT_START + f"  产出.数量.服务人数 >= 100 人\n  产出.质量.验收合格率 {target}\n" + PROJECT_END + "}\n"
 
 
 @pytest.mark.parametrize(("target", "reported"), [
@@ -60,6 +51,6 @@ PERCENT_DECL = """项目 测试项目 {{
 ])
 def test_percent_over_100(target: str, reported: bool, tmp_path: Path) -> None:
     path = tmp_path / "p.perf"
-    path.write_text(PERCENT_DECL.format(target=target), encoding="utf-8")
+    path.write_text(_percent_decl(target), encoding="utf-8")
     found = [d for d in check_paths([str(path)], jobs=1).diagnostics if d.code == "PD-P001"]
     assert [d.span.line for d in found] == ([9] if reported else [])

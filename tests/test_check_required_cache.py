@@ -8,6 +8,8 @@ from pathlib import Path
 
 from perfdsl.api import check_paths
 
+from conftest import PROJECT_END, PROJECT_START
+
 STRICT = """id = "strict-attr"
 name = "项目属性必填的模板"
 extends = "mof2021"
@@ -19,18 +21,9 @@ type = "text"
 required = true
 """
 
-DECL = """项目 测试项目 {{
-  模板: {template}
-  主管部门: 测试局
-  实施单位: 测试中心
-  年度目标:
-    - 完成年度任务
-  成本.经济成本.成本控制数 <= 10 万元
-  产出.数量.服务人数 >= 100 人
-  效益.社会效益.群众获得感 定性 提高
-  满意度.服务对象满意度.服务对象满意度 >= 90 %
-}}
-"""
+def _decl(template: str) -> str:
+    text = PROJECT_START + "  产出.数量.服务人数 >= 100 人\n" + PROJECT_END + "}\n"
+    return text.replace("模板: mof2021", f"模板: {template}")
 
 
 def _missing(tmp_path: Path, template: str) -> list[str]:
@@ -39,7 +32,7 @@ def _missing(tmp_path: Path, template: str) -> list[str]:
     folder.mkdir()
     (folder / "profiles").mkdir()
     (folder / "profiles" / "strict.toml").write_text(STRICT, encoding="utf-8")
-    (folder / "a.perf").write_text(DECL.format(template=template), encoding="utf-8")
+    (folder / "a.perf").write_text(_decl(template), encoding="utf-8")
     diags = check_paths([str(folder / "a.perf")], jobs=1).diagnostics
     assert not [d for d in diags if d.code.startswith("PD-C")]  # the profile loads cleanly
     return [d.message for d in diags if d.code == "PD-R001"]
