@@ -323,65 +323,6 @@ def test_profile_column_index_matches_a_linear_scan() -> None:
 # --- the direct cell storage against XlsxWriter's public calls ------------------------------
 
 
-def _public_write_grid(ws: Any, fm: Any, grid: Any, top: int, widths: list[float]) -> int:
-    """xlsx._write_grid written with XlsxWriter's public, checked calls only: merge_range,
-    write_string / write_number / write_blank and set_row."""
-    from backends import layout_grid as lg
-
-    ncol = len(widths)
-    covered: set[tuple[int, int]] = set()
-    heights: dict[int, int] = {}
-    for i, row in enumerate(grid.rows):
-        r = top + i
-        col = 0
-        cells = iter(row.cells)
-        while col < ncol:
-            if (r, col) in covered:
-                col += 1
-                continue
-            cell = next(cells, None) or lg.Cell(span=ncol - col)
-            span = max(1, min(cell.span, ncol - col))
-            nrows = max(1, cell.rows)
-            fmt = fm.for_cell(cell.role, cell.align)
-            if span > 1 or nrows > 1:
-                ws.merge_range(r, col, r + nrows - 1, col + span - 1, "", fmt)
-                covered.update((rr, cc) for rr in range(r, r + nrows) for cc in range(col, col + span))
-            dbl = xlsx.as_double(cell.number) if cell.number is not None else None
-            if dbl is not None:
-                ws.write_number(r, col, dbl, fm.number(xlsx.number_format(cell.number), cell.align))
-            elif "\n".join(cell.paras):
-                ws.write_string(r, col, "\n".join(cell.paras), fmt)
-            else:
-                ws.write_blank(r, col, None, fmt)
-            if nrows == 1:
-                heights[r] = max(heights.get(r, 1), xlsx.lines_needed(list(cell.paras), sum(widths[col:col + span])))
-            col += span
-    for r, n in heights.items():
-        ws.set_row(r, max(xlsx.MIN_ROW_HEIGHT, n * xlsx.LINE_HEIGHT + 4))
-    return top + len(grid.rows)
-
-
-def _public_flat_cells(ws: Any, fm: Any, rows: Any, ncols: int) -> int:
-    """xlsx._flat_cells written with XlsxWriter's public, checked calls only."""
-    from decimal import Decimal
-
-    r = 1
-    for row in rows:
-        for c, v in enumerate(row):
-            if isinstance(v, Decimal):
-                dbl = xlsx.as_double(v)
-                if dbl is not None:
-                    ws.write_number(r, c, dbl, fm.number(xlsx.number_format(v), "center"))
-                    continue
-                v = format(v, "f")
-            if v:
-                ws.write_string(r, c, v, fm.flat_text)
-            else:
-                ws.write_blank(r, c, None, fm.flat_text)
-        r += 1
-    return r
-
-
 def _public_line(ws: Any, row: int, ncol: int, text: str, fmt: Any, height: float) -> None:
     """xlsx._line written with XlsxWriter's public, checked calls only."""
     if ncol > 1:
@@ -455,8 +396,9 @@ def test_direct_storage_is_xlsxwriters_public_calls(sets: list[Any], rowmax: int
             opts = _Options(dialect)
             direct = xlsx.render(dset, opts)
             with monkeypatch.context() as m:
-                m.setattr(xlsx, "_write_grid", _public_write_grid)
-                m.setattr(xlsx, "_flat_cells", _public_flat_cells)
+                # (xlsx's own fallbacks are written with XlsxWriter's public, checked calls only)
+                m.setattr(xlsx, "_write_grid", xlsx._grid_checked)
+                m.setattr(xlsx, "_flat_cells", lambda ws, fm, rows, ncols: xlsx._flat_checked(ws, fm, rows))
                 m.setattr(xlsx, "_line", _public_line)
                 m.setattr(xlsx, "_flat_heads", _public_flat_heads)
                 m.setattr(xlsx, "_set_widths", _public_set_widths)
