@@ -274,13 +274,7 @@ def _parse(tables: Tables, text: str, builder: Any, on_nl: Callable[[Any], Any],
             else:
                 children = []
             if include is not None:
-                kept: list[Any] = []
-                for i, inline in include:
-                    if inline:
-                        kept = kept + children[i].children if kept else children[i].children
-                    else:
-                        kept.append(children[i])
-                children = kept
+                children = kept_children(children, include)
             if expand1 and len(children) == 1:
                 result = children[0]
             else:
@@ -330,6 +324,18 @@ def env_flag(name: str) -> bool:
     if key is None:
         key = _ENV_KEYS[name] = encode(name)
     return bool(data.get(key))
+
+
+def kept_children(children: list[Any], include: tuple[tuple[int, bool], ...]) -> list[Any]:
+    """The children a rule's callback gets (Lark's `ChildFilter`): those at the `include`
+    positions, the children of an inlined one (`_x`, `__x_star_n`) in its place."""
+    kept: list[Any] = []
+    for i, inline in include:
+        if inline:
+            kept = kept + children[i].children if kept else children[i].children
+        else:
+            kept.append(children[i])
+    return kept
 
 
 def _shape_runners(tables: Tables, builder: Any, on_nl: Callable[[Any], Any]) -> dict[int, Any]:

@@ -193,6 +193,7 @@ def closer(entry: int, end: dict[str, Any], builder: Any, on_nl: Any, token: typ
     of the line (and the next NAME), the rule is reduced as the generic loop reduces it, then
     its `?rule`s and, with a sink, the statement list."""
     from perfdsl import fused, parser
+    from perfdsl.fastpath import kept_children
 
     method = getattr(builder, end["method"])
     size, include, gotos = end["size"], end["include"], end["gotos"]
@@ -236,13 +237,7 @@ def closer(entry: int, end: dict[str, Any], builder: Any, on_nl: Any, token: typ
         and the statement list's reduction."""
         children = value_stack[-n:]
         children.append(None)  # (the _NL, a filtered terminal)
-        kept: list[Any] = []
-        for i, inline in include:
-            if inline:
-                kept = kept + children[i].children if kept else children[i].children
-            else:
-                kept.append(children[i])
-        node = method(kept)
+        node = method(kept_children(children, include))
         del state_stack[-n:]
         del value_stack[-n:]
         eff = lists.get(below)
