@@ -600,11 +600,6 @@ class FastWorkbook(_NumberAttributes, Workbook):  # type: ignore[misc]
         xlsx_file.close()
 
 
-def stock_class() -> Any:
-    """XlsxWriter's own Worksheet (for the equivalence test)."""
-    return Worksheet
-
-
 def stock_workbook() -> Any:
     """A Workbook class using only XlsxWriter's own writers (for the equivalence tests)."""
 
